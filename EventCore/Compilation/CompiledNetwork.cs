@@ -1,0 +1,184 @@
+using Sim.EventCore.Description;
+using Sim.EventCore.Numerics;
+
+namespace Sim.EventCore.Compilation;
+
+/// <summary>
+/// A network ready to run: neurons laid out in one global id space (populations in order), input sources after
+/// them, synapses in CSR grouped by (delay, receptor), fixed-point weights, per-neuron propagators computed once.
+/// Every engine (event, dense) runs from this object, which is what makes them agree bit for bit.
+/// Immutable after compilation; engines share it.
+/// </summary>
+public sealed class CompiledNetwork
+{
+    /// <summary>The validated description it was compiled from.</summary>
+    public required NetworkSpec Spec { get; init; }
+    /// <summary>Time step (ms).</summary>
+    public double DtMs => Spec.Run.DtMs;
+    /// <summary>Seed of every random stream.</summary>
+    public ulong Seed => Spec.Run.Seed;
+    /// <summary>Populations in global-id order.</summary>
+    public required CompiledPopulation[] Populations { get; init; }
+    /// <summary>Inputs; their sources follow the neurons in the source-id space.</summary>
+    public required CompiledInput[] Inputs { get; init; }
+    /// <summary>Total number of neurons.</summary>
+    public required int NeuronCount { get; init; }
+    /// <summary>Neurons plus input sources.</summary>
+    public required int SourceCount { get; init; }
+    /// <summary>Spike-coupled synapses.</summary>
+    public required SynapseTable Synapses { get; init; }
+    /// <summary>Trace-coupled synapses between GoalLif populations (rows by target).</summary>
+    public required TraceCouplingTable TraceSynapses { get; init; }
+    /// <summary>Largest delay in ticks (the ring needs one slot more).</summary>
+    public int MaxDelayTicks => Synapses.MaxDelayTicks;
+    /// <summary>Ticks of the run duration, round(duration/dt).</summary>
+    public long DurationTicks => TimeGrid.Ticks(Spec.Run.DurationMs, DtMs);
+
+    /// <summary>Index of the population holding global neuron id <paramref name="neuron"/>.</summary>
+    public int PopulationOf(int neuron)
+    {
+        for (int p = 0; p < Populations.Length; p++)
+            if (neuron < Populations[p].Offset + Populations[p].Size) return p;
+        throw new ArgumentOutOfRangeException(nameof(neuron));
+    }
+
+    /// <summary>Population by name.</summary>
+    public CompiledPopulation Population(string name)
+        => Populations.FirstOrDefault(p => p.Name == name) ?? throw new ArgumentException($"no population named '{name}'", nameof(name));
+
+    /// <summary>Bytes of engine state per instance (ring + neuron state + scratch), for memory estimates.</summary>
+    public long StateBytesPerInstance => (long)(MaxDelayTicks + 1) * NeuronCount * 2 * sizeof(double) + (long)NeuronCount * 8 * sizeof(double);
+}
+
+/// <summary>Conversions between ms and ticks: one rounding rule, used everywhere.</summary>
+public static class TimeGrid
+{
+    /// <summary>round(t/dt), halves away from zero.</summary>
+    public static long Ticks(double timeMs, double dtMs) => (long)Math.Round(timeMs / dtMs, MidpointRounding.AwayFromZero);
+    /// <summary>The tick a continuous-time event at <paramref name="timeMs"/> falls into: ⌊t/dt⌋.</summary>
+    public static long FloorTicks(double timeMs, double dtMs) => (long)Math.Floor(timeMs / dtMs);
+}
+
+/// <summary>A compiled population: layout, model and per-neuron constants.</summary>
+public sealed class CompiledPopulation
+{
+    /// <summary>Index in <see cref="CompiledNetwork.Populations"/>.</summary>
+    public required int Index { get; init; }
+    /// <summary>Name.</summary>
+    public required string Name { get; init; }
+    /// <summary>Model.</summary>
+    public required NeuronModel Model { get; init; }
+    /// <summary>First global neuron id.</summary>
+    public required int Offset { get; init; }
+    /// <summary>Number of neurons.</summary>
+    public required int Size { get; init; }
+    /// <summary>Escape noise δv, or 0 for the deterministic threshold.</summary>
+    public required double NoiseDeltaV { get; init; }
+    /// <summary>Fraction bits F of the spike-input weight grid of this population.</summary>
+    public required int WeightFractionBits { get; init; }
+    /// <summary>Fraction bits of the trace-coupling weight grid (GoalLif targets only).</summary>
+    public required int TraceWeightFractionBits { get; init; }
+    /// <summary>Model constants (one of <see cref="LifExpConstants"/>, <see cref="LifDeltaConstants"/>, <see cref="GoalLifConstants"/>).</summary>
+    public required object Constants { get; init; }
+    /// <summary>The source description.</summary>
+    public required PopulationSpec Spec { get; init; }
+    /// <summary>Currents injected into this population, in spec order.</summary>
+    public required CompiledCurrent[] Currents { get; init; }
+    /// <summary>True when the drive term (constant I_ext plus currents) is ever nonzero; engines skip it otherwise.</summary>
+    public required bool HasDrive { get; init; }
+    /// <summary>Constant part of the drive, per neuron (I_ext; zeros for GoalLif).</summary>
+    public required double[] ConstantDrive { get; init; }
+}
+
+/// <summary>
+/// Per-neuron constants of <see cref="LifExpParameters"/>, in the shifted frame u = v − E_L (so the resting state
+/// u = g = 0 is an exact fixed point).
+/// </summary>
+public sealed class LifExpConstants(int n)
+{
+    public readonly double[] AlphaMem = new double[n], AlphaExc = new double[n], AlphaInh = new double[n];
+    public readonly double[] PExc = new double[n], PInh = new double[n], DriveGain = new double[n];
+    public readonly double[] ThetaU = new double[n], ResetU = new double[n], ELeakMv = new double[n];
+    public readonly int[] RefractoryTicks = new int[n];
+}
+
+/// <summary>Per-neuron constants of <see cref="LifDeltaParameters"/> (u = v − E_L; DriveGain = τ_m(1 − α_m)).</summary>
+public sealed class LifDeltaConstants(int n)
+{
+    public readonly double[] AlphaMem = new double[n], DriveGain = new double[n];
+    public readonly double[] ThetaU = new double[n], ResetU = new double[n], ELeakMv = new double[n];
+    public readonly int[] RefractoryTicks = new int[n];
+}
+
+/// <summary>Per-neuron constants of <see cref="GoalLifParameters"/>.</summary>
+public sealed class GoalLifConstants(int n, int traceBits)
+{
+    public readonly double[] AlphaMem = new double[n], OneMinusAlphaMem = new double[n];
+    public readonly double[] AlphaSyn = new double[n], OneMinusAlphaSyn = new double[n];
+    public readonly double[] Bias = new double[n], ResetJump = new double[n], Threshold = new double[n];
+    /// <summary>G: hz and ej live on the grid 2^-G.</summary>
+    public readonly int TraceBits = traceBits;
+    /// <summary>2^G.</summary>
+    public readonly double TraceScale = Math.ScaleB(1.0, traceBits);
+    /// <summary>2^-G.</summary>
+    public readonly double TraceUnit = Math.ScaleB(1.0, -traceBits);
+}
+
+/// <summary>A compiled input: its place in the source-id space and what makes it spike.</summary>
+public sealed class CompiledInput
+{
+    /// <summary>Index in <see cref="CompiledNetwork.Inputs"/> (also its RNG stream).</summary>
+    public required int Index { get; init; }
+    /// <summary>Name.</summary>
+    public required string Name { get; init; }
+    /// <summary>First source id.</summary>
+    public required int Offset { get; init; }
+    /// <summary>Number of sources.</summary>
+    public required int Size { get; init; }
+    /// <summary>The source description.</summary>
+    public required InputSpec Spec { get; init; }
+    /// <summary>Poisson rate per source (kHz = spikes/ms), or null.</summary>
+    public double[]? RatePerMs { get; init; }
+    /// <summary>Spike-time inputs: ticks ascending, with source index (ties by ascending index).</summary>
+    public long[]? SpikeTicks { get; init; }
+    /// <summary>Spike-time inputs: local source index per spike.</summary>
+    public int[]? SpikeIndices { get; init; }
+    /// <summary>Spike-time inputs: exact times (ms), in the same order, for continuous-time engines.</summary>
+    public double[]? SpikeTimesMs { get; init; }
+    /// <summary>Clock: ticks per channel.</summary>
+    public long ClockSpanTicks { get; init; }
+    /// <summary>Clock: period in ticks, 0 for none.</summary>
+    public long ClockPeriodTicks { get; init; }
+
+    /// <summary>
+    /// Poisson spike k (k = 0, 1, …) of source <paramref name="source"/> in <paramref name="instance"/>, given the previous
+    /// time: t_k = t_{k−1} + Exp(rate), t_{−1} = start. One definition for all engines.
+    /// </summary>
+    public double NextPoissonTimeMs(ulong seed, int instance, int source, long k, double previousMs)
+    {
+        ulong key = CounterRng.Key(seed, RngStreams.Poisson(Index), (ulong)instance, (ulong)source);
+        double u = CounterRng.UniformOpen0(CounterRng.Word(key, (ulong)k));
+        return previousMs - Math.Log(u) / RatePerMs![source];
+    }
+}
+
+/// <summary>A current into one population: I_i(t) = Amplitude_i · s(t) (see <see cref="CurrentSpec"/>).</summary>
+public sealed class CompiledCurrent
+{
+    /// <summary>Per-neuron amplitude.</summary>
+    public required double[] Amplitude { get; init; }
+    /// <summary>Ticks at which s changes (ascending), empty for s ≡ 1.</summary>
+    public required long[] ChangeTicks { get; init; }
+    /// <summary>s after each change tick.</summary>
+    public required double[] Scales { get; init; }
+
+    /// <summary>s at tick t.</summary>
+    public double ScaleAt(long tick)
+    {
+        if (ChangeTicks.Length == 0) return 1.0;
+        int j = Array.BinarySearch(ChangeTicks, tick);
+        if (j < 0) j = ~j - 1;
+        else while (j + 1 < ChangeTicks.Length && ChangeTicks[j + 1] == tick) j++;
+        return j < 0 ? 0.0 : Scales[j];
+    }
+}

@@ -1,0 +1,515 @@
+using Sim.EventCore.Description;
+using Sim.EventCore.Numerics;
+
+namespace Sim.EventCore.Compilation;
+
+/// <summary>
+/// Turns a validated <see cref="NetworkSpec"/> into a <see cref="CompiledNetwork"/>: draws connectivity, weights,
+/// delays and per-neuron parameters once from the counter-based RNG, rounds delays and refractory periods to ticks,
+/// puts weights on their fixed-point grid and computes every propagator (exp) once, in C#.
+/// Before allocating synapses it estimates the memory they need and refuses networks that would not fit.
+/// </summary>
+public static class NetworkCompiler
+{
+    /// <summary>Compiles; throws <see cref="SpecException"/> for an invalid or too-large network.</summary>
+    /// <param name="spec">The description.</param>
+    /// <param name="memoryBudgetBytes">Memory the compiled network and one instance's state may use; defaults to 80 % of what the GC reports available.</param>
+    public static CompiledNetwork Compile(NetworkSpec spec, long? memoryBudgetBytes = null)
+    {
+        spec.EnsureValid();
+        double dt = spec.Run.DtMs;
+        ulong seed = spec.Run.Seed;
+        long budget = memoryBudgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
+
+        // Layout.
+        var popIndex = new Dictionary<string, int>();
+        var offsets = new int[spec.Populations.Count];
+        int n = 0;
+        for (int p = 0; p < spec.Populations.Count; p++) { popIndex[spec.Populations[p].Name] = p; offsets[p] = n; n += spec.Populations[p].Size; }
+        var inputIndex = new Dictionary<string, int>();
+        var inputOffsets = new int[spec.Inputs.Count];
+        int nSrc = n;
+        for (int i = 0; i < spec.Inputs.Count; i++) { inputIndex[spec.Inputs[i].Name] = i; inputOffsets[i] = nSrc; nSrc += spec.Inputs[i].Size; }
+
+        EstimateMemory(spec, popIndex, inputIndex, n, budget);
+
+        // Synapses, drawn per projection in spec order.
+        var spikeSyn = new SynapseBuffer();
+        var traceSyn = new SynapseBuffer();
+        for (int pi = 0; pi < spec.Projections.Count; pi++)
+        {
+            var pr = spec.Projections[pi];
+            int tp = popIndex[pr.Target];
+            bool srcIsPop = popIndex.TryGetValue(pr.Source, out int sp);
+            int srcOffset = srcIsPop ? offsets[sp] : inputOffsets[inputIndex[pr.Source]];
+            int nPre = srcIsPop ? spec.Populations[sp].Size : spec.Inputs[inputIndex[pr.Source]].Size;
+            int nPost = spec.Populations[tp].Size;
+            bool trace = srcIsPop && spec.Populations[sp].Parameters.Model == NeuronModel.GoalLif && spec.Populations[tp].Parameters.Model == NeuronModel.GoalLif;
+            var buf = trace ? traceSyn : spikeSyn;
+            int first = buf.Count;
+            GeneratePairs(pr, pi, seed, nPre, nPost, srcIsPop && pr.Source == pr.Target, (pre, post) => buf.Add(srcOffset + pre, offsets[tp] + post, pi));
+            ulong wKey = CounterRng.Key(seed, RngStreams.Weights(pi), 0, 0);
+            ulong dKey = CounterRng.Key(seed, RngStreams.Delays(pi), 0, 0);
+            for (int k = first; k < buf.Count; k++)
+            {
+                double w = pr.Weight.Draw(wKey, k - first);
+                if (!double.IsFinite(w)) throw Error(spec, $"projections[{pi}].weight", $"drew a non-finite weight {w}");
+                buf.Weight[k] = w;
+                double d = pr.DelayMs.Draw(dKey, k - first);
+                long ticks = TimeGrid.Ticks(d, dt);
+                if (!double.IsFinite(d) || ticks < 1) throw Error(spec, $"projections[{pi}].delay_ms", $"drew delay {Value.Fmt(d)} ms, below one tick (dt = {Value.Fmt(dt)} ms)");
+                if (ticks > 1 << 20) throw Error(spec, $"projections[{pi}].delay_ms", $"delay {Value.Fmt(d)} ms is {ticks} ticks; at most 2^20 ticks are supported");
+                buf.Delay[k] = (int)ticks;
+            }
+        }
+
+        // Weight grids per target population.
+        var popBits = new int[spec.Populations.Count];
+        var traceBits = new int[spec.Populations.Count];
+        for (int p = 0; p < spec.Populations.Count; p++)
+        {
+            popBits[p] = GridBits(spec, popIndex, p, spikeSyn, offsets, trace: false);
+            traceBits[p] = GridBits(spec, popIndex, p, traceSyn, offsets, trace: true);
+        }
+
+        var populations = new CompiledPopulation[spec.Populations.Count];
+        for (int p = 0; p < populations.Length; p++)
+            populations[p] = CompilePopulation(spec, p, offsets[p], popBits[p], traceBits[p]);
+
+        var inputs = new CompiledInput[spec.Inputs.Count];
+        for (int i = 0; i < inputs.Length; i++) inputs[i] = CompileInput(spec, i, inputOffsets[i]);
+
+        var table = BuildSpikeTable(spikeSyn, nSrc, n, populations, spec);
+        var traceTable = BuildTraceTable(traceSyn, n, populations, spec);
+
+        return new CompiledNetwork
+        {
+            Spec = spec, Populations = populations, Inputs = inputs, NeuronCount = n, SourceCount = nSrc,
+            Synapses = table, TraceSynapses = traceTable,
+        };
+    }
+
+    private static SpecException Error(NetworkSpec spec, string field, string message)
+    {
+        SourceLocation? loc = null;
+        for (string f = field; loc is null && f.Length > 0; f = f.Contains('.') ? f[..f.LastIndexOf('.')] : "")
+            spec.Locations.TryGetValue(f, out loc);
+        return new SpecException([new SpecError(field, message, loc)]);
+    }
+
+    private static void EstimateMemory(NetworkSpec spec, Dictionary<string, int> popIndex, Dictionary<string, int> inputIndex, int n, long budget)
+    {
+        double synapses = 0;
+        int largest = -1;
+        double largestCount = 0;
+        for (int pi = 0; pi < spec.Projections.Count; pi++)
+        {
+            var pr = spec.Projections[pi];
+            double nPre = popIndex.TryGetValue(pr.Source, out int sp) ? spec.Populations[sp].Size : spec.Inputs[inputIndex[pr.Source]].Size;
+            double nPost = spec.Populations[popIndex[pr.Target]].Size;
+            double c = pr.Connectivity switch
+            {
+                Connectivity.AllToAll => nPre * nPost,
+                Connectivity.OneToOne => nPost,
+                Connectivity.FixedProbability fp => fp.P * nPre * nPost + 5 * Math.Sqrt(fp.P * nPre * nPost),
+                Connectivity.FixedInDegree fi => (double)fi.K * nPost,
+                Connectivity.PairList pl => pl.Pre.Length,
+                _ => 0,
+            };
+            synapses += c;
+            if (c > largestCount) { largestCount = c; largest = pi; }
+        }
+        // Building holds (source, target, projection, delay: 16 B) + weight (8 B); the final table holds 8 B.
+        double bytes = synapses * 32 + (double)n * 16 * sizeof(double);
+        if (synapses > int.MaxValue - 1024 || bytes > budget)
+        {
+            string field = largest >= 0 ? $"projections[{largest}]" : "populations";
+            throw Error(spec, field,
+                $"the network needs about {bytes / (1 << 30):F1} GiB for {synapses:E2} synapses (largest: {spec.Projections[Math.Max(0, largest)].DisplayName}, {largestCount:E2}), " +
+                $"more than the {budget / (double)(1 << 30):F1} GiB available" + (synapses > int.MaxValue - 1024 ? " and more than 2^31 synapses" : ""));
+        }
+    }
+
+    private static void GeneratePairs(ProjectionSpec pr, int pi, ulong seed, int nPre, int nPost, bool sameGroup, Action<int, int> add)
+    {
+        switch (pr.Connectivity)
+        {
+            case Connectivity.AllToAll a:
+                for (int i = 0; i < nPre; i++)
+                    for (int j = 0; j < nPost; j++)
+                        if (a.Autapses || !sameGroup || i != j) add(i, j);
+                break;
+            case Connectivity.OneToOne:
+                for (int i = 0; i < nPre; i++) add(i, i);
+                break;
+            case Connectivity.PairList pl:
+                for (int k = 0; k < pl.Pre.Length; k++) add(pl.Pre[k], pl.Post[k]);
+                break;
+            case Connectivity.FixedProbability fp:
+                if (fp.P <= 0) break;
+                double logQ = fp.P >= 1 ? double.NegativeInfinity : Math.Log(1 - fp.P);
+                for (int i = 0; i < nPre; i++)
+                {
+                    // Geometric skipping (Bernoulli trials per pair, cost per synapse): gap ~ Geom(p).
+                    ulong key = CounterRng.Key(seed, RngStreams.Connectivity(pi), 0, (ulong)i);
+                    long j = -1;
+                    for (ulong c = 0; ; c++)
+                    {
+                        double skip = fp.P >= 1 ? 0 : Math.Floor(Math.Log(CounterRng.UniformOpen0(CounterRng.Word(key, c))) / logQ);
+                        if (j + 1 + skip >= nPost) break;
+                        j += 1 + (long)skip;
+                        if (!fp.Autapses && sameGroup && j == i) continue;
+                        add(i, (int)j);
+                    }
+                }
+                break;
+            case Connectivity.FixedInDegree fi:
+                var taken = fi.Multapses ? null : new bool[nPre];
+                var chosen = new List<int>(fi.K);
+                for (int j = 0; j < nPost; j++)
+                {
+                    ulong key = CounterRng.Key(seed, RngStreams.Connectivity(pi), 1, (ulong)j);
+                    chosen.Clear();
+                    for (ulong c = 0; chosen.Count < fi.K; c++)
+                    {
+                        int i = (int)(CounterRng.Uniform01(CounterRng.Word(key, c)) * nPre);
+                        if (!fi.Autapses && sameGroup && i == j) continue;
+                        if (taken is not null) { if (taken[i]) continue; taken[i] = true; }
+                        chosen.Add(i);
+                    }
+                    if (taken is not null) foreach (int i in chosen) taken[i] = false;
+                    chosen.Sort();
+                    foreach (int i in chosen) add(i, j);
+                }
+                break;
+        }
+    }
+
+    private static int GridBits(NetworkSpec spec, Dictionary<string, int> popIndex, int p, SynapseBuffer buf, int[] offsets, bool trace)
+    {
+        var pop = spec.Populations[p];
+        int lo = offsets[p], hi = lo + pop.Size;
+        int? explicitBits = null;
+        double maxAbs = 0;
+        var incoming = new List<int>();
+        for (int pi = 0; pi < spec.Projections.Count; pi++)
+        {
+            var pr = spec.Projections[pi];
+            if (popIndex[pr.Target] != p) continue;
+            bool isTrace = popIndex.TryGetValue(pr.Source, out int sp) && spec.Populations[sp].Parameters.Model == NeuronModel.GoalLif && pop.Parameters.Model == NeuronModel.GoalLif;
+            if (isTrace != trace) continue;
+            incoming.Add(pi);
+            if (pr.WeightFractionBits is { } b)
+            {
+                if (explicitBits is { } e && e != b)
+                    throw Error(spec, $"projections[{pi}].weight_fraction_bits", $"{b} differs from {e} set by another projection into '{pop.Name}'; projections into one population share one weight grid");
+                explicitBits = b;
+            }
+        }
+        for (int k = 0; k < buf.Count; k++) if (buf.Target[k] >= lo && buf.Target[k] < hi) maxAbs = Math.Max(maxAbs, Math.Abs(buf.Weight[k]));
+        int bits = explicitBits ?? FixedPoint.AutoFractionBits(maxAbs);
+        if (Math.ScaleB(maxAbs, bits) > FixedPoint.MaxAbsQ)
+            throw Error(spec, $"projections[{incoming[0]}].weight_fraction_bits", $"weights up to {Value.Fmt(maxAbs)} into '{pop.Name}' do not fit the grid 2^-{bits} with |q| ≤ 2^30");
+
+        // Exactness bound on one tick's input: Σ|q| per target (times 2^G for trace coupling) must stay below 2^53.
+        // Spike inputs keep a factor 2^7 of headroom for several spikes of one source in one tick.
+        double limit = trace ? FixedPoint.ExactLimit : Math.ScaleB(1.0, 46);
+        double gScale = trace && pop.Parameters is GoalLifParameters g ? Math.ScaleB(1.0, g.TraceFractionBits) : 1.0;
+        var rowSum = new double[pop.Size];
+        while (true)
+        {
+            Array.Clear(rowSum);
+            double worst = 0;
+            for (int k = 0; k < buf.Count; k++)
+            {
+                int t = buf.Target[k];
+                if (t < lo || t >= hi) continue;
+                double s = rowSum[t - lo] += Math.Abs(FixedPoint.Quantize(buf.Weight[k], bits)) * gScale;
+                worst = Math.Max(worst, s);
+            }
+            if (worst < limit) return bits;
+            if (explicitBits is not null || bits <= -30)
+                throw Error(spec, $"projections[{incoming[0]}].weight_fraction_bits",
+                    $"the summed |weights| into one neuron of '{pop.Name}' reach {worst:E2} grid units, beyond the exact range {limit:E2}; use fewer weight_fraction_bits");
+            bits--;
+        }
+    }
+
+    private static CompiledPopulation CompilePopulation(NetworkSpec spec, int p, int offset, int weightBits, int traceBits)
+    {
+        var ps = spec.Populations[p];
+        int n = ps.Size;
+        double dt = spec.Run.DtMs;
+        ulong seed = spec.Run.Seed;
+        double[] Draw(Value v, string name)
+        {
+            var a = new double[n];
+            ulong key = CounterRng.Key(seed, RngStreams.PopulationValues(p, name), 0, 0);
+            for (int i = 0; i < n; i++) a[i] = v.Draw(key, i);
+            return a;
+        }
+        void CheckPositive(double[] a, string field)
+        {
+            for (int i = 0; i < a.Length; i++)
+                if (!(a[i] > 0)) throw Error(spec, $"populations[{p}].params.{field}", $"neuron {i} drew {Value.Fmt(a[i])}; must be > 0");
+        }
+        int[] RefTicks(Value v)
+        {
+            var ms = Draw(v, "refractory_ms");
+            var t = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                if (!(ms[i] >= 0)) throw Error(spec, $"populations[{p}].params.refractory_ms", $"neuron {i} drew {Value.Fmt(ms[i])}; must be ≥ 0");
+                t[i] = checked((int)TimeGrid.Ticks(ms[i], dt));
+            }
+            return t;
+        }
+
+        object constants;
+        var constantDrive = new double[n];
+        switch (ps.Parameters)
+        {
+            case LifExpParameters q:
+            {
+                var c = new LifExpConstants(n);
+                var tm = Draw(q.TauMemMs, "tau_mem_ms"); CheckPositive(tm, "tau_mem_ms");
+                var te = Draw(q.TauExcMs, "tau_exc_ms"); CheckPositive(te, "tau_exc_ms");
+                var ti = Draw(q.TauInhMs, "tau_inh_ms"); CheckPositive(ti, "tau_inh_ms");
+                var el = Draw(q.ELeakMv, "e_leak_mv");
+                var vt = Draw(q.VThresholdMv, "v_threshold_mv");
+                var vr = Draw(q.VResetMv, "v_reset_mv");
+                var ie = Draw(q.IExtMv, "i_ext_mv");
+                var rt = RefTicks(q.RefractoryMs);
+                for (int i = 0; i < n; i++)
+                {
+                    if (vr[i] >= vt[i]) throw Error(spec, $"populations[{p}].params.v_reset_mv", $"neuron {i}: v_reset {Value.Fmt(vr[i])} is not below v_threshold {Value.Fmt(vt[i])}");
+                    c.AlphaMem[i] = Math.Exp(-dt / tm[i]);
+                    c.AlphaExc[i] = Math.Exp(-dt / te[i]);
+                    c.AlphaInh[i] = Math.Exp(-dt / ti[i]);
+                    c.PExc[i] = SynapticPropagator(dt, tm[i], te[i], c.AlphaMem[i], c.AlphaExc[i]);
+                    c.PInh[i] = SynapticPropagator(dt, tm[i], ti[i], c.AlphaMem[i], c.AlphaInh[i]);
+                    c.DriveGain[i] = 1.0 - c.AlphaMem[i];
+                    c.ThetaU[i] = vt[i] - el[i];
+                    c.ResetU[i] = vr[i] - el[i];
+                    c.ELeakMv[i] = el[i];
+                    c.RefractoryTicks[i] = rt[i];
+                    constantDrive[i] = ie[i];
+                }
+                constants = c;
+                break;
+            }
+            case LifDeltaParameters q:
+            {
+                var c = new LifDeltaConstants(n);
+                var tm = Draw(q.TauMemMs, "tau_mem_ms"); CheckPositive(tm, "tau_mem_ms");
+                var el = Draw(q.ELeakMv, "e_leak_mv");
+                var vt = Draw(q.VThresholdMv, "v_threshold_mv");
+                var vr = Draw(q.VResetMv, "v_reset_mv");
+                var ie = Draw(q.IExtMvPerMs, "i_ext_mv_per_ms");
+                var rt = RefTicks(q.RefractoryMs);
+                for (int i = 0; i < n; i++)
+                {
+                    if (vr[i] >= vt[i]) throw Error(spec, $"populations[{p}].params.v_reset_mv", $"neuron {i}: v_reset {Value.Fmt(vr[i])} is not below v_threshold {Value.Fmt(vt[i])}");
+                    c.AlphaMem[i] = Math.Exp(-dt / tm[i]);
+                    c.DriveGain[i] = tm[i] * (1.0 - c.AlphaMem[i]);
+                    c.ThetaU[i] = vt[i] - el[i];
+                    c.ResetU[i] = vr[i] - el[i];
+                    c.ELeakMv[i] = el[i];
+                    c.RefractoryTicks[i] = rt[i];
+                    constantDrive[i] = ie[i];
+                }
+                constants = c;
+                break;
+            }
+            case GoalLifParameters q:
+            {
+                var c = new GoalLifConstants(n, q.TraceFractionBits);
+                var tm = Draw(q.TauMemMs, "tau_mem_ms"); CheckPositive(tm, "tau_mem_ms");
+                var ts = Draw(q.TauSynMs, "tau_syn_ms"); CheckPositive(ts, "tau_syn_ms");
+                var bias = Draw(q.Bias, "bias");
+                var reset = Draw(q.ResetJump, "reset_jump");
+                var thr = Draw(q.Threshold, "threshold");
+                for (int i = 0; i < n; i++)
+                {
+                    c.AlphaMem[i] = Math.Exp(-dt / tm[i]);
+                    c.OneMinusAlphaMem[i] = 1.0 - c.AlphaMem[i];
+                    c.AlphaSyn[i] = Math.Exp(-dt / ts[i]);
+                    c.OneMinusAlphaSyn[i] = 1.0 - c.AlphaSyn[i];
+                    c.Bias[i] = bias[i];
+                    c.ResetJump[i] = reset[i];
+                    c.Threshold[i] = thr[i];
+                }
+                constants = c;
+                break;
+            }
+            default: throw new InvalidOperationException("unknown model");
+        }
+
+        var currents = new List<CompiledCurrent>();
+        for (int ci = 0; ci < spec.Currents.Count; ci++)
+        {
+            var cs = spec.Currents[ci];
+            if (cs.Target != ps.Name) continue;
+            var amp = new double[n];
+            ulong key = CounterRng.Key(seed, RngStreams.PopulationValues(p, $"current{ci}"), 0, 0);
+            for (int i = 0; i < n; i++) amp[i] = cs.Amplitude.Draw(key, i);
+            var times = cs.TimesMs ?? [];
+            currents.Add(new CompiledCurrent
+            {
+                Amplitude = amp,
+                ChangeTicks = [.. times.Select(t => TimeGrid.Ticks(t, dt))],
+                Scales = cs.Scales ?? [],
+            });
+        }
+        bool hasDrive = constantDrive.Any(x => x != 0) || currents.Any(c => c.Amplitude.Any(a => a != 0) && (c.ChangeTicks.Length == 0 || c.Scales.Any(s => s != 0)));
+
+        return new CompiledPopulation
+        {
+            Index = p, Name = ps.Name, Model = ps.Parameters.Model, Offset = offset, Size = n,
+            NoiseDeltaV = ps.Noise?.DeltaV ?? 0, WeightFractionBits = weightBits, TraceWeightFractionBits = traceBits,
+            Constants = constants, Spec = ps, Currents = [.. currents], HasDrive = hasDrive, ConstantDrive = constantDrive,
+        };
+    }
+
+    /// <summary>P_x = τ_x/(τ_x − τ_m)·(α_x − α_m), or its limit h/τ_m·α_m when τ_x = τ_m (MODELS.md §1.1).</summary>
+    public static double SynapticPropagator(double dt, double tauMem, double tauSyn, double alphaMem, double alphaSyn)
+        => tauSyn == tauMem ? dt / tauMem * alphaMem : tauSyn / (tauSyn - tauMem) * (alphaSyn - alphaMem);
+
+    private static CompiledInput CompileInput(NetworkSpec spec, int i, int offset)
+    {
+        var s = spec.Inputs[i];
+        double dt = spec.Run.DtMs;
+        switch (s)
+        {
+            case PoissonInput pi:
+            {
+                var rate = new double[pi.Size];
+                ulong key = CounterRng.Key(spec.Run.Seed, RngStreams.InputValues(i, "rate_hz"), 0, 0);
+                for (int k = 0; k < rate.Length; k++)
+                {
+                    rate[k] = pi.RateHz.Draw(key, k) / 1000.0;
+                    if (!(rate[k] >= 0) || !double.IsFinite(rate[k])) throw Error(spec, $"inputs[{i}].rate_hz", $"source {k} drew rate {Value.Fmt(rate[k] * 1000)} Hz; must be finite and ≥ 0");
+                }
+                return new CompiledInput { Index = i, Name = s.Name, Offset = offset, Size = s.Size, Spec = s, RatePerMs = rate };
+            }
+            case SpikeTimesInput st:
+            {
+                var order = Enumerable.Range(0, st.TimesMs.Length)
+                    .OrderBy(k => TimeGrid.Ticks(st.TimesMs[k], dt)).ThenBy(k => st.Indices[k]).ThenBy(k => st.TimesMs[k]).ToArray();
+                return new CompiledInput
+                {
+                    Index = i, Name = s.Name, Offset = offset, Size = s.Size, Spec = s,
+                    SpikeTicks = [.. order.Select(k => TimeGrid.Ticks(st.TimesMs[k], dt))],
+                    SpikeIndices = [.. order.Select(k => st.Indices[k])],
+                    SpikeTimesMs = [.. order.Select(k => st.TimesMs[k])],
+                };
+            }
+            case ClockInput ci:
+                return new CompiledInput
+                {
+                    Index = i, Name = s.Name, Offset = offset, Size = s.Size, Spec = s,
+                    ClockSpanTicks = Math.Max(1, TimeGrid.Ticks(ci.SpanMs, dt)),
+                    ClockPeriodTicks = ci.PeriodMs is { } per ? TimeGrid.Ticks(per, dt) : 0,
+                };
+            default: throw new InvalidOperationException("unknown input kind");
+        }
+    }
+
+    private static SynapseTable BuildSpikeTable(SynapseBuffer b, int nSrc, int nNeurons, CompiledPopulation[] pops, NetworkSpec spec)
+    {
+        int m = b.Count;
+        var bitsOf = new int[nNeurons];
+        foreach (var p in pops) Array.Fill(bitsOf, p.WeightFractionBits, p.Offset, p.Size);
+        var q = new int[m];
+        for (int k = 0; k < m; k++) q[k] = (int)FixedPoint.Quantize(b.Weight[k], bitsOf[b.Target[k]]);
+
+        // Sort by (source, delay, receptor, projection, target): a canonical order independent of generation order.
+        var order = new int[m];
+        for (int k = 0; k < m; k++) order[k] = k;
+        Array.Sort(order, (x, y) =>
+        {
+            int c = b.Source[x].CompareTo(b.Source[y]);
+            if (c != 0) return c;
+            c = b.Delay[x].CompareTo(b.Delay[y]);
+            if (c != 0) return c;
+            c = (q[x] < 0).CompareTo(q[y] < 0);
+            if (c != 0) return c;
+            c = b.Projection[x].CompareTo(b.Projection[y]);
+            if (c != 0) return c;
+            c = b.Target[x].CompareTo(b.Target[y]);
+            return c != 0 ? c : x.CompareTo(y);
+        });
+
+        var target = new int[m];
+        var qs = new int[m];
+        var segOffsets = new int[nSrc + 1];
+        var segDelay = new List<int>();
+        var segRec = new List<byte>();
+        var segStart = new List<int>();
+        var segProj = new List<int>();
+        int maxDelay = 1;
+        int prevSrc = -1, prevDelay = -1, prevRec = -1, prevProj = -1;
+        for (int r = 0; r < m; r++)
+        {
+            int k = order[r];
+            target[r] = b.Target[k];
+            qs[r] = q[k];
+            int src = b.Source[k], d = b.Delay[k], rec = q[k] < 0 ? 1 : 0, pj = b.Projection[k];
+            if (src != prevSrc || d != prevDelay || rec != prevRec || pj != prevProj)
+            {
+                while (prevSrc < src) segOffsets[++prevSrc] = segDelay.Count;
+                segDelay.Add(d); segRec.Add((byte)rec); segStart.Add(r); segProj.Add(pj);
+                prevDelay = d; prevRec = rec; prevProj = pj;
+                maxDelay = Math.Max(maxDelay, d);
+            }
+        }
+        while (prevSrc < nSrc) segOffsets[++prevSrc] = segDelay.Count;
+        segStart.Add(m);
+        _ = spec;
+        return new SynapseTable
+        {
+            SegmentOffsets = segOffsets, SegmentDelay = [.. segDelay], SegmentReceptor = [.. segRec], SegmentStart = [.. segStart],
+            SegmentProjection = [.. segProj], Target = target, Q = qs, MaxDelayTicks = maxDelay,
+        };
+    }
+
+    private static TraceCouplingTable BuildTraceTable(SynapseBuffer b, int nNeurons, CompiledPopulation[] pops, NetworkSpec spec)
+    {
+        _ = spec;
+        int m = b.Count;
+        var bitsOf = new int[nNeurons];
+        foreach (var p in pops) Array.Fill(bitsOf, p.TraceWeightFractionBits, p.Offset, p.Size);
+        var order = Enumerable.Range(0, m).OrderBy(k => b.Target[k]).ThenBy(k => b.Source[k]).ThenBy(k => k).ToArray();
+        var rowStart = new int[nNeurons + 1];
+        var src = new int[m];
+        var q = new long[m];
+        for (int r = 0; r < m; r++)
+        {
+            int k = order[r];
+            src[r] = b.Source[k];
+            q[r] = (long)FixedPoint.Quantize(b.Weight[k], bitsOf[b.Target[k]]);
+            rowStart[b.Target[k] + 1]++;
+        }
+        for (int i = 0; i < nNeurons; i++) rowStart[i + 1] += rowStart[i];
+        return new TraceCouplingTable { RowStart = rowStart, Source = src, Q = q };
+    }
+
+    /// <summary>Growable struct-of-arrays of synapses during compilation.</summary>
+    private sealed class SynapseBuffer
+    {
+        public int[] Source = new int[1024], Target = new int[1024], Projection = new int[1024], Delay = new int[1024];
+        public double[] Weight = new double[1024];
+        public int Count;
+
+        public void Add(int source, int target, int projection)
+        {
+            if (Count == Source.Length)
+            {
+                int cap = checked(Count * 2);
+                Array.Resize(ref Source, cap); Array.Resize(ref Target, cap); Array.Resize(ref Projection, cap);
+                Array.Resize(ref Delay, cap); Array.Resize(ref Weight, cap);
+            }
+            Source[Count] = source; Target[Count] = target; Projection[Count] = projection; Count++;
+        }
+    }
+}

@@ -1,0 +1,48 @@
+namespace Sim.EventCore.Compilation;
+
+/// <summary>
+/// Spike-coupled synapses in CSR by source, each row split into segments of equal (delay, receptor) with targets
+/// ascending (Auryn's row layout, grouped by delay). 8 bytes per synapse (int target, int q) plus 9 bytes per segment.
+/// The weight of synapse k is Q[k]·2^-F, F the <see cref="CompiledPopulation.WeightFractionBits"/> of its target's population.
+/// Receptor 0 takes q ≥ 0 (excitatory), receptor 1 q &lt; 0 (inhibitory).
+/// </summary>
+public sealed class SynapseTable
+{
+    /// <summary>Segments of source s: [SegmentOffsets[s], SegmentOffsets[s+1]).</summary>
+    public required int[] SegmentOffsets { get; init; }
+    /// <summary>Delay of each segment (ticks ≥ 1).</summary>
+    public required int[] SegmentDelay { get; init; }
+    /// <summary>Receptor of each segment (0 exc, 1 inh).</summary>
+    public required byte[] SegmentReceptor { get; init; }
+    /// <summary>Synapses of segment g: [SegmentStart[g], SegmentStart[g+1]); one sentinel entry at the end.</summary>
+    public required int[] SegmentStart { get; init; }
+    /// <summary>Global target neuron id.</summary>
+    public required int[] Target { get; init; }
+    /// <summary>Weight on the grid of the target's population.</summary>
+    public required int[] Q { get; init; }
+    /// <summary>Projection index of each segment (for reporting and per-projection access).</summary>
+    public required int[] SegmentProjection { get; init; }
+    /// <summary>Largest delay (ticks), at least 1.</summary>
+    public required int MaxDelayTicks { get; init; }
+    /// <summary>Number of synapses.</summary>
+    public int Count => Target.Length;
+    /// <summary>Bytes held by the table.</summary>
+    public long Bytes => (long)Target.Length * 8 + (long)SegmentDelay.Length * (4 + 1 + 4 + 4) + (long)SegmentOffsets.Length * 4;
+}
+
+/// <summary>
+/// Synapses between GoalLif populations, which act through the presynaptic trace hz (MODELS.md §1.3) rather than
+/// through delayed spikes. CSR by target: rec_i = (Σ_k Q[k]·H[Source[k]])·2^-(F+G), with H = hz·2^G integers,
+/// so the sum is exact (the compiler checks Σ|Q|·2^G &lt; 2^53 per row).
+/// </summary>
+public sealed class TraceCouplingTable
+{
+    /// <summary>Row of target neuron i: [RowStart[i], RowStart[i+1]); length NeuronCount + 1.</summary>
+    public required int[] RowStart { get; init; }
+    /// <summary>Global source neuron id.</summary>
+    public required int[] Source { get; init; }
+    /// <summary>Weight on the trace-weight grid of the target population.</summary>
+    public required long[] Q { get; init; }
+    /// <summary>Number of synapses.</summary>
+    public int Count => Source.Length;
+}
