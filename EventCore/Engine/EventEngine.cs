@@ -1,0 +1,205 @@
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Description;
+
+namespace Sim.EventCore.Engine;
+
+/// <summary>Options of an engine run, defaulting to the spec's <see cref="RunOptions"/>.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Number of instances; null takes <see cref="RunOptions.Batch"/>.</summary>
+    public int? Batch { get; init; }
+    /// <summary>Index of the first instance; null takes <see cref="RunOptions.InstanceOffset"/>.</summary>
+    public int? InstanceOffset { get; init; }
+    /// <summary>Worker threads; null takes <see cref="RunOptions.Threads"/> (0: one per core).</summary>
+    public int? Threads { get; init; }
+    /// <summary>Memory the instances' state may take; null: 80 % of what the GC reports available.</summary>
+    public long? MemoryBudgetBytes { get; init; }
+}
+
+/// <summary>What a call to <see cref="EventEngine.Run"/> did.</summary>
+/// <param name="TicksRun">Ticks advanced by this call.</param>
+/// <param name="Cancelled">True when the cancellation token stopped it (at a clean tick boundary).</param>
+/// <param name="Stop">The guard's reason, when a guard stopped it.</param>
+public sealed record RunResult(long TicksRun, bool Cancelled, StopReason? Stop);
+
+/// <summary>
+/// The event-driven grid engine (EventCore). Each tick runs the phases Deliver → Integrate → Threshold → Emit →
+/// Plasticity → Record → Guard → Advance. Spikes propagate sparsely: a spike costs O(fan-out) scatter-adds of
+/// fixed-point weights into the ring slot of its arrival tick (a calendar queue over the bounded delays); Poisson
+/// inputs are timed events in a binary heap. Neuron state is integrated with vectorised TensorPrimitives kernels.
+/// Independent instances (batch) run on worker threads; the results do not depend on the thread count.
+/// </summary>
+/// <example>
+/// <code>
+/// var net = NetworkCompiler.Compile(spec);
+/// using var engine = new EventEngine(net);
+/// engine.AddSpikeSink(monitor);
+/// engine.Run(net.DurationTicks);
+/// </code>
+/// </example>
+public sealed class EventEngine : IDisposable
+{
+    private readonly InstanceState[] _instances;
+    private readonly List<ISpikeSink> _sinks = [];
+    private readonly List<IStepObserver> _observers = [];
+    private readonly List<IRunGuard> _guards = [];
+    private readonly int _threads;
+
+    /// <summary>Ticks between checks for cancellation and guard stops across instances.</summary>
+    public const int ChunkTicks = 1000;
+
+    /// <summary>Creates the engine and sets every instance to its initial state.</summary>
+    public EventEngine(CompiledNetwork network, EngineOptions? options = null)
+    {
+        Network = network;
+        options ??= new EngineOptions();
+        int batch = options.Batch ?? network.Spec.Run.Batch;
+        FirstInstance = options.InstanceOffset ?? network.Spec.Run.InstanceOffset;
+        if (batch < 1) throw new ArgumentOutOfRangeException(nameof(options), "batch must be ≥ 1");
+        long budget = options.MemoryBudgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
+        double need = (double)network.StateBytesPerInstance * batch;
+        if (need > budget)
+            throw new SpecException([new SpecError("run.batch",
+                $"{batch} instance(s) need about {need / (1 << 30):F2} GiB of state (delivery ring of {network.MaxDelayTicks + 1} slots × {network.NeuronCount} neurons), more than the {budget / (double)(1 << 30):F2} GiB available")]);
+        int threads = options.Threads ?? network.Spec.Run.Threads;
+        _threads = Math.Max(1, Math.Min(batch, threads <= 0 ? Environment.ProcessorCount : threads));
+        _instances = new InstanceState[batch];
+        for (int b = 0; b < batch; b++) _instances[b] = new InstanceState(network, FirstInstance + b);
+        if (network.Spec.Run.MaxRateHz is { } maxRate) _guards.Add(new RateGuard(network, maxRate, network.Spec.Run.GuardWindowMs));
+    }
+
+    /// <summary>The compiled network.</summary>
+    public CompiledNetwork Network { get; }
+    /// <summary>Number of instances.</summary>
+    public int BatchSize => _instances.Length;
+    /// <summary>Instance index of batch element 0.</summary>
+    public int FirstInstance { get; }
+    /// <summary>The next tick to run (ticks run so far).</summary>
+    public long Tick => _instances[0].Tick;
+    /// <summary>Simulated time (ms).</summary>
+    public double TimeMs => Tick * Network.DtMs;
+    /// <summary>Wall time per phase, summed over instances.</summary>
+    public PhaseTimings Timings { get; } = new();
+    /// <summary>Set once a guard has stopped the run; the engine then refuses to continue.</summary>
+    public StopReason? Stopped { get; private set; }
+
+    /// <summary>Adds a spike sink (called on worker threads, one instance at a time per instance).</summary>
+    public void AddSpikeSink(ISpikeSink sink) => _sinks.Add(sink);
+    /// <summary>Adds a step observer.</summary>
+    public void AddObserver(IStepObserver observer) => _observers.Add(observer);
+    /// <summary>Adds a run guard.</summary>
+    public void AddGuard(IRunGuard guard) => _guards.Add(guard);
+
+    /// <summary>Read access to the state of batch element <paramref name="batchIndex"/>.</summary>
+    public IStateReader State(int batchIndex) => _instances[batchIndex];
+
+    /// <summary>A copy of a state variable (absolute units) of every neuron of a population.</summary>
+    public double[] GetVariable(int batchIndex, string population, string variable)
+    {
+        var inst = _instances[batchIndex];
+        int p = Network.Population(population).Index;
+        var pop = inst.Populations[p];
+        int v = pop.VariableIndex(variable);
+        var result = new double[pop.Size];
+        for (int i = 0; i < result.Length; i++) result[i] = pop.Read(v, i);
+        return result;
+    }
+
+    /// <summary>Runs <paramref name="ticks"/> ticks (same result as any split into several calls).</summary>
+    public RunResult Run(long ticks, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(ticks);
+        if (Stopped is not null) throw new InvalidOperationException($"the run was stopped by a guard ({Stopped}); create a new engine");
+        var sinks = _sinks.ToArray();
+        var observers = _observers.ToArray();
+        var guards = _guards.ToArray();
+        long done = 0, startTick = Tick;
+        var stops = new StopReason?[_instances.Length];
+        while (done < ticks)
+        {
+            if (cancellationToken.IsCancellationRequested) { Flush(); return new RunResult(Tick - startTick, true, null); }
+            int chunk = (int)Math.Min(ChunkTicks, ticks - done);
+            if (_threads == 1)
+                for (int b = 0; b < _instances.Length; b++) stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards);
+            else
+                Parallel.For(0, _instances.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads },
+                    b => stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards));
+            done += chunk;
+            var stop = stops.FirstOrDefault(s => s is not null);
+            if (stop is not null) { Stopped = stop; Flush(); return new RunResult(Tick - startTick, false, stop); }
+        }
+        Flush();
+        return new RunResult(done, false, null);
+    }
+
+    /// <summary>Runs for a duration in ms (rounded to ticks).</summary>
+    public RunResult RunMs(double durationMs, CancellationToken cancellationToken = default)
+        => Run(TimeGrid.Ticks(durationMs, Network.DtMs), cancellationToken);
+
+    private static StopReason? RunChunk(InstanceState inst, int ticks, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards)
+    {
+        for (int k = 0; k < ticks; k++)
+        {
+            long t = inst.Tick;
+            string? reason = inst.Step(sinks, observers, guards);
+            if (reason is not null) return new StopReason(inst.Instance, t, reason);
+        }
+        return null;
+    }
+
+    private void Flush()
+    {
+        foreach (var inst in _instances)
+            for (int p = 0; p < inst.PhaseTicks.Length; p++)
+            {
+                Timings.Add((Phase)p, inst.PhaseTicks[p]);
+                inst.PhaseTicks[p] = 0;
+            }
+    }
+
+    /// <summary>Releases nothing native today; present so engines are used uniformly with <c>using</c>.</summary>
+    public void Dispose() { }
+}
+
+/// <summary>Stops the run when a population's mean rate over a window exceeds a bound (runaway activity).</summary>
+internal sealed class RateGuard : IRunGuard
+{
+    private readonly CompiledNetwork _net;
+    private readonly double _maxRateHz;
+    private readonly long _windowTicks;
+    private readonly int[] _popOf;
+    private readonly long[][] _counts; // per instance slot (by instance modulo) per population
+    private readonly long[] _windowStart;
+
+    public RateGuard(CompiledNetwork net, double maxRateHz, double windowMs)
+    {
+        _net = net;
+        _maxRateHz = maxRateHz;
+        _windowTicks = Math.Max(1, TimeGrid.Ticks(windowMs, net.DtMs));
+        _popOf = new int[net.NeuronCount];
+        foreach (var p in net.Populations) Array.Fill(_popOf, p.Index, p.Offset, p.Size);
+        int slots = net.Spec.Run.InstanceOffset + net.Spec.Run.Batch + 1;
+        _counts = new long[slots][];
+        for (int i = 0; i < slots; i++) _counts[i] = new long[net.Populations.Length];
+        _windowStart = new long[slots];
+    }
+
+    public string? Check(int instance, long tick, ReadOnlySpan<int> spikes)
+    {
+        if (instance >= _counts.Length) return null;
+        var counts = _counts[instance];
+        foreach (int s in spikes) counts[_popOf[s]]++;
+        if (tick + 1 - _windowStart[instance] < _windowTicks) return null;
+        double seconds = _windowTicks * _net.DtMs / 1000.0;
+        string? reason = null;
+        for (int p = 0; p < counts.Length && reason is null; p++)
+        {
+            double rate = counts[p] / (_net.Populations[p].Size * seconds);
+            if (rate > _maxRateHz)
+                reason = $"runaway activity: population '{_net.Populations[p].Name}' fired at {rate:F1} Hz over {_windowTicks * _net.DtMs:G4} ms, above max_rate_hz = {_maxRateHz:G4}";
+        }
+        Array.Clear(counts);
+        _windowStart[instance] = tick + 1;
+        return reason;
+    }
+}

@@ -1,0 +1,273 @@
+using System.Diagnostics;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Models;
+using Sim.EventCore.Numerics;
+
+namespace Sim.EventCore.Engine;
+
+/// <summary>
+/// Everything one independent instance owns: neuron state, the delivery ring (calendar queue of fixed-point
+/// sums, one slot per tick of the maximum delay), the Poisson event heap, input cursors and the spike buffer.
+/// Allocated once; the step loop allocates nothing.
+/// </summary>
+internal sealed class InstanceState : IStateReader
+{
+    private readonly CompiledNetwork _net;
+    public readonly int Instance;
+    public readonly PopulationState[] Populations;
+    public readonly double[] AccExc, AccInh;
+    public readonly int RingSlots;
+    public readonly int[] Spikes;
+    public int SpikeCount;
+    public long Tick;
+    public readonly double[] Hz, RecInput;
+    private readonly bool _hasTrace;
+    // Poisson sources: next spike time, spike counter, and a binary heap of (tick, source id) ordered by tick then id.
+    private readonly double[] _poissonNext;
+    private readonly long[] _poissonCount;
+    private readonly long[] _heapTick;
+    private readonly int[] _heapSrc;
+    private int _heapCount;
+    private readonly int[] _spikeCursor;
+    public readonly long[] PhaseTicks = new long[Enum.GetValues<Phase>().Length];
+
+    public InstanceState(CompiledNetwork net, int instance)
+    {
+        _net = net;
+        Instance = instance;
+        int n = net.NeuronCount;
+        Hz = new double[n];
+        RecInput = new double[n];
+        _hasTrace = net.TraceSynapses.Count > 0;
+        Populations = [.. net.Populations.Select(p => PopulationState.Create(p, Hz, RecInput))];
+        RingSlots = net.MaxDelayTicks + 1;
+        AccExc = new double[(long)RingSlots * n];
+        AccInh = new double[(long)RingSlots * n];
+        Spikes = new int[n];
+        int poissonSources = net.Inputs.Where(i => i.RatePerMs is not null).Sum(i => i.Size);
+        _poissonNext = new double[net.SourceCount];
+        _poissonCount = new long[net.SourceCount];
+        _heapTick = new long[poissonSources];
+        _heapSrc = new int[poissonSources];
+        _spikeCursor = new int[net.Inputs.Length];
+        Reset();
+    }
+
+    /// <summary>Initial state at tick 0.</summary>
+    public void Reset()
+    {
+        Tick = 0;
+        Array.Clear(AccExc); Array.Clear(AccInh);
+        foreach (var p in Populations) p.Initialise(_net.Seed, Instance);
+        foreach (var p in Populations) p.UpdateDrive(0);
+        Array.Clear(_spikeCursor);
+        _heapCount = 0;
+        foreach (var inp in _net.Inputs)
+        {
+            if (inp.RatePerMs is null) continue;
+            var spec = (Description.PoissonInput)inp.Spec;
+            for (int s = 0; s < inp.Size; s++)
+            {
+                int src = inp.Offset + s;
+                _poissonCount[src] = 0;
+                if (inp.RatePerMs[s] <= 0) continue;
+                _poissonNext[src] = inp.NextPoissonTimeMs(_net.Seed, Instance, s, 0, spec.StartMs);
+                SchedulePoisson(inp, src);
+            }
+        }
+    }
+
+    private void SchedulePoisson(CompiledInput inp, int src)
+    {
+        double t = _poissonNext[src];
+        var spec = (Description.PoissonInput)inp.Spec;
+        if (spec.StopMs is { } stop && t >= stop) return;
+        HeapPush(TimeGrid.FloorTicks(t, _net.DtMs), src);
+    }
+
+    /// <summary>One tick through every phase; returns the guard's reason to stop, or null.</summary>
+    public string? Step(ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards)
+    {
+        long t = Tick;
+        int n = _net.NeuronCount;
+        long t0 = Stopwatch.GetTimestamp();
+
+        // Deliver: read this tick's slot, then clear it (in that order, in one place).
+        int slot = (int)(t % RingSlots);
+        var accE = AccExc.AsSpan(slot * n, n);
+        var accI = AccInh.AsSpan(slot * n, n);
+        foreach (var p in Populations)
+        {
+            p.UpdateDrive(t);
+            p.Deliver(accE.Slice(p.Offset, p.Size), accI.Slice(p.Offset, p.Size));
+        }
+        accE.Clear(); accI.Clear();
+        long t1 = Stopwatch.GetTimestamp();
+
+        // Integrate: traces first (GoalLif), then the exact trace-coupled input, then the membranes.
+        var ctx = new TickContext(t, CounterRng.Key(_net.Seed, RngStreams.EscapeNoise, (ulong)Instance, (ulong)t));
+        if (_hasTrace)
+        {
+            foreach (var p in Populations) p.UpdateTraces();
+            ComputeTraceInput();
+        }
+        foreach (var p in Populations) p.Integrate(ctx);
+        long t2 = Stopwatch.GetTimestamp();
+
+        // Threshold/Reset: ascending global id, so spikes come out in canonical order.
+        SpikeCount = 0;
+        foreach (var p in Populations) p.Threshold(ctx, Spikes, ref SpikeCount);
+        long t3 = Stopwatch.GetTimestamp();
+
+        // Emit: neurons, then inputs, into the ring slots t + d. Sums are exact, so order does not matter.
+        var syn = _net.Synapses;
+        for (int k = 0; k < SpikeCount; k++) EmitSource(syn, Spikes[k], t, n);
+        EmitInputs(syn, t, n);
+        long t4 = Stopwatch.GetTimestamp();
+
+        // Record.
+        var spikes = new ReadOnlySpan<int>(Spikes, 0, SpikeCount);
+        foreach (var s in sinks) s.OnSpikes(Instance, t, spikes);
+        foreach (var o in observers) o.OnStep(Instance, t, this);
+        long t5 = Stopwatch.GetTimestamp();
+
+        // Guard.
+        string? reason = null;
+        foreach (var g in guards) { reason = g.Check(Instance, t, spikes); if (reason is not null) break; }
+        long t6 = Stopwatch.GetTimestamp();
+
+        Tick = t + 1;
+        PhaseTicks[(int)Phase.Deliver] += t1 - t0;
+        PhaseTicks[(int)Phase.Integrate] += t2 - t1;
+        PhaseTicks[(int)Phase.Threshold] += t3 - t2;
+        PhaseTicks[(int)Phase.Emit] += t4 - t3;
+        PhaseTicks[(int)Phase.Record] += t5 - t4;
+        PhaseTicks[(int)Phase.Guard] += t6 - t5;
+        return reason;
+    }
+
+    private void ComputeTraceInput()
+    {
+        var tr = _net.TraceSynapses;
+        int[] rowStart = tr.RowStart, src = tr.Source;
+        long[] q = tr.Q;
+        foreach (var p in Populations)
+        {
+            if (p is not GoalLifState g) continue;
+            var c = (GoalLifConstants)p.Population.Constants;
+            // W_rec·hz as one exact integer sum: hz·2^G is an integer on the trace grid.
+            double unit = Math.ScaleB(1.0, -(p.Population.TraceWeightFractionBits + c.TraceBits));
+            double gScale = c.TraceScale;
+            for (int i = p.Offset; i < p.Offset + p.Size; i++)
+            {
+                long sum = 0;
+                for (int k = rowStart[i]; k < rowStart[i + 1]; k++) sum += q[k] * (long)(Hz[src[k]] * gScale);
+                RecInput[i] = sum * unit;
+            }
+            _ = g;
+        }
+    }
+
+    private void EmitSource(SynapseTable syn, int source, long t, int n, int multiplicity = 1)
+    {
+        int[] segStart = syn.SegmentStart, target = syn.Target, q = syn.Q, delay = syn.SegmentDelay;
+        byte[] rec = syn.SegmentReceptor;
+        for (int g = syn.SegmentOffsets[source]; g < syn.SegmentOffsets[source + 1]; g++)
+        {
+            long slotBase = ((t + delay[g]) % RingSlots) * n;
+            var acc = (rec[g] == 0 ? AccExc : AccInh).AsSpan((int)slotBase, n);
+            int end = segStart[g + 1];
+            if (multiplicity == 1)
+                for (int k = segStart[g]; k < end; k++) acc[target[k]] += q[k];
+            else
+                for (int k = segStart[g]; k < end; k++) acc[target[k]] += (double)q[k] * multiplicity;
+        }
+    }
+
+    private void EmitInputs(SynapseTable syn, long t, int n)
+    {
+        // Poisson: pop every source due this tick; a source with several spikes in the tick delivers each.
+        while (_heapCount > 0 && _heapTick[0] == t)
+        {
+            int src = _heapSrc[0];
+            HeapPop();
+            var inp = InputOf(src);
+            int local = src - inp.Offset;
+            int count = 0;
+            do
+            {
+                count++;
+                _poissonNext[src] = inp.NextPoissonTimeMs(_net.Seed, Instance, local, ++_poissonCount[src], _poissonNext[src]);
+            } while (TimeGrid.FloorTicks(_poissonNext[src], _net.DtMs) == t && !Stopped(inp, _poissonNext[src]));
+            EmitSource(syn, src, t, n, count);
+            SchedulePoisson(inp, src);
+        }
+        for (int i = 0; i < _net.Inputs.Length; i++)
+        {
+            var inp = _net.Inputs[i];
+            if (inp.SpikeTicks is { } ticks)
+            {
+                ref int c = ref _spikeCursor[i];
+                while (c < ticks.Length && ticks[c] < t) c++;
+                while (c < ticks.Length && ticks[c] == t) { EmitSource(syn, inp.Offset + inp.SpikeIndices![c], t, n); c++; }
+            }
+            else if (inp.ClockSpanTicks > 0)
+            {
+                long phase = inp.ClockPeriodTicks > 0 ? t % inp.ClockPeriodTicks : t;
+                long ch = phase / inp.ClockSpanTicks;
+                if (ch < inp.Size) EmitSource(syn, inp.Offset + (int)ch, t, n);
+            }
+        }
+    }
+
+    private static bool Stopped(CompiledInput inp, double timeMs) => ((Description.PoissonInput)inp.Spec).StopMs is { } stop && timeMs >= stop;
+
+    private CompiledInput InputOf(int src)
+    {
+        var inputs = _net.Inputs;
+        for (int i = 0; i < inputs.Length; i++) if (src < inputs[i].Offset + inputs[i].Size) return inputs[i];
+        throw new InvalidOperationException("source id out of range");
+    }
+
+    // Binary min-heap on (tick, source): ties broken by source id, so the pop order is deterministic.
+    private void HeapPush(long tick, int src)
+    {
+        int i = _heapCount++;
+        while (i > 0)
+        {
+            int parent = (i - 1) >> 1;
+            if (Less(_heapTick[parent], _heapSrc[parent], tick, src)) break;
+            _heapTick[i] = _heapTick[parent]; _heapSrc[i] = _heapSrc[parent];
+            i = parent;
+        }
+        _heapTick[i] = tick; _heapSrc[i] = src;
+    }
+
+    private void HeapPop()
+    {
+        int last = --_heapCount;
+        if (last == 0) return;
+        long tick = _heapTick[last];
+        int src = _heapSrc[last];
+        int i = 0;
+        while (true)
+        {
+            int child = 2 * i + 1;
+            if (child >= last) break;
+            if (child + 1 < last && Less(_heapTick[child + 1], _heapSrc[child + 1], _heapTick[child], _heapSrc[child])) child++;
+            if (Less(tick, src, _heapTick[child], _heapSrc[child])) break;
+            _heapTick[i] = _heapTick[child]; _heapSrc[i] = _heapSrc[child];
+            i = child;
+        }
+        _heapTick[i] = tick; _heapSrc[i] = src;
+    }
+
+    private static bool Less(long t1, int s1, long t2, int s2) => t1 < t2 || (t1 == t2 && s1 < s2);
+
+    public double Read(int population, string variable, int index)
+        => Populations[population].Read(Populations[population].VariableIndex(variable), index);
+
+    public StateHandle Resolve(int population, string variable) => new(population, Populations[population].VariableIndex(variable));
+
+    public double Read(in StateHandle handle, int index) => Populations[handle.Population].Read(handle.Variable, index);
+}

@@ -1,0 +1,73 @@
+using System.Numerics.Tensors;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Description;
+using Sim.EventCore.Numerics;
+
+namespace Sim.EventCore.Models;
+
+/// <summary>
+/// LifDelta state in the frame u = v − E_L (MODELS.md §1.2), NEST <c>iaf_psc_delta</c> order. One tick:
+/// <code>
+/// Deliver:   j ← acc_e + acc_i (exact integer sum);  j ← j·2^-F
+/// Integrate: a ← u·α_m;  [a ← drive·τ_m(1−α_m) + a];  a ← a + j
+/// Threshold: if t − t_last &lt; n_ref: u unchanged (jumps discarded); else u ← a, spike if u &gt; θ_u (or escape) → u ← u_r
+/// </code>
+/// </summary>
+internal sealed class LifDeltaState : PopulationState
+{
+    private readonly LifDeltaConstants _c;
+    private readonly double _scale;
+    public readonly double[] U;
+    private readonly double[] _jump;
+
+    public LifDeltaState(CompiledPopulation p) : base(p)
+    {
+        _c = (LifDeltaConstants)p.Constants;
+        _scale = FixedPoint.Scale(p.WeightFractionBits);
+        U = new double[Size];
+        _jump = new double[Size];
+    }
+
+    public override void Initialise(ulong seed, int instance)
+    {
+        var q = (LifDeltaParameters)Population.Spec.Parameters;
+        if (q.VInitMv is null) Array.Clear(U);
+        else DrawInitial(q.VInitMv, "v_init_mv", seed, instance, U, _c.ELeakMv);
+        Array.Fill(LastSpike, NeverSpiked);
+    }
+
+    public override void Deliver(ReadOnlySpan<double> accExc, ReadOnlySpan<double> accInh)
+    {
+        TensorPrimitives.Add(accExc, accInh, _jump);
+        TensorPrimitives.Multiply(_jump, _scale, _jump);
+    }
+
+    public override void Integrate(in TickContext ctx)
+    {
+        var a = Scratch.AsSpan();
+        TensorPrimitives.Multiply(U, _c.AlphaMem, a);
+        if (Population.HasDrive) TensorPrimitives.MultiplyAdd(Drive, _c.DriveGain, a, a);
+        TensorPrimitives.Add(a, _jump, a);
+    }
+
+    public override void Threshold(in TickContext ctx, int[] spikes, ref int spikeCount)
+    {
+        long t = ctx.Tick;
+        double[] u = U, a = Scratch, theta = _c.ThetaU, reset = _c.ResetU;
+        long[] last = LastSpike;
+        int[] nref = _c.RefractoryTicks;
+        double dv = Population.NoiseDeltaV;
+        for (int i = 0; i < u.Length; i++)
+        {
+            if (t - last[i] < nref[i]) continue;
+            double ui = a[i];
+            bool spike = dv > 0 ? Escape(ui - theta[i], dv, ctx.NoiseKey, Offset + i) : ui > theta[i];
+            if (spike) { ui = reset[i]; last[i] = t; spikes[spikeCount++] = Offset + i; }
+            u[i] = ui;
+        }
+    }
+
+    public override double Read(int variable, int i) => variable == 0 ? U[i] + _c.ELeakMv[i] : throw new ArgumentOutOfRangeException(nameof(variable));
+
+    public override IEnumerable<(string Name, double[] Values)> StateArrays() => [("u_mv", U)];
+}

@@ -1,0 +1,102 @@
+using System.Numerics.Tensors;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Numerics;
+
+namespace Sim.EventCore.Models;
+
+/// <summary>
+/// The state of one population in one instance, struct-of-arrays, and its grid kernels. The order of floating-point
+/// operations in every kernel is the model contract (MODELS.md §1) that the dense engine reproduces: only IEEE
+/// add/multiply (never fused), in exactly the sequence written in the comments.
+/// </summary>
+internal abstract class PopulationState(CompiledPopulation population)
+{
+    public readonly CompiledPopulation Population = population;
+    public readonly int Offset = population.Offset, Size = population.Size;
+    /// <summary>Tick of the last spike per neuron (refractoriness); a long way in the past initially.</summary>
+    public readonly long[] LastSpike = Fill(population.Size, NeverSpiked);
+    /// <summary>Drive per neuron at the current tick (constant I_ext plus currents), valid when HasDrive.</summary>
+    public readonly double[] Drive = (double[])population.ConstantDrive.Clone();
+    /// <summary>Per-current scale last applied (to recompute the drive only at change points).</summary>
+    private readonly double[] _lastScale = Fill(population.Currents.Length, double.NaN);
+    /// <summary>Scratch for the integrated candidate state.</summary>
+    protected readonly double[] Scratch = new double[population.Size];
+
+    public const long NeverSpiked = long.MinValue / 4;
+
+    private static T[] Fill<T>(int n, T v) { var a = new T[n]; Array.Fill(a, v); return a; }
+
+    /// <summary>Sets the initial state of one instance (drawn from the counter RNG with the instance in the key).</summary>
+    public abstract void Initialise(ulong seed, int instance);
+
+    /// <summary>Reads and applies this tick's delivered fixed-point sums (exc, inh: integer-valued), scaled by 2^-F.</summary>
+    public abstract void Deliver(ReadOnlySpan<double> accExc, ReadOnlySpan<double> accInh);
+
+    /// <summary>First part of integration that other populations depend on (GoalLif traces); default none.</summary>
+    public virtual void UpdateTraces() { }
+
+    /// <summary>Advances every neuron one tick (vectorised), writing candidates to scratch where thresholding needs the old value.</summary>
+    public abstract void Integrate(in TickContext ctx);
+
+    /// <summary>Refractoriness, threshold and reset (scalar, ascending id); appends global ids of spiking neurons.</summary>
+    public abstract void Threshold(in TickContext ctx, int[] spikes, ref int spikeCount);
+
+    /// <summary>Named state variable (absolute units) of neuron i.</summary>
+    public abstract double Read(int variable, int i);
+
+    /// <summary>Index of a state variable name.</summary>
+    public int VariableIndex(string name)
+    {
+        var vars = Description.Naming.StateVariables(Population.Model);
+        for (int k = 0; k < vars.Count; k++) if (vars[k] == name) return k;
+        throw new ArgumentException($"'{name}' is not a state variable of population '{Population.Name}' ({string.Join(", ", vars)})");
+    }
+
+    /// <summary>All state arrays in a fixed order (checkpoints, comparisons).</summary>
+    public abstract IEnumerable<(string Name, double[] Values)> StateArrays();
+
+    /// <summary>Recomputes the drive when a current's scale changes: drive_i = I_ext,i, then + amp_c,i·s_c in spec order.</summary>
+    public void UpdateDrive(long tick)
+    {
+        var currents = Population.Currents;
+        if (currents.Length == 0) return;
+        bool changed = false;
+        for (int c = 0; c < currents.Length; c++)
+        {
+            double s = currents[c].ScaleAt(tick);
+            if (!s.Equals(_lastScale[c])) { _lastScale[c] = s; changed = true; }
+        }
+        if (!changed) return;
+        Population.ConstantDrive.CopyTo(Drive, 0);
+        for (int c = 0; c < currents.Length; c++)
+            TensorPrimitives.MultiplyAdd(currents[c].Amplitude, _lastScale[c], Drive, Drive);
+    }
+
+    /// <summary>Escape-noise decision: spike iff (v − θ)/δv &gt; logit(u_k) (see <see cref="EscapeNoiseTable"/>).</summary>
+    protected static bool Escape(double vMinusTheta, double deltaV, ulong noiseKey, int globalId)
+        => vMinusTheta / deltaV > EscapeNoiseTable.Logit[EscapeNoiseTable.Index(CounterRng.Word(noiseKey, (ulong)globalId))];
+
+    /// <summary>Creates the state of a population.</summary>
+    public static PopulationState Create(CompiledPopulation p, double[] globalHz, double[] globalRecInput) => p.Model switch
+    {
+        Description.NeuronModel.LifExp => new LifExpState(p),
+        Description.NeuronModel.LifDelta => new LifDeltaState(p),
+        Description.NeuronModel.GoalLif => new GoalLifState(p, globalHz, globalRecInput),
+        _ => throw new ArgumentOutOfRangeException(nameof(p)),
+    };
+
+    /// <summary>Draws initial values of a Value for one instance.</summary>
+    protected void DrawInitial(Description.Value v, string name, ulong seed, int instance, Span<double> dest, ReadOnlySpan<double> offset = default)
+    {
+        ulong key = CounterRng.Key(seed, RngStreams.PopulationValues(Population.Index, "init:" + name), (ulong)instance, 0);
+        for (int i = 0; i < dest.Length; i++) dest[i] = v.Draw(key, i) - (offset.IsEmpty ? 0.0 : offset[i]);
+    }
+}
+
+/// <summary>Per-tick values every kernel needs.</summary>
+internal readonly struct TickContext(long tick, ulong noiseKey)
+{
+    public readonly long Tick = tick;
+    /// <summary>CounterRng key of (seed, escape-noise stream, instance, tick).</summary>
+    public readonly ulong NoiseKey = noiseKey;
+}
