@@ -106,11 +106,8 @@ internal sealed class InstanceState : IStateReader
 
         // Integrate: traces first (GoalLif), then the exact trace-coupled input, then the membranes.
         var ctx = new TickContext(t, CounterRng.Key(_net.Seed, RngStreams.EscapeNoise, (ulong)Instance, (ulong)t));
-        if (_hasTrace)
-        {
-            foreach (var p in Populations) p.UpdateTraces();
-            ComputeTraceInput();
-        }
+        foreach (var p in Populations) p.UpdateTraces();
+        if (_hasTrace) ComputeTraceInput();
         foreach (var p in Populations) p.Integrate(ctx);
         long t2 = Stopwatch.GetTimestamp();
 

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sim.EventCore.Description;
+
+namespace Sim.Cli;
+
+/// <summary>Parses the command line and dispatches to the commands.</summary>
+public static class CommandLine
+{
+    /// <summary>Top-level help.</summary>
+    public const string Help = """
+        sim: a spiking-neural-network simulator
+
+        Usage:
+          sim run [FILE] [options]   run a network (no FILE: the built-in CUBA benchmark, 1 s)
+          sim --help                 this text;  sim run --help  the options of run
+
+        Exit codes: 0 ok, 1 failure, 2 bad arguments or invalid network file, 3 stopped by a run guard, 130 interrupted (Ctrl-C).
+        """;
+
+    /// <summary>Runs the tool with arguments; output to <paramref name="stdout"/>/<paramref name="stderr"/>.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            stdout.WriteLine(Help);
+            return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Ok;
+        }
+        if (args[0] is "--version") { stdout.WriteLine(typeof(CommandLine).Assembly.GetName().Version); return ExitCodes.Ok; }
+        try
+        {
+            return args[0] switch
+            {
+                "run" => RunCommand.Execute(RunArguments.Parse(args[1..]), stdout, stderr),
+                _ => throw new UsageException($"unknown command '{args[0]}'"),
+            };
+        }
+        catch (HelpRequested h)
+        {
+            stdout.WriteLine(h.Text);
+            return ExitCodes.Ok;
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"sim: {e.Message}");
+            stderr.WriteLine("Try 'sim --help'.");
+            return ExitCodes.Usage;
+        }
+        catch (SpecException e)
+        {
+            stderr.WriteLine($"sim: {e.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+}
+
+/// <summary>A command-line mistake (exit code 2).</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+/// <summary>Thrown to print a command's help and exit 0.</summary>
+public sealed class HelpRequested(string text) : Exception(text)
+{
+    /// <summary>The help text.</summary>
+    public string Text { get; } = text;
+}
+
+/// <summary>Options of <c>sim run</c>.</summary>
+public sealed record RunArguments
+{
+    /// <summary>Help text of <c>sim run</c>.</summary>
+    public const string Help = """
+        sim run [FILE] [options]
+
+        Runs the network described in FILE (YAML, see docs/network-file.md); without FILE, the built-in CUBA
+        benchmark (Vogels & Abbott 2005; 4000 LIF neurons, 1 s). Outputs go to a new folder, printed at the end.
+
+        Options:
+          -o, --out DIR          parent folder of the run folder (default: sim-runs)
+          --duration-ms T        override run.duration_ms
+          --seed N               override run.seed
+          --batch B              override run.batch (independent instances)
+          --threads N            worker threads over instances (0: one per core)
+          --no-progress          no progress bar
+          --no-plot              do not draw raster.png
+          -h, --help             this text
+        """;
+
+    /// <summary>Network file, or null for the built-in default.</summary>
+    public string? File { get; init; }
+    /// <summary>Parent folder of the run folder.</summary>
+    public string OutDir { get; init; } = "sim-runs";
+    /// <summary>Overrides.</summary>
+    public double? DurationMs { get; init; }
+    /// <summary>Seed override.</summary>
+    public ulong? Seed { get; init; }
+    /// <summary>Batch override.</summary>
+    public int? Batch { get; init; }
+    /// <summary>Threads override.</summary>
+    public int? Threads { get; init; }
+    /// <summary>Show a progress bar.</summary>
+    public bool Progress { get; init; } = true;
+    /// <summary>Draw the raster plot.</summary>
+    public bool Plot { get; init; } = true;
+
+    /// <summary>Parses the arguments after <c>run</c>.</summary>
+    public static RunArguments Parse(string[] args)
+    {
+        var r = new RunArguments();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string Next()
+            {
+                if (i + 1 >= args.Length) throw new UsageException($"option {a} needs a value");
+                return args[++i];
+            }
+            double Number(string s)
+            {
+                if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
+                    throw new UsageException($"option {a}: '{s}' is not a finite number");
+                return v;
+            }
+            switch (a)
+            {
+                case "-h" or "--help": throw new HelpRequested(Help);
+                case "-o" or "--out": r = r with { OutDir = Next() }; break;
+                case "--duration-ms":
+                    double d = Number(Next());
+                    if (d < 0) throw new UsageException("--duration-ms must be ≥ 0");
+                    r = r with { DurationMs = d };
+                    break;
+                case "--seed":
+                    string s = Next();
+                    if (!ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out ulong seed)) throw new UsageException($"--seed: '{s}' is not a non-negative integer");
+                    r = r with { Seed = seed };
+                    break;
+                case "--batch":
+                    string bs = Next();
+                    if (!int.TryParse(bs, CultureInfo.InvariantCulture, out int b) || b < 1) throw new UsageException($"--batch: '{bs}' is not an integer ≥ 1");
+                    r = r with { Batch = b };
+                    break;
+                case "--threads":
+                    string ts = Next();
+                    if (!int.TryParse(ts, CultureInfo.InvariantCulture, out int t) || t < 0) throw new UsageException($"--threads: '{ts}' is not an integer ≥ 0");
+                    r = r with { Threads = t };
+                    break;
+                case "--no-progress": r = r with { Progress = false }; break;
+                case "--no-plot": r = r with { Plot = false }; break;
+                default:
+                    if (a.StartsWith('-')) throw new UsageException($"unknown option '{a}' for run");
+                    if (r.File is not null) throw new UsageException($"only one network file may be given (got '{r.File}' and '{a}')");
+                    r = r with { File = a };
+                    break;
+            }
+        }
+        return r;
+    }
+
+    /// <summary>Applies the overrides to a spec.</summary>
+    public NetworkSpec Apply(NetworkSpec spec) => spec with
+    {
+        Run = spec.Run with
+        {
+            DurationMs = DurationMs ?? spec.Run.DurationMs,
+            Seed = Seed ?? spec.Run.Seed,
+            Batch = Batch ?? spec.Run.Batch,
+            Threads = Threads ?? spec.Run.Threads,
+        },
+    };
+}
+
+/// <summary>A progress bar on a terminal (skipped when output is redirected).</summary>
+internal sealed class ProgressBar(TextWriter writer, bool enabled)
+{
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _lastDraw = -1;
+
+    public void Report(double fraction, string detail)
+    {
+        if (!enabled) return;
+        long now = _clock.ElapsedMilliseconds;
+        if (fraction < 1 && now - _lastDraw < 100) return;
+        _lastDraw = now;
+        const int width = 30;
+        int filled = (int)Math.Round(fraction * width);
+        double eta = fraction > 0 ? _clock.Elapsed.TotalSeconds * (1 - fraction) / fraction : 0;
+        writer.Write($"\r[{new string('#', filled)}{new string('.', width - filled)}] {fraction * 100,5:F1}%  {detail}  eta {eta:F1} s   ");
+        if (fraction >= 1) writer.WriteLine();
+        writer.Flush();
+    }
+}

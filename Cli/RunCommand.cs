@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Globalization;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Description;
+using Sim.EventCore.Engine;
+
+namespace Sim.Cli;
+
+/// <summary><c>sim run</c>: compile, run with a progress bar, write outputs, print a summary.</summary>
+public static class RunCommand
+{
+    /// <summary>Executes a run; returns the exit code.</summary>
+    public static int Execute(RunArguments args, TextWriter stdout, TextWriter stderr)
+    {
+        NetworkSpec spec = args.File is null ? BenchmarkNetworks.Cuba() : LoadFile(args.File);
+        spec = args.Apply(spec);
+        spec.EnsureValid();
+
+        var compileClock = Stopwatch.StartNew();
+        var net = NetworkCompiler.Compile(spec);
+        double compileSeconds = compileClock.Elapsed.TotalSeconds;
+
+        string runDir = CreateRunDirectory(args.OutDir, spec.Name);
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            using var engine = new EventEngine(net);
+            var outputs = new RunOutputs(net, engine, runDir, spec);
+            var bar = new ProgressBar(stderr, args.Progress && !Console.IsErrorRedirected);
+            long total = net.DurationTicks;
+            long step = Math.Max(100, total / 100);
+            var wall = Stopwatch.StartNew();
+            RunResult? last = null;
+            long done = 0;
+            string status = "complete";
+            try
+            {
+                while (done < total)
+                {
+                    last = engine.Run(Math.Min(step, total - done), cts.Token);
+                    done += last.TicksRun;
+                    bar.Report((double)done / Math.Max(1, total), $"{done * net.DtMs:F1}/{total * net.DtMs:F1} ms");
+                    if (last.Cancelled) { status = "interrupted"; break; }
+                    if (last.Stop is not null) { status = "stopped: " + last.Stop.Reason; break; }
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                status = "failed: " + e.Message;
+                outputs.Finish(status, wall.Elapsed.TotalSeconds, args.Plot);
+                stderr.WriteLine($"sim: the run failed at tick {engine.Tick}: {e.Message}");
+                stderr.WriteLine($"sim: outputs so far are in {runDir} (marked failed)");
+                return ExitCodes.Failure;
+            }
+            double wallSeconds = wall.Elapsed.TotalSeconds;
+            if (total == 0) bar.Report(1, "0 ms");
+            var summary = outputs.Finish(status, wallSeconds, args.Plot);
+            double simSeconds = done * net.DtMs / 1000.0;
+            stdout.WriteLine($"network      {spec.Name}{(args.File is null ? " (built-in default: CUBA benchmark)" : "")}");
+            stdout.WriteLine($"neurons      {net.NeuronCount:N0} in {net.Populations.Length} population(s); batch {engine.BatchSize}");
+            stdout.WriteLine($"synapses     {net.Synapses.Count + net.TraceSynapses.Count:N0}");
+            stdout.WriteLine($"simulated    {done * net.DtMs:F1} ms ({done:N0} ticks of {net.DtMs.ToString(CultureInfo.InvariantCulture)} ms)");
+            stdout.WriteLine($"spikes       {summary.TotalSpikes:N0}");
+            foreach (var (name, rate) in summary.RatesHz) stdout.WriteLine($"rate         {name}: {rate:F3} Hz");
+            stdout.WriteLine($"mean rate    {summary.MeanRateHz:F3} Hz");
+            stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s)");
+            stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
+            stdout.WriteLine($"phases       {engine.Timings}");
+            stdout.WriteLine($"status       {status}");
+            stdout.WriteLine($"outputs      {runDir}");
+            foreach (var f in summary.Files) stdout.WriteLine($"             {Path.GetFileName(f)}");
+            return status == "complete" ? ExitCodes.Ok : status == "interrupted" ? ExitCodes.Interrupted : ExitCodes.GuardStopped;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+
+    private static NetworkSpec LoadFile(string path)
+    {
+        if (!File.Exists(path)) throw new UsageException($"network file '{path}' does not exist");
+        throw new UsageException("network files: pending");
+    }
+
+    /// <summary>Creates <c>OUT/NAME-yyyyMMdd-HHmmss[-k]</c> and returns it.</summary>
+    internal static string CreateRunDirectory(string outDir, string name)
+    {
+        string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        string dir = Path.Combine(outDir, $"{name}-{stamp}");
+        for (int k = 2; Directory.Exists(dir); k++) dir = Path.Combine(outDir, $"{name}-{stamp}-{k}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}

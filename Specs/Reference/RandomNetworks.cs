@@ -1,0 +1,129 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Sim.EventCore.Description;
+
+namespace Sim.Specs.Reference;
+
+/// <summary>
+/// A small random network case. Everything is derived from these fields, so FsCheck shrinks towards fewer
+/// populations, fewer neurons, fewer projections and shorter runs; <see cref="ToString"/> prints a readable case.
+/// </summary>
+public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] ProjectionCodes, int InputCode, bool Noise, bool Current, int Ticks, int Batch)
+{
+    public override string ToString() =>
+        $"NetCase(seed {Seed}, models [{string.Join(",", Models.Select(m => (NeuronModel)m))}], sizes [{string.Join(",", Sizes)}], " +
+        $"projections [{string.Join(",", ProjectionCodes)}], inputs {InputCode}, noise {Noise}, current {Current}, ticks {Ticks}, batch {Batch})";
+
+    /// <summary>Builds the spec. Each projection code picks source, target, rule, weight scale and delay range.</summary>
+    public NetworkSpec ToSpec(double dtMs = 0.5)
+    {
+        var rng = new Random(Seed);
+        var b = new NetworkBuilder($"case{Seed}") { Run = new RunOptions { DtMs = dtMs, Seed = (ulong)Seed + 1, DurationMs = Ticks * dtMs, Batch = Batch } };
+        var names = new List<string>();
+        for (int p = 0; p < Models.Length; p++)
+        {
+            var model = (NeuronModel)Models[p];
+            NeuronParameters pars = model switch
+            {
+                NeuronModel.LifExp => new LifExpParameters
+                {
+                    TauMemMs = 5 + rng.Next(20), TauExcMs = rng.Next(3) == 0 ? 10.0 : 1 + rng.Next(8), TauInhMs = 2 + rng.Next(10),
+                    ELeakMv = -65, VThresholdMv = -55 + rng.Next(3), VResetMv = -70, RefractoryMs = rng.Next(4) * dtMs,
+                    VInitMv = Value.Uniform(-70, -54), IExtMv = rng.Next(2) == 0 ? 0.0 : 12.0,
+                },
+                NeuronModel.LifDelta => new LifDeltaParameters
+                {
+                    TauMemMs = 5 + rng.Next(20), ELeakMv = -65, VThresholdMv = -55, VResetMv = -70,
+                    RefractoryMs = rng.Next(4) * dtMs, VInitMv = Value.Uniform(-70, -54), IExtMvPerMs = rng.Next(2) == 0 ? 0.0 : 0.6,
+                },
+                _ => new GoalLifParameters { TauMemMs = 8 * dtMs, TauSynMs = 2 * dtMs, VInit = Value.Uniform(-6, 1), TraceFractionBits = 12 + rng.Next(10) },
+            };
+            names.Add(b.NeuronGroup($"p{p}", Sizes[p], pars, Noise && rng.Next(2) == 0 ? new EscapeNoise(model == NeuronModel.GoalLif ? 1.0 : 2.0) : null));
+            if (Current && rng.Next(2) == 0)
+                b.Current(names[p], Value.Uniform(0, model == NeuronModel.LifDelta ? 1.0 : 15.0), [0, Ticks * dtMs / 3, Ticks * dtMs / 2], [1.0, -0.5, 2.0]);
+        }
+        var inputs = new List<(string Name, int Size)>();
+        if ((InputCode & 1) != 0) inputs.Add((b.PoissonGroup("poisson", 1 + rng.Next(6), Value.Uniform(10, 3000), startMs: rng.Next(3) * dtMs), 0));
+        if ((InputCode & 2) != 0)
+        {
+            int m = 1 + rng.Next(20), size = 1 + rng.Next(4);
+            var times = Enumerable.Range(0, m).Select(_ => rng.Next(Ticks) * dtMs).ToArray();
+            var idx = Enumerable.Range(0, m).Select(_ => rng.Next(size)).ToArray();
+            inputs.Add((b.SpikeGeneratorGroup("times", size, idx, times), 0));
+        }
+        if ((InputCode & 4) != 0) inputs.Add((b.Clock("clock", 1 + rng.Next(5), (1 + rng.Next(6)) * dtMs, rng.Next(2) == 0 ? null : 40 * dtMs), 0));
+        var sources = names.Concat(inputs.Select(i => i.Name)).ToList();
+        int[] inputSizes = [.. b.BuildUnchecked().Inputs.Select(i => i.Size)];
+        foreach (int code in ProjectionCodes)
+        {
+            var r = new Random(code);
+            string src = sources[r.Next(sources.Count)];
+            string tgt = names[r.Next(names.Count)];
+            bool goalToGoal = Models[names.IndexOf(tgt)] == (int)NeuronModel.GoalLif && names.Contains(src) && Models[names.IndexOf(src)] == (int)NeuronModel.GoalLif;
+            int nPre = names.Contains(src) ? Sizes[names.IndexOf(src)] : inputSizes[sources.IndexOf(src) - names.Count];
+            int nPost = Sizes[names.IndexOf(tgt)];
+            Connectivity conn = r.Next(5) switch
+            {
+                0 => new Connectivity.AllToAll(r.Next(2) == 0),
+                1 => new Connectivity.FixedProbability(r.NextDouble(), r.Next(2) == 0),
+                2 => new Connectivity.FixedInDegree(r.Next(nPre + 1), Autapses: true, Multapses: r.Next(2) == 0),
+                3 => nPre == nPost ? new Connectivity.OneToOne() : new Connectivity.FixedProbability(0.5),
+                _ => new Connectivity.PairList(
+                    [.. Enumerable.Range(0, 1 + r.Next(10)).Select(_ => r.Next(nPre))],
+                    [.. Enumerable.Range(0, 10).Select(_ => r.Next(nPost))]),
+            };
+            if (conn is Connectivity.PairList pl) conn = new Connectivity.PairList(pl.Pre, pl.Post[..pl.Pre.Length]);
+            double scale = r.Next(4) switch { 0 => 0.01, 1 => 1.0, 2 => 8.0, _ => 40.0 };
+            Value weight = r.Next(3) switch
+            {
+                0 => scale * (r.Next(2) == 0 ? 1 : -1),
+                1 => Value.Uniform(-scale, scale),
+                _ => Value.Normal(0, scale, -4 * scale, 4 * scale),
+            };
+            Value delay = goalToGoal ? dtMs : r.Next(2) == 0 ? (1 + r.Next(5)) * dtMs : Value.Uniform(dtMs, 6 * dtMs);
+            b.Synapses(src, tgt, conn, weight, delay);
+        }
+        return b.Build();
+    }
+}
+
+/// <summary>FsCheck generators and shrinkers for <see cref="NetCase"/>.</summary>
+public static class NetCaseArbitrary
+{
+    public static Gen<NetCase> Generator(int maxSize, int maxTicks, int maxBatch) =>
+        from seed in Gen.Choose(0, 1_000_000)
+        from nPop in Gen.Choose(1, 3)
+        from models in Gen.ArrayOf(Gen.Choose(0, 2), nPop)
+        from sizes in Gen.ArrayOf(Gen.Choose(1, maxSize), nPop)
+        from nProj in Gen.Choose(0, 6)
+        from projections in Gen.ArrayOf(Gen.Choose(0, 1_000_000), nProj)
+        from inputs in Gen.Choose(0, 7)
+        from noise in Gen.Elements(false, true)
+        from current in Gen.Elements(false, true)
+        from ticks in Gen.Choose(1, maxTicks)
+        from batch in Gen.Choose(1, maxBatch)
+        select new NetCase(seed, models, sizes, projections, inputs, noise, current, ticks, batch);
+
+    public static IEnumerable<NetCase> Shrink(NetCase c)
+    {
+        if (c.Ticks > 1) yield return c with { Ticks = c.Ticks / 2 };
+        if (c.Batch > 1) yield return c with { Batch = 1 };
+        for (int k = 0; k < c.ProjectionCodes.Length; k++)
+            yield return c with { ProjectionCodes = [.. c.ProjectionCodes.Where((_, j) => j != k)] };
+        if (c.Models.Length > 1)
+            yield return c with { Models = c.Models[..^1], Sizes = c.Sizes[..^1] };
+        for (int p = 0; p < c.Sizes.Length; p++)
+            if (c.Sizes[p] > 1) { var s = (int[])c.Sizes.Clone(); s[p] = Math.Max(1, s[p] / 2); yield return c with { Sizes = s }; }
+        if (c.InputCode != 0) yield return c with { InputCode = 0 };
+        if (c.Noise) yield return c with { Noise = false };
+        if (c.Current) yield return c with { Current = false };
+    }
+
+    public static Arbitrary<NetCase> Small() => Arb.From(Generator(30, 200, 3), Shrink);
+}
+
+/// <summary>Registers the arbitrary for [Property(Arbitrary = …)].</summary>
+public static class SmallNetworks
+{
+    public static Arbitrary<NetCase> NetCase() => NetCaseArbitrary.Small();
+}
