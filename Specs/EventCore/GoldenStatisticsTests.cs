@@ -1,0 +1,42 @@
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Description;
+using Sim.EventCore.Engine;
+using Sim.Specs.Reference;
+using Xunit;
+
+namespace Sim.Specs.EventCore;
+
+/// <summary>The CUBA benchmark over several seeds has Brian2's statistics (ranges, not checksums).</summary>
+public class GoldenStatisticsTests
+{
+    [Fact]
+    public void CubaRateAndIrregularityMatchBrian2()
+    {
+        // Brian2's examples/CUBA.py gives a mean rate of about 5.4–5.8 Hz over 1 s; the network is in the
+        // asynchronous irregular regime, so inter-spike intervals are irregular (CV of order 1).
+        var rates = new List<double>();
+        var cvs = new List<double>();
+        foreach (ulong seed in new ulong[] { 1, 2, 3, 4, 5, 6 })
+        {
+            var net = NetworkCompiler.Compile(BenchmarkNetworks.Cuba(1000, seed));
+            using var engine = new EventEngine(net);
+            var rec = new SpikeRecorder();
+            engine.AddSpikeSink(rec);
+            engine.Run(net.DurationTicks);
+            var spikes = rec.Of(0);
+            double rate = spikes.Count / 4000.0;
+            Assert.InRange(rate, 4.8, 6.5);
+            rates.Add(rate);
+            var cv = spikes.GroupBy(s => s.Neuron).Where(g => g.Count() >= 4).Select(g =>
+            {
+                var t = g.Select(s => s.Tick * 0.1).ToArray();
+                var isi = t.Zip(t.Skip(1), (a, b) => b - a).ToArray();
+                double m = isi.Average();
+                return Math.Sqrt(isi.Sum(x => (x - m) * (x - m)) / isi.Length) / m;
+            }).ToList();
+            cvs.Add(cv.Average());
+        }
+        Assert.InRange(rates.Average(), 5.4, 5.8);
+        Assert.InRange(cvs.Average(), 0.4, 1.5);
+    }
+}
