@@ -82,7 +82,7 @@ public static class RunCommand
     private static NetworkSpec LoadFile(string path)
     {
         if (!File.Exists(path)) throw new UsageException($"network file '{path}' does not exist");
-        throw new UsageException("network files: pending");
+        return NetworkFile.Load(path);
     }
 
     /// <summary>Creates <c>OUT/NAME-yyyyMMdd-HHmmss[-k]</c> and returns it.</summary>

@@ -78,6 +78,11 @@ public sealed class CompiledPopulation
     public required int WeightFractionBits { get; init; }
     /// <summary>Fraction bits of the trace-coupling weight grid (GoalLif targets only).</summary>
     public required int TraceWeightFractionBits { get; init; }
+    /// <summary>
+    /// Fraction bits G_in on which the presynaptic traces hz of incoming trace projections are read: the largest
+    /// TraceFractionBits of their source populations (a coarser grid embeds exactly in a finer one).
+    /// </summary>
+    public required int TraceInputFractionBits { get; init; }
     /// <summary>Model constants (one of <see cref="LifExpConstants"/>, <see cref="LifDeltaConstants"/>, <see cref="GoalLifConstants"/>).</summary>
     public required object Constants { get; init; }
     /// <summary>The source description.</summary>

@@ -66,15 +66,21 @@ public static class NetworkCompiler
         // Weight grids per target population.
         var popBits = new int[spec.Populations.Count];
         var traceBits = new int[spec.Populations.Count];
+        var traceInputBits = new int[spec.Populations.Count];
         for (int p = 0; p < spec.Populations.Count; p++)
         {
-            popBits[p] = GridBits(spec, popIndex, p, spikeSyn, offsets, trace: false);
-            traceBits[p] = GridBits(spec, popIndex, p, traceSyn, offsets, trace: true);
+            traceInputBits[p] = spec.Populations[p].Parameters is GoalLifParameters own ? own.TraceFractionBits : 0;
+            foreach (var pr in spec.Projections)
+                if (popIndex[pr.Target] == p && popIndex.TryGetValue(pr.Source, out int sp) && spec.Populations[sp].Parameters is GoalLifParameters src
+                    && spec.Populations[p].Parameters is GoalLifParameters)
+                    traceInputBits[p] = Math.Max(traceInputBits[p], src.TraceFractionBits);
+            popBits[p] = GridBits(spec, popIndex, p, spikeSyn, offsets, trace: false, 0);
+            traceBits[p] = GridBits(spec, popIndex, p, traceSyn, offsets, trace: true, traceInputBits[p]);
         }
 
         var populations = new CompiledPopulation[spec.Populations.Count];
         for (int p = 0; p < populations.Length; p++)
-            populations[p] = CompilePopulation(spec, p, offsets[p], popBits[p], traceBits[p]);
+            populations[p] = CompilePopulation(spec, p, offsets[p], popBits[p], traceBits[p], traceInputBits[p]);
 
         var inputs = new CompiledInput[spec.Inputs.Count];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = CompileInput(spec, i, inputOffsets[i]);
@@ -185,7 +191,7 @@ public static class NetworkCompiler
         }
     }
 
-    private static int GridBits(NetworkSpec spec, Dictionary<string, int> popIndex, int p, SynapseBuffer buf, int[] offsets, bool trace)
+    private static int GridBits(NetworkSpec spec, Dictionary<string, int> popIndex, int p, SynapseBuffer buf, int[] offsets, bool trace, int traceInputBits)
     {
         var pop = spec.Populations[p];
         int lo = offsets[p], hi = lo + pop.Size;
@@ -214,7 +220,7 @@ public static class NetworkCompiler
         // Exactness bound on one tick's input: Σ|q| per target (times 2^G for trace coupling) must stay below 2^53.
         // Spike inputs keep a factor 2^7 of headroom for several spikes of one source in one tick.
         double limit = trace ? FixedPoint.ExactLimit : Math.ScaleB(1.0, 46);
-        double gScale = trace && pop.Parameters is GoalLifParameters g ? Math.ScaleB(1.0, g.TraceFractionBits) : 1.0;
+        double gScale = trace ? Math.ScaleB(1.0, traceInputBits) : 1.0;
         var rowSum = new double[pop.Size];
         while (true)
         {
@@ -235,7 +241,7 @@ public static class NetworkCompiler
         }
     }
 
-    private static CompiledPopulation CompilePopulation(NetworkSpec spec, int p, int offset, int weightBits, int traceBits)
+    private static CompiledPopulation CompilePopulation(NetworkSpec spec, int p, int offset, int weightBits, int traceBits, int traceInputBits)
     {
         var ps = spec.Populations[p];
         int n = ps.Size;
@@ -366,7 +372,7 @@ public static class NetworkCompiler
         return new CompiledPopulation
         {
             Index = p, Name = ps.Name, Model = ps.Parameters.Model, Offset = offset, Size = n,
-            NoiseDeltaV = ps.Noise?.DeltaV ?? 0, WeightFractionBits = weightBits, TraceWeightFractionBits = traceBits,
+            NoiseDeltaV = ps.Noise?.DeltaV ?? 0, WeightFractionBits = weightBits, TraceWeightFractionBits = traceBits, TraceInputFractionBits = traceInputBits,
             Constants = constants, Spec = ps, Currents = [.. currents], HasDrive = hasDrive, ConstantDrive = constantDrive,
         };
     }

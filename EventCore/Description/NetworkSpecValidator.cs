@@ -160,12 +160,12 @@ public static partial class NetworkSpecValidator
             }
             if (pr.Weight.Check() is { } wm) Err(f + ".weight", wm);
             if (pr.Weight is Value.ArrayValue wa && wa.Values.Length != nSyn)
-                Err(f + ".weight", nSyn < 0 ? "per-synapse weights need pair_list, one_to_one or all_to_all connectivity" : $"has {wa.Values.Length} values for {nSyn} synapses");
+                Err(f + ".weight", nSyn < 0 ? "per-synapse weights need pairs, one_to_one or all_to_all connectivity" : $"has {wa.Values.Length} values for {nSyn} synapses");
             if (pr.DelayMs.Check(positive: true) is { } dm) Err(f + ".delay_ms", dm);
             else if (dtOk && pr.DelayMs.Min < dt * (1 - 1e-9))
                 Err(f + ".delay_ms", $"delay {Value.Fmt(pr.DelayMs.Min)} ms is below one tick (dt = {Value.Fmt(dt)} ms); the smallest delay is one tick");
             if (pr.DelayMs is Value.ArrayValue da && da.Values.Length != nSyn)
-                Err(f + ".delay_ms", nSyn < 0 ? "per-synapse delays need pair_list, one_to_one or all_to_all connectivity" : $"has {da.Values.Length} values for {nSyn} synapses");
+                Err(f + ".delay_ms", nSyn < 0 ? "per-synapse delays need pairs, one_to_one or all_to_all connectivity" : $"has {da.Values.Length} values for {nSyn} synapses");
             if (pr.WeightFractionBits is { } wb && (wb < -30 || wb > 52)) Err(f + ".weight_fraction_bits", $"must be in [-30, 52], got {wb}");
             if (tgt?.Parameters is GoalLifParameters && popByName.TryGetValue(pr.Source, out var src) && src.Parameters is GoalLifParameters
                 && dtOk && !(pr.DelayMs.IsConstant && Math.Abs(pr.DelayMs.Min - dt) <= 1e-9 * dt))

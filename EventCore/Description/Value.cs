@@ -106,8 +106,8 @@ public abstract record Value
     {
         public override double Draw(ulong key, long index) => Values[index];
         public override double MaxAbs => Values.Length == 0 ? 0 : Values.Max(Math.Abs);
-        public override double Min => Values.Length == 0 ? 0 : Values.Min();
-        public override double Max => Values.Length == 0 ? 0 : Values.Max();
+        public override double Min => Values.Length == 0 ? double.PositiveInfinity : Values.Min();
+        public override double Max => Values.Length == 0 ? double.NegativeInfinity : Values.Max();
         public override string? Check(bool positive = false, bool nonNegative = false)
         {
             for (int i = 0; i < Values.Length; i++)

@@ -150,18 +150,17 @@ internal sealed class InstanceState : IStateReader
         long[] q = tr.Q;
         foreach (var p in Populations)
         {
-            if (p is not GoalLifState g) continue;
-            var c = (GoalLifConstants)p.Population.Constants;
-            // W_rec·hz as one exact integer sum: hz·2^G is an integer on the trace grid.
-            double unit = Math.ScaleB(1.0, -(p.Population.TraceWeightFractionBits + c.TraceBits));
-            double gScale = c.TraceScale;
+            if (p is not GoalLifState) continue;
+            // W_rec·hz as one exact integer sum: hz·2^G_in is an integer (every source trace lies on a grid at least as coarse).
+            int gIn = p.Population.TraceInputFractionBits;
+            double unit = Math.ScaleB(1.0, -(p.Population.TraceWeightFractionBits + gIn));
+            double gScale = Math.ScaleB(1.0, gIn);
             for (int i = p.Offset; i < p.Offset + p.Size; i++)
             {
                 long sum = 0;
                 for (int k = rowStart[i]; k < rowStart[i + 1]; k++) sum += q[k] * (long)(Hz[src[k]] * gScale);
                 RecInput[i] = sum * unit;
             }
-            _ = g;
         }
     }
 

@@ -148,12 +148,13 @@ public static class NaiveReference
             }
             foreach (var p in net.Populations)
             {
-                if (p.Constants is not GoalLifConstants c) continue;
-                double unit = Math.Pow(2, -(p.TraceWeightFractionBits + c.TraceBits));
+                if (p.Constants is not GoalLifConstants) continue;
+                double unit = Math.Pow(2, -(p.TraceWeightFractionBits + p.TraceInputFractionBits));
+                double gIn = Math.Pow(2, p.TraceInputFractionBits);
                 for (int j = 0; j < p.Size; j++)
                 {
                     double sum = 0;
-                    for (int s = 0; s < n; s++) sum += wRec[p.Offset + j, s] * (hz[s] * c.TraceScale);
+                    for (int s = 0; s < n; s++) sum += wRec[p.Offset + j, s] * (hz[s] * gIn);
                     recIn[p.Offset + j] = sum * unit;
                 }
             }

@@ -1,0 +1,94 @@
+using BenchmarkDotNet.Attributes;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Description;
+using Sim.EventCore.Engine;
+
+namespace Sim.Bench;
+
+/// <summary>Whole-network macro benchmark: CUBA (MODELS.md §5.1), 100 ms of simulated time per invocation.</summary>
+[MemoryDiagnoser]
+public class Cuba
+{
+    private CompiledNetwork _net = null!;
+    private EventEngine _engine = null!;
+
+    /// <summary>Neurons (×4000).</summary>
+    [Params(0.25, 1.0)]
+    public double Scale { get; set; }
+
+    /// <summary>Compiles and warms up the network past its initial transient.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        _net = NetworkCompiler.Compile(BenchmarkNetworks.Cuba(1000, 1, Scale));
+        _engine = new EventEngine(_net);
+        _engine.Run(1000);
+    }
+
+    /// <summary>1000 ticks = 100 ms of CUBA.</summary>
+    [Benchmark]
+    public long Run100Ms() => _engine.Run(1000).TicksRun;
+
+    /// <summary>Releases the engine.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => _engine.Dispose();
+}
+
+/// <summary>One tick of a quiet network (no spikes): the per-tick floor of Deliver + Integrate + Threshold, per model.</summary>
+[MemoryDiagnoser]
+public class IntegrationStep
+{
+    private EventEngine _engine = null!;
+
+    /// <summary>Model under test.</summary>
+    [Params(NeuronModel.LifExp, NeuronModel.LifDelta, NeuronModel.GoalLif)]
+    public NeuronModel Model { get; set; }
+
+    /// <summary>Builds 4000 sub-threshold neurons of the model.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        NeuronParameters p = Model switch
+        {
+            NeuronModel.LifExp => new LifExpParameters { VInitMv = Value.Uniform(-70, -60) },
+            NeuronModel.LifDelta => new LifDeltaParameters { VInitMv = Value.Uniform(-70, -60) },
+            _ => new GoalLifParameters(),
+        };
+        var b = new NetworkBuilder { Run = new RunOptions { DtMs = 0.1 } };
+        b.NeuronGroup("n", 4000, p);
+        _engine = new EventEngine(NetworkCompiler.Compile(b.Build()));
+    }
+
+    /// <summary>100 ticks.</summary>
+    [Benchmark]
+    public long Step100() => _engine.Run(100).TicksRun;
+}
+
+/// <summary>
+/// Synaptic delivery throughput: one Poisson source population fans out to N targets with fixed in-degree; the work
+/// per tick is dominated by scatter-adds of fixed-point weights into the delivery ring.
+/// </summary>
+[MemoryDiagnoser]
+public class Delivery
+{
+    private EventEngine _engine = null!;
+
+    /// <summary>Number of target neurons (cache-resident vs not).</summary>
+    [Params(4_000, 400_000)]
+    public int Targets { get; set; }
+
+    /// <summary>Builds the network: 1000 Poisson sources at 100 Hz, 100 inputs per target, delay 1–10 ticks.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var b = new NetworkBuilder { Run = new RunOptions { DtMs = 0.1 } };
+        var n = b.NeuronGroup("n", Targets, new LifDeltaParameters { VThresholdMv = 1e6, VResetMv = 0 });
+        var p = b.PoissonGroup("p", 1000, 100);
+        b.Synapses(p, n, new Connectivity.FixedInDegree(100), Value.Uniform(-0.1, 0.1), Value.Uniform(0.1, 1.0));
+        _engine = new EventEngine(NetworkCompiler.Compile(b.Build()));
+    }
+
+    /// <summary>100 ticks (10 ms): about Targets × 100 × 100 Hz × 10 ms = Targets × 100 synaptic events.</summary>
+    [Benchmark]
+    public long Run10Ms() => _engine.Run(100).TicksRun;
+}
