@@ -28,6 +28,8 @@ public static class RunCommand
         {
             using var engine = new EventEngine(net);
             var outputs = new RunOutputs(net, engine, runDir, spec);
+            var digest = new RunDigest();
+            engine.AddSpikeSink(digest);
             var bar = new ProgressBar(stderr, args.Progress && !Console.IsErrorRedirected);
             long total = net.DurationTicks;
             long step = Math.Max(100, total / 100);
@@ -68,6 +70,7 @@ public static class RunCommand
             stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s)");
             stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
             stdout.WriteLine($"phases       {engine.Timings}");
+            stdout.WriteLine($"digest       {digest.Finish(engine)}");
             stdout.WriteLine($"status       {status}");
             stdout.WriteLine($"outputs      {runDir}");
             foreach (var f in summary.Files) stdout.WriteLine($"             {Path.GetFileName(f)}");

@@ -34,7 +34,7 @@ public class ReferenceModelTests
     internal static bool SameBits(double[] a, double[] b)
         => a.Length == b.Length && a.Zip(b).All(x => BitConverter.DoubleToInt64Bits(x.First) == BitConverter.DoubleToInt64Bits(x.Second));
 
-    [Property(Arbitrary = [typeof(SmallNetworks)], MaxTest = 60)]
+    [Property(Arbitrary = [typeof(SmallNetworks)], MaxTest = 150)]
     public Property EngineEqualsNaiveReference(NetCase c)
     {
         var net = NetworkCompiler.Compile(c.ToSpec());

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using Sim.Cli;
+using Xunit;
+
+namespace Sim.Specs.Cli;
+
+/// <summary>The <c>sim</c> tool: arguments, exit codes, outputs, and bit-identity across SIMD widths (child processes).</summary>
+public class CliTests
+{
+    internal const string SmallNetwork = """
+        name: small
+        run: {dt_ms: 0.1, duration_ms: 300, seed: 5, batch: 2}
+        populations:
+          - name: exc
+            size: 400
+            model: lif_exp
+            params: &lif {tau_mem_ms: 20, tau_exc_ms: 5, tau_inh_ms: 10, e_leak_mv: -49, v_threshold_mv: -50,
+                          v_reset_mv: -60, refractory_ms: 5, v_init_mv: {uniform: [-60, -50]}}
+          - {name: inh, size: 100, model: lif_exp, params: *lif}
+          - name: goal
+            size: 40
+            model: goal_lif
+            escape_noise: {delta_v: 1.0}
+        inputs:
+          - {name: drive, kind: poisson, size: 20, rate_hz: {uniform: [5, 50]}}
+          - {name: clock, kind: clock, channels: 5, span_ms: 2.9, period_ms: 15}
+        projections:
+          - {source: exc, target: exc, connectivity: {rule: fixed_probability, p: 0.16}, weight: 1.62}
+          - {source: exc, target: inh, connectivity: {rule: fixed_probability, p: 0.16}, weight: 1.62}
+          - {source: inh, target: exc, connectivity: {rule: fixed_probability, p: 0.16}, weight: -9}
+          - {source: inh, target: inh, connectivity: {rule: fixed_probability, p: 0.16}, weight: -9}
+          - {source: drive, target: exc, connectivity: {rule: fixed_in_degree, k: 2}, weight: 3.0, delay_ms: {uniform: [0.1, 2.0]}}
+          - {source: clock, target: goal, connectivity: all_to_all, weight: {normal: [0, 22]}}
+          - {source: goal, target: goal, connectivity: {rule: fixed_probability, p: 0.3, autapses: false}, weight: {normal: [0, 2]}}
+        monitors:
+          - {kind: spikes, populations: [exc, inh, goal]}
+        """;
+
+    private static string TempDir()
+    {
+        string d = Path.Combine(Path.GetTempPath(), "sim-specs-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(d);
+        return d;
+    }
+
+    private static (int Code, string Out, string Err) Sim(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = CommandLine.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void HelpAndBadArguments()
+    {
+        Assert.Equal(ExitCodes.Ok, Sim("--help").Code);
+        var run = Sim("run", "--help");
+        Assert.Equal(ExitCodes.Ok, run.Code);
+        Assert.Contains("--duration-ms", run.Out);
+        Assert.Equal(ExitCodes.Usage, Sim("frobnicate").Code);
+        var bad = Sim("run", "--seed", "-3");
+        Assert.Equal(ExitCodes.Usage, bad.Code);
+        Assert.Contains("--seed", bad.Err);
+        Assert.Equal(ExitCodes.Usage, Sim("run", "no-such-file.yaml").Code);
+    }
+
+    [Fact]
+    public void InvalidFileReportsFileLineAndFieldAndWritesNothing()
+    {
+        string dir = TempDir();
+        string file = Path.Combine(dir, "bad.yaml");
+        File.WriteAllText(file, SmallNetwork.Replace("tau_mem_ms: 20", "tau_mem_ms: -20"));
+        var r = Sim("run", file, "--out", Path.Combine(dir, "out"));
+        Assert.Equal(ExitCodes.Usage, r.Code);
+        Assert.Contains("bad.yaml:7:", r.Err);
+        Assert.Contains("tau_mem_ms", r.Err);
+        Assert.False(Directory.Exists(Path.Combine(dir, "out")), "an invalid file must not leave an output folder");
+    }
+
+    [Fact]
+    public void RunWritesItsOutputsAndSummary()
+    {
+        string dir = TempDir();
+        string file = Path.Combine(dir, "small.yaml");
+        File.WriteAllText(file, SmallNetwork);
+        var r = Sim("run", file, "--out", dir, "--no-progress", "--duration-ms", "100");
+        Assert.True(r.Code == ExitCodes.Ok, r.Err + r.Out);
+        Assert.Contains("neurons      540", r.Out);
+        Assert.Contains("real-time", r.Out);
+        Assert.Contains("status       complete", r.Out);
+        string runDir = Directory.GetDirectories(dir).Single();
+        Assert.StartsWith("small-", Path.GetFileName(runDir));
+        Assert.True(File.Exists(Path.Combine(runDir, "config.yaml")));
+    }
+
+    private static string ChildDigest(string file, params (string Key, string Value)[] env)
+    {
+        string sim = Path.Combine(AppContext.BaseDirectory, "sim.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { sim, "run", file, "--no-progress", "--no-plot", "--threads", env.Length > 0 ? "1" : "2", "--out", Path.GetDirectoryName(file)! })
+            psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd();
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"sim exited {p.ExitCode}: {err}");
+        return output.Split('\n').Single(l => l.StartsWith("digest", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ResultsDoNotDependOnVectorWidthOrThreads()
+    {
+        // The same network in child processes with 256-bit vectors and 2 threads, 128-bit vectors and 1 thread,
+        // and no AVX2 at all: spikes and final state must be bit-identical (same digest).
+        string dir = TempDir();
+        string file = Path.Combine(dir, "small.yaml");
+        File.WriteAllText(file, SmallNetwork);
+        string wide = ChildDigest(file);
+        Assert.Equal(wide, ChildDigest(file, ("DOTNET_PreferredVectorBitWidth", "128")));
+        Assert.Equal(wide, ChildDigest(file, ("DOTNET_EnableAVX2", "0")));
+    }
+}
