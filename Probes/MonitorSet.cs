@@ -1,0 +1,70 @@
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Description;
+using Sim.EventCore.Engine;
+using Sim.Probes.Rates;
+using Sim.Probes.Spikes;
+using Sim.Probes.State;
+
+namespace Sim.Probes;
+
+/// <summary>The monitors of one run, as the network description asks for them (<see cref="NetworkSpec.Monitors"/>).</summary>
+public sealed class MonitorSet : IDisposable
+{
+    /// <summary>Groups existing monitors.</summary>
+    public MonitorSet(SpikeMonitor? spikes, IReadOnlyList<StateMonitor>? states = null, IReadOnlyList<PopulationRateMonitor>? rates = null)
+    {
+        Spikes = spikes;
+        States = states ?? [];
+        Rates = rates ?? [];
+    }
+
+    /// <summary>
+    /// Creates the monitors listed in the network's spec: one <see cref="SpikeMonitor"/> for the union of every
+    /// <see cref="SpikeMonitorSpec"/> (none when there is none; a spec with no population means all), one
+    /// <see cref="StateMonitor"/> per <see cref="StateMonitorSpec"/>, one <see cref="PopulationRateMonitor"/> per
+    /// <see cref="RateMonitorSpec"/>.
+    /// </summary>
+    public static MonitorSet FromSpec(CompiledNetwork network, int batchSize = 1, int firstInstance = 0, SpikeMonitorOptions? spikeOptions = null)
+    {
+        var monitors = network.Spec.Monitors;
+        var spikeSpecs = monitors.OfType<SpikeMonitorSpec>().ToArray();
+        SpikeMonitor? spikes = null;
+        if (spikeSpecs.Length > 0)
+        {
+            bool all = spikeSpecs.Any(s => s.Populations.Length == 0);
+            spikes = new SpikeMonitor(network, all ? null : spikeSpecs.SelectMany(s => s.Populations), batchSize, firstInstance, spikeOptions);
+        }
+        return new MonitorSet(spikes,
+            [.. monitors.OfType<StateMonitorSpec>().Select(s => new StateMonitor(network, s, batchSize, firstInstance))],
+            [.. monitors.OfType<RateMonitorSpec>().Select(s => new PopulationRateMonitor(network, s, batchSize, firstInstance))]);
+    }
+
+    /// <summary><see cref="FromSpec"/> for an engine's network and batch, attached to the engine.</summary>
+    public static MonitorSet Attach(EventEngine engine, SpikeMonitorOptions? spikeOptions = null)
+    {
+        var set = FromSpec(engine.Network, engine.BatchSize, engine.FirstInstance, spikeOptions);
+        set.AttachTo(engine);
+        return set;
+    }
+
+    /// <summary>The spike monitor, if any.</summary>
+    public SpikeMonitor? Spikes { get; }
+    /// <summary>State monitors.</summary>
+    public IReadOnlyList<StateMonitor> States { get; }
+    /// <summary>Population rate monitors.</summary>
+    public IReadOnlyList<PopulationRateMonitor> Rates { get; }
+
+    /// <summary>Adds every monitor to an engine as sink or observer.</summary>
+    public void AttachTo(EventEngine engine)
+    {
+        if (Spikes is not null) engine.AddSpikeSink(Spikes);
+        foreach (var r in Rates) engine.AddSpikeSink(r);
+        foreach (var s in States) engine.AddObserver(s);
+    }
+
+    /// <summary>Flushes the spike monitor (see <see cref="SpikeMonitor.Flush"/>).</summary>
+    public void Flush() => Spikes?.Flush();
+
+    /// <summary>Disposes the spike monitor (closes its stream).</summary>
+    public void Dispose() => Spikes?.Dispose();
+}
