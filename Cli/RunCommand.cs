@@ -20,14 +20,14 @@ public static class RunCommand
         var net = NetworkCompiler.Compile(spec);
         double compileSeconds = compileClock.Elapsed.TotalSeconds;
 
+        using var engine = new EventEngine(net);   // may refuse a batch too large for memory: before any output exists
         string runDir = CreateRunDirectory(args.OutDir, spec.Name);
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
         Console.CancelKeyPress += onCancel;
         try
         {
-            using var engine = new EventEngine(net);
-            var outputs = new RunOutputs(net, engine, runDir, spec);
+            using var outputs = new RunOutputs(net, engine, runDir, spec);
             var digest = new RunDigest();
             engine.AddSpikeSink(digest);
             var bar = new ProgressBar(stderr, args.Progress && !Console.IsErrorRedirected);

@@ -1,39 +1,65 @@
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
+using Sim.Probes;
+using Sim.Probes.Plots;
+using Sim.Probes.Spikes;
+using Sim.Probes.Writers;
 
 namespace Sim.Cli;
 
 /// <summary>What a finished run reports.</summary>
 public sealed record RunSummary(long TotalSpikes, IReadOnlyList<(string Population, double RateHz)> RatesHz, double MeanRateHz, IReadOnlyList<string> Files);
 
-/// <summary>The monitors of a run and the files they end in.</summary>
-internal sealed class RunOutputs : ISpikeSink
+/// <summary>
+/// The monitors of a run and the files they end in. <c>config.yaml</c> is written before the run starts, spikes stream
+/// to <c>spikes.bin</c> chunk by chunk while it runs, and <c>run.h5</c> (written as <c>.partial</c>, renamed when complete)
+/// and <c>raster.png</c> at the end, also when the run was interrupted or stopped (their status says so).
+/// </summary>
+internal sealed class RunOutputs : ISpikeSink, IDisposable
 {
     private readonly CompiledNetwork _net;
     private readonly EventEngine _engine;
     private readonly string _dir;
-    private readonly NetworkSpec _spec;
+    private readonly string _config;
     private readonly long[] _counts;
+    private readonly int[] _popOf;
+    private readonly MonitorSet _monitors;
 
     public RunOutputs(CompiledNetwork net, EventEngine engine, string dir, NetworkSpec spec)
     {
-        _net = net; _engine = engine; _dir = dir; _spec = spec;
+        _net = net; _engine = engine; _dir = dir;
         _counts = new long[net.Populations.Length];
+        _popOf = new int[net.NeuronCount];
+        foreach (var p in net.Populations) Array.Fill(_popOf, p.Index, p.Offset, p.Size);
+        _config = NetworkFile.Write(spec);
+        File.WriteAllText(Path.Combine(dir, "config.yaml"), _config);
+        _monitors = MonitorSet.FromSpec(net, engine.BatchSize, engine.FirstInstance,
+            new SpikeMonitorOptions { StreamPath = Path.Combine(dir, "spikes.bin") });
+        _monitors.AttachTo(engine);
         engine.AddSpikeSink(this);
     }
 
     public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
     {
-        lock (_counts) foreach (int n in neurons) _counts[_net.PopulationOf(n)]++;
+        if (neurons.IsEmpty) return;
+        lock (_counts) foreach (int n in neurons) _counts[_popOf[n]]++;
     }
 
     public RunSummary Finish(string status, double wallSeconds, bool plot)
     {
-        _ = status; _ = wallSeconds; _ = plot; _ = _dir; _ = _spec;
+        _ = wallSeconds;
+        var files = new List<string> { Path.Combine(_dir, "config.yaml") };
+        _monitors.Flush();
+        if (_monitors.Spikes is not null) files.Add(Path.Combine(_dir, "spikes.bin"));
+        files.Add(Hdf5Writer.Write(Path.Combine(_dir, "run.h5"), _net, _monitors, _engine.TimeMs, _config, status: status));
+        if (plot && _monitors.Spikes is not null && _engine.TimeMs > 0)
+            files.Add(RasterPlot.Save(Path.Combine(_dir, "raster.png"), _monitors.Spikes, 0, _engine.TimeMs, title: $"{_net.Spec.Name} ({status})"));
         double seconds = Math.Max(1e-12, _engine.TimeMs / 1000.0) * _engine.BatchSize;
         var rates = _net.Populations.Select(p => (p.Name, _counts[p.Index] / (p.Size * seconds))).ToList();
         long total = _counts.Sum();
-        return new RunSummary(total, rates, total / (_net.NeuronCount * seconds), []);
+        return new RunSummary(total, rates, total / (_net.NeuronCount * seconds), files);
     }
+
+    public void Dispose() => _monitors.Dispose();
 }

@@ -29,13 +29,14 @@ public static class Hdf5Writer
     /// <param name="durationMs">Simulated duration (ms) the rates and summary refer to.</param>
     /// <param name="configText">The fully resolved configuration (e.g. YAML), stored verbatim in the <c>config</c> attribute.</param>
     /// <param name="fanoWindowMs">Window of the Fano factor in the summary (ms).</param>
+    /// <param name="status">Root attribute <c>status</c>: "complete", or why the run ended early ("interrupted", "stopped: …").</param>
     /// <returns>The final path.</returns>
     public static string Write(string path, CompiledNetwork network, MonitorSet monitors, double durationMs, string configText,
-        double fanoWindowMs = SpikeStatistics.DefaultFanoWindowMs)
-        => Write(path, network, monitors, durationMs, configText, fanoWindowMs, beforeCommit: null);
+        double fanoWindowMs = SpikeStatistics.DefaultFanoWindowMs, string status = "complete")
+        => Write(path, network, monitors, durationMs, configText, fanoWindowMs, beforeCommit: null, status);
 
     internal static string Write(string path, CompiledNetwork network, MonitorSet monitors, double durationMs, string configText,
-        double fanoWindowMs, Action<string>? beforeCommit)
+        double fanoWindowMs, Action<string>? beforeCommit, string status = "complete")
     {
         string partial = path + ".partial";
         if (File.Exists(path)) File.Delete(path);
@@ -54,7 +55,7 @@ public static class Hdf5Writer
         file.Attributes["batch"] = batch;
         file.Attributes["first_instance"] = first;
         file.Attributes["created_utc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
-        file.Attributes["status"] = "complete";
+        file.Attributes["status"] = status;
         file.Attributes["config"] = configText;
 
         // Spike datasets are declared with their final sizes and filled instance by instance while writing, so only
