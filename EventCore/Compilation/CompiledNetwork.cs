@@ -104,7 +104,7 @@ public sealed class LifExpConstants(int n)
     public readonly double[] AlphaMem = new double[n], AlphaExc = new double[n], AlphaInh = new double[n];
     public readonly double[] PExc = new double[n], PInh = new double[n], DriveGain = new double[n];
     public readonly double[] ThetaU = new double[n], ResetU = new double[n], ELeakMv = new double[n];
-    public readonly int[] RefractoryTicks = new int[n];
+    public readonly long[] RefractoryTicks = new long[n];
 }
 
 /// <summary>Per-neuron constants of <see cref="LifDeltaParameters"/> (u = v − E_L; DriveGain = τ_m(1 − α_m)).</summary>
@@ -112,7 +112,7 @@ public sealed class LifDeltaConstants(int n)
 {
     public readonly double[] AlphaMem = new double[n], DriveGain = new double[n];
     public readonly double[] ThetaU = new double[n], ResetU = new double[n], ELeakMv = new double[n];
-    public readonly int[] RefractoryTicks = new int[n];
+    public readonly long[] RefractoryTicks = new long[n];
 }
 
 /// <summary>Per-neuron constants of <see cref="GoalLifParameters"/>.</summary>

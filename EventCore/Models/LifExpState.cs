@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Numerics;
@@ -44,28 +46,65 @@ internal sealed class LifExpState : PopulationState
 
     public override void Integrate(in TickContext ctx)
     {
-        var a = Scratch.AsSpan();
-        TensorPrimitives.Multiply(U, _c.AlphaMem, a);
-        TensorPrimitives.MultiplyAdd(GExc, _c.PExc, a, a);
-        TensorPrimitives.MultiplyAdd(GInh, _c.PInh, a, a);
-        if (Population.HasDrive) TensorPrimitives.MultiplyAdd(Drive, _c.DriveGain, a, a);
-        TensorPrimitives.Multiply(GExc, _c.AlphaExc, GExc);
-        TensorPrimitives.Multiply(GInh, _c.AlphaInh, GInh);
+        // One fused pass; per element exactly the sequence of the class comment (unfused multiply, then add).
+        int n = Size, i = 0;
+        bool drive = Population.HasDrive;
+        ref double u = ref MemoryMarshal.GetArrayDataReference(U);
+        ref double ge = ref MemoryMarshal.GetArrayDataReference(GExc);
+        ref double gi = ref MemoryMarshal.GetArrayDataReference(GInh);
+        ref double a = ref MemoryMarshal.GetArrayDataReference(Scratch);
+        ref double am = ref MemoryMarshal.GetArrayDataReference(_c.AlphaMem);
+        ref double pe = ref MemoryMarshal.GetArrayDataReference(_c.PExc);
+        ref double pi = ref MemoryMarshal.GetArrayDataReference(_c.PInh);
+        ref double ae = ref MemoryMarshal.GetArrayDataReference(_c.AlphaExc);
+        ref double ai = ref MemoryMarshal.GetArrayDataReference(_c.AlphaInh);
+        ref double dr = ref MemoryMarshal.GetArrayDataReference(Drive);
+        ref double dg = ref MemoryMarshal.GetArrayDataReference(_c.DriveGain);
+        if (Vector.IsHardwareAccelerated)
+        {
+            int w = Vector<double>.Count;
+            for (; i <= n - w; i += w)
+            {
+                nuint k = (nuint)i;
+                var vge = Vector.LoadUnsafe(ref ge, k);
+                var vgi = Vector.LoadUnsafe(ref gi, k);
+                var va = Vector.LoadUnsafe(ref u, k) * Vector.LoadUnsafe(ref am, k);
+                va = vge * Vector.LoadUnsafe(ref pe, k) + va;
+                va = vgi * Vector.LoadUnsafe(ref pi, k) + va;
+                if (drive) va = Vector.LoadUnsafe(ref dr, k) * Vector.LoadUnsafe(ref dg, k) + va;
+                va.StoreUnsafe(ref a, k);
+                (vge * Vector.LoadUnsafe(ref ae, k)).StoreUnsafe(ref ge, k);
+                (vgi * Vector.LoadUnsafe(ref ai, k)).StoreUnsafe(ref gi, k);
+            }
+        }
+        for (; i < n; i++)
+        {
+            double x = U[i] * _c.AlphaMem[i];
+            x = GExc[i] * _c.PExc[i] + x;
+            x = GInh[i] * _c.PInh[i] + x;
+            if (drive) x = Drive[i] * _c.DriveGain[i] + x;
+            Scratch[i] = x;
+            GExc[i] *= _c.AlphaExc[i];
+            GInh[i] *= _c.AlphaInh[i];
+        }
     }
 
     public override void Threshold(in TickContext ctx, int[] spikes, ref int spikeCount)
     {
+        double dv = Population.NoiseDeltaV;
+        if (dv <= 0)
+        {
+            ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.RefractoryTicks, Offset, spikes, ref spikeCount);
+            return;
+        }
         long t = ctx.Tick;
         double[] u = U, a = Scratch, theta = _c.ThetaU, reset = _c.ResetU;
-        long[] last = LastSpike;
-        int[] nref = _c.RefractoryTicks;
-        double dv = Population.NoiseDeltaV;
+        long[] last = LastSpike, nref = _c.RefractoryTicks;
         for (int i = 0; i < u.Length; i++)
         {
             if (t - last[i] < nref[i]) continue;
             double ui = a[i];
-            bool spike = dv > 0 ? Escape(ui - theta[i], dv, ctx.NoiseKey, Offset + i) : ui > theta[i];
-            if (spike) { ui = reset[i]; last[i] = t; spikes[spikeCount++] = Offset + i; }
+            if (Escape(ui - theta[i], dv, ctx.NoiseKey, Offset + i)) { ui = reset[i]; last[i] = t; spikes[spikeCount++] = Offset + i; }
             u[i] = ui;
         }
     }
