@@ -105,6 +105,24 @@ public sealed class EventEngine : IDisposable
         return result;
     }
 
+    /// <summary>The full state at the current tick; <see cref="Restore"/> (on this or another engine) resumes bit for bit.</summary>
+    public Checkpoint SaveCheckpoint() => new()
+    {
+        NetworkFingerprint = Checkpoint.Fingerprint(Network), Tick = Tick, FirstInstance = FirstInstance,
+        Instances = [.. _instances.Select(i => i.Capture())],
+    };
+
+    /// <summary>Resumes from a checkpoint of the same network, batch size and first instance.</summary>
+    public void Restore(Checkpoint checkpoint)
+    {
+        if (checkpoint.NetworkFingerprint != Checkpoint.Fingerprint(Network))
+            throw new InvalidDataException("the checkpoint belongs to a different network (structure, weights, seed or dt differ)");
+        if (checkpoint.Instances.Length != _instances.Length || checkpoint.FirstInstance != FirstInstance)
+            throw new InvalidDataException($"the checkpoint holds instances {checkpoint.FirstInstance}..{checkpoint.FirstInstance + checkpoint.Instances.Length - 1}, this engine runs {FirstInstance}..{FirstInstance + _instances.Length - 1}");
+        for (int b = 0; b < _instances.Length; b++) _instances[b].Restore(checkpoint.Instances[b], checkpoint.Tick);
+        Stopped = null;
+    }
+
     /// <summary>Runs <paramref name="ticks"/> ticks (same result as any split into several calls).</summary>
     public RunResult Run(long ticks, CancellationToken cancellationToken = default)
     {

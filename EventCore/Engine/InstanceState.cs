@@ -29,6 +29,10 @@ internal sealed class InstanceState : IStateReader
     private readonly int[] _heapSrc;
     private int _heapCount;
     private readonly int[] _spikeCursor;
+    // Source spikes of the last RingSlots − 1 ticks (circular log), for checkpoints: (tick, source, count).
+    private long[] _histTick = new long[4096];
+    private int[] _histSrc = new int[4096], _histCount = new int[4096];
+    private int _histHead, _histLen;
     public readonly long[] PhaseTicks = new long[Enum.GetValues<Phase>().Length];
 
     public InstanceState(CompiledNetwork net, int instance)
@@ -61,6 +65,7 @@ internal sealed class InstanceState : IStateReader
         foreach (var p in Populations) p.Initialise(_net.Seed, Instance);
         foreach (var p in Populations) p.UpdateDrive(0);
         Array.Clear(_spikeCursor);
+        _histHead = _histLen = 0;
         _heapCount = 0;
         foreach (var inp in _net.Inputs)
         {
@@ -118,6 +123,7 @@ internal sealed class InstanceState : IStateReader
 
         // Emit: neurons, then inputs, into the ring slots t + d. Sums are exact, so order does not matter.
         var syn = _net.Synapses;
+        Forget(t);
         for (int k = 0; k < SpikeCount; k++) EmitSource(syn, Spikes[k], t, n);
         EmitInputs(syn, t, n);
         long t4 = Stopwatch.GetTimestamp();
@@ -164,12 +170,46 @@ internal sealed class InstanceState : IStateReader
         }
     }
 
+    private void Remember(long t, int source, int count)
+    {
+        if (_histLen == _histTick.Length)
+        {
+            // Grows only until the peak number of pending spike groups is reached.
+            int cap = _histTick.Length * 2;
+            var nt = new long[cap]; var ns = new int[cap]; var nc = new int[cap];
+            for (int k = 0; k < _histLen; k++)
+            {
+                int j = (_histHead + k) % _histTick.Length;
+                nt[k] = _histTick[j]; ns[k] = _histSrc[j]; nc[k] = _histCount[j];
+            }
+            _histTick = nt; _histSrc = ns; _histCount = nc; _histHead = 0;
+        }
+        int at = (_histHead + _histLen) % _histTick.Length;
+        _histTick[at] = t; _histSrc[at] = source; _histCount[at] = count;
+        _histLen++;
+    }
+
+    private void Forget(long now)
+    {
+        // After the Deliver phase of tick `now`, spikes emitted at t' ≤ now − D have been delivered entirely.
+        long oldest = now - (RingSlots - 1);
+        while (_histLen > 0 && _histTick[_histHead] <= oldest) { _histHead = (_histHead + 1) % _histTick.Length; _histLen--; }
+    }
+
     private void EmitSource(SynapseTable syn, int source, long t, int n, int multiplicity = 1)
+    {
+        Remember(t, source, multiplicity);
+        EmitInto(syn, source, t, n, multiplicity, t + 1);
+    }
+
+    /// <summary>Adds a source's weights to the ring slots t + d for every delay d with t + d ≥ <paramref name="fromTick"/>.</summary>
+    private void EmitInto(SynapseTable syn, int source, long t, int n, int multiplicity, long fromTick)
     {
         int[] segStart = syn.SegmentStart, target = syn.Target, q = syn.Q, delay = syn.SegmentDelay;
         byte[] rec = syn.SegmentReceptor;
         for (int g = syn.SegmentOffsets[source]; g < syn.SegmentOffsets[source + 1]; g++)
         {
+            if (t + delay[g] < fromTick) continue;
             long slotBase = ((t + delay[g]) % RingSlots) * n;
             var acc = (rec[g] == 0 ? AccExc : AccInh).AsSpan((int)slotBase, n);
             int end = segStart[g + 1];
@@ -259,6 +299,69 @@ internal sealed class InstanceState : IStateReader
     }
 
     private static bool Less(long t1, int s1, long t2, int s2) => t1 < t2 || (t1 == t2 && s1 < s2);
+
+    /// <summary>The state of this instance at the current tick (see <see cref="Checkpoint"/>).</summary>
+    public InstanceCheckpoint Capture()
+    {
+        // Tick is the next tick to run: its deliveries are still pending, so keep spikes of t' ≥ Tick − D.
+        Forget(Tick - 1);
+        var state = new Dictionary<string, double[]>();
+        var last = new long[_net.NeuronCount];
+        foreach (var p in Populations)
+        {
+            foreach (var (name, values) in p.StateArrays()) state[$"{p.Population.Name}.{name}"] = values.ToArray();
+            p.LastSpike.CopyTo(last, p.Offset);
+        }
+        var ticks = new long[_histLen]; var src = new int[_histLen]; var count = new int[_histLen];
+        for (int k = 0; k < _histLen; k++)
+        {
+            int j = (_histHead + k) % _histTick.Length;
+            ticks[k] = _histTick[j]; src[k] = _histSrc[j]; count[k] = _histCount[j];
+        }
+        return new InstanceCheckpoint
+        {
+            State = state, LastSpike = last, HistoryTicks = ticks, HistorySources = src, HistoryCounts = count,
+            PoissonNextMs = (double[])_poissonNext.Clone(), PoissonCount = (long[])_poissonCount.Clone(),
+        };
+    }
+
+    /// <summary>Sets this instance to a captured state at <paramref name="tick"/>.</summary>
+    public void Restore(InstanceCheckpoint c, long tick)
+    {
+        Reset();
+        Tick = tick;
+        foreach (var p in Populations)
+        {
+            foreach (var (name, values) in p.StateArrays())
+            {
+                string key = $"{p.Population.Name}.{name}";
+                if (!c.State.TryGetValue(key, out var saved) || saved.Length != values.Length)
+                    throw new InvalidDataException($"checkpoint lacks state '{key}' of length {values.Length}");
+                saved.CopyTo(values.Span);
+            }
+            c.LastSpike.AsSpan(p.Offset, p.Size).CopyTo(p.LastSpike);
+            p.ForceDriveUpdate();
+        }
+        if (c.PoissonNextMs.Length != _poissonNext.Length) throw new InvalidDataException("checkpoint has a different number of input sources");
+        c.PoissonNextMs.CopyTo(_poissonNext, 0);
+        c.PoissonCount.CopyTo(_poissonCount, 0);
+        _heapCount = 0;
+        foreach (var inp in _net.Inputs)
+            if (inp.RatePerMs is not null)
+                for (int s = 0; s < inp.Size; s++)
+                {
+                    int src = inp.Offset + s;
+                    if (inp.RatePerMs[s] > 0 && TimeGrid.FloorTicks(_poissonNext[src], _net.DtMs) >= tick) SchedulePoisson(inp, src);
+                }
+        // Spike-time cursors are positions in a tick-sorted list; the emit loop skips entries before the tick.
+        Array.Clear(_spikeCursor);
+        int n = _net.NeuronCount;
+        for (int k = 0; k < c.HistoryTicks.Length; k++)
+        {
+            Remember(c.HistoryTicks[k], c.HistorySources[k], c.HistoryCounts[k]);
+            EmitInto(_net.Synapses, c.HistorySources[k], c.HistoryTicks[k], n, c.HistoryCounts[k], tick);
+        }
+    }
 
     public double Read(int population, string variable, int index)
         => Populations[population].Read(Populations[population].VariableIndex(variable), index);

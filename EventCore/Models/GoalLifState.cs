@@ -101,5 +101,5 @@ internal sealed class GoalLifState : PopulationState
         _ => throw new ArgumentOutOfRangeException(nameof(variable)),
     };
 
-    public override IEnumerable<(string Name, double[] Values)> StateArrays() => [("v", V), ("z", Z), ("hz", Hz.ToArray()), ("ej", Ej)];
+    public override IEnumerable<(string Name, Memory<double> Values)> StateArrays() => [("v", V), ("z", Z), ("hz", _globalHz.AsMemory(Offset, Size)), ("ej", Ej)];
 }

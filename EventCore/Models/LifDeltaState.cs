@@ -72,5 +72,5 @@ internal sealed class LifDeltaState : PopulationState
 
     public override double Read(int variable, int i) => variable == 0 ? U[i] + _c.ELeakMv[i] : throw new ArgumentOutOfRangeException(nameof(variable));
 
-    public override IEnumerable<(string Name, double[] Values)> StateArrays() => [("u_mv", U)];
+    public override IEnumerable<(string Name, Memory<double> Values)> StateArrays() => [("u_mv", U)];
 }

@@ -117,5 +117,5 @@ internal sealed class LifExpState : PopulationState
         _ => throw new ArgumentOutOfRangeException(nameof(variable)),
     };
 
-    public override IEnumerable<(string Name, double[] Values)> StateArrays() => [("u_mv", U), ("g_exc_mv", GExc), ("g_inh_mv", GInh)];
+    public override IEnumerable<(string Name, Memory<double> Values)> StateArrays() => [("u_mv", U), ("g_exc_mv", GExc), ("g_inh_mv", GInh)];
 }

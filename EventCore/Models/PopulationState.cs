@@ -53,7 +53,10 @@ internal abstract class PopulationState(CompiledPopulation population)
     }
 
     /// <summary>All state arrays in a fixed order (checkpoints, comparisons).</summary>
-    public abstract IEnumerable<(string Name, double[] Values)> StateArrays();
+    public abstract IEnumerable<(string Name, Memory<double> Values)> StateArrays();
+
+    /// <summary>Makes the next <see cref="UpdateDrive"/> recompute the drive (after a restore).</summary>
+    public void ForceDriveUpdate() => Array.Fill(_lastScale, double.NaN);
 
     /// <summary>Recomputes the drive when a current's scale changes: drive_i = I_ext,i, then + amp_c,i·s_c in spec order.</summary>
     public void UpdateDrive(long tick)

@@ -1,0 +1,76 @@
+using FsCheck;
+using FsCheck.Fluent;
+using FsCheck.Xunit;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Engine;
+using Sim.Specs.Reference;
+using Xunit;
+
+namespace Sim.Specs.EventCore;
+
+/// <summary>Save at tick a, restore (in a fresh engine, through a file), run to T: equals the uninterrupted run.</summary>
+public class CheckpointTests
+{
+    [Property(Arbitrary = [typeof(SmallNetworks)], MaxTest = 80)]
+    public Property ResumedRunEqualsUninterruptedRun(NetCase c, PositiveInt cut)
+    {
+        var net = NetworkCompiler.Compile(c.ToSpec());
+        long a = cut.Get % (c.Ticks + 1);
+        var whole = ReferenceModelTests.RunEngine(net, c.Ticks);
+
+        string file = Path.Combine(Path.GetTempPath(), $"sim-ckpt-{Guid.NewGuid():N}.ckpt");
+        var first = new SpikeRecorder();
+        using (var e1 = new EventEngine(net))
+        {
+            e1.AddSpikeSink(first);
+            e1.Run(a);
+            e1.SaveCheckpoint().Save(file);
+            e1.Run(3);   // running on after saving must not disturb the checkpoint
+        }
+        using var e2 = new EventEngine(net);
+        e2.Run(Math.Min(5, c.Ticks));   // arbitrary prior state, overwritten by the restore
+        e2.Restore(Checkpoint.Load(file));
+        var second = new SpikeRecorder();
+        e2.AddSpikeSink(second);
+        File.Delete(file);
+        e2.Run(c.Ticks - a);
+        bool ok = e2.Tick == c.Ticks;
+        for (int b = 0; b < e2.BatchSize; b++)
+        {
+            var spikes = first.Of(e2.FirstInstance + b).Where(s => s.Tick < a).Concat(second.Of(e2.FirstInstance + b).Where(s => s.Tick >= a)).ToList();
+            ok &= spikes.SequenceEqual(whole.Spikes[b]);
+            foreach (var (key, values) in whole.State[b])
+            {
+                var parts = key.Split('.');
+                ok &= ReferenceModelTests.SameBits(values, e2.GetVariable(b, parts[0], parts[1]));
+            }
+        }
+        return ok.Label($"{c}, checkpoint at {a}");
+    }
+
+    [Fact]
+    public void CheckpointOfAnotherNetworkIsRefused()
+    {
+        var a = NetworkCompiler.Compile(Sim.EventCore.Description.BenchmarkNetworks.Cuba(10, seed: 1, scale: 0.1));
+        var b = NetworkCompiler.Compile(Sim.EventCore.Description.BenchmarkNetworks.Cuba(10, seed: 2, scale: 0.1));
+        using var ea = new EventEngine(a);
+        using var eb = new EventEngine(b);
+        ea.Run(10);
+        Assert.Throws<InvalidDataException>(() => eb.Restore(ea.SaveCheckpoint()));
+    }
+
+    [Fact]
+    public void TruncatedCheckpointFileIsReportedAsSuch()
+    {
+        var net = NetworkCompiler.Compile(Sim.EventCore.Description.BenchmarkNetworks.Cuba(10, seed: 1, scale: 0.1));
+        using var e = new EventEngine(net);
+        e.Run(20);
+        string file = Path.Combine(Path.GetTempPath(), $"sim-ckpt-{Guid.NewGuid():N}.ckpt");
+        e.SaveCheckpoint().Save(file);
+        var bytes = File.ReadAllBytes(file);
+        File.WriteAllBytes(file, bytes[..(bytes.Length / 2)]);
+        var ex = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(file));
+        Assert.Contains("truncated", ex.Message);
+        File.Delete(file);
+    }
+}
