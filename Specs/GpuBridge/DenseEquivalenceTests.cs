@@ -63,7 +63,7 @@ public class DenseEquivalenceTests(ITestOutputHelper output)
         return null;
     }
 
-    [Property(Arbitrary = [typeof(SmallNetworks)], MaxTest = 100)]
+    [Property(Arbitrary = [typeof(SmallNetworks)], MaxTest = 600)]
     public Property DenseEqualsEventEngine(NetCase c)
     {
         var net = NetworkCompiler.Compile(c.ToSpec());
