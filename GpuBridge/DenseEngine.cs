@@ -1,0 +1,590 @@
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Description;
+using Sim.EventCore.Engine;
+using Sim.EventCore.Numerics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sim.GpuBridge;
+
+/// <summary>Options of a <see cref="DenseEngine"/>, defaulting to the spec's <see cref="RunOptions"/>.</summary>
+public sealed record DenseEngineOptions
+{
+    /// <summary>Torch device: <c>"cpu"</c> (default) or <c>"cuda"</c> (see <see cref="TorchRuntime.Device"/>; a clear error without CUDA).</summary>
+    public string Device { get; init; } = TorchRuntime.Cpu;
+    /// <summary>Number of instances (the batch dimension B); null takes <see cref="RunOptions.Batch"/>.</summary>
+    public int? Batch { get; init; }
+    /// <summary>Index of the first instance; null takes <see cref="RunOptions.InstanceOffset"/>.</summary>
+    public int? InstanceOffset { get; init; }
+}
+
+/// <summary>
+/// The dense TorchSharp grid engine (DESIGN.md, DenseEngine): the same <see cref="CompiledNetwork"/> as the
+/// <see cref="EventEngine"/>, as tensors with a batch dimension, giving the same bits (DESIGN.md numerics contract).
+/// </summary>
+/// <remarks>
+/// <para><b>Tensors.</b> Per distinct delay d a float64 matrix Wᵈ of shape [S, 2N] (stored transposed: source rows,
+/// the N excitatory targets (Σ q ≥ 0 over multapses) then the N inhibitory ones (Σ q &lt; 0)), S = neurons + input
+/// sources; a ring [D_max+1, B, S] of past source spike counts; state [B, n] per population and variable in the event
+/// engine's frames (LifExp: u = v − E_L, g_exc, g_inh; LifDelta: u; GoalLif: v, z, hz, ej; last-spike tick int64);
+/// per-neuron constants [n] copied from the compiled constants (no transcendental is evaluated in torch, item 5).</para>
+/// <para><b>One tick t</b> (the event engine's phases, in its order):</para>
+/// <code>
+/// Deliver:   acc = 0 + Σ_d ring[(t−d) mod R] · Wᵈ            (integer-valued float64: exact in any order, item 3; starting
+///                                                           from +0 makes a signed zero +0, as in the event engine's ring)
+///            drive = I_ext, then drive ← amp_c·s_c(t) + drive per current in spec order (C#, uploaded when it changes)
+/// Traces:    GoalLif: a ← z·(1−α_s); a ← hz·α_s + a; hz ← Q(a);  b ← hz·(1−α_m); b ← ej·α_m + b; ej ← Q(b)
+///            (Q = round half even to 2^-G, <see cref="TorchNumerics.RoundToGrid(Tensor, double, double)"/>)
+///            rec = (trunc(hz·2^G) · W_recᵀ + 0)·2^-(F_r+G)   (exact integer sum, item 7)
+/// Integrate: LifExp:   g_e ← acc_e·2^-F + g_e; g_i ← acc_i·2^-F + g_i; a ← u·α_m; a ← g_e·P_e + a; a ← g_i·P_i + a;
+///                      [a ← drive·gain + a]; g_e ← g_e·α_e; g_i ← g_i·α_i
+///            LifDelta: j ← (acc_e + acc_i)·2^-F; a ← u·α_m; [a ← drive·gain + a]; a ← a + j
+///            GoalLif:  c ← (acc_e + acc_i)·2^-F; c ← c + rec; c ← c + bias; [c ← c + drive];
+///                      a ← v·α_m; a ← c·(1−α_m) + a; v ← reset·z + a
+/// Threshold: LifExp/LifDelta: if t − t_last &lt; n_ref, u is held; else u ← a, spike iff a &gt; θ (strict) or, with escape
+///            noise, (a − θ)/δv &gt; Logit[top 16 bits of Word(Key(seed, EscapeNoise, instance, t), global id)] (item 6);
+///            a spike sets u ← u_r, t_last ← t.  GoalLif: z ← [v &gt; thr] (or escape noise on v − thr).
+/// Emit:      ring[t mod R] ← [spike mask | input counts of tick t]
+/// </code>
+/// <para>Every product and sum is a separate IEEE operation (<c>mul</c> then <c>add</c>; never <c>addcmul</c> or
+/// <c>addmm</c> with scalars, which may fuse; item 4). Escape-noise division uses a device tensor divisor (a CPU-scalar
+/// divisor may become a multiplication by the reciprocal on CUDA). Inputs (Poisson, spike times, clock) and currents are
+/// generated in C# with the event engine's definitions and copied in as a [B, S_in] count tensor per tick. Each step runs
+/// under <c>no_grad</c> in a dispose scope; persistent tensors are updated in place, so native memory does not grow.</para>
+/// </remarks>
+public sealed class DenseEngine : IDisposable
+{
+    private readonly Device _device;
+    private readonly int _n, _s, _nIn, _slots;
+    private readonly List<(int Delay, Tensor WeightT)> _delays = [];
+    private readonly Tensor _ring;
+    private readonly Tensor _logit;
+    private readonly DensePopulation[] _pops;
+    private readonly bool _hasNoise;
+    private readonly List<ISpikeSink> _sinks = [];
+    // Input generators per instance (C#): Poisson next time and spike counter per source, spike-time cursors.
+    private readonly double[][] _poissonNext;
+    private readonly long[][] _poissonCount;
+    private readonly int[][] _spikeCursor;
+    private readonly double[] _inputCounts;
+    private readonly long[] _noiseKeys;
+    private readonly int[] _spikeBuffer;
+    private readonly Scalar _zero = 0.0.ToScalar();
+    private bool _disposed;
+
+    /// <summary>Creates the engine on the chosen device and sets every instance to its initial state (tick 0).</summary>
+    /// <exception cref="ArgumentException">Unknown device name.</exception>
+    /// <exception cref="NotSupportedException">CUDA requested but not available.</exception>
+    public DenseEngine(CompiledNetwork net, DenseEngineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(net);
+        options ??= new DenseEngineOptions();
+        Network = net;
+        _device = TorchRuntime.Device(options.Device);
+        BatchSize = options.Batch ?? net.Spec.Run.Batch;
+        if (BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), "batch must be ≥ 1");
+        FirstInstance = options.InstanceOffset ?? net.Spec.Run.InstanceOffset;
+        _n = net.NeuronCount;
+        _s = net.SourceCount;
+        _nIn = _s - _n;
+        _slots = net.MaxDelayTicks + 1;
+        int b = BatchSize;
+
+        using (no_grad())
+        {
+            BuildDelayMatrices(net);
+            double[,]? wRec = BuildTraceCoupling(net);
+            _ring = zeros(_slots, b, _s, dtype: ScalarType.Float64, device: _device);
+            _logit = TorchNumerics.CreateLogitTable(_device);
+            _pops = [.. net.Populations.Select(p => new DensePopulation(this, p, wRec))];
+        }
+        _hasNoise = _pops.Any(p => p.Pop.NoiseDeltaV > 0);
+
+        _poissonNext = new double[b][];
+        _poissonCount = new long[b][];
+        _spikeCursor = new int[b][];
+        for (int k = 0; k < b; k++)
+        {
+            _poissonNext[k] = new double[_s];
+            _poissonCount[k] = new long[_s];
+            _spikeCursor[k] = new int[net.Inputs.Length];
+            foreach (var inp in net.Inputs)
+            {
+                if (inp.RatePerMs is null) continue;
+                var spec = (PoissonInput)inp.Spec;
+                for (int s = 0; s < inp.Size; s++)
+                    if (inp.RatePerMs[s] > 0)
+                        _poissonNext[k][inp.Offset + s] = inp.NextPoissonTimeMs(net.Seed, FirstInstance + k, s, 0, spec.StartMs);
+            }
+        }
+        _inputCounts = new double[b * _nIn];
+        _noiseKeys = new long[b];
+        _spikeBuffer = new int[_n];
+    }
+
+    /// <summary>The compiled network.</summary>
+    public CompiledNetwork Network { get; }
+    /// <summary>Number of instances (batch dimension B).</summary>
+    public int BatchSize { get; }
+    /// <summary>Instance index of batch element 0; batch element b is instance <c>FirstInstance + b</c> in every RNG key.</summary>
+    public int FirstInstance { get; }
+    /// <summary>The next tick to run (ticks run so far).</summary>
+    public long Tick { get; private set; }
+    /// <summary>Simulated time (ms).</summary>
+    public double TimeMs => Tick * Network.DtMs;
+    /// <summary>The torch device the tensors live on.</summary>
+    public Device Device => _device;
+
+    /// <summary>Adds a spike sink, called per instance per tick with ascending global ids (as in the event engine).</summary>
+    public void AddSpikeSink(ISpikeSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        _sinks.Add(sink);
+    }
+
+    /// <summary>Runs <paramref name="ticks"/> ticks (any split into several calls gives the same result).</summary>
+    public void Run(long ticks)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(ticks);
+        for (long k = 0; k < ticks; k++) Step();
+    }
+
+    /// <summary>
+    /// A copy of a state variable (absolute units, like <see cref="EventEngine.GetVariable"/>) of every neuron of a
+    /// population in batch element <paramref name="batchIndex"/>; <c>v_mv = u + E_L</c> is computed in C# doubles.
+    /// </summary>
+    public double[] GetVariable(int batchIndex, string population, string variable)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfNegative(batchIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(batchIndex, BatchSize);
+        var pop = _pops[Network.Population(population).Index];
+        return pop.Read(batchIndex, variable);
+    }
+
+    /// <summary>
+    /// One tick for every instance, in the order of the class remarks (Deliver → traces → exact W_rec·hz → Integrate →
+    /// Threshold → Emit), then the spike sinks.
+    /// </summary>
+    public void Step()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long t = Tick;
+        foreach (var p in _pops) p.UpdateDrive(t);
+        GenerateInputs(t);
+        if (_hasNoise)
+            for (int k = 0; k < BatchSize; k++)
+                _noiseKeys[k] = unchecked((long)CounterRng.Key(Network.Seed, RngStreams.EscapeNoise, (ulong)(FirstInstance + k), (ulong)t));
+
+        bool[]? mask = null;
+        using (no_grad())
+        using (NewDisposeScope())
+        {
+            Tensor acc = zeros(BatchSize, 2 * _n, dtype: ScalarType.Float64, device: _device);
+            foreach (var (d, w) in _delays)
+            {
+                if (t - d < 0) continue;
+                Tensor counts = _ring[(int)((t - d) % _slots)];
+                acc.add_(SourceProduct(counts, w));
+            }
+            Tensor accE = acc.narrow(1, 0, _n), accI = acc.narrow(1, _n, _n);
+
+            foreach (var p in _pops) p.UpdateTraces();
+            Tensor? hzAll = null;
+            if (_pops.Any(p => p.RecWeightT is not null))
+                hzAll = cat([.. _pops.Select(p => p.HzOrZeros())], 1);
+
+            Tensor? keys = null;
+            if (_hasNoise)
+                keys = tensor(_noiseKeys, dtype: ScalarType.Int64).reshape(BatchSize, 1).to(_device);
+
+            var spikeParts = new Tensor[_pops.Length];
+            for (int i = 0; i < _pops.Length; i++)
+            {
+                var p = _pops[i];
+                spikeParts[i] = p.Advance(t, accE.narrow(1, p.Pop.Offset, p.Pop.Size), accI.narrow(1, p.Pop.Offset, p.Pop.Size), hzAll, keys);
+            }
+            Tensor spikes = cat(spikeParts, 1);   // bool [B, N]
+            Tensor row = spikes.to_type(ScalarType.Float64);
+            if (_nIn > 0)
+            {
+                Tensor inputs = tensor(_inputCounts, dtype: ScalarType.Float64).reshape(BatchSize, _nIn).to(_device);
+                row = cat([row, inputs], 1);
+            }
+            _ring[(int)(t % _slots)].copy_(row);
+            if (_sinks.Count > 0)
+            {
+                using Tensor cpuMask = spikes.cpu().contiguous().reshape(-1);
+                mask = cpuMask.data<bool>().ToArray();
+            }
+        }
+
+        if (mask is not null)
+        {
+            for (int k = 0; k < BatchSize; k++)
+            {
+                int count = 0;
+                for (int i = 0; i < _n; i++) if (mask[k * _n + i]) _spikeBuffer[count++] = i;
+                var span = new ReadOnlySpan<int>(_spikeBuffer, 0, count);
+                foreach (var sink in _sinks) sink.OnSpikes(FirstInstance + k, t, span);
+            }
+        }
+        Tick = t + 1;
+    }
+
+    /// <summary>Frees the native tensors.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var (_, w) in _delays) w.Dispose();
+        _ring.Dispose();
+        _logit.Dispose();
+        foreach (var p in _pops) p.Dispose();
+        _zero.Dispose();
+    }
+
+    // counts [B, S] · W [S, 2N]. Integer-valued float64 products and sums below 2^53 are exact, so restricting the
+    // product to the sources that spiked in some instance (rows whose counts are all zero contribute exact zeros)
+    // gives the same numbers as the full product, only faster when activity is sparse.
+    private Tensor SourceProduct(Tensor counts, Tensor weightT)
+    {
+        Tensor active = counts.ne(_zero).any(0).nonzero().reshape(-1);
+        long k = active.shape[0];
+        if (k == 0) return zeros(BatchSize, 2 * _n, dtype: ScalarType.Float64, device: _device);
+        if (k * 4 > _s) return counts.matmul(weightT);
+        return counts.index_select(1, active).matmul(weightT.index_select(0, active));
+    }
+
+    private void BuildDelayMatrices(CompiledNetwork net)
+    {
+        var syn = net.Synapses;
+        var byDelay = new SortedDictionary<int, double[]>();
+        for (int s = 0; s < _s; s++)
+            for (int g = syn.SegmentOffsets[s]; g < syn.SegmentOffsets[s + 1]; g++)
+            {
+                int d = syn.SegmentDelay[g];
+                if (!byDelay.TryGetValue(d, out var w)) byDelay[d] = w = new double[(long)_s * 2 * _n];
+                for (int k = syn.SegmentStart[g]; k < syn.SegmentStart[g + 1]; k++)
+                {
+                    int q = syn.Q[k];
+                    long column = q >= 0 ? syn.Target[k] : _n + syn.Target[k];
+                    w[(long)s * 2 * _n + column] += q;
+                }
+            }
+        foreach (var (d, w) in byDelay)
+        {
+            using Tensor cpu = tensor(w, dtype: ScalarType.Float64).reshape(_s, 2 * _n);
+            _delays.Add((d, cpu.to(_device)));
+        }
+    }
+
+    private static double[,]? BuildTraceCoupling(CompiledNetwork net)
+    {
+        var tr = net.TraceSynapses;
+        if (tr.Count == 0) return null;
+        var w = new double[net.NeuronCount, net.NeuronCount];
+        for (int i = 0; i < net.NeuronCount; i++)
+            for (int k = tr.RowStart[i]; k < tr.RowStart[i + 1]; k++) w[i, tr.Source[k]] += tr.Q[k];
+        return w;
+    }
+
+    // Input counts of tick t per instance, with the event engine's definitions (InstanceState.EmitInputs):
+    // Poisson spike k at t_k = NextPoissonTimeMs(k, t_{k−1}) falls into tick ⌊t_k/dt⌋ unless t_k ≥ stop;
+    // spike-time inputs at their compiled ticks; clock channel (t mod period)/span.
+    private void GenerateInputs(long t)
+    {
+        if (_nIn == 0) return;
+        Array.Clear(_inputCounts);
+        var net = Network;
+        for (int k = 0; k < BatchSize; k++)
+        {
+            int instance = FirstInstance + k;
+            int row = k * _nIn;
+            for (int i = 0; i < net.Inputs.Length; i++)
+            {
+                var inp = net.Inputs[i];
+                if (inp.RatePerMs is { } rates)
+                {
+                    double? stop = ((PoissonInput)inp.Spec).StopMs;
+                    for (int s = 0; s < inp.Size; s++)
+                    {
+                        if (rates[s] <= 0) continue;
+                        int src = inp.Offset + s;
+                        ref double next = ref _poissonNext[k][src];
+                        while (!(stop is { } st && next >= st) && TimeGrid.FloorTicks(next, net.DtMs) == t)
+                        {
+                            _inputCounts[row + src - _n] += 1;
+                            next = inp.NextPoissonTimeMs(net.Seed, instance, s, ++_poissonCount[k][src], next);
+                        }
+                    }
+                }
+                else if (inp.SpikeTicks is { } ticks)
+                {
+                    ref int c = ref _spikeCursor[k][i];
+                    while (c < ticks.Length && ticks[c] < t) c++;
+                    while (c < ticks.Length && ticks[c] == t) { _inputCounts[row + inp.Offset + inp.SpikeIndices![c] - _n] += 1; c++; }
+                }
+                else if (inp.ClockSpanTicks > 0)
+                {
+                    long phase = inp.ClockPeriodTicks > 0 ? t % inp.ClockPeriodTicks : t;
+                    long ch = phase / inp.ClockSpanTicks;
+                    if (ch < inp.Size) _inputCounts[row + inp.Offset + (int)ch - _n] += 1;
+                }
+            }
+        }
+    }
+
+    /// <summary>One population's tensors and its per-tick kernels (see the class remarks for the sequence).</summary>
+    private sealed class DensePopulation : IDisposable
+    {
+        private readonly DenseEngine _e;
+        public readonly CompiledPopulation Pop;
+        private readonly List<Tensor> _owned = [];
+        // State [B, n].
+        private readonly Tensor? _u, _ge, _gi, _v, _z, _hz, _ej, _last;
+        // Constants [n].
+        private readonly Tensor? _alphaMem, _pExc, _pInh, _driveGain, _alphaExc, _alphaInh, _theta, _reset, _nref;
+        private readonly Tensor? _alphaSyn, _oneMinusAlphaSyn, _oneMinusAlphaMem, _bias, _resetJump, _threshold;
+        private readonly Tensor? _noiseDv, _ids;
+        private readonly double[] _eLeak = [];
+        private readonly Scalar _scale;
+        private readonly double _traceScale, _traceUnit, _recUnit;
+        /// <summary>W_rec rows of this population, transposed: [N, n]; null when it has no trace-coupled inputs.</summary>
+        public readonly Tensor? RecWeightT;
+        // Drive (C#, same as PopulationState.UpdateDrive) and its device copy [n].
+        private readonly double[] _drive;
+        private readonly double[] _lastScale;
+        private Tensor? _driveT;
+
+        public DensePopulation(DenseEngine e, CompiledPopulation p, double[,]? wRec)
+        {
+            _e = e;
+            Pop = p;
+            int b = e.BatchSize, n = p.Size;
+            _scale = FixedPoint.Scale(p.WeightFractionBits).ToScalar();
+            _drive = (double[])p.ConstantDrive.Clone();
+            _lastScale = new double[p.Currents.Length];
+            Array.Fill(_lastScale, double.NaN);
+            if (p.NoiseDeltaV > 0) _noiseDv = Own(full(n, p.NoiseDeltaV, dtype: ScalarType.Float64, device: e._device));
+            _ids = Own(arange(p.Offset, p.Offset + n, dtype: ScalarType.Int64, device: e._device));
+            ulong seed = e.Network.Seed;
+            switch (p.Constants)
+            {
+                case LifExpConstants c:
+                {
+                    var q = (LifExpParameters)p.Spec.Parameters;
+                    _eLeak = c.ELeakMv;
+                    _alphaMem = Const(c.AlphaMem); _pExc = Const(c.PExc); _pInh = Const(c.PInh); _driveGain = Const(c.DriveGain);
+                    _alphaExc = Const(c.AlphaExc); _alphaInh = Const(c.AlphaInh); _theta = Const(c.ThetaU); _reset = Const(c.ResetU);
+                    _nref = Own(tensor(c.RefractoryTicks.Select(x => (long)x).ToArray(), dtype: ScalarType.Int64).to(e._device));
+                    _u = State(k => q.VInitMv is null ? new double[n] : Draw(q.VInitMv, "v_init_mv", seed, k, c.ELeakMv));
+                    _ge = State(k => Draw(q.GExcInitMv, "g_exc_init_mv", seed, k, null));
+                    _gi = State(k => Draw(q.GInhInitMv, "g_inh_init_mv", seed, k, null));
+                    _last = Own(full(b, n, PopulationStateNeverSpiked, dtype: ScalarType.Int64, device: e._device));
+                    break;
+                }
+                case LifDeltaConstants c:
+                {
+                    var q = (LifDeltaParameters)p.Spec.Parameters;
+                    _eLeak = c.ELeakMv;
+                    _alphaMem = Const(c.AlphaMem); _driveGain = Const(c.DriveGain); _theta = Const(c.ThetaU); _reset = Const(c.ResetU);
+                    _nref = Own(tensor(c.RefractoryTicks.Select(x => (long)x).ToArray(), dtype: ScalarType.Int64).to(e._device));
+                    _u = State(k => q.VInitMv is null ? new double[n] : Draw(q.VInitMv, "v_init_mv", seed, k, c.ELeakMv));
+                    _last = Own(full(b, n, PopulationStateNeverSpiked, dtype: ScalarType.Int64, device: e._device));
+                    break;
+                }
+                case GoalLifConstants c:
+                {
+                    var q = (GoalLifParameters)p.Spec.Parameters;
+                    _alphaMem = Const(c.AlphaMem); _oneMinusAlphaMem = Const(c.OneMinusAlphaMem);
+                    _alphaSyn = Const(c.AlphaSyn); _oneMinusAlphaSyn = Const(c.OneMinusAlphaSyn);
+                    _bias = Const(c.Bias); _resetJump = Const(c.ResetJump); _threshold = Const(c.Threshold);
+                    _traceScale = c.TraceScale;
+                    _traceUnit = c.TraceUnit;
+                    _recUnit = Math.ScaleB(1.0, -(p.TraceWeightFractionBits + c.TraceBits));
+                    _v = State(k => Draw(q.VInit, "v_init", seed, k, null));
+                    _z = Own(zeros(b, n, dtype: ScalarType.Float64, device: e._device));
+                    _hz = Own(zeros(b, n, dtype: ScalarType.Float64, device: e._device));
+                    _ej = Own(zeros(b, n, dtype: ScalarType.Float64, device: e._device));
+                    if (wRec is not null)
+                    {
+                        int nAll = e._n;
+                        var wt = new double[nAll * n];   // [source, local target]
+                        for (int i = 0; i < n; i++)
+                            for (int s = 0; s < nAll; s++) wt[s * n + i] = wRec[p.Offset + i, s];
+                        RecWeightT = Own(tensor(wt, dtype: ScalarType.Float64).reshape(nAll, n).to(e._device));
+                    }
+                    break;
+                }
+                default:
+                    throw new NotSupportedException($"population '{p.Name}': model {p.Model} is not supported by the dense engine");
+            }
+        }
+
+        private const long PopulationStateNeverSpiked = long.MinValue / 4;
+
+        private Tensor Own(Tensor t) { _owned.Add(t); return t; }
+
+        private Tensor Const(double[] values)
+        {
+            using Tensor cpu = tensor(values, dtype: ScalarType.Float64);
+            return Own(cpu.to(_e._device).clone());
+        }
+
+        private Tensor State(Func<int, double[]> perInstance)
+        {
+            int b = _e.BatchSize, n = Pop.Size;
+            var all = new double[b * n];
+            for (int k = 0; k < b; k++) perInstance(_e.FirstInstance + k).CopyTo(all, k * n);
+            using Tensor cpu = tensor(all, dtype: ScalarType.Float64).reshape(b, n);
+            return Own(cpu.to(_e._device).clone());
+        }
+
+        // PopulationState.DrawInitial: key = Key(seed, PopulationValues(pop, "init:" + name), instance, 0); x_i = Draw(key, i) − offset_i (or − 0.0).
+        private double[] Draw(Value v, string name, ulong seed, int instance, double[]? offset)
+        {
+            ulong key = CounterRng.Key(seed, RngStreams.PopulationValues(Pop.Index, "init:" + name), (ulong)instance, 0);
+            var a = new double[Pop.Size];
+            for (int i = 0; i < a.Length; i++) a[i] = v.Draw(key, i) - (offset is null ? 0.0 : offset[i]);
+            return a;
+        }
+
+        // PopulationState.UpdateDrive: drive_i = I_ext,i, then drive_i ← amp_c,i·s_c + drive_i per current in spec order.
+        public void UpdateDrive(long tick)
+        {
+            if (!Pop.HasDrive) return;
+            var currents = Pop.Currents;
+            bool changed = _driveT is null;
+            for (int c = 0; c < currents.Length; c++)
+            {
+                double s = currents[c].ScaleAt(tick);
+                if (!s.Equals(_lastScale[c])) { _lastScale[c] = s; changed = true; }
+            }
+            if (!changed) return;
+            Pop.ConstantDrive.CopyTo(_drive, 0);
+            for (int c = 0; c < currents.Length; c++)
+            {
+                double[] amp = currents[c].Amplitude;
+                for (int i = 0; i < _drive.Length; i++) _drive[i] = amp[i] * _lastScale[c] + _drive[i];
+            }
+            _driveT?.Dispose();
+            using (no_grad())
+            using (Tensor cpu = tensor(_drive, dtype: ScalarType.Float64))
+                _driveT = cpu.to(_e._device).clone();
+        }
+
+        public void UpdateTraces()
+        {
+            if (_hz is null) return;
+            Tensor a = _z!.mul(_oneMinusAlphaSyn!);
+            a = _hz.mul(_alphaSyn!).add(a);
+            _hz.copy_(TorchNumerics.RoundToGrid(a, _traceScale, _traceUnit));
+            Tensor bb = _hz.mul(_oneMinusAlphaMem!);
+            bb = _ej!.mul(_alphaMem!).add(bb);
+            _ej.copy_(TorchNumerics.RoundToGrid(bb, _traceScale, _traceUnit));
+        }
+
+        public Tensor HzOrZeros() => _hz is not null
+            ? _hz
+            : zeros(_e.BatchSize, Pop.Size, dtype: ScalarType.Float64, device: _e._device);
+
+        /// <summary>Integrate and threshold one tick; returns the bool spike mask [B, n].</summary>
+        public Tensor Advance(long t, Tensor accE, Tensor accI, Tensor? hzAll, Tensor? keys)
+        {
+            switch (Pop.Constants)
+            {
+                case LifExpConstants:
+                {
+                    _ge!.copy_(accE.mul(_scale).add(_ge));
+                    _gi!.copy_(accI.mul(_scale).add(_gi));
+                    Tensor a = _u!.mul(_alphaMem!);
+                    a = _ge.mul(_pExc!).add(a);
+                    a = _gi.mul(_pInh!).add(a);
+                    if (Pop.HasDrive) a = _driveT!.mul(_driveGain!).add(a);
+                    _ge.mul_(_alphaExc!);
+                    _gi.mul_(_alphaInh!);
+                    return ThresholdWithRefractoriness(t, a, keys);
+                }
+                case LifDeltaConstants:
+                {
+                    Tensor j = accE.add(accI).mul(_scale);
+                    Tensor a = _u!.mul(_alphaMem!);
+                    if (Pop.HasDrive) a = _driveT!.mul(_driveGain!).add(a);
+                    a = a.add(j);
+                    return ThresholdWithRefractoriness(t, a, keys);
+                }
+                default:
+                {
+                    Tensor c = accE.add(accI).mul(_scale);
+                    if (RecWeightT is not null)
+                    {
+                        // Exact W_rec·hz: hz·2^G truncated to an integer as the event engine's (long) cast does, an exact
+                        // integer-valued matmul, + 0 (a signed zero becomes +0 like a long sum converted to double), × 2^-(F+G).
+                        using Scalar g = _traceScale.ToScalar();
+                        using Scalar zero = 0.0.ToScalar();
+                        using Scalar unit = _recUnit.ToScalar();
+                        Tensor h = hzAll!.mul(g).trunc_();
+                        Tensor rec = h.matmul(RecWeightT).add_(zero).mul_(unit);
+                        c = c.add(rec);
+                    }
+                    c = c.add(_bias!);
+                    if (Pop.HasDrive) c = c.add(_driveT!);
+                    Tensor a = _v!.mul(_alphaMem!);
+                    a = c.mul(_oneMinusAlphaMem!).add(a);
+                    _v.copy_(_resetJump!.mul(_z!).add(a));
+                    Tensor spike = Fires(_v, _threshold!, keys);
+                    _z!.copy_(spike.to_type(ScalarType.Float64));
+                    return spike;
+                }
+            }
+        }
+
+        // t − t_last < n_ref: u held; else u ← a and threshold on a; a spike sets u ← u_r, t_last ← t.
+        private Tensor ThresholdWithRefractoriness(long t, Tensor a, Tensor? keys)
+        {
+            using Scalar ts = t.ToScalar();
+            Tensor active = _last!.neg().add_(ts).ge(_nref!);
+            Tensor spike = Fires(a, _theta!, keys).logical_and_(active);
+            Tensor u = where(active, a, _u!);
+            u = where(spike, _reset!.expand_as(u), u);
+            _u!.copy_(u);
+            _last.masked_fill_(spike, ts);
+            return spike;
+        }
+
+        // Strict threshold x > θ, or escape noise: (x − θ)/δv > Logit[top 16 bits of Word(key_b, global id)].
+        private Tensor Fires(Tensor x, Tensor theta, Tensor? keys)
+        {
+            if (_noiseDv is null) return x.gt(theta);
+            Tensor z = x.sub(theta).div(_noiseDv);
+            Tensor word = TorchNumerics.Word(keys!, _ids!);
+            return TorchNumerics.EscapeNoiseSpikes(z, word, _e._logit);
+        }
+
+        public double[] Read(int batchIndex, string variable)
+        {
+            var names = Naming.StateVariables(Pop.Model);
+            if (!names.Contains(variable))
+                throw new ArgumentException($"'{variable}' is not a state variable of population '{Pop.Name}' ({string.Join(", ", names)})", nameof(variable));
+            Tensor source = Pop.Model switch
+            {
+                NeuronModel.LifExp => variable switch { "v_mv" => _u!, "g_exc_mv" => _ge!, _ => _gi! },
+                NeuronModel.LifDelta => _u!,
+                _ => variable switch { "v" => _v!, "z" => _z!, "hz" => _hz!, _ => _ej! },
+            };
+            double[] values;
+            using (Tensor row = source[batchIndex].cpu().contiguous()) values = row.data<double>().ToArray();
+            if (variable == "v_mv")
+                for (int i = 0; i < values.Length; i++) values[i] = values[i] + _eLeak[i];
+            return values;
+        }
+
+        public void Dispose()
+        {
+            foreach (var t in _owned) t.Dispose();
+            _driveT?.Dispose();
+            _scale.Dispose();
+        }
+    }
+}
