@@ -12,10 +12,12 @@ public static class CommandLine
         sim: a spiking-neural-network simulator
 
         Usage:
-          sim run [FILE] [options]   run a network (no FILE: the built-in CUBA benchmark, 1 s)
-          sim --help                 this text;  sim run --help  the options of run
+          sim run [FILE] [options]       run a network (no FILE: the built-in CUBA benchmark, 1 s)
+          sim compare [FILE] [options]   run on the event and the dense engine and check they agree bit for bit
+          sim --help                     this text;  sim COMMAND --help  the options of a command
 
-        Exit codes: 0 ok, 1 failure, 2 bad arguments or invalid network file, 3 stopped by a run guard, 130 interrupted (Ctrl-C).
+        Exit codes: 0 ok, 1 failure, 2 bad arguments or invalid network file, 3 stopped by a run guard,
+        4 engines diverged (compare), 130 interrupted (Ctrl-C).
         """;
 
     /// <summary>Runs the tool with arguments; output to <paramref name="stdout"/>/<paramref name="stderr"/>.</summary>
@@ -32,6 +34,7 @@ public static class CommandLine
             return args[0] switch
             {
                 "run" => RunCommand.Execute(RunArguments.Parse(args[1..]), stdout, stderr),
+                "compare" => CompareCommand.Execute(args[1..], stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -15,7 +15,7 @@ namespace Sim.Cli;
 public static class CompareCommand
 {
     /// <summary>Exit code when the engines diverge.</summary>
-    public const int Divergent = 4;
+    public const int Divergent = ExitCodes.Divergent;
 
     /// <summary>Help text of <c>sim compare</c>.</summary>
     public const string Help = """
@@ -98,7 +98,7 @@ public static class CompareCommand
     private static NetworkSpec LoadFile(string path)
     {
         if (!File.Exists(path)) throw new UsageException($"network file '{path}' does not exist");
-        throw new UsageException("network files: pending"); // REPLACE: return Sim.EventCore.Description.NetworkFile.Load(path);
+        return Sim.EventCore.Description.NetworkFile.Load(path);
     }
 
     private static int Usage(TextWriter stderr, string message)

@@ -11,6 +11,8 @@ public static class ExitCodes
     public const int Usage = 2;
     /// <summary>A run guard stopped the run (e.g. runaway rates); outputs are kept and say why.</summary>
     public const int GuardStopped = 3;
+    /// <summary><c>sim compare</c>: the engines diverged.</summary>
+    public const int Divergent = 4;
     /// <summary>Interrupted by Ctrl-C; outputs up to the interruption are kept.</summary>
     public const int Interrupted = 130;
 }

@@ -349,7 +349,7 @@ public sealed class DenseEngine : IDisposable
         private readonly Tensor? _noiseDv, _ids;
         private readonly double[] _eLeak = [];
         private readonly Scalar _scale;
-        private readonly double _traceScale, _traceUnit, _recUnit;
+        private readonly double _traceScale, _traceUnit, _recUnit, _recScale;
         /// <summary>W_rec rows of this population, transposed: [N, n]; null when it has no trace-coupled inputs.</summary>
         public readonly Tensor? RecWeightT;
         // Drive (C#, same as PopulationState.UpdateDrive) and its device copy [n].
@@ -402,7 +402,8 @@ public sealed class DenseEngine : IDisposable
                     _bias = Const(c.Bias); _resetJump = Const(c.ResetJump); _threshold = Const(c.Threshold);
                     _traceScale = c.TraceScale;
                     _traceUnit = c.TraceUnit;
-                    _recUnit = Math.ScaleB(1.0, -(p.TraceWeightFractionBits + c.TraceBits));
+                    _recUnit = Math.ScaleB(1.0, -(p.TraceWeightFractionBits + p.TraceInputFractionBits));
+                    _recScale = Math.ScaleB(1.0, p.TraceInputFractionBits);
                     _v = State(k => Draw(q.VInit, "v_init", seed, k, null));
                     _z = Own(zeros(b, n, dtype: ScalarType.Float64, device: e._device));
                     _hz = Own(zeros(b, n, dtype: ScalarType.Float64, device: e._device));
@@ -519,9 +520,10 @@ public sealed class DenseEngine : IDisposable
                     Tensor c = accE.add(accI).mul(_scale);
                     if (RecWeightT is not null)
                     {
-                        // Exact W_rec·hz: hz·2^G truncated to an integer as the event engine's (long) cast does, an exact
-                        // integer-valued matmul, + 0 (a signed zero becomes +0 like a long sum converted to double), × 2^-(F+G).
-                        using Scalar g = _traceScale.ToScalar();
+                        // Exact W_rec·hz: hz·2^G_in is an integer (every source trace lies on a grid at least as fine as
+                        // G_in allows; trunc is a no-op kept to mirror the event engine's (long) cast), an exact
+                        // integer-valued matmul, + 0 (a signed zero becomes +0 like a long sum converted to double), × 2^-(F+G_in).
+                        using Scalar g = _recScale.ToScalar();
                         using Scalar zero = 0.0.ToScalar();
                         using Scalar unit = _recUnit.ToScalar();
                         Tensor h = hzAll!.mul(g).trunc_();
