@@ -54,6 +54,12 @@ public static class CommandLine
             stderr.WriteLine($"sim: {e.Message}");
             return ExitCodes.Usage;
         }
+        catch (NotSupportedException e)
+        {
+            // e.g. --engine dense-cuda on a machine or build without CUDA libtorch.
+            stderr.WriteLine($"sim: {e.Message}");
+            return ExitCodes.Failure;
+        }
     }
 }
 
@@ -83,6 +89,10 @@ public sealed record RunArguments
           --seed N               override run.seed
           --batch B              override run.batch (independent instances)
           --threads N            worker threads over instances (0: one per core)
+          --engine E             event (default: sparse, CPU), dense (TorchSharp on CPU) or dense-cuda
+          --save-checkpoint      write checkpoint.ckpt (the full state) into the run folder at the end,
+                                 also when interrupted
+          --resume FILE          start from a checkpoint written by either engine and run to the duration
           --no-progress          no progress bar
           --no-plot              do not draw raster.png
           -h, --help             this text
@@ -100,6 +110,12 @@ public sealed record RunArguments
     public int? Batch { get; init; }
     /// <summary>Threads override.</summary>
     public int? Threads { get; init; }
+    /// <summary>Engine: event, dense or dense-cuda.</summary>
+    public string Engine { get; init; } = "event";
+    /// <summary>Write a checkpoint at the end.</summary>
+    public bool SaveCheckpoint { get; init; }
+    /// <summary>Checkpoint to resume from.</summary>
+    public string? Resume { get; init; }
     /// <summary>Show a progress bar.</summary>
     public bool Progress { get; init; } = true;
     /// <summary>Draw the raster plot.</summary>
@@ -147,6 +163,13 @@ public sealed record RunArguments
                     if (!int.TryParse(ts, CultureInfo.InvariantCulture, out int t) || t < 0) throw new UsageException($"--threads: '{ts}' is not an integer ≥ 0");
                     r = r with { Threads = t };
                     break;
+                case "--engine":
+                    string e = Next();
+                    if (e is not ("event" or "dense" or "dense-cuda")) throw new UsageException($"--engine: '{e}' is not one of event, dense, dense-cuda");
+                    r = r with { Engine = e };
+                    break;
+                case "--save-checkpoint": r = r with { SaveCheckpoint = true }; break;
+                case "--resume": r = r with { Resume = Next() }; break;
                 case "--no-progress": r = r with { Progress = false }; break;
                 case "--no-plot": r = r with { Plot = false }; break;
                 default:

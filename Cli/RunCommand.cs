@@ -20,7 +20,20 @@ public static class RunCommand
         var net = NetworkCompiler.Compile(spec);
         double compileSeconds = compileClock.Elapsed.TotalSeconds;
 
-        using var engine = new EventEngine(net);   // may refuse a batch too large for memory: before any output exists
+        Checkpoint? resume = null;
+        if (args.Resume is not null)
+        {
+            if (!File.Exists(args.Resume)) throw new UsageException($"checkpoint '{args.Resume}' does not exist");
+            try { resume = Checkpoint.Load(args.Resume); }
+            catch (InvalidDataException e) { throw new UsageException($"checkpoint '{args.Resume}': {e.Message}"); }
+        }
+        // May refuse a batch too large for memory, or a missing CUDA: before any output exists.
+        using var engine = CreateEngine(args.Engine, net);
+        if (resume is not null)
+        {
+            try { engine.Restore(resume); }
+            catch (InvalidDataException e) { throw new UsageException($"checkpoint '{args.Resume}': {e.Message}"); }
+        }
         string runDir = CreateRunDirectory(args.OutDir, spec.Name);
         using var cts = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -31,19 +44,18 @@ public static class RunCommand
             var digest = new RunDigest();
             engine.AddSpikeSink(digest);
             var bar = new ProgressBar(stderr, args.Progress && !Console.IsErrorRedirected);
-            long total = net.DurationTicks;
+            long total = Math.Max(0, net.DurationTicks - engine.Tick);
             long step = Math.Max(100, total / 100);
             var wall = Stopwatch.StartNew();
-            RunResult? last = null;
             long done = 0;
             string status = "complete";
             try
             {
                 while (done < total)
                 {
-                    last = engine.Run(Math.Min(step, total - done), cts.Token);
+                    var last = engine.Run(Math.Min(step, total - done), cts.Token);
                     done += last.TicksRun;
-                    bar.Report((double)done / Math.Max(1, total), $"{done * net.DtMs:F1}/{total * net.DtMs:F1} ms");
+                    bar.Report((double)done / Math.Max(1, total), $"{engine.TimeMs:F1}/{net.DurationTicks * net.DtMs:F1} ms");
                     if (last.Cancelled) { status = "interrupted"; break; }
                     if (last.Stop is not null) { status = "stopped: " + last.Stop.Reason; break; }
                 }
@@ -51,6 +63,7 @@ public static class RunCommand
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 status = "failed: " + e.Message;
+                if (args.SaveCheckpoint) engine.SaveCheckpoint().Save(Path.Combine(runDir, "checkpoint.ckpt"));
                 outputs.Finish(status, wall.Elapsed.TotalSeconds, args.Plot);
                 stderr.WriteLine($"sim: the run failed at tick {engine.Tick}: {e.Message}");
                 stderr.WriteLine($"sim: outputs so far are in {runDir} (marked failed)");
@@ -59,8 +72,15 @@ public static class RunCommand
             double wallSeconds = wall.Elapsed.TotalSeconds;
             if (total == 0) bar.Report(1, "0 ms");
             var summary = outputs.Finish(status, wallSeconds, args.Plot);
+            if (args.SaveCheckpoint)
+            {
+                string ckpt = Path.Combine(runDir, "checkpoint.ckpt");
+                engine.SaveCheckpoint().Save(ckpt);
+                summary = summary with { Files = [.. summary.Files, ckpt] };
+            }
             double simSeconds = done * net.DtMs / 1000.0;
             stdout.WriteLine($"network      {spec.Name}{(args.File is null ? " (built-in default: CUBA benchmark)" : "")}");
+            stdout.WriteLine($"engine       {engine.EngineName}{(resume is not null ? $", resumed at tick {resume.Tick:N0}" : "")}");
             stdout.WriteLine($"neurons      {net.NeuronCount:N0} in {net.Populations.Length} population(s); batch {engine.BatchSize}");
             stdout.WriteLine($"synapses     {net.Synapses.Count + net.TraceSynapses.Count:N0}");
             stdout.WriteLine($"simulated    {done * net.DtMs:F1} ms ({done:N0} ticks of {net.DtMs.ToString(CultureInfo.InvariantCulture)} ms)");
@@ -70,7 +90,9 @@ public static class RunCommand
             stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s)");
             stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
             stdout.WriteLine($"phases       {engine.Timings}");
-            stdout.WriteLine($"digest       {digest.Finish(engine)}");
+            var (runDigest, stateDigest) = digest.Finish(engine);
+            stdout.WriteLine($"digest       {runDigest} (spikes and final state)");
+            stdout.WriteLine($"state digest {stateDigest} (final state)");
             stdout.WriteLine($"status       {status}");
             stdout.WriteLine($"outputs      {runDir}");
             foreach (var f in summary.Files) stdout.WriteLine($"             {Path.GetFileName(f)}");
@@ -81,6 +103,14 @@ public static class RunCommand
             Console.CancelKeyPress -= onCancel;
         }
     }
+
+    /// <summary>The engine named on the command line (dense-cuda fails clearly without CUDA).</summary>
+    internal static ISimulationEngine CreateEngine(string name, CompiledNetwork net) => name switch
+    {
+        "dense" => new Sim.GpuBridge.DenseEngine(net, new Sim.GpuBridge.DenseEngineOptions { Device = "cpu" }),
+        "dense-cuda" => new Sim.GpuBridge.DenseEngine(net, new Sim.GpuBridge.DenseEngineOptions { Device = "cuda" }),
+        _ => new EventEngine(net),
+    };
 
     private static NetworkSpec LoadFile(string path)
     {

@@ -27,18 +27,21 @@ public sealed class RunDigest : ISpikeSink
         }
     }
 
-    /// <summary>The digest of the spikes so far and the engine's final state, as hex.</summary>
-    public string Finish(EventEngine engine)
+    /// <summary>The digest of the spikes recorded and of the engine's final state, as hex.</summary>
+    public (string Run, string State) Finish(ISimulationEngine engine)
     {
         using var total = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var state = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         for (int b = 0; b < engine.BatchSize; b++)
         {
             if (_perInstance.TryGetValue(engine.FirstInstance + b, out var h)) total.AppendData(h.GetHashAndReset());
             foreach (var p in engine.Network.Populations)
                 foreach (var v in Sim.EventCore.Description.Naming.StateVariables(p.Model))
                     foreach (double x in engine.GetVariable(b, p.Name, v))
-                        total.AppendData(BitConverter.GetBytes(x));
+                        state.AppendData(BitConverter.GetBytes(x));
         }
-        return Convert.ToHexString(total.GetHashAndReset()).ToLowerInvariant();
+        byte[] s = state.GetHashAndReset();
+        total.AppendData(s);
+        return (Convert.ToHexString(total.GetHashAndReset()).ToLowerInvariant(), Convert.ToHexString(s).ToLowerInvariant());
     }
 }

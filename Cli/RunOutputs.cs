@@ -19,14 +19,14 @@ public sealed record RunSummary(long TotalSpikes, IReadOnlyList<(string Populati
 internal sealed class RunOutputs : ISpikeSink, IDisposable
 {
     private readonly CompiledNetwork _net;
-    private readonly EventEngine _engine;
+    private readonly ISimulationEngine _engine;
     private readonly string _dir;
     private readonly string _config;
     private readonly long[] _counts;
     private readonly int[] _popOf;
     private readonly MonitorSet _monitors;
 
-    public RunOutputs(CompiledNetwork net, EventEngine engine, string dir, NetworkSpec spec)
+    public RunOutputs(CompiledNetwork net, ISimulationEngine engine, string dir, NetworkSpec spec)
     {
         _net = net; _engine = engine; _dir = dir;
         _counts = new long[net.Populations.Length];

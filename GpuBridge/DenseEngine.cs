@@ -52,7 +52,7 @@ public sealed record DenseEngineOptions
 /// generated in C# with the event engine's definitions and copied in as a [B, S_in] count tensor per tick. Each step runs
 /// under <c>no_grad</c> in a dispose scope; persistent tensors are updated in place, so native memory does not grow.</para>
 /// </remarks>
-public sealed class DenseEngine : IDisposable
+public sealed class DenseEngine : ISimulationEngine
 {
     private readonly Device _device;
     private readonly int _n, _s, _nIn, _slots;
@@ -62,6 +62,8 @@ public sealed class DenseEngine : IDisposable
     private readonly DensePopulation[] _pops;
     private readonly bool _hasNoise;
     private readonly List<ISpikeSink> _sinks = [];
+    private readonly List<IStepObserver> _observers = [];
+    private readonly List<IRunGuard> _guards = [];
     // Input generators per instance (C#): Poisson next time and spike counter per source, spike-time cursors.
     private readonly double[][] _poissonNext;
     private readonly long[][] _poissonCount;
@@ -134,6 +136,99 @@ public sealed class DenseEngine : IDisposable
     public double TimeMs => Tick * Network.DtMs;
     /// <summary>The torch device the tensors live on.</summary>
     public Device Device => _device;
+    /// <inheritdoc/>
+    public string EngineName => $"dense ({_device.type.ToString().ToLowerInvariant()})";
+    /// <summary>Wall time: the tensor step is counted as Integrate, sinks and observers as Record, guards as Guard.</summary>
+    public PhaseTimings Timings { get; } = new();
+    /// <summary>Set once a guard has stopped the run.</summary>
+    public StopReason? Stopped { get; private set; }
+
+    /// <summary>Adds a step observer; the state is copied to the CPU after every tick while observers exist.</summary>
+    public void AddObserver(IStepObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        _observers.Add(observer);
+    }
+
+    /// <summary>Adds a run guard, checked per instance after every tick.</summary>
+    public void AddGuard(IRunGuard guard)
+    {
+        ArgumentNullException.ThrowIfNull(guard);
+        _guards.Add(guard);
+    }
+
+    /// <summary>The full state at the current tick, in the engine-neutral format (<see cref="Checkpoint"/>).</summary>
+    public Checkpoint SaveCheckpoint()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var instances = new InstanceCheckpoint[BatchSize];
+        var states = _pops.Select(p => p.StateArrays()).ToArray();
+        var lasts = _pops.Select(p => p.LastSpikeArray()).ToArray();
+        // Pending source spikes: ticks Tick − D … Tick − 1 of the ring.
+        int d = _slots - 1;
+        var history = new List<(long Tick, double[] Counts)>();
+        for (long tp = Math.Max(0, Tick - d); tp < Tick; tp++)
+            using (Tensor row = _ring[(int)(tp % _slots)].cpu().contiguous())
+                history.Add((tp, row.data<double>().ToArray()));
+        for (int k = 0; k < BatchSize; k++)
+        {
+            var state = new Dictionary<string, double[]>();
+            var last = new long[_n];
+            Array.Fill(last, DensePopulation.PopulationStateNeverSpiked);
+            for (int i = 0; i < _pops.Length; i++)
+            {
+                var pop = _pops[i].Pop;
+                foreach (var (name, values) in states[i]) state[$"{pop.Name}.{name}"] = values.AsSpan(k * pop.Size, pop.Size).ToArray();
+                if (lasts[i] is { } l) l.AsSpan(k * pop.Size, pop.Size).CopyTo(last.AsSpan(pop.Offset));
+            }
+            var hTicks = new List<long>(); var hSrc = new List<int>(); var hCount = new List<int>();
+            foreach (var (tp, counts) in history)
+                for (int src = 0; src < _s; src++)
+                {
+                    double c = counts[k * _s + src];
+                    if (c != 0) { hTicks.Add(tp); hSrc.Add(src); hCount.Add((int)c); }
+                }
+            instances[k] = new InstanceCheckpoint
+            {
+                State = state, LastSpike = last, HistoryTicks = [.. hTicks], HistorySources = [.. hSrc], HistoryCounts = [.. hCount],
+                PoissonNextMs = (double[])_poissonNext[k].Clone(), PoissonCount = (long[])_poissonCount[k].Clone(),
+            };
+        }
+        return new Checkpoint { NetworkFingerprint = Checkpoint.Fingerprint(Network), Tick = Tick, FirstInstance = FirstInstance, Instances = instances };
+    }
+
+    /// <summary>Resumes from a checkpoint written by any engine for the same network, batch size and first instance.</summary>
+    public void Restore(Checkpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (checkpoint.NetworkFingerprint != Checkpoint.Fingerprint(Network))
+            throw new InvalidDataException("the checkpoint belongs to a different network (structure, weights, seed or dt differ)");
+        if (checkpoint.Instances.Length != BatchSize || checkpoint.FirstInstance != FirstInstance)
+            throw new InvalidDataException($"the checkpoint holds instances {checkpoint.FirstInstance}..{checkpoint.FirstInstance + checkpoint.Instances.Length - 1}, this engine runs {FirstInstance}..{FirstInstance + BatchSize - 1}");
+        long tick = checkpoint.Tick;
+        var ring = new double[_slots * BatchSize * _s];
+        for (int k = 0; k < BatchSize; k++)
+        {
+            var c = checkpoint.Instances[k];
+            for (int j = 0; j < c.HistoryTicks.Length; j++)
+            {
+                long tp = c.HistoryTicks[j];
+                if (tp < tick - (_slots - 1) || tp >= tick) continue;
+                ring[((tp % _slots) * BatchSize + k) * _s + c.HistorySources[j]] += c.HistoryCounts[j];
+            }
+            c.PoissonNextMs.CopyTo(_poissonNext[k], 0);
+            c.PoissonCount.CopyTo(_poissonCount[k], 0);
+            Array.Clear(_spikeCursor[k]);
+        }
+        using (no_grad())
+        {
+            using (Tensor r = tensor(ring, dtype: ScalarType.Float64).reshape(_slots, BatchSize, _s)) _ring.copy_(r);
+            foreach (var p in _pops) p.RestoreState(checkpoint);
+        }
+        Tick = tick;
+        Stopped = null;
+    }
 
     /// <summary>Adds a spike sink, called per instance per tick with ascending global ids (as in the event engine).</summary>
     public void AddSpikeSink(ISpikeSink sink)
@@ -143,10 +238,18 @@ public sealed class DenseEngine : IDisposable
     }
 
     /// <summary>Runs <paramref name="ticks"/> ticks (any split into several calls gives the same result).</summary>
-    public void Run(long ticks)
+    public RunResult Run(long ticks, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(ticks);
-        for (long k = 0; k < ticks; k++) Step();
+        if (Stopped is not null) throw new InvalidOperationException($"the run was stopped by a guard ({Stopped}); create a new engine");
+        long start = Tick;
+        for (long k = 0; k < ticks; k++)
+        {
+            if ((k & 255) == 0 && cancellationToken.IsCancellationRequested) return new RunResult(Tick - start, true, null);
+            Step();
+            if (Stopped is not null) return new RunResult(Tick - start, false, Stopped);
+        }
+        return new RunResult(Tick - start, false, null);
     }
 
     /// <summary>
@@ -170,6 +273,7 @@ public sealed class DenseEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         long t = Tick;
+        long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var p in _pops) p.UpdateDrive(t);
         GenerateInputs(t);
         if (_hasNoise)
@@ -212,24 +316,40 @@ public sealed class DenseEngine : IDisposable
                 row = cat([row, inputs], 1);
             }
             _ring[(int)(t % _slots)].copy_(row);
-            if (_sinks.Count > 0)
+            if (_sinks.Count > 0 || _guards.Count > 0)
             {
                 using Tensor cpuMask = spikes.cpu().contiguous().reshape(-1);
                 mask = cpuMask.data<bool>().ToArray();
             }
         }
 
-        if (mask is not null)
+        long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
+        DenseStateReader? reader = _observers.Count > 0 ? new DenseStateReader(_pops.Select(p => p.ReadAll()).ToArray(), _pops.Select(p => p.Pop.Size).ToArray()) : null;
+        StopReason? stop = null;
+        long tGuard = 0;
+        for (int k = 0; k < BatchSize; k++)
         {
-            for (int k = 0; k < BatchSize; k++)
-            {
-                int count = 0;
+            int count = 0;
+            if (mask is not null)
                 for (int i = 0; i < _n; i++) if (mask[k * _n + i]) _spikeBuffer[count++] = i;
-                var span = new ReadOnlySpan<int>(_spikeBuffer, 0, count);
-                foreach (var sink in _sinks) sink.OnSpikes(FirstInstance + k, t, span);
+            var span = new ReadOnlySpan<int>(_spikeBuffer, 0, count);
+            foreach (var sink in _sinks) sink.OnSpikes(FirstInstance + k, t, span);
+            if (reader is not null)
+            {
+                reader.Batch = k;
+                foreach (var o in _observers) o.OnStep(FirstInstance + k, t, reader);
             }
+            long g0 = System.Diagnostics.Stopwatch.GetTimestamp();
+            foreach (var g in _guards)
+                if (stop is null && g.Check(FirstInstance + k, t, span) is { } reason) stop = new StopReason(FirstInstance + k, t, reason);
+            tGuard += System.Diagnostics.Stopwatch.GetTimestamp() - g0;
         }
+        long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
+        Timings.Add(Phase.Integrate, t1 - t0);
+        Timings.Add(Phase.Record, t2 - t1 - tGuard);
+        Timings.Add(Phase.Guard, tGuard);
         Tick = t + 1;
+        if (stop is not null) Stopped = stop;
     }
 
     /// <summary>Frees the native tensors.</summary>
@@ -423,7 +543,7 @@ public sealed class DenseEngine : IDisposable
             }
         }
 
-        private const long PopulationStateNeverSpiked = long.MinValue / 4;
+        internal const long PopulationStateNeverSpiked = long.MinValue / 4;
 
         private Tensor Own(Tensor t) { _owned.Add(t); return t; }
 
@@ -564,6 +684,69 @@ public sealed class DenseEngine : IDisposable
             return TorchNumerics.EscapeNoiseSpikes(z, word, _e._logit);
         }
 
+        /// <summary>State tensors in the model frames of <see cref="Checkpoint"/>, copied to [B·n] arrays.</summary>
+        public IEnumerable<(string Name, double[] Values)> StateArrays()
+        {
+            foreach (var (name, t) in StateTensors())
+                using (Tensor c = t.cpu().contiguous().reshape(-1)) yield return (name, c.data<double>().ToArray());
+        }
+
+        private IEnumerable<(string Name, Tensor T)> StateTensors() => Pop.Model switch
+        {
+            NeuronModel.LifExp => [("u_mv", _u!), ("g_exc_mv", _ge!), ("g_inh_mv", _gi!)],
+            NeuronModel.LifDelta => [("u_mv", _u!)],
+            _ => [("v", _v!), ("z", _z!), ("hz", _hz!), ("ej", _ej!)],
+        };
+
+        /// <summary>Last spike ticks [B·n], or null for models without refractoriness.</summary>
+        public long[]? LastSpikeArray()
+        {
+            if (_last is null) return null;
+            using Tensor c = _last.cpu().contiguous().reshape(-1);
+            return c.data<long>().ToArray();
+        }
+
+        /// <summary>Sets the state tensors from a checkpoint.</summary>
+        public void RestoreState(Checkpoint checkpoint)
+        {
+            int b = checkpoint.Instances.Length, n = Pop.Size;
+            foreach (var (name, t) in StateTensors())
+            {
+                string key = $"{Pop.Name}.{name}";
+                var all = new double[b * n];
+                for (int k = 0; k < b; k++)
+                {
+                    if (!checkpoint.Instances[k].State.TryGetValue(key, out var saved) || saved.Length != n)
+                        throw new InvalidDataException($"checkpoint lacks state '{key}' of length {n}");
+                    saved.CopyTo(all, k * n);
+                }
+                using Tensor src = tensor(all, dtype: ScalarType.Float64).reshape(b, n);
+                t.copy_(src);
+            }
+            if (_last is not null)
+            {
+                var all = new long[b * n];
+                for (int k = 0; k < b; k++) checkpoint.Instances[k].LastSpike.AsSpan(Pop.Offset, n).CopyTo(all.AsSpan(k * n));
+                using Tensor src = tensor(all, dtype: ScalarType.Int64).reshape(b, n);
+                _last.copy_(src);
+            }
+            Array.Fill(_lastScale, double.NaN);
+        }
+
+        /// <summary>Every named state variable (absolute units) of every batch element: variable → [B·n].</summary>
+        public Dictionary<string, double[]> ReadAll()
+        {
+            var result = new Dictionary<string, double[]>();
+            int b = _e.BatchSize;
+            foreach (var v in Naming.StateVariables(Pop.Model))
+            {
+                var all = new double[b * Pop.Size];
+                for (int k = 0; k < b; k++) Read(k, v).CopyTo(all, k * Pop.Size);
+                result[v] = all;
+            }
+            return result;
+        }
+
         public double[] Read(int batchIndex, string variable)
         {
             var names = Naming.StateVariables(Pop.Model);
@@ -589,4 +772,24 @@ public sealed class DenseEngine : IDisposable
             _scale.Dispose();
         }
     }
+}
+
+/// <summary>Observer access to a CPU copy of the dense state after a tick.</summary>
+internal sealed class DenseStateReader(Dictionary<string, double[]>[] values, int[] sizes) : IStateReader
+{
+    private readonly string[][] _names = [.. values.Select(v => v.Keys.ToArray())];
+
+    /// <summary>The batch element being observed.</summary>
+    public int Batch { get; set; }
+
+    public double Read(int population, string variable, int index) => values[population][variable][Batch * sizes[population] + index];
+
+    public StateHandle Resolve(int population, string variable)
+    {
+        int v = Array.IndexOf(_names[population], variable);
+        if (v < 0) throw new ArgumentException($"'{variable}' is not a state variable of population {population}", nameof(variable));
+        return new StateHandle(population, v);
+    }
+
+    public double Read(in StateHandle handle, int index) => values[handle.Population][_names[handle.Population][handle.Variable]][Batch * sizes[handle.Population] + index];
 }

@@ -40,7 +40,7 @@ public sealed class MonitorSet : IDisposable
     }
 
     /// <summary><see cref="FromSpec"/> for an engine's network and batch, attached to the engine.</summary>
-    public static MonitorSet Attach(EventEngine engine, SpikeMonitorOptions? spikeOptions = null)
+    public static MonitorSet Attach(ISimulationEngine engine, SpikeMonitorOptions? spikeOptions = null)
     {
         var set = FromSpec(engine.Network, engine.BatchSize, engine.FirstInstance, spikeOptions);
         set.AttachTo(engine);
@@ -55,7 +55,7 @@ public sealed class MonitorSet : IDisposable
     public IReadOnlyList<PopulationRateMonitor> Rates { get; }
 
     /// <summary>Adds every monitor to an engine as sink or observer.</summary>
-    public void AttachTo(EventEngine engine)
+    public void AttachTo(ISimulationEngine engine)
     {
         if (Spikes is not null) engine.AddSpikeSink(Spikes);
         foreach (var r in Rates) engine.AddSpikeSink(r);

@@ -109,6 +109,40 @@ public class CliTests
         return output.Split('\n').Single(l => l.StartsWith("digest", StringComparison.Ordinal));
     }
 
+    private static string Line(string output, string prefix) => output.Split('\n').Single(l => l.StartsWith(prefix, StringComparison.Ordinal));
+
+    [Fact]
+    public void DenseEngineRunGivesTheSameDigestAsTheEventEngine()
+    {
+        string dir = TempDir();
+        string file = Path.Combine(dir, "small.yaml");
+        File.WriteAllText(file, SmallNetwork);
+        var ev = Sim("run", file, "--out", dir, "--no-progress", "--no-plot", "--duration-ms", "60");
+        var de = Sim("run", file, "--out", dir, "--no-progress", "--no-plot", "--duration-ms", "60", "--engine", "dense");
+        Assert.True(de.Code == ExitCodes.Ok, de.Err);
+        Assert.Contains("engine       dense (cpu)", de.Out);
+        Assert.Equal(Line(ev.Out, "digest"), Line(de.Out, "digest"));
+    }
+
+    [Fact]
+    public void ResumingACheckpointOnTheOtherEngineEqualsTheWholeRun()
+    {
+        string dir = TempDir();
+        string file = Path.Combine(dir, "small.yaml");
+        File.WriteAllText(file, SmallNetwork);
+        var whole = Sim("run", file, "--out", Path.Combine(dir, "whole"), "--no-progress", "--no-plot", "--duration-ms", "80");
+        var first = Sim("run", file, "--out", Path.Combine(dir, "first"), "--no-progress", "--no-plot", "--duration-ms", "30", "--save-checkpoint");
+        Assert.True(first.Code == ExitCodes.Ok, first.Err);
+        string ckpt = Directory.GetFiles(Path.Combine(dir, "first"), "checkpoint.ckpt", SearchOption.AllDirectories).Single();
+        var rest = Sim("run", file, "--out", Path.Combine(dir, "rest"), "--no-progress", "--no-plot", "--duration-ms", "80", "--resume", ckpt, "--engine", "dense");
+        Assert.True(rest.Code == ExitCodes.Ok, rest.Err);
+        Assert.Contains("resumed at tick 300", rest.Out);
+        Assert.Equal(Line(whole.Out, "state digest"), Line(rest.Out, "state digest"));
+        var bad = Sim("run", "--resume", ckpt, "--no-progress");   // the built-in CUBA is another network
+        Assert.Equal(ExitCodes.Usage, bad.Code);
+        Assert.Contains("different network", bad.Err);
+    }
+
     [Fact]
     public void ResultsDoNotDependOnVectorWidthOrThreads()
     {

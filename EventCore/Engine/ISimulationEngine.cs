@@ -1,0 +1,39 @@
+using Sim.EventCore.Compilation;
+
+namespace Sim.EventCore.Engine;
+
+/// <summary>
+/// What every grid engine offers (EventEngine on the CPU, the dense TorchSharp engine on cpu or cuda): the same
+/// network, hooks, checkpoints and results bit for bit (DESIGN.md numerics contract).
+/// </summary>
+public interface ISimulationEngine : IDisposable
+{
+    /// <summary>The compiled network.</summary>
+    CompiledNetwork Network { get; }
+    /// <summary>Number of instances.</summary>
+    int BatchSize { get; }
+    /// <summary>Instance index of batch element 0.</summary>
+    int FirstInstance { get; }
+    /// <summary>The next tick to run.</summary>
+    long Tick { get; }
+    /// <summary>Simulated time (ms).</summary>
+    double TimeMs { get; }
+    /// <summary>Wall time per phase (an engine may fold phases it cannot separate into Integrate).</summary>
+    PhaseTimings Timings { get; }
+    /// <summary>A short name for reports, e.g. "event" or "dense (cuda)".</summary>
+    string EngineName { get; }
+    /// <summary>Adds a spike sink.</summary>
+    void AddSpikeSink(ISpikeSink sink);
+    /// <summary>Adds a step observer.</summary>
+    void AddObserver(IStepObserver observer);
+    /// <summary>Adds a run guard.</summary>
+    void AddGuard(IRunGuard guard);
+    /// <summary>Runs ticks; stops early on cancellation (at a clean tick boundary) or when a guard says so.</summary>
+    RunResult Run(long ticks, CancellationToken cancellationToken = default);
+    /// <summary>A copy of a state variable (absolute units) of a population in one batch element.</summary>
+    double[] GetVariable(int batchIndex, string population, string variable);
+    /// <summary>The full state (resumable on any engine).</summary>
+    Checkpoint SaveCheckpoint();
+    /// <summary>Resumes from a checkpoint of the same network and batch.</summary>
+    void Restore(Checkpoint checkpoint);
+}
