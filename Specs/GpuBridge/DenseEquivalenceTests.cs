@@ -133,6 +133,25 @@ public class DenseEquivalenceTests(ITestOutputHelper output)
         Assert.Contains("CUDA is not available", e.Message);
     }
 
+    [GpuFact]
+    public void CubaSpikeForSpikeOnCuda()
+    {
+        var net = NetworkCompiler.Compile(BenchmarkNetworks.Cuba(200, seed: 1));
+        var ev = ReferenceModelTests.RunEngine(net, 2000);
+        Assert.Null(FirstDifference(ev, RunDense(net, 2000, "cuda")));
+        var goal = NetworkCompiler.Compile(StochasticGoalLif());
+        Assert.Null(FirstDifference(ReferenceModelTests.RunEngine(goal, goal.DurationTicks), RunDense(goal, goal.DurationTicks, "cuda")));
+    }
+}
+
+/// <summary>Runs alone (no other test creates tensors meanwhile), since it reads the process-wide live tensor count.</summary>
+[CollectionDefinition(nameof(NativeMemoryCollection), DisableParallelization = true)]
+public sealed class NativeMemoryCollection;
+
+/// <summary>Native memory of the dense engine stays flat over long runs.</summary>
+[Collection(nameof(NativeMemoryCollection))]
+public class DenseNativeMemoryTests
+{
     [Fact]
     public void LongRunDoesNotGrowNativeMemory()
     {
@@ -145,15 +164,5 @@ public class DenseEquivalenceTests(ITestOutputHelper output)
         Assert.True(after - before <= 0, $"{after - before} tensors leaked over 3000 ticks");
         // The counter counts live tensors (guards the check above against a counter that never moves).
         using (var probe = TorchSharp.torch.zeros(1)) Assert.Equal(after + 1, TorchSharp.torch.Tensor.TotalCount);
-    }
-
-    [GpuFact]
-    public void CubaSpikeForSpikeOnCuda()
-    {
-        var net = NetworkCompiler.Compile(BenchmarkNetworks.Cuba(200, seed: 1));
-        var ev = ReferenceModelTests.RunEngine(net, 2000);
-        Assert.Null(FirstDifference(ev, RunDense(net, 2000, "cuda")));
-        var goal = NetworkCompiler.Compile(StochasticGoalLif());
-        Assert.Null(FirstDifference(ReferenceModelTests.RunEngine(goal, goal.DurationTicks), RunDense(goal, goal.DurationTicks, "cuda")));
     }
 }
