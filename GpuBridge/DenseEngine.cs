@@ -16,6 +16,8 @@ public sealed record DenseEngineOptions
     public int? Batch { get; init; }
     /// <summary>Index of the first instance; null takes <see cref="RunOptions.InstanceOffset"/>.</summary>
     public int? InstanceOffset { get; init; }
+    /// <summary>Host memory the dense tensors may take; null: 80 % of what the GC reports available.</summary>
+    public long? MemoryBudgetBytes { get; init; }
 }
 
 /// <summary>
@@ -91,6 +93,7 @@ public sealed class DenseEngine : ISimulationEngine
         _nIn = _s - _n;
         _slots = net.MaxDelayTicks + 1;
         int b = BatchSize;
+        EnsureFits(net, b, options.MemoryBudgetBytes);
 
         using (no_grad())
         {
@@ -362,6 +365,22 @@ public sealed class DenseEngine : ISimulationEngine
         _logit.Dispose();
         foreach (var p in _pops) p.Dispose();
         _zero.Dispose();
+    }
+
+    /// <summary>
+    /// Refuses, before allocating, a network whose dense tensors would not fit: one [S, 2N] float64 matrix per distinct
+    /// delay, an [N, N] trace-coupling matrix, the ring [D+1, B, S] and the state, plus a factor 2 of working space.
+    /// </summary>
+    private static void EnsureFits(CompiledNetwork net, int batch, long? budgetBytes)
+    {
+        long budget = budgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
+        int delays = net.Synapses.SegmentDelay.Distinct().Count();
+        double n = net.NeuronCount, s = net.SourceCount;
+        double bytes = 8.0 * (delays * s * 2 * n + (net.TraceSynapses.Count > 0 ? n * n : 0) + (net.MaxDelayTicks + 1.0) * batch * s + 16.0 * batch * n);
+        if (bytes * 2 > budget)
+            throw new SpecException([new SpecError("run.batch",
+                $"the dense engine needs about {bytes * 2 / (1L << 30):F1} GiB ({delays} distinct delay(s) × [{s:N0} sources × {2 * n:N0}] float64 weight matrices, batch {batch}), " +
+                $"more than the {budget / (double)(1L << 30):F1} GiB available; use the event engine, fewer distinct delays or a smaller network")]);
     }
 
     // counts [B, S] · W [S, 2N]. Integer-valued float64 products and sums below 2^53 are exact, so restricting the

@@ -61,3 +61,19 @@ public class CrossEngineCheckpointTests
         return ResumeMatches(net, c, a, () => new DenseEngine(net), () => new EventEngine(net)).Label($"{c}, at {a}");
     }
 }
+
+/// <summary>The dense engine refuses networks whose dense matrices would not fit, before allocating them.</summary>
+public class DenseMemoryEstimateTests
+{
+    [Xunit.Fact]
+    public void TooLargeDenseNetworkIsRefusedWithAClearError()
+    {
+        var b = new Sim.EventCore.Description.NetworkBuilder { Run = new Sim.EventCore.Description.RunOptions { DtMs = 0.1 } };
+        var g = b.NeuronGroup("g", 20_000, new Sim.EventCore.Description.LifExpParameters());
+        b.Synapses(g, g, new Sim.EventCore.Description.Connectivity.FixedInDegree(5), 0.1, Sim.EventCore.Description.Value.Uniform(0.1, 3.0));
+        var net = NetworkCompiler.Compile(b.Build());
+        var e = Xunit.Assert.Throws<Sim.EventCore.Description.SpecException>(() => new DenseEngine(net));
+        Xunit.Assert.Contains("event engine", e.Message);
+        Xunit.Assert.Contains("GiB", e.Message);
+    }
+}
