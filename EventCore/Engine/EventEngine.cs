@@ -145,8 +145,7 @@ public sealed class EventEngine : ISimulationEngine
             if (_threads == 1)
                 for (int b = 0; b < _instances.Length; b++) stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards);
             else
-                Parallel.For(0, _instances.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads },
-                    b => stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards));
+                RunChunkParallel(chunk, sinks, observers, guards);
             done += chunk;
             StopReason? stop = null;
             foreach (var s in stops) stop ??= s;
@@ -159,6 +158,11 @@ public sealed class EventEngine : ISimulationEngine
     /// <summary>Runs for a duration in ms (rounded to ticks).</summary>
     public RunResult RunMs(double durationMs, CancellationToken cancellationToken = default)
         => Run(TimeGrid.Ticks(durationMs, Network.DtMs), cancellationToken);
+
+    // A separate method so that the closure of the lambda is only allocated on the multi-threaded path.
+    private void RunChunkParallel(int chunk, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards)
+        => Parallel.For(0, _instances.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads },
+            b => _stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards));
 
     private static StopReason? RunChunk(InstanceState inst, int ticks, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards)
     {

@@ -52,22 +52,10 @@ internal sealed class LifDeltaState : PopulationState
 
     public override void Threshold(in TickContext ctx, int[] spikes, ref int spikeCount)
     {
-        double dv = Population.NoiseDeltaV;
-        if (dv <= 0)
-        {
+        if (Population.NoiseDeltaV > 0)
+            EscapeThreshold(ctx, U, Scratch, _c.ThetaU, _c.ResetU, _c.RefractoryTicks, spikes, ref spikeCount);
+        else
             ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.RefractoryTicks, Offset, spikes, ref spikeCount);
-            return;
-        }
-        long t = ctx.Tick;
-        double[] u = U, a = Scratch, theta = _c.ThetaU, reset = _c.ResetU;
-        long[] last = LastSpike, nref = _c.RefractoryTicks;
-        for (int i = 0; i < u.Length; i++)
-        {
-            if (t - last[i] < nref[i]) continue;
-            double ui = a[i];
-            if (Escape(ui - theta[i], dv, ctx.NoiseKey, Offset + i)) { ui = reset[i]; last[i] = t; spikes[spikeCount++] = Offset + i; }
-            u[i] = ui;
-        }
     }
 
     public override double Read(int variable, int i) => variable == 0 ? U[i] + _c.ELeakMv[i] : throw new ArgumentOutOfRangeException(nameof(variable));

@@ -75,6 +75,25 @@ internal abstract class PopulationState(CompiledPopulation population)
             TensorPrimitives.MultiplyAdd(currents[c].Amplitude, _lastScale[c], Drive, Drive);
     }
 
+    /// <summary>
+    /// Threshold/reset with escape noise for the LIF models (scalar; the deterministic case is <see cref="ThresholdKernel"/>):
+    /// a refractory neuron is held; otherwise u ← a and it fires with probability σ((u − θ)/δv), then u ← u_r.
+    /// </summary>
+    protected void EscapeThreshold(in TickContext ctx, double[] u, double[] a, double[] theta, double[] reset, long[] nref,
+        int[] spikes, ref int spikeCount)
+    {
+        long t = ctx.Tick;
+        long[] last = LastSpike;
+        double dv = Population.NoiseDeltaV;
+        for (int i = 0; i < u.Length; i++)
+        {
+            if (t - last[i] < nref[i]) continue;
+            double ui = a[i];
+            if (Escape(ui - theta[i], dv, ctx.NoiseKey, Offset + i)) { ui = reset[i]; last[i] = t; spikes[spikeCount++] = Offset + i; }
+            u[i] = ui;
+        }
+    }
+
     /// <summary>Escape-noise decision: spike iff (v − θ)/δv &gt; logit(u_k) (see <see cref="EscapeNoiseTable"/>).</summary>
     protected static bool Escape(double vMinusTheta, double deltaV, ulong noiseKey, int globalId)
         => vMinusTheta / deltaV > EscapeNoiseTable.Logit[EscapeNoiseTable.Index(CounterRng.Word(noiseKey, (ulong)globalId))];

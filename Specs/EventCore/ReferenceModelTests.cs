@@ -14,6 +14,13 @@ public class ReferenceModelTests
     internal static (List<(long, int)>[] Spikes, Dictionary<string, double[]>[] State) RunEngine(CompiledNetwork net, long ticks, int threads = 1, long[]? splits = null)
     {
         using var engine = new EventEngine(net, new EngineOptions { Threads = threads });
+        return Record(engine, ticks, splits);
+    }
+
+    /// <summary>Runs any engine (optionally in pieces) and returns the spikes per instance and the final state of every variable.</summary>
+    internal static (List<(long, int)>[] Spikes, Dictionary<string, double[]>[] State) Record(ISimulationEngine engine, long ticks, long[]? splits = null)
+    {
+        var net = engine.Network;
         var rec = new SpikeRecorder();
         engine.AddSpikeSink(rec);
         if (splits is null) engine.Run(ticks);

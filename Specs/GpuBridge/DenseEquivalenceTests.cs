@@ -18,21 +18,7 @@ public class DenseEquivalenceTests(ITestOutputHelper output)
     internal static (List<(long, int)>[] Spikes, Dictionary<string, double[]>[] State) RunDense(CompiledNetwork net, long ticks, string device = "cpu", long[]? splits = null)
     {
         using var engine = new DenseEngine(net, new DenseEngineOptions { Device = device });
-        var rec = new SpikeRecorder();
-        engine.AddSpikeSink(rec);
-        if (splits is null) engine.Run(ticks);
-        else { long done = 0; foreach (long s in splits) { engine.Run(s); done += s; } engine.Run(ticks - done); }
-        var spikes = new List<(long, int)>[engine.BatchSize];
-        var state = new Dictionary<string, double[]>[engine.BatchSize];
-        for (int b = 0; b < engine.BatchSize; b++)
-        {
-            spikes[b] = [.. rec.Of(engine.FirstInstance + b)];
-            state[b] = [];
-            foreach (var p in net.Populations)
-                foreach (var v in Naming.StateVariables(p.Model))
-                    state[b][$"{p.Name}.{v}"] = engine.GetVariable(b, p.Name, v);
-        }
-        return (spikes, state);
+        return ReferenceModelTests.Record(engine, ticks, splits);
     }
 
     /// <summary>The first difference between the two engines' results, or null when they agree bit for bit.</summary>
