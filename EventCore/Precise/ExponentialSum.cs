@@ -18,14 +18,14 @@ public readonly record struct ExpTerm(double Rate, double C0, double C1);
 /// zeros of H′, are found by the same procedure on a strictly smaller problem (recursion on m; the base case, a single
 /// term (a + b·h)e^{−r·h}, has its only zero −a/b in closed form). Between consecutive critical points (and the ends
 /// of the interval) H is monotone, so it has a zero there iff its end values have opposite signs (or one is zero),
-/// and bisection on that bracket converges to it. The last piece [p_m, ∞) is bracketed using the sign at infinity,
+/// and a bracketing solver (regula falsi safeguarded by bisection) converges to it. The last piece [p_m, ∞) is bracketed using the sign at infinity,
 /// which is the sign of the leading coefficient of P₀ (every other term of H decays). No step of the search depends on
 /// a step size or on a sampling of F, hence no crossing can be skipped.</para>
 /// <para>For the LIF with exponential currents, u(h) − θ = c₀ + c_m e^{−h/τ_m} + c_e e^{−h/τ_e} + c_i e^{−h/τ_i}
 /// (K = 3 distinct exponentials plus a constant, m = 4): at most 2 critical points, found from a 3-coefficient problem,
 /// whose own critical point (at most one) is found in closed form from a 2-coefficient problem.
 /// With τ_e = τ_m the term h·e^{−h/τ_m} is a polynomial coefficient of degree 1, covered by the same recursion.</para>
-/// <para>Rounding: critical points are located to the last bit by bisection; a crossing can only be missed when the
+/// <para>Rounding: critical points and crossings are located to about one ulp by a safeguarded regula falsi (<see cref="Solve"/>); a crossing can only be missed when the
 /// maximum of F exceeds 0 by less than the rounding error of evaluating F at that maximum (grazing within rounding).</para>
 /// </summary>
 public static class ExponentialSum
@@ -140,22 +140,39 @@ public static class ExponentialSum
         return false;
     }
 
-    /// <summary>Bisection to the last bit on [a, b] where F(a), F(b) have opposite signs; returns the left end.</summary>
+    /// <summary>A zero of F on [a, b] where F(a), F(b) have opposite signs (see <see cref="Solve"/>).</summary>
     private static double Bisect(ExpTerm[] f, double a, double b, double fa)
     {
-        while (true)
+        if (fa < 0) return Solve(x => Evaluate(f, x), a, fa, b, Evaluate(f, b));
+        return Solve(x => -Evaluate(f, x), a, -fa, b, -Evaluate(f, b));
+    }
+
+    /// <summary>
+    /// Shrinks a bracket with f(lo) ≤ 0 &lt; f(hi) (f monotone on it) until hi − lo is within about one ulp of hi
+    /// (or 1e-18), by the Illinois variant of regula falsi with a bisection step every third iteration (so the width at
+    /// least halves every three steps: the bracket is never lost and convergence is guaranteed). Returns hi, a point
+    /// with f(hi) &gt; 0.
+    /// </summary>
+    public static double Solve(Func<double, double> f, double lo, double flo, double hi, double fhi)
+    {
+        int side = 0;
+        for (int it = 0; it < 400; it++)
         {
-            double m = a + 0.5 * (b - a);
-            if (m <= a || m >= b) return a;
-            double fm = Evaluate(f, m);
-            if (fm == 0) return m;
-            if ((fm < 0) == (fa < 0)) { a = m; fa = fm; } else b = m;
+            double width = hi - lo;
+            if (width <= Math.Max(1e-18, 2.3e-16 * Math.Abs(hi))) break;
+            double m = it % 3 == 2 ? lo + 0.5 * width : lo - flo * (width / (fhi - flo));
+            if (!(m > lo && m < hi)) m = lo + 0.5 * width;
+            if (m <= lo || m >= hi) break;
+            double fm = f(m);
+            if (fm > 0) { hi = m; fhi = fm; if (side == 1) flo *= 0.5; side = 1; }
+            else { lo = m; flo = fm; if (side == -1) fhi *= 0.5; side = -1; }
         }
+        return hi;
     }
 
     /// <summary>
     /// The first h ≥ 0 at which F(h) &gt; 0 (strictly), or +∞ if F never exceeds 0: 0 when F(0) &gt; 0; otherwise the
-    /// smallest double h (to the last bit) with F(h) &gt; 0 inside the first monotone piece whose right end is positive.
+    /// point h with F(h) &gt; 0 within about one ulp of the crossing, inside the first monotone piece whose right end is positive.
     /// A trajectory whose maximum equals 0 exactly (tangency) gives no crossing.
     /// </summary>
     /// <param name="terms">F as exponential-polynomial terms (used for the critical points).</param>
@@ -180,17 +197,9 @@ public static class ExponentialSum
                 if (SignAtInfinity(h) <= 0) return double.PositiveInfinity;
                 if (!FiniteEndUp(eval, h, a, out b)) return double.PositiveInfinity;
             }
-            if (eval(b) > 0)
-            {
-                // Invariant: eval(lo) ≤ 0 < eval(hi), F monotone on [lo, hi].
-                double lo = a, hi = b;
-                while (true)
-                {
-                    double m = lo + 0.5 * (hi - lo);
-                    if (m <= lo || m >= hi) return hi;
-                    if (eval(m) > 0) hi = m; else lo = m;
-                }
-            }
+            double fb = eval(b);
+            // Invariant: eval(a) ≤ 0 (checked at 0, and at every earlier piece end); F monotone on [a, b].
+            if (fb > 0) return Solve(eval, a, eval(a), b, fb);
             a = b;
         }
         return double.PositiveInfinity;

@@ -24,7 +24,7 @@ public class PreciseConvergenceTests(ITestOutputHelper output)
     {
         NetworkSpec s = name == "lif_delta drive"
             ? Neuron(new LifDeltaParameters { TauMemMs = 10, ELeakMv = -65, VThresholdMv = -50, VResetMv = -70, RefractoryMs = 2, IExtMvPerMs = 2 }, [], [], dt: dt)
-            : Neuron(new LifExpParameters { TauMemMs = 20, TauExcMs = 5, TauInhMs = 10, ELeakMv = -60, VThresholdMv = -50, VResetMv = -65, RefractoryMs = 2, IExtMv = 11 },
+            : Neuron(new LifExpParameters { TauMemMs = 20, TauExcMs = 5, TauInhMs = 10, ELeakMv = -60, VThresholdMv = -50, VResetMv = -65, RefractoryMs = 2, IExtMv = 14 },
                 [5.0, 12.5, 30.0, 31.0, 60.0], [3.0, 2.0, -4.0, 6.0, 5.0], delayMs: 0.5, dt: dt);
         return s;
     }
@@ -33,7 +33,7 @@ public class PreciseConvergenceTests(ITestOutputHelper output)
     [MemberData(nameof(Cases))]
     public void GridSpikeTimesConvergeLinearlyToThePreciseOnes(string name)
     {
-        const double duration = 150;
+        const double duration = 300;
         var precise = Spikes(Spec(name, 0.1), duration);
         Assert.True(precise.Length >= 4, $"only {precise.Length} precise spikes");
         int count = Math.Min(8, precise.Length - 1);

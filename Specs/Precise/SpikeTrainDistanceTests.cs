@@ -34,9 +34,9 @@ public class SpikeTrainDistanceTests
         Assert.Equal(0.4, SpikeTrainDistances.VictorPurpura([0.0], [4.0], 0.1), 14);      // shift: q·4
         Assert.Equal(2.0, SpikeTrainDistances.VictorPurpura([0.0], [40.0], 0.1), 14);     // delete + insert
         Assert.Equal(1.0, SpikeTrainDistances.VictorPurpura([0.0, 2.0, 9.0], [10.0, 30.0], 0));   // q = 0: |n − m|
-        // {0, 10} vs {1, 20}: shift 0→1 (0.1), delete 10 and insert 20 (2): 2.1; vs shifting both 0.1 + 1.0 = 1.1.
-        Assert.Equal(1.1, SpikeTrainDistances.VictorPurpura([0.0, 10.0], [1.0, 20.0], 0.1), 14);
-        Assert.Equal(2.1, SpikeTrainDistances.VictorPurpura([0.0, 10.0], [1.0, 20.0], 0.2), 14);
+        // {0, 10} vs {1, 20}: shifting both costs q·(1 + 10), shifting 0→1 and deleting/inserting costs q + 2.
+        Assert.Equal(1.1, SpikeTrainDistances.VictorPurpura([0.0, 10.0], [1.0, 20.0], 0.1), 14);   // 1.1 < 2.1
+        Assert.Equal(2.3, SpikeTrainDistances.VictorPurpura([0.0, 10.0], [1.0, 20.0], 0.3), 14);   // 3.3 > 2.3
     }
 
     [Property(MaxTest = 200)]
