@@ -4,21 +4,11 @@ using Sim.EventCore.Precise;
 
 namespace Sim.Specs.Precise;
 
-/// <summary>Single-neuron networks driven by explicit input spikes, and the worst relative spike-time error seen by the tests.</summary>
+/// <summary>Single-neuron networks driven by explicit input spikes, and helpers for closed-form comparisons.</summary>
 internal static class PreciseTestSupport
 {
-    private static double _worst;
-
-    /// <summary>Largest relative spike-time error recorded by <see cref="Rel"/> over the test run.</summary>
-    public static double WorstRelativeError { get { lock (typeof(PreciseTestSupport)) return _worst; } }
-
-    /// <summary>|a − b|/|b|, remembered in <see cref="WorstRelativeError"/>.</summary>
-    public static double Rel(double got, double expected)
-    {
-        double r = Math.Abs(got - expected) / Math.Abs(expected);
-        lock (typeof(PreciseTestSupport)) _worst = Math.Max(_worst, r);
-        return r;
-    }
+    /// <summary>Relative error |got − expected|/|expected|.</summary>
+    public static double Rel(double got, double expected) => Math.Abs(got - expected) / Math.Abs(expected);
 
     /// <summary>
     /// One neuron "n" with the given parameters; input spike k (source k of "in") at <paramref name="times"/>[k] with weight
