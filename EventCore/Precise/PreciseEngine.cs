@@ -52,6 +52,10 @@ public sealed class PreciseSpikeRecorder : IPreciseSpikeSink
 /// Weights are the compiled fixed-point weights (the same as the grid engines).</para>
 /// <para><b>Runs.</b> <see cref="RunMs"/> processes every event with time &lt; TimeMs + duration; the stored state is
 /// only changed at events, so RunMs(a); RunMs(b) gives the same spikes as RunMs(a + b) (when a + b is exact).</para>
+/// <para><b>Accuracy.</b> Spike times agree with closed forms to a few ulps (tests: ≤ 1e-15 relative). For LifExp with
+/// τ_x ≠ τ_m but nearly equal (|τ_x − τ_m| ≲ 1e-6·τ_m) the coefficients τ_x/(τ_x − τ_m) used to locate the critical
+/// points cancel badly; the membrane itself is evaluated in a cancellation-free form, but grazing crossings may then be
+/// decided less reliably (use τ_x = τ_m exactly for the limit case, which is handled exactly).</para>
 /// <para><b>Not supported</b> (rejected with a <see cref="SpecException"/> naming the field): GoalLif populations,
 /// escape noise, clock inputs, currents with time-varying scales. One instance per engine (no batch).</para>
 /// </summary>
