@@ -60,6 +60,7 @@ public static class NetworkCompiler
                 if (!double.IsFinite(d) || ticks < 1) throw Error(spec, $"projections[{pi}].delay_ms", $"drew delay {Value.Fmt(d)} ms, below one tick (dt = {Value.Fmt(dt)} ms)");
                 if (ticks > 1 << 20) throw Error(spec, $"projections[{pi}].delay_ms", $"delay {Value.Fmt(d)} ms is {ticks} ticks; at most 2^20 ticks are supported");
                 buf.Delay[k] = (int)ticks;
+                buf.DelayMs[k] = d;
             }
         }
 
@@ -125,8 +126,8 @@ public static class NetworkCompiler
             synapses += c;
             if (c > largestCount) { largestCount = c; largest = pi; }
         }
-        // Building holds (source, target, projection, delay: 16 B) + weight (8 B); the final table holds 8 B.
-        double bytes = synapses * 32 + (double)n * 16 * sizeof(double);
+        // Building holds (source, target, projection, delay: 16 B) + weight and exact delay (16 B); the final table holds 16 B.
+        double bytes = synapses * 48 + (double)n * 16 * sizeof(double);
         if (synapses > int.MaxValue - 1024 || bytes > budget)
         {
             string field = largest >= 0 ? $"projections[{largest}]" : "populations";
@@ -247,13 +248,7 @@ public static class NetworkCompiler
         int n = ps.Size;
         double dt = spec.Run.DtMs;
         ulong seed = spec.Run.Seed;
-        double[] Draw(Value v, string name)
-        {
-            var a = new double[n];
-            ulong key = CounterRng.Key(seed, RngStreams.PopulationValues(p, name), 0, 0);
-            for (int i = 0; i < n; i++) a[i] = v.Draw(key, i);
-            return a;
-        }
+        double[] Draw(Value v, string name) => DrawPopulationValues(spec, p, v, name);
         void CheckPositive(double[] a, string field)
         {
             for (int i = 0; i < a.Length; i++)
@@ -377,6 +372,20 @@ public static class NetworkCompiler
         };
     }
 
+    /// <summary>
+    /// The per-neuron values of parameter <paramref name="name"/> (file key, e.g. <c>tau_mem_ms</c>) of population
+    /// <paramref name="p"/>, drawn exactly as compilation draws them (stream <c>PopulationValues(p, name)</c>, index = neuron).
+    /// Continuous-time engines use it to recover values the grid rounds (refractory periods) or keeps only as propagators (τ).
+    /// </summary>
+    public static double[] DrawPopulationValues(NetworkSpec spec, int p, Value v, string name)
+    {
+        int n = spec.Populations[p].Size;
+        var a = new double[n];
+        ulong key = CounterRng.Key(spec.Run.Seed, RngStreams.PopulationValues(p, name), 0, 0);
+        for (int i = 0; i < n; i++) a[i] = v.Draw(key, i);
+        return a;
+    }
+
     /// <summary>P_x = τ_x/(τ_x − τ_m)·(α_x − α_m), or its limit h/τ_m·α_m when τ_x = τ_m (MODELS.md §1.1).</summary>
     public static double SynapticPropagator(double dt, double tauMem, double tauSyn, double alphaMem, double alphaSyn)
         => tauSyn == tauMem ? dt / tauMem * alphaMem : tauSyn / (tauSyn - tauMem) * (alphaSyn - alphaMem);
@@ -448,6 +457,7 @@ public static class NetworkCompiler
 
         var target = new int[m];
         var qs = new int[m];
+        var delayMs = new double[m];
         var segOffsets = new int[nSrc + 1];
         var segDelay = new List<int>();
         var segRec = new List<byte>();
@@ -460,6 +470,7 @@ public static class NetworkCompiler
             int k = order[r];
             target[r] = b.Target[k];
             qs[r] = q[k];
+            delayMs[r] = b.DelayMs[k];
             int src = b.Source[k], d = b.Delay[k], rec = q[k] < 0 ? 1 : 0, pj = b.Projection[k];
             if (src != prevSrc || d != prevDelay || rec != prevRec || pj != prevProj)
             {
@@ -475,7 +486,7 @@ public static class NetworkCompiler
         return new SynapseTable
         {
             SegmentOffsets = segOffsets, SegmentDelay = [.. segDelay], SegmentReceptor = [.. segRec], SegmentStart = [.. segStart],
-            SegmentProjection = [.. segProj], Target = target, Q = qs, MaxDelayTicks = maxDelay,
+            SegmentProjection = [.. segProj], Target = target, Q = qs, DelayMs = delayMs, MaxDelayTicks = maxDelay,
         };
     }
 
@@ -504,7 +515,7 @@ public static class NetworkCompiler
     private sealed class SynapseBuffer
     {
         public int[] Source = new int[1024], Target = new int[1024], Projection = new int[1024], Delay = new int[1024];
-        public double[] Weight = new double[1024];
+        public double[] Weight = new double[1024], DelayMs = new double[1024];
         public int Count;
 
         public void Add(int source, int target, int projection)
@@ -513,7 +524,7 @@ public static class NetworkCompiler
             {
                 int cap = checked(Count * 2);
                 Array.Resize(ref Source, cap); Array.Resize(ref Target, cap); Array.Resize(ref Projection, cap);
-                Array.Resize(ref Delay, cap); Array.Resize(ref Weight, cap);
+                Array.Resize(ref Delay, cap); Array.Resize(ref Weight, cap); Array.Resize(ref DelayMs, cap);
             }
             Source[Count] = source; Target[Count] = target; Projection[Count] = projection; Count++;
         }

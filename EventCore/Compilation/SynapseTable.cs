@@ -2,7 +2,7 @@ namespace Sim.EventCore.Compilation;
 
 /// <summary>
 /// Spike-coupled synapses in CSR by source, each row split into segments of equal (delay, receptor) with targets
-/// ascending (Auryn's row layout, grouped by delay). 8 bytes per synapse (int target, int q) plus 9 bytes per segment.
+/// ascending (Auryn's row layout, grouped by delay). 16 bytes per synapse (int target, int q, double exact delay) plus 9 bytes per segment.
 /// The weight of synapse k is Q[k]·2^-F, F the <see cref="CompiledPopulation.WeightFractionBits"/> of its target's population.
 /// Receptor 0 takes q ≥ 0 (excitatory), receptor 1 q &lt; 0 (inhibitory).
 /// </summary>
@@ -20,6 +20,11 @@ public sealed class SynapseTable
     public required int[] Target { get; init; }
     /// <summary>Weight on the grid of the target's population.</summary>
     public required int[] Q { get; init; }
+    /// <summary>
+    /// Exact delay (ms) of each synapse as drawn from the description, before rounding to ticks (same order as
+    /// <see cref="Target"/>); used by continuous-time engines (PreciseEngine). Within a segment all round to its tick delay.
+    /// </summary>
+    public required double[] DelayMs { get; init; }
     /// <summary>Projection index of each segment (for reporting and per-projection access).</summary>
     public required int[] SegmentProjection { get; init; }
     /// <summary>Largest delay (ticks), at least 1.</summary>
@@ -27,7 +32,7 @@ public sealed class SynapseTable
     /// <summary>Number of synapses.</summary>
     public int Count => Target.Length;
     /// <summary>Bytes held by the table.</summary>
-    public long Bytes => (long)Target.Length * 8 + (long)SegmentDelay.Length * (4 + 1 + 4 + 4) + (long)SegmentOffsets.Length * 4;
+    public long Bytes => (long)Target.Length * 16 + (long)SegmentDelay.Length * (4 + 1 + 4 + 4) + (long)SegmentOffsets.Length * 4;
 }
 
 /// <summary>
