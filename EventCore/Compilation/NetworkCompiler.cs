@@ -14,7 +14,8 @@ public static class NetworkCompiler
     /// <summary>Compiles; throws <see cref="SpecException"/> for an invalid or too-large network.</summary>
     /// <param name="spec">The description.</param>
     /// <param name="memoryBudgetBytes">Memory the compiled network and one instance's state may use; defaults to 80 % of what the GC reports available.</param>
-    public static CompiledNetwork Compile(NetworkSpec spec, long? memoryBudgetBytes = null)
+    /// <param name="exactDelays">Also keep each synapse's delay in ms before rounding (<see cref="SynapseTable.DelayMs"/>), for continuous-time engines.</param>
+    public static CompiledNetwork Compile(NetworkSpec spec, long? memoryBudgetBytes = null, bool exactDelays = false)
     {
         spec.EnsureValid();
         double dt = spec.Run.DtMs;
@@ -86,7 +87,7 @@ public static class NetworkCompiler
         var inputs = new CompiledInput[spec.Inputs.Count];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = CompileInput(spec, i, inputOffsets[i]);
 
-        var table = BuildSpikeTable(spikeSyn, nSrc, n, populations, spec);
+        var table = BuildSpikeTable(spikeSyn, nSrc, n, populations, exactDelays);
         var traceTable = BuildTraceTable(traceSyn, n, populations, spec);
 
         return new CompiledNetwork
@@ -430,7 +431,7 @@ public static class NetworkCompiler
         }
     }
 
-    private static SynapseTable BuildSpikeTable(SynapseBuffer b, int nSrc, int nNeurons, CompiledPopulation[] pops, NetworkSpec spec)
+    private static SynapseTable BuildSpikeTable(SynapseBuffer b, int nSrc, int nNeurons, CompiledPopulation[] pops, bool exactDelays)
     {
         int m = b.Count;
         var bitsOf = new int[nNeurons];
@@ -457,7 +458,7 @@ public static class NetworkCompiler
 
         var target = new int[m];
         var qs = new int[m];
-        var delayMs = new double[m];
+        var delayMs = exactDelays ? new double[m] : null;
         var segOffsets = new int[nSrc + 1];
         var segDelay = new List<int>();
         var segRec = new List<byte>();
@@ -470,7 +471,7 @@ public static class NetworkCompiler
             int k = order[r];
             target[r] = b.Target[k];
             qs[r] = q[k];
-            delayMs[r] = b.DelayMs[k];
+            if (delayMs is not null) delayMs[r] = b.DelayMs[k];
             int src = b.Source[k], d = b.Delay[k], rec = q[k] < 0 ? 1 : 0, pj = b.Projection[k];
             if (src != prevSrc || d != prevDelay || rec != prevRec || pj != prevProj)
             {
@@ -482,7 +483,6 @@ public static class NetworkCompiler
         }
         while (prevSrc < nSrc) segOffsets[++prevSrc] = segDelay.Count;
         segStart.Add(m);
-        _ = spec;
         return new SynapseTable
         {
             SegmentOffsets = segOffsets, SegmentDelay = [.. segDelay], SegmentReceptor = [.. segRec], SegmentStart = [.. segStart],

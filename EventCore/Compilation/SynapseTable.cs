@@ -23,8 +23,9 @@ public sealed class SynapseTable
     /// <summary>
     /// Exact delay (ms) of each synapse as drawn from the description, before rounding to ticks (same order as
     /// <see cref="Target"/>); used by continuous-time engines (PreciseEngine). Within a segment all round to its tick delay.
+    /// Kept only when compiled with <c>exactDelays: true</c> (8 more bytes per synapse); null otherwise.
     /// </summary>
-    public required double[] DelayMs { get; init; }
+    public double[]? DelayMs { get; init; }
     /// <summary>Projection index of each segment (for reporting and per-projection access).</summary>
     public required int[] SegmentProjection { get; init; }
     /// <summary>Largest delay (ticks), at least 1.</summary>
@@ -32,7 +33,7 @@ public sealed class SynapseTable
     /// <summary>Number of synapses.</summary>
     public int Count => Target.Length;
     /// <summary>Bytes held by the table.</summary>
-    public long Bytes => (long)Target.Length * 16 + (long)SegmentDelay.Length * (4 + 1 + 4 + 4) + (long)SegmentOffsets.Length * 4;
+    public long Bytes => (long)Target.Length * (DelayMs is null ? 8 : 16) + (long)SegmentDelay.Length * (4 + 1 + 4 + 4) + (long)SegmentOffsets.Length * 4;
 }
 
 /// <summary>

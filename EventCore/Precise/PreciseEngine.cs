@@ -81,6 +81,8 @@ public sealed class PreciseEngine
     /// <summary>Creates the engine at time 0 with the initial state of instance <paramref name="instance"/> (default: the spec's instance offset).</summary>
     public PreciseEngine(CompiledNetwork network, int? instance = null)
     {
+        // Continuous delays need the exact per-synapse delays; recompiling draws the same synapses (counter-based RNG).
+        if (network.Synapses.DelayMs is null) network = NetworkCompiler.Compile(network.Spec, exactDelays: true);
         _net = network;
         Instance = instance ?? network.Spec.Run.InstanceOffset;
         var spec = network.Spec;
@@ -303,7 +305,7 @@ public sealed class PreciseEngine
     private void Emit(int source, double t, SynapseTable syn)
     {
         int[] segStart = syn.SegmentStart, target = syn.Target;
-        double[] delay = syn.DelayMs;
+        double[] delay = syn.DelayMs!;
         int from = segStart[syn.SegmentOffsets[source]], to = segStart[syn.SegmentOffsets[source + 1]];
         for (int k = from; k < to; k++) _events.Push(t + delay[k], PreciseEventKind.Arrival, target[k], k);
     }
