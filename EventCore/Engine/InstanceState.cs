@@ -97,7 +97,7 @@ internal sealed class InstanceState : IStateReader
         int n = _net.NeuronCount;
         long t0 = Stopwatch.GetTimestamp();
 
-        // Deliver: read this tick's slot, then clear it (in that order, in one place).
+        // Deliver: each population reads its part of this tick's slot and clears it (read, then clear, in one pass).
         int slot = (int)(t % RingSlots);
         var accE = AccExc.AsSpan(slot * n, n);
         var accI = AccInh.AsSpan(slot * n, n);
@@ -106,7 +106,6 @@ internal sealed class InstanceState : IStateReader
             p.UpdateDrive(t);
             p.Deliver(accE.Slice(p.Offset, p.Size), accI.Slice(p.Offset, p.Size));
         }
-        accE.Clear(); accI.Clear();
         long t1 = Stopwatch.GetTimestamp();
 
         // Integrate: traces first (GoalLif), then the exact trace-coupled input, then the membranes.

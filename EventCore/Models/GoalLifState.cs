@@ -43,11 +43,7 @@ internal sealed class GoalLifState : PopulationState
         Array.Clear(Z); Array.Clear(Ej); Hz.Clear(); Rec.Clear();
     }
 
-    public override void Deliver(ReadOnlySpan<double> accExc, ReadOnlySpan<double> accInh)
-    {
-        TensorPrimitives.Add(accExc, accInh, In);
-        TensorPrimitives.Multiply(In, _scale, In);
-    }
+    public override void Deliver(Span<double> accExc, Span<double> accInh) => SumScaleAndClear(accExc, accInh, _scale, In);
 
     public override void UpdateTraces()
     {

@@ -36,11 +36,7 @@ internal sealed class LifDeltaState : PopulationState
         Array.Fill(LastSpike, NeverSpiked);
     }
 
-    public override void Deliver(ReadOnlySpan<double> accExc, ReadOnlySpan<double> accInh)
-    {
-        TensorPrimitives.Add(accExc, accInh, _jump);
-        TensorPrimitives.Multiply(_jump, _scale, _jump);
-    }
+    public override void Deliver(Span<double> accExc, Span<double> accInh) => SumScaleAndClear(accExc, accInh, _scale, _jump);
 
     public override void Integrate(in TickContext ctx)
     {

@@ -38,10 +38,10 @@ internal sealed class LifExpState : PopulationState
         Array.Fill(LastSpike, NeverSpiked);
     }
 
-    public override void Deliver(ReadOnlySpan<double> accExc, ReadOnlySpan<double> accInh)
+    public override void Deliver(Span<double> accExc, Span<double> accInh)
     {
-        TensorPrimitives.MultiplyAdd(accExc, _scale, GExc, GExc);
-        TensorPrimitives.MultiplyAdd(accInh, _scale, GInh, GInh);
+        AccumulateAndClear(accExc, _scale, GExc);
+        AccumulateAndClear(accInh, _scale, GInh);
     }
 
     public override void Integrate(in TickContext ctx)
