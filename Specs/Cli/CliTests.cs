@@ -144,6 +144,35 @@ public class CliTests
     }
 
     [Fact]
+    public async Task CtrlCStopsCleanlyAndKeepsWhatWasWritten()
+    {
+        string dir = TempDir();
+        string sim = Path.Combine(AppContext.BaseDirectory, "sim.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { sim, "run", "--no-progress", "--no-plot", "--duration-ms", "600000", "--out", dir }) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        // Wait until the run folder and its spike stream exist, let it run a little, then send SIGINT as Ctrl-C does.
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60) && !Directory.EnumerateFiles(dir, "spikes.bin", SearchOption.AllDirectories).Any()) await Task.Delay(50);
+        await Task.Delay(1500);
+        using (var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await p.WaitForExitAsync(timeout.Token);
+        Assert.Equal(ExitCodes.Interrupted, p.ExitCode);
+        Assert.Contains("status       interrupted", await stdout);
+        string runDir = Directory.GetDirectories(dir).Single();
+        Assert.True(File.Exists(Path.Combine(runDir, "config.yaml")));
+        string h5 = Path.Combine(runDir, "run.h5");
+        Assert.True(File.Exists(h5), await stderr);
+        using var file = PureHDF.H5File.OpenRead(h5);
+        Assert.Equal("interrupted", file.Attribute("status").Read<string>());
+        double simulated = file.Attribute("duration_ms").Read<double>();
+        Assert.InRange(simulated, 1.0, 599_999.0);
+    }
+
+    [Fact]
     public void ResultsDoNotDependOnVectorWidthOrThreads()
     {
         // The same network in child processes with 256-bit vectors and 2 threads, 128-bit vectors and 1 thread,

@@ -1,0 +1,24 @@
+using Xunit;
+
+namespace Sim.Specs;
+
+/// <summary>The dependency direction of DESIGN.md: EventCore ← Plasticity ← GpuBridge; EventCore ← Probes; never the other way.</summary>
+public class ArchitectureTests
+{
+    private static string[] References(Type t) => [.. t.Assembly.GetReferencedAssemblies().Select(a => a.Name!)];
+
+    [Fact]
+    public void EventCoreNamesNoConsumer()
+    {
+        var refs = References(typeof(Sim.EventCore.Engine.EventEngine));
+        Assert.DoesNotContain(refs, r => r.StartsWith("Sim.", StringComparison.Ordinal));
+        Assert.DoesNotContain(refs, r => r.StartsWith("TorchSharp", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ProbesAndGpuBridgeDependOnlyOnEventCore()
+    {
+        Assert.Equal(["Sim.EventCore"], References(typeof(Sim.Probes.MonitorSet)).Where(r => r.StartsWith("Sim.", StringComparison.Ordinal)));
+        Assert.Equal(["Sim.EventCore"], References(typeof(Sim.GpuBridge.DenseEngine)).Where(r => r.StartsWith("Sim.", StringComparison.Ordinal)));
+    }
+}
