@@ -83,3 +83,11 @@ if not math.isfinite(bound) or abs(delta) > bound:
 else:
     print(f"ratio Sim/Brian2 wall time per simulated s (medians): {ratio:.2f}  (>1: Sim slower)")
 PYEOF
+
+# For reference: the warmed-up engine alone (no monitors, JIT settled), when this build has `sim bench` wired in.
+if "$SIM" bench --help >/dev/null 2>&1; then
+  echo
+  echo "For reference, sim bench (warm engine, no monitors, same network, seed 1):"
+  "$SIM" bench --filter cuba
+fi
+
