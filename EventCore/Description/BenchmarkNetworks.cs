@@ -99,8 +99,8 @@ public static class BenchmarkNetworks
     /// </para>
     /// <para>
     /// Drive and calibration (analytic): each neuron has its own Poisson source (one_to_one, weight W = 100 mV into g_e).
-    /// One input spike raises v by up to 0.157·W ≈ 15.7 mV, crossing threshold after ≈ 3 ms; what remains of g_e after
-    /// the 5 ms refractory period peaks at ≈ 6 mV, below threshold: one input spike makes one output spike. The source
+    /// One input spike raises v by up to 0.157·W ≈ 15.7 mV, crossing threshold after ≈ 2.8 ms; what remains of g_e after
+    /// the 5 ms refractory period raises v by at most ≈ 3.3 mV, far below threshold: one input spike makes one output spike. The source
     /// rate is therefore the requested rate. Known deviations: input spikes closer than ≈ 8 ms merge into one output
     /// spike (a loss of a few % at 10 Hz, negligible at 1 Hz and below) and recurrent fluctuations (σ ≈ 2 mV at 10 Hz)
     /// add or remove a little; the tests check the measured rate against the request.

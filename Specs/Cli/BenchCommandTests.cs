@@ -76,6 +76,21 @@ public class BenchCommandTests
         Assert.InRange(measured, rateHz / 2, rateHz * 2);
     }
 
+    /// <summary>
+    /// The event count covers recurrent and input spikes: in the low-rate network every spike reaches ≈ 80 recurrent
+    /// targets and every input spike one, so events ≈ N·r·T·81 with r the measured rate (inputs ≈ outputs).
+    /// </summary>
+    [Fact]
+    public void MeasureCountsRecurrentAndInputEvents()
+    {
+        var m = BenchCommand.Measure(BenchmarkNetworks.LowRate(10, 1000, 200, 4), repeats: 1);
+        Assert.Equal(1000, m.Neurons);
+        double expected = m.Neurons * m.RateHz * m.SimulatedSeconds * 81;
+        Assert.InRange(m.Events, 0.8 * expected, 1.2 * expected);
+        Assert.InRange(m.BytesPerSynapse, 8.0, 12.0);
+        Assert.True(m.WallPerSimSecond > 0 && m.EventsPerWallSecond > 0);
+    }
+
     private sealed class Counter : ISpikeSink
     {
         public long Spikes;
