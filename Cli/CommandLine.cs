@@ -14,6 +14,9 @@ public static class CommandLine
         Usage:
           sim run [FILE] [options]       run a network (no FILE: the built-in CUBA benchmark, 1 s)
           sim compare [FILE] [options]   run on the event and the dense engine and check they agree bit for bit
+          sim bench [--quick] [--filter NAME] [--repeats N]
+                                         macro benchmarks: CUBA, Brunel, the low-rate family (wall s per simulated s,
+                                         synaptic events/s, memory, bytes per synapse)
           sim --help                     this text;  sim COMMAND --help  the options of a command
 
         Exit codes: 0 ok, 1 failure, 2 bad arguments or invalid network file, 3 stopped by a run guard,
@@ -35,6 +38,7 @@ public static class CommandLine
             {
                 "run" => RunCommand.Execute(RunArguments.Parse(args[1..]), stdout, stderr),
                 "compare" => CompareCommand.Execute(args[1..], stdout, stderr),
+                "bench" => BenchCommand.Execute(args[1..], stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

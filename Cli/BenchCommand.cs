@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Description;
+using Sim.EventCore.Engine;
+
+namespace Sim.Cli;
+
+/// <summary>
+/// <c>sim bench</c>: runs the macro benchmark set (CUBA, Brunel 2000, the low-rate family; MODELS.md §5) on the
+/// <see cref="EventEngine"/> and prints one table row per network: size, simulated time, mean rate, wall time per
+/// simulated second (median of several timed runs after a warm-up run), synaptic events per wall second, memory and
+/// bytes per synapse.
+/// </summary>
+/// <remarks>
+/// A synaptic event is one spike arriving at one synapse: Σ over source spikes of that source's out-degree (from
+/// <see cref="SynapseTable.SegmentOffsets"/> and <see cref="SynapseTable.SegmentStart"/>). Neuron spikes are counted by an
+/// <see cref="ISpikeSink"/> during the timed run; Poisson input spikes, which sinks do not see, are counted exactly
+/// afterwards from the engine's per-source spike counters (<see cref="InstanceCheckpoint.PoissonCount"/>).
+/// Every timed run uses a fresh engine (same network, same seed), so all repeats simulate the same spikes.
+/// </remarks>
+public static class BenchCommand
+{
+    /// <summary>Help text of <c>sim bench</c>.</summary>
+    public const string Help = """
+        usage: sim bench [--quick] [--filter NAME] [--repeats N]
+
+        Runs the macro benchmark set on the event engine (single thread, one instance) and prints a table:
+          cuba            CUBA, 4000 LifExp neurons (MODELS.md §5.1), 1 s
+          brunel-A, -D    Brunel 2000 at scale 0.2 (2500 LifDelta neurons, C_E 200, C_I 50), regimes A and D, 0.5 s
+          lowrate-10Hz, -1Hz, -0.1Hz
+                          input-driven CUBA-like network, 4000 neurons, mean rate set by the drive (§5.4), 1 s
+        Each network runs once to warm up, then N more times (fresh engine each); the table gives the median.
+
+        Columns: neurons, synapses, simulated s, mean rate (Hz), wall s per simulated s (median), synaptic events
+        per wall second (Σ over spikes, recurrent and input, of the source's fan-out), peak working set of the
+        process so far (MiB; networks run in table order), managed heap with the engine alive (MiB), bytes per
+        synapse of the synapse table.
+
+          --quick          short runs (50-100 ms simulated, 1 timed repeat): a smoke test for CI
+          --filter NAME    only networks whose name contains NAME (case-insensitive)
+          --repeats N      timed repeats after the warm-up (default 3; --quick: 1)
+          -h, --help       this text
+
+        Exit codes: 0 ok, 1 a run failed, 2 bad arguments or no network matches the filter.
+        """;
+
+    /// <summary>One network of the set, buildable at a given duration.</summary>
+    private sealed record Case(string Name, double DurationMs, double QuickDurationMs, Func<double, NetworkSpec> Build);
+
+    private static readonly Case[] Cases =
+    [
+        new("cuba", 1000, 100, d => BenchmarkNetworks.Cuba(d, 1)),
+        new("brunel-A", 500, 50, d => BenchmarkNetworks.Brunel(BrunelRegime.A, 0.2, d, 1)),
+        new("brunel-D", 500, 50, d => BenchmarkNetworks.Brunel(BrunelRegime.D, 0.2, d, 1)),
+        new("lowrate-10Hz", 1000, 100, d => BenchmarkNetworks.LowRate(10, 4000, d, 1)),
+        new("lowrate-1Hz", 1000, 100, d => BenchmarkNetworks.LowRate(1, 4000, d, 1)),
+        new("lowrate-0.1Hz", 1000, 100, d => BenchmarkNetworks.LowRate(0.1, 4000, d, 1)),
+    ];
+
+    /// <summary>Names of the networks in the set, in table order.</summary>
+    public static IReadOnlyList<string> NetworkNames => [.. Cases.Select(c => c.Name)];
+
+    /// <summary>Parses <paramref name="args"/> (the words after <c>bench</c>), runs the set, prints the table; returns the exit code.</summary>
+    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+        bool quick = false;
+        string? filter = null;
+        int? repeats = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "-h" or "--help":
+                    stdout.WriteLine(Help);
+                    return ExitCodes.Ok;
+                case "--quick":
+                    quick = true;
+                    break;
+                case "--filter":
+                    if (i + 1 >= args.Length || args[i + 1].Length == 0) return Usage(stderr, "--filter needs a network name");
+                    filter = args[++i];
+                    break;
+                case "--repeats":
+                    if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int r) || r < 1)
+                        return Usage(stderr, "--repeats needs an integer ≥ 1");
+                    repeats = r;
+                    i++;
+                    break;
+                default:
+                    return Usage(stderr, $"unknown option '{args[i]}' for bench");
+            }
+        }
+        var selected = Cases.Where(c => filter is null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToArray();
+        if (selected.Length == 0)
+            return Usage(stderr, $"no network matches '{filter}' (networks: {string.Join(", ", Cases.Select(c => c.Name))})");
+        int timed = repeats ?? (quick ? 1 : 3);
+
+        stdout.WriteLine($"sim bench: EventEngine, 1 thread, 1 instance; {Environment.ProcessorCount} logical CPU(s), " +
+                         $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}; warm-up + {timed} timed run(s), median");
+        var table = new Table(["network", "neurons", "synapses", "sim s", "rate Hz", "wall s/sim s", "syn events/s", "peak WS MiB", "heap MiB", "B/syn"]);
+        foreach (var c in selected)
+        {
+            try
+            {
+                var m = Measure(c.Build(quick ? c.QuickDurationMs : c.DurationMs), timed);
+                table.Add([
+                    c.Name, m.Neurons.ToString("N0", CultureInfo.InvariantCulture), m.Synapses.ToString("N0", CultureInfo.InvariantCulture),
+                    F(m.SimulatedSeconds, "G3"), F(m.RateHz, "F3"), F(m.WallPerSimSecond, "F4"), F(m.EventsPerWallSecond, "E3"),
+                    F(m.PeakWorkingSetBytes / 1048576.0, "F1"), F(m.HeapBytes / 1048576.0, "F1"), F(m.BytesPerSynapse, "F2"),
+                ]);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                stderr.WriteLine($"sim bench: {c.Name} failed: {e.Message}");
+                return ExitCodes.Failure;
+            }
+        }
+        table.Write(stdout);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>What one network measured.</summary>
+    /// <param name="Neurons">Neurons.</param>
+    /// <param name="Synapses">Spike-coupled synapses (recurrent and input).</param>
+    /// <param name="SimulatedSeconds">Simulated time per run.</param>
+    /// <param name="RateHz">Mean rate over all neurons.</param>
+    /// <param name="WallPerSimSecond">Median wall seconds per simulated second.</param>
+    /// <param name="Events">Synaptic events per run.</param>
+    /// <param name="EventsPerWallSecond">Synaptic events per wall second (median run).</param>
+    /// <param name="PeakWorkingSetBytes">Peak working set of the process so far.</param>
+    /// <param name="HeapBytes">Managed heap with the compiled network and an engine alive.</param>
+    /// <param name="BytesPerSynapse">Bytes of the synapse table per synapse.</param>
+    public sealed record Measurement(int Neurons, long Synapses, double SimulatedSeconds, double RateHz, double WallPerSimSecond,
+        long Events, double EventsPerWallSecond, long PeakWorkingSetBytes, long HeapBytes, double BytesPerSynapse);
+
+    /// <summary>Compiles <paramref name="spec"/>, runs it once to warm up and <paramref name="repeats"/> times timed.</summary>
+    public static Measurement Measure(NetworkSpec spec, int repeats)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        var net = NetworkCompiler.Compile(spec with { Run = spec.Run with { Batch = 1, InstanceOffset = 0, Threads = 1 } });
+        var syn = net.Synapses;
+        var fanOut = new long[net.SourceCount];
+        for (int s = 0; s < fanOut.Length && s + 1 < syn.SegmentOffsets.Length; s++)
+            fanOut[s] = syn.SegmentStart[syn.SegmentOffsets[s + 1]] - syn.SegmentStart[syn.SegmentOffsets[s]];
+        long ticks = net.DurationTicks;
+        double simSeconds = ticks * net.DtMs / 1000.0;
+
+        var walls = new double[repeats];
+        long spikes = 0, events = 0, heap = 0;
+        for (int r = -1; r < repeats; r++)
+        {
+            using var engine = new EventEngine(net, new EngineOptions { Batch = 1, Threads = 1 });
+            var counter = new EventCounter(fanOut);
+            engine.AddSpikeSink(counter);
+            long t0 = Stopwatch.GetTimestamp();
+            var result = engine.Run(ticks);
+            double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            if (result.Stop is not null) throw new InvalidOperationException($"stopped by a guard: {result.Stop}");
+            if (r < 0) continue;   // warm-up
+            walls[r] = wall;
+            long inputEvents = 0;
+            var poissonCount = engine.SaveCheckpoint().Instances[0].PoissonCount;
+            for (int s = net.NeuronCount; s < poissonCount.Length; s++) inputEvents += poissonCount[s] * fanOut[s];
+            spikes = counter.Spikes;
+            events = counter.Events + inputEvents;
+            heap = Math.Max(heap, GC.GetTotalMemory(false));
+        }
+        Array.Sort(walls);
+        double median = repeats % 2 == 1 ? walls[repeats / 2] : 0.5 * (walls[repeats / 2 - 1] + walls[repeats / 2]);
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        return new Measurement(
+            net.NeuronCount, syn.Count, simSeconds,
+            simSeconds > 0 ? spikes / (net.NeuronCount * simSeconds) : 0,
+            simSeconds > 0 ? median / simSeconds : 0,
+            events, median > 0 ? events / median : 0,
+            process.PeakWorkingSet64, heap,
+            syn.Count > 0 ? (double)syn.Bytes / syn.Count : 0);
+    }
+
+    private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+
+    private static int Usage(TextWriter stderr, string message)
+    {
+        stderr.WriteLine($"sim bench: {message}");
+        stderr.WriteLine("Try 'sim bench --help'.");
+        return ExitCodes.Usage;
+    }
+
+    /// <summary>Counts neuron spikes and the synaptic events they cause (Σ fan-out).</summary>
+    private sealed class EventCounter(long[] fanOut) : ISpikeSink
+    {
+        public long Spikes;
+        public long Events;
+
+        public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
+        {
+            Spikes += neurons.Length;
+            foreach (int n in neurons) Events += fanOut[n];
+        }
+    }
+
+    /// <summary>A plain-text table with right-aligned columns (the first left-aligned).</summary>
+    private sealed class Table(string[] header)
+    {
+        private readonly List<string[]> _rows = [];
+
+        public void Add(string[] row) => _rows.Add(row);
+
+        public void Write(TextWriter w)
+        {
+            var widths = header.Select((h, i) => _rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
+            string Line(string[] cells) => string.Join("  ", cells.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i])));
+            w.WriteLine(Line(header));
+            w.WriteLine(string.Join("  ", widths.Select(x => new string('-', x))));
+            foreach (var r in _rows) w.WriteLine(Line(r));
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using Sim.Cli;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Description;
+using Sim.EventCore.Engine;
+using Xunit;
+
+namespace Sim.Specs.Cli;
+
+/// <summary><c>sim bench</c> and the benchmark networks it runs (Brunel 2000, the low-rate family).</summary>
+public class BenchCommandTests
+{
+    /// <summary>The quick CUBA bench exits 0 and prints the table with every column and a CUBA row.</summary>
+    [Fact]
+    public void QuickCubaPrintsTable()
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = BenchCommand.Execute(["--quick", "--filter", "cuba"], stdout, stderr);
+        Assert.True(code == ExitCodes.Ok, stderr.ToString());
+        string text = stdout.ToString();
+        foreach (var column in new[] { "network", "neurons", "synapses", "sim s", "rate Hz", "wall s/sim s", "syn events/s", "peak WS MiB", "heap MiB", "B/syn" })
+            Assert.Contains(column, text);
+        var row = text.Split('\n').Single(l => l.StartsWith("cuba ", StringComparison.Ordinal));
+        var cells = row.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(10, cells.Length);
+        Assert.Equal("4,000", cells[1]);
+        Assert.True(double.Parse(cells[5], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.DoesNotContain("brunel", text);
+    }
+
+    /// <summary>Bad options and a filter that matches nothing are usage errors (exit 2).</summary>
+    [Theory]
+    [InlineData("--filter no-such-network")]
+    [InlineData("--frobnicate")]
+    [InlineData("--repeats 0")]
+    [InlineData("--filter")]
+    public void BadArgumentsExit2(string commandLine)
+    {
+        string[] args = commandLine.Split(' ');
+        var stderr = new StringWriter();
+        Assert.Equal(ExitCodes.Usage, BenchCommand.Execute(args, new StringWriter(), stderr));
+        Assert.Contains("sim bench:", stderr.ToString());
+    }
+
+    /// <summary>Every Brunel regime builds, validates and compiles with the documented scaled sizes and in-degrees.</summary>
+    [Theory]
+    [InlineData(BrunelRegime.A)]
+    [InlineData(BrunelRegime.B)]
+    [InlineData(BrunelRegime.C)]
+    [InlineData(BrunelRegime.D)]
+    public void BrunelBuildsAndCompiles(BrunelRegime regime)
+    {
+        var spec = BenchmarkNetworks.Brunel(regime, 0.2, 50, 3);
+        Assert.Empty(spec.Validate());
+        var net = NetworkCompiler.Compile(spec);
+        Assert.Equal(2500, net.NeuronCount);
+        Assert.Equal(2000, net.Population("exc").Size);
+        // recurrent: every neuron gets C_E = 200 + C_I = 50; input: one Poisson source per neuron
+        Assert.Equal(2500L * 250 + 2500, net.Synapses.Count);
+    }
+
+    /// <summary>The low-rate network builds and fires within a factor 2 of the requested rate (10 and 1 Hz, short runs).</summary>
+    [Theory]
+    [InlineData(10.0)]
+    [InlineData(1.0)]
+    public void LowRateHitsRequestedRate(double rateHz)
+    {
+        var spec = BenchmarkNetworks.LowRate(rateHz, 4000, 300, 2);
+        Assert.Empty(spec.Validate());
+        var net = NetworkCompiler.Compile(spec);
+        using var engine = new EventEngine(net, new EngineOptions { Threads = 1 });
+        var counter = new Counter();
+        engine.AddSpikeSink(counter);
+        engine.Run(net.DurationTicks);
+        double measured = counter.Spikes / (net.NeuronCount * 0.3);
+        Assert.InRange(measured, rateHz / 2, rateHz * 2);
+    }
+
+    /// <summary>
+    /// The event count covers recurrent and input spikes: in the low-rate network every spike reaches ≈ 80 recurrent
+    /// targets and every input spike one, so events ≈ N·r·T·81 with r the measured rate (inputs ≈ outputs).
+    /// </summary>
+    [Fact]
+    public void MeasureCountsRecurrentAndInputEvents()
+    {
+        var m = BenchCommand.Measure(BenchmarkNetworks.LowRate(10, 1000, 200, 4), repeats: 1);
+        Assert.Equal(1000, m.Neurons);
+        double expected = m.Neurons * m.RateHz * m.SimulatedSeconds * 81;
+        Assert.InRange(m.Events, 0.8 * expected, 1.2 * expected);
+        Assert.InRange(m.BytesPerSynapse, 8.0, 12.0);
+        Assert.True(m.WallPerSimSecond > 0 && m.EventsPerWallSecond > 0);
+    }
+
+    private sealed class Counter : ISpikeSink
+    {
+        public long Spikes;
+        public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons) => Spikes += neurons.Length;
+    }
+}
