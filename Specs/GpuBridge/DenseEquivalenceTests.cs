@@ -59,6 +59,17 @@ public class DenseEquivalenceTests(ITestOutputHelper output)
         return (diff is null).Label($"{c}: {diff} ({ev.Spikes.Sum(s => s.Count)} event-engine spikes)");
     }
 
+    /// <summary>The same on networks of up to 300 neurons, batches up to 16, delays up to 40 ticks, extreme and cancelling weights.</summary>
+    [Property(Arbitrary = [typeof(WideNetworks)], MaxTest = 25)]
+    public Property DenseEqualsEventEngineOnWideNetworks(NetCase c)
+    {
+        var net = NetworkCompiler.Compile(c.ToSpec());
+        var ev = ReferenceModelTests.RunEngine(net, c.Ticks);
+        var dense = RunDense(net, c.Ticks);
+        string? diff = FirstDifference(ev, dense);
+        return (diff is null).Label($"{c}: {diff} ({ev.Spikes.Sum(s => s.Count)} event-engine spikes)");
+    }
+
     [Fact]
     public void SplitRunsEqualOneRun()
     {

@@ -8,11 +8,13 @@ namespace Sim.Specs.Reference;
 /// A small random network case. Everything is derived from these fields, so FsCheck shrinks towards fewer
 /// populations, fewer neurons, fewer projections and shorter runs; <see cref="ToString"/> prints a readable case.
 /// </summary>
-public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] ProjectionCodes, int InputCode, bool Noise, bool Current, int Ticks, int Batch)
+public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] ProjectionCodes, int InputCode, bool Noise, bool Current, int Ticks, int Batch,
+    bool Extreme = false, int MaxDelayTicks = 6)
 {
     public override string ToString() =>
         $"NetCase(seed {Seed}, models [{string.Join(",", Models.Select(m => (NeuronModel)m))}], sizes [{string.Join(",", Sizes)}], " +
-        $"projections [{string.Join(",", ProjectionCodes)}], inputs {InputCode}, noise {Noise}, current {Current}, ticks {Ticks}, batch {Batch})";
+        $"projections [{string.Join(",", ProjectionCodes)}], inputs {InputCode}, noise {Noise}, current {Current}, ticks {Ticks}, batch {Batch}" +
+        (Extreme ? ", extreme weights" : "") + $", delays ≤ {MaxDelayTicks} ticks)";
 
     /// <summary>Builds the spec. Each projection code picks source, target, rule, weight scale and delay range.</summary>
     public NetworkSpec ToSpec(double dtMs = 0.5)
@@ -80,7 +82,16 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
                 1 => Value.Uniform(-scale, scale),
                 _ => Value.Normal(0, scale, -4 * scale, 4 * scale),
             };
-            Value delay = goalToGoal ? dtMs : r.Next(2) == 0 ? (1 + r.Next(5)) * dtMs : Value.Uniform(dtMs, 6 * dtMs);
+            Value delay = goalToGoal ? dtMs : r.Next(2) == 0 ? (1 + r.Next(MaxDelayTicks)) * dtMs : Value.Uniform(dtMs, MaxDelayTicks * dtMs);
+            if (Extreme)
+            {
+                // The largest weight of a target's grid lands near |q| = 2^30 whatever its magnitude; add huge and tiny
+                // magnitudes, and a mirrored projection with the opposite sign whose sums cancel exactly.
+                weight = r.Next(3) switch { 0 => 1e6 * (r.Next(2) == 0 ? 1 : -1), 1 => 1e-6, _ => weight };
+                b.Synapses(src, tgt, conn, weight, delay);
+                if (weight.IsConstant) b.Synapses(src, tgt, conn, -weight.Max, delay);
+                continue;
+            }
             b.Synapses(src, tgt, conn, weight, delay);
         }
         return b.Build();
@@ -90,7 +101,7 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
 /// <summary>FsCheck generators and shrinkers for <see cref="NetCase"/>.</summary>
 public static class NetCaseArbitrary
 {
-    public static Gen<NetCase> Generator(int maxSize, int maxTicks, int maxBatch) =>
+    public static Gen<NetCase> Generator(int maxSize, int maxTicks, int maxBatch, bool extreme = false, int maxDelayTicks = 6) =>
         from seed in Gen.Choose(0, 1_000_000)
         from nPop in Gen.Choose(1, 3)
         from models in Gen.ArrayOf(Gen.Choose(0, 2), nPop)
@@ -102,7 +113,9 @@ public static class NetCaseArbitrary
         from current in Gen.Elements(false, true)
         from ticks in Gen.Choose(1, maxTicks)
         from batch in Gen.Choose(1, maxBatch)
-        select new NetCase(seed, models, sizes, projections, inputs, noise, current, ticks, batch);
+        from ext in extreme ? Gen.Elements(false, true) : Gen.Constant(false)
+        from delays in Gen.Choose(1, maxDelayTicks)
+        select new NetCase(seed, models, sizes, projections, inputs, noise, current, ticks, batch, ext, delays);
 
     public static IEnumerable<NetCase> Shrink(NetCase c)
     {
@@ -117,7 +130,12 @@ public static class NetCaseArbitrary
         if (c.InputCode != 0) yield return c with { InputCode = 0 };
         if (c.Noise) yield return c with { Noise = false };
         if (c.Current) yield return c with { Current = false };
+        if (c.Extreme) yield return c with { Extreme = false };
+        if (c.MaxDelayTicks > 1) yield return c with { MaxDelayTicks = c.MaxDelayTicks / 2 };
     }
+
+    /// <summary>Up to 300 neurons, batches up to 16, delays up to 40 ticks, extreme and cancelling weights, 400 ticks.</summary>
+    public static Arbitrary<NetCase> Wide() => Arb.From(Generator(100, 400, 16, extreme: true, maxDelayTicks: 40), Shrink);
 
     public static Arbitrary<NetCase> Small() => Arb.From(Generator(30, 200, 3), Shrink);
 }
@@ -126,4 +144,10 @@ public static class NetCaseArbitrary
 public static class SmallNetworks
 {
     public static Arbitrary<NetCase> NetCase() => NetCaseArbitrary.Small();
+}
+
+/// <summary>Registers the wide arbitrary (large networks and batches, extreme weights, long delays).</summary>
+public static class WideNetworks
+{
+    public static Arbitrary<NetCase> NetCase() => NetCaseArbitrary.Wide();
 }
