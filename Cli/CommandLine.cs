@@ -17,6 +17,8 @@ public static class CommandLine
           sim bench [--quick] [--filter NAME] [--repeats N]
                                          macro benchmarks: CUBA, Brunel, the low-rate family (wall s per simulated s,
                                          synaptic events/s, memory, bytes per synapse)
+          sim analyze FILE... [options]  rates, ISI CV, Fano factor of run.h5 files; distances and jitter between them
+          sim timing [FILE] [options]    spike-time error of the grid engine vs the precise engine as dt shrinks
           sim --help                     this text;  sim COMMAND --help  the options of a command
 
         Exit codes: 0 ok, 1 failure, 2 bad arguments or invalid network file, 3 stopped by a run guard,
@@ -39,6 +41,8 @@ public static class CommandLine
                 "run" => RunCommand.Execute(RunArguments.Parse(args[1..]), stdout, stderr),
                 "compare" => CompareCommand.Execute(args[1..], stdout, stderr),
                 "bench" => BenchCommand.Execute(args[1..], stdout, stderr),
+                "analyze" => AnalyzeCommand.Execute(args[1..], stdout, stderr),
+                "timing" => TimingCommand.Execute(args[1..], stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }
@@ -93,7 +97,9 @@ public sealed record RunArguments
           --seed N               override run.seed
           --batch B              override run.batch (independent instances)
           --threads N            worker threads over instances (0: one per core)
-          --engine E             event (default: sparse, CPU), dense (TorchSharp on CPU) or dense-cuda
+          --engine E             event (default: sparse, CPU), dense (TorchSharp on CPU), dense-cuda, or precise
+                                 (continuous-time spike times, LifDelta/LifExp only; see docs/precise-engine.md;
+                                 batch > 1: instances run one after another; no checkpoints, no state/rate monitors)
           --save-checkpoint      write checkpoint.ckpt (the full state) into the run folder at the end,
                                  also when interrupted
           --resume FILE          start from a checkpoint written by either engine and run to the duration
@@ -114,7 +120,7 @@ public sealed record RunArguments
     public int? Batch { get; init; }
     /// <summary>Threads override.</summary>
     public int? Threads { get; init; }
-    /// <summary>Engine: event, dense or dense-cuda.</summary>
+    /// <summary>Engine: event, dense, dense-cuda or precise.</summary>
     public string Engine { get; init; } = "event";
     /// <summary>Write a checkpoint at the end.</summary>
     public bool SaveCheckpoint { get; init; }
@@ -169,7 +175,7 @@ public sealed record RunArguments
                     break;
                 case "--engine":
                     string e = Next();
-                    if (e is not ("event" or "dense" or "dense-cuda")) throw new UsageException($"--engine: '{e}' is not one of event, dense, dense-cuda");
+                    if (e is not ("event" or "dense" or "dense-cuda" or "precise")) throw new UsageException($"--engine: '{e}' is not one of event, dense, dense-cuda, precise");
                     r = r with { Engine = e };
                     break;
                 case "--save-checkpoint": r = r with { SaveCheckpoint = true }; break;

@@ -15,6 +15,7 @@ public static class RunCommand
         NetworkSpec spec = args.File is null ? BenchmarkNetworks.Cuba() : LoadFile(args.File);
         spec = args.Apply(spec);
         spec.EnsureValid();
+        if (args.Engine == "precise") return PreciseRun.Execute(args, spec, stdout, stderr);
 
         var compileClock = Stopwatch.StartNew();
         var net = NetworkCompiler.Compile(spec);
@@ -112,7 +113,7 @@ public static class RunCommand
         _ => new EventEngine(net),
     };
 
-    private static NetworkSpec LoadFile(string path)
+    internal static NetworkSpec LoadFile(string path)
     {
         if (!File.Exists(path)) throw new UsageException($"network file '{path}' does not exist");
         return NetworkFile.Load(path);

@@ -52,7 +52,7 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         var files = new List<string> { Path.Combine(_dir, "config.yaml") };
         _monitors.Flush();
         if (_monitors.Spikes is not null) files.Add(Path.Combine(_dir, "spikes.bin"));
-        files.Add(Hdf5Writer.Write(Path.Combine(_dir, "run.h5"), _net, _monitors, _engine.TimeMs, _config, status: status));
+        files.Add(Hdf5Writer.Write(Path.Combine(_dir, "run.h5"), _net, _monitors, _engine.TimeMs, _config, status: status, engine: _engine.EngineName));
         if (plot && _monitors.Spikes is not null && _engine.TimeMs > 0)
             files.Add(RasterPlot.Save(Path.Combine(_dir, "raster.png"), _monitors.Spikes, 0, _engine.TimeMs, title: $"{_net.Spec.Name} ({status})"));
         double seconds = Math.Max(1e-12, _engine.TimeMs / 1000.0) * _engine.BatchSize;

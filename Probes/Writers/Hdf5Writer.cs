@@ -30,20 +30,55 @@ public static class Hdf5Writer
     /// <param name="configText">The fully resolved configuration (e.g. YAML), stored verbatim in the <c>config</c> attribute.</param>
     /// <param name="fanoWindowMs">Window of the Fano factor in the summary (ms).</param>
     /// <param name="status">Root attribute <c>status</c>: "complete", or why the run ended early ("interrupted", "stopped: …").</param>
+    /// <param name="engine">Root attribute <c>engine</c> (the engine's name, e.g. "event"); null: not written.</param>
     /// <returns>The final path.</returns>
     public static string Write(string path, CompiledNetwork network, MonitorSet monitors, double durationMs, string configText,
+        double fanoWindowMs = SpikeStatistics.DefaultFanoWindowMs, string status = "complete", string? engine = null)
+        => Write(path, network, monitors, durationMs, configText, fanoWindowMs, beforeCommit: null, status, engine);
+
+    /// <summary>
+    /// Writes the results of <see cref="Sim.EventCore.Precise.PreciseEngine"/> runs in the same layout: spike times are the
+    /// engine's continuous times (doubles, not on the grid), the root attribute <c>engine</c> is <c>"precise"</c>, and
+    /// <c>/state</c> and <c>/rates</c> are empty groups (the precise engine has no step observers).
+    /// </summary>
+    /// <param name="path">Final path of the file; an existing file there is removed first.</param>
+    /// <param name="network">The network that was run.</param>
+    /// <param name="spikes">The spikes of every instance.</param>
+    /// <param name="durationMs">Simulated duration (ms) the summary refers to.</param>
+    /// <param name="configText">The fully resolved configuration, stored verbatim in the <c>config</c> attribute.</param>
+    /// <param name="fanoWindowMs">Window of the Fano factor in the summary (ms).</param>
+    /// <param name="status">Root attribute <c>status</c>.</param>
+    /// <returns>The final path.</returns>
+    public static string WritePrecise(string path, CompiledNetwork network, PreciseSpikeMonitor spikes, double durationMs, string configText,
         double fanoWindowMs = SpikeStatistics.DefaultFanoWindowMs, string status = "complete")
-        => Write(path, network, monitors, durationMs, configText, fanoWindowMs, beforeCommit: null, status);
+    {
+        var source = new SpikeSource(spikes.Populations, spikes.SpikeCount, spikes.GetSpikes,
+            (b, pop) => SpikeStatistics.Compute(spikes.GetSpikes(b, pop), durationMs, fanoWindowMs));
+        return WriteCore(path, network, source, [], [], spikes.BatchSize, spikes.FirstInstance, durationMs, configText, fanoWindowMs, null, status, "precise");
+    }
 
     internal static string Write(string path, CompiledNetwork network, MonitorSet monitors, double durationMs, string configText,
-        double fanoWindowMs, Action<string>? beforeCommit, string status = "complete")
+        double fanoWindowMs, Action<string>? beforeCommit, string status = "complete", string? engine = null)
     {
-        string partial = path + ".partial";
-        if (File.Exists(path)) File.Delete(path);
         monitors.Flush();
         var spikes = monitors.Spikes;
         int batch = spikes?.BatchSize ?? monitors.States.FirstOrDefault()?.BatchSize ?? monitors.Rates.FirstOrDefault()?.BatchSize ?? 1;
         int first = spikes?.FirstInstance ?? monitors.States.FirstOrDefault()?.FirstInstance ?? monitors.Rates.FirstOrDefault()?.FirstInstance ?? 0;
+        SpikeSource? source = spikes is null ? null : new SpikeSource(spikes.Populations, spikes.SpikeCount, spikes.GetSpikes,
+            (b, pop) => SpikeStatistics.FromMonitor(spikes, b, durationMs, fanoWindowMs).First(x => x.Population == pop));
+        return WriteCore(path, network, source, monitors.States, monitors.Rates, batch, first, durationMs, configText, fanoWindowMs, beforeCommit, status, engine);
+    }
+
+    /// <summary>Where the spike groups come from: recorded populations, counts, spikes and statistics per (batch index, population).</summary>
+    private sealed record SpikeSource(IReadOnlyList<CompiledPopulation> Populations, Func<int, string, long> SpikeCount,
+        Func<int, string, PopulationSpikes> GetSpikes, Func<int, string, PopulationStatistics> Statistics);
+
+    private static string WriteCore(string path, CompiledNetwork network, SpikeSource? spikes, IReadOnlyList<StateMonitor> states,
+        IReadOnlyList<PopulationRateMonitor> rateMonitors, int batch, int first, double durationMs, string configText,
+        double fanoWindowMs, Action<string>? beforeCommit, string status, string? engine)
+    {
+        string partial = path + ".partial";
+        if (File.Exists(path)) File.Delete(path);
 
         var file = new H5File();
         file.Attributes["format"] = Format;
@@ -57,6 +92,7 @@ public static class Hdf5Writer
         file.Attributes["created_utc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
         file.Attributes["status"] = status;
         file.Attributes["config"] = configText;
+        if (engine is not null) file.Attributes["engine"] = engine;
 
         // Spike datasets are declared with their final sizes and filled instance by instance while writing, so only
         // one population of one instance is in memory at a time.
@@ -111,7 +147,7 @@ public static class Hdf5Writer
                 }
 
                 var stats = new PopulationStatistics[batch];
-                for (int b = 0; b < batch; b++) stats[b] = SpikeStatistics.FromMonitor(spikes, b, durationMs, fanoWindowMs).First(x => x.Population == pop.Name);
+                for (int b = 0; b < batch; b++) stats[b] = spikes.Statistics(b, pop.Name);
                 var rates = new double[batch, pop.Size];
                 for (int b = 0; b < batch; b++)
                     for (int i = 0; i < pop.Size; i++) rates[b, i] = stats[b].RatesHz[i];
@@ -132,7 +168,7 @@ public static class Hdf5Writer
 
         var stateGroup = new H5Group();
         file["state"] = stateGroup;
-        foreach (var m in monitors.States)
+        foreach (var m in states)
         {
             int samples = Enumerable.Range(0, batch).Max(m.SampleCount);
             int longest = Enumerable.Range(0, batch).First(b => m.SampleCount(b) == samples);
@@ -159,7 +195,7 @@ public static class Hdf5Writer
 
         var rateGroup = new H5Group();
         file["rates"] = rateGroup;
-        foreach (var m in monitors.Rates)
+        foreach (var m in rateMonitors)
         {
             int bins = Enumerable.Range(0, batch).Max(m.BinCount);
             int longest = Enumerable.Range(0, batch).First(b => m.BinCount(b) == bins);
