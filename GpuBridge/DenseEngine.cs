@@ -123,6 +123,7 @@ public sealed class DenseEngine : ISimulationEngine
             }
         }
         _inputCounts = new double[b * _nIn];
+        if (net.Spec.Run.MaxRateHz is { } maxRate) _guards.Add(new RateGuard(net, maxRate, net.Spec.Run.GuardWindowMs, FirstInstance, b));
         _noiseKeys = new long[b];
         _spikeBuffer = new int[_n];
     }

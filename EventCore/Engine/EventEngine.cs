@@ -67,7 +67,7 @@ public sealed class EventEngine : ISimulationEngine
         _instances = new InstanceState[batch];
         _stops = new StopReason?[batch];
         for (int b = 0; b < batch; b++) _instances[b] = new InstanceState(network, FirstInstance + b);
-        if (network.Spec.Run.MaxRateHz is { } maxRate) AddGuard(new RateGuard(network, maxRate, network.Spec.Run.GuardWindowMs));
+        if (network.Spec.Run.MaxRateHz is { } maxRate) AddGuard(new RateGuard(network, maxRate, network.Spec.Run.GuardWindowMs, FirstInstance, batch));
     }
 
     /// <summary>The compiled network.</summary>
@@ -189,35 +189,42 @@ public sealed class EventEngine : ISimulationEngine
     public void Dispose() { }
 }
 
-/// <summary>Stops the run when a population's mean rate over a window exceeds a bound (runaway activity).</summary>
-internal sealed class RateGuard : IRunGuard
+/// <summary>
+/// Stops the run when a population's mean rate over a window exceeds a bound (runaway activity; Auryn's
+/// <c>RateChecker</c>). Windows are consecutive blocks of <c>windowMs</c> per instance. Every engine adds one when
+/// <see cref="RunOptions.MaxRateHz"/> is set.
+/// </summary>
+public sealed class RateGuard : IRunGuard
 {
     private readonly CompiledNetwork _net;
     private readonly double _maxRateHz;
     private readonly long _windowTicks;
     private readonly int[] _popOf;
-    private readonly long[][] _counts; // per instance slot (by instance modulo) per population
+    private readonly int _firstInstance;
+    private readonly long[][] _counts; // per batch element, per population
     private readonly long[] _windowStart;
 
-    public RateGuard(CompiledNetwork net, double maxRateHz, double windowMs)
+    /// <summary>A guard for instances <paramref name="firstInstance"/> … <paramref name="firstInstance"/> + <paramref name="batch"/> − 1.</summary>
+    public RateGuard(CompiledNetwork net, double maxRateHz, double windowMs, int firstInstance, int batch)
     {
         _net = net;
         _maxRateHz = maxRateHz;
         _windowTicks = Math.Max(1, TimeGrid.Ticks(windowMs, net.DtMs));
         _popOf = new int[net.NeuronCount];
         foreach (var p in net.Populations) Array.Fill(_popOf, p.Index, p.Offset, p.Size);
-        int slots = net.Spec.Run.InstanceOffset + net.Spec.Run.Batch + 1;
-        _counts = new long[slots][];
-        for (int i = 0; i < slots; i++) _counts[i] = new long[net.Populations.Length];
-        _windowStart = new long[slots];
+        _firstInstance = firstInstance;
+        _counts = new long[batch][];
+        for (int i = 0; i < batch; i++) _counts[i] = new long[net.Populations.Length];
+        _windowStart = new long[batch];
     }
 
+    /// <inheritdoc/>
     public string? Check(int instance, long tick, ReadOnlySpan<int> spikes)
     {
-        if (instance >= _counts.Length) return null;
-        var counts = _counts[instance];
+        int b = instance - _firstInstance;
+        var counts = _counts[b];
         foreach (int s in spikes) counts[_popOf[s]]++;
-        if (tick + 1 - _windowStart[instance] < _windowTicks) return null;
+        if (tick + 1 - _windowStart[b] < _windowTicks) return null;
         double seconds = _windowTicks * _net.DtMs / 1000.0;
         string? reason = null;
         for (int p = 0; p < counts.Length && reason is null; p++)
@@ -227,7 +234,7 @@ internal sealed class RateGuard : IRunGuard
                 reason = $"runaway activity: population '{_net.Populations[p].Name}' fired at {rate:F1} Hz over {_windowTicks * _net.DtMs:G4} ms, above max_rate_hz = {_maxRateHz:G4}";
         }
         Array.Clear(counts);
-        _windowStart[instance] = tick + 1;
+        _windowStart[b] = tick + 1;
         return reason;
     }
 }

@@ -77,3 +77,29 @@ public class DenseMemoryEstimateTests
         Xunit.Assert.Contains("GiB", e.Message);
     }
 }
+
+/// <summary>Both engines stop runaway activity at the same tick, also for batches that start at an offset.</summary>
+public class RunGuardOnBothEnginesTests
+{
+    [Xunit.Fact]
+    public void RateGuardStopsBothEnginesAtTheSameTick()
+    {
+        var b = new Sim.EventCore.Description.NetworkBuilder
+        {
+            Run = new Sim.EventCore.Description.RunOptions { DtMs = 0.1, MaxRateHz = 50, GuardWindowMs = 20, Batch = 2, InstanceOffset = 3 },
+        };
+        var g = b.NeuronGroup("g", 10, new Sim.EventCore.Description.LifExpParameters());
+        b.Current(g, 100.0, [0, 30], [0.0, 1.0]);   // quiet for 30 ms, then runaway
+        var net = NetworkCompiler.Compile(b.Build());
+        using var ev = new EventEngine(net, new EngineOptions { Threads = 1 });
+        using var de = new DenseEngine(net);
+        var r1 = ev.Run(100_000);
+        var r2 = de.Run(100_000);
+        Xunit.Assert.NotNull(r1.Stop);
+        Xunit.Assert.NotNull(r2.Stop);
+        Xunit.Assert.Equal(r1.Stop!.Tick, r2.Stop!.Tick);
+        Xunit.Assert.Equal(3, r1.Stop.Instance);
+        Xunit.Assert.Contains("runaway", r2.Stop.Reason);
+        Xunit.Assert.InRange(r1.Stop.Tick, 300, 1000);
+    }
+}
