@@ -103,3 +103,35 @@ public class RunGuardOnBothEnginesTests
         Xunit.Assert.InRange(r1.Stop.Tick, 300, 1000);
     }
 }
+
+/// <summary>Monitors attached to the dense engine record what they record on the event engine.</summary>
+public class MonitorsOnBothEnginesTests
+{
+    [Xunit.Fact]
+    public void StateAndRateMonitorsAgree()
+    {
+        var spec = Sim.EventCore.Description.BenchmarkNetworks.Cuba(30, seed: 4, scale: 0.1);
+        spec = spec with
+        {
+            Run = spec.Run with { Batch = 2 },
+            Monitors = [new Sim.EventCore.Description.StateMonitorSpec("exc", ["v_mv", "g_exc_mv"], [0, 5, 7], 0.3), new Sim.EventCore.Description.RateMonitorSpec("inh", 2.0)],
+        };
+        var net = NetworkCompiler.Compile(spec);
+        using var ev = new EventEngine(net);
+        using var de = new DenseEngine(net);
+        using var m1 = Sim.Probes.MonitorSet.Attach(ev);
+        using var m2 = Sim.Probes.MonitorSet.Attach(de);
+        ev.Run(300);
+        de.Run(300);
+        for (int b = 0; b < 2; b++)
+        {
+            foreach (var v in new[] { "v_mv", "g_exc_mv" })
+            {
+                double[,] a = m1.States[0].Values(b, v), d = m2.States[0].Values(b, v);
+                Xunit.Assert.Equal(100, a.GetLength(0));
+                Xunit.Assert.Equal(a.Cast<double>(), d.Cast<double>());
+            }
+            Xunit.Assert.Equal(m1.Rates[0].Counts(b), m2.Rates[0].Counts(b));
+        }
+    }
+}
