@@ -98,13 +98,11 @@ internal sealed class InstanceState : IStateReader
         long t0 = Stopwatch.GetTimestamp();
 
         // Deliver: each population reads its part of this tick's slot and clears it (read, then clear, in one pass).
-        int slot = (int)(t % RingSlots);
-        var accE = AccExc.AsSpan(slot * n, n);
-        var accI = AccInh.AsSpan(slot * n, n);
+        int slotStart = (int)(t % RingSlots) * n;
         foreach (var p in Populations)
         {
             p.UpdateDrive(t);
-            p.Deliver(accE.Slice(p.Offset, p.Size), accI.Slice(p.Offset, p.Size));
+            p.Deliver(AccExc, AccInh, slotStart + p.Offset);
         }
         long t1 = Stopwatch.GetTimestamp();
 

@@ -43,7 +43,8 @@ internal sealed class GoalLifState : PopulationState
         Array.Clear(Z); Array.Clear(Ej); Hz.Clear(); Rec.Clear();
     }
 
-    public override void Deliver(Span<double> accExc, Span<double> accInh) => SumScaleAndClear(accExc, accInh, _scale, In);
+    public override void Deliver(double[] accExc, double[] accInh, int start)
+        => SumScaleAndClear(accExc.AsSpan(start, Size), accInh.AsSpan(start, Size), _scale, In);
 
     public override void UpdateTraces()
     {

@@ -36,7 +36,8 @@ internal sealed class LifDeltaState : PopulationState
         Array.Fill(LastSpike, NeverSpiked);
     }
 
-    public override void Deliver(Span<double> accExc, Span<double> accInh) => SumScaleAndClear(accExc, accInh, _scale, _jump);
+    public override void Deliver(double[] accExc, double[] accInh, int start)
+        => SumScaleAndClear(accExc.AsSpan(start, Size), accInh.AsSpan(start, Size), _scale, _jump);
 
     public override void Integrate(in TickContext ctx)
     {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
@@ -10,7 +11,7 @@ namespace Sim.EventCore.Models;
 /// <summary>
 /// LifExp state in the frame u = v − E_L (MODELS.md §1.1). One tick:
 /// <code>
-/// Deliver:   g_e ← acc_e·2^-F + g_e;  g_i ← acc_i·2^-F + g_i
+/// Deliver:   g_e ← acc_e·2^-F + g_e;  g_i ← acc_i·2^-F + g_i   (computed at the start of the Integrate pass)
 /// Integrate: a ← u·α_m;  a ← g_e·P_e + a;  a ← g_i·P_i + a;  [a ← drive·(1−α_m) + a];  g_e ← g_e·α_e;  g_i ← g_i·α_i
 /// Threshold: if t − t_last &lt; n_ref: u unchanged (held at reset); else u ← a, and if u &gt; θ_u (or escape): spike, u ← u_r, t_last ← t
 /// </code>
@@ -38,10 +39,16 @@ internal sealed class LifExpState : PopulationState
         Array.Fill(LastSpike, NeverSpiked);
     }
 
-    public override void Deliver(Span<double> accExc, Span<double> accInh)
+    // Delivery is fused into the integration pass (one sweep over the neurons instead of two): Deliver only remembers
+    // where this tick's sums are; Integrate adds them to g first, exactly as the contract orders, and clears them.
+    private double[] _accExc = [], _accInh = [];
+    private int _accStart;
+
+    public override void Deliver(double[] accExc, double[] accInh, int start)
     {
-        AccumulateAndClear(accExc, _scale, GExc);
-        AccumulateAndClear(accInh, _scale, GInh);
+        _accExc = accExc;
+        _accInh = accInh;
+        _accStart = start;
     }
 
     public override void Integrate(in TickContext ctx)
@@ -53,39 +60,50 @@ internal sealed class LifExpState : PopulationState
         ref double ge = ref MemoryMarshal.GetArrayDataReference(GExc);
         ref double gi = ref MemoryMarshal.GetArrayDataReference(GInh);
         ref double a = ref MemoryMarshal.GetArrayDataReference(Scratch);
+        ref double ae = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_accExc), _accStart);
+        ref double ai = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_accInh), _accStart);
         ref double am = ref MemoryMarshal.GetArrayDataReference(_c.AlphaMem);
         ref double pe = ref MemoryMarshal.GetArrayDataReference(_c.PExc);
         ref double pi = ref MemoryMarshal.GetArrayDataReference(_c.PInh);
-        ref double ae = ref MemoryMarshal.GetArrayDataReference(_c.AlphaExc);
-        ref double ai = ref MemoryMarshal.GetArrayDataReference(_c.AlphaInh);
+        ref double de = ref MemoryMarshal.GetArrayDataReference(_c.AlphaExc);
+        ref double di = ref MemoryMarshal.GetArrayDataReference(_c.AlphaInh);
         ref double dr = ref MemoryMarshal.GetArrayDataReference(Drive);
         ref double dg = ref MemoryMarshal.GetArrayDataReference(_c.DriveGain);
         if (Vector.IsHardwareAccelerated)
         {
             int w = Vector<double>.Count;
+            var scale = new Vector<double>(_scale);
             for (; i <= n - w; i += w)
             {
                 nuint k = (nuint)i;
-                var vge = Vector.LoadUnsafe(ref ge, k);
-                var vgi = Vector.LoadUnsafe(ref gi, k);
+                var vge = Vector.LoadUnsafe(ref ae, k) * scale + Vector.LoadUnsafe(ref ge, k);
+                var vgi = Vector.LoadUnsafe(ref ai, k) * scale + Vector.LoadUnsafe(ref gi, k);
+                Vector<double>.Zero.StoreUnsafe(ref ae, k);
+                Vector<double>.Zero.StoreUnsafe(ref ai, k);
                 var va = Vector.LoadUnsafe(ref u, k) * Vector.LoadUnsafe(ref am, k);
                 va = vge * Vector.LoadUnsafe(ref pe, k) + va;
                 va = vgi * Vector.LoadUnsafe(ref pi, k) + va;
                 if (drive) va = Vector.LoadUnsafe(ref dr, k) * Vector.LoadUnsafe(ref dg, k) + va;
                 va.StoreUnsafe(ref a, k);
-                (vge * Vector.LoadUnsafe(ref ae, k)).StoreUnsafe(ref ge, k);
-                (vgi * Vector.LoadUnsafe(ref ai, k)).StoreUnsafe(ref gi, k);
+                (vge * Vector.LoadUnsafe(ref de, k)).StoreUnsafe(ref ge, k);
+                (vgi * Vector.LoadUnsafe(ref di, k)).StoreUnsafe(ref gi, k);
             }
         }
         for (; i < n; i++)
         {
+            ref double accE = ref Unsafe.Add(ref ae, i);
+            ref double accI = ref Unsafe.Add(ref ai, i);
+            double gE = accE * _scale + GExc[i];
+            double gI = accI * _scale + GInh[i];
+            accE = 0;
+            accI = 0;
             double x = U[i] * _c.AlphaMem[i];
-            x = GExc[i] * _c.PExc[i] + x;
-            x = GInh[i] * _c.PInh[i] + x;
+            x = gE * _c.PExc[i] + x;
+            x = gI * _c.PInh[i] + x;
             if (drive) x = Drive[i] * _c.DriveGain[i] + x;
             Scratch[i] = x;
-            GExc[i] *= _c.AlphaExc[i];
-            GInh[i] *= _c.AlphaInh[i];
+            GExc[i] = gE * _c.AlphaExc[i];
+            GInh[i] = gI * _c.AlphaInh[i];
         }
     }
 

@@ -34,27 +34,10 @@ internal abstract class PopulationState(CompiledPopulation population)
     /// Reads and applies this tick's delivered fixed-point sums (exc, inh: integer-valued), scaled by 2^-F, and clears
     /// them (the slot is reused D ticks later).
     /// </summary>
-    public abstract void Deliver(Span<double> accExc, Span<double> accInh);
-
-    /// <summary>g ← acc·scale + g, then acc ← 0, in one vectorised pass (the multiply and add stay separate IEEE operations).</summary>
-    protected static void AccumulateAndClear(Span<double> acc, double scale, Span<double> g)
-    {
-        int n = acc.Length, i = 0;
-        ref double ra = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(acc);
-        ref double rg = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(g);
-        if (System.Numerics.Vector.IsHardwareAccelerated)
-        {
-            int w = System.Numerics.Vector<double>.Count;
-            var vs = new System.Numerics.Vector<double>(scale);
-            for (; i <= n - w; i += w)
-            {
-                var va = System.Numerics.Vector.LoadUnsafe(ref ra, (nuint)i);
-                (va * vs + System.Numerics.Vector.LoadUnsafe(ref rg, (nuint)i)).StoreUnsafe(ref rg, (nuint)i);
-                System.Numerics.Vector<double>.Zero.StoreUnsafe(ref ra, (nuint)i);
-            }
-        }
-        for (; i < n; i++) { g[i] = acc[i] * scale + g[i]; acc[i] = 0; }
-    }
+    /// <param name="accExc">The excitatory ring (all slots).</param>
+    /// <param name="accInh">The inhibitory ring.</param>
+    /// <param name="start">Index of this population's first neuron in the current slot.</param>
+    public abstract void Deliver(double[] accExc, double[] accInh, int start);
 
     /// <summary>j ← (exc + inh)·scale (an exact integer sum, then one scaling), then both cleared.</summary>
     protected static void SumScaleAndClear(Span<double> accExc, Span<double> accInh, double scale, Span<double> j)
