@@ -36,20 +36,9 @@ public class CliTests
           - {kind: spikes, populations: [exc, inh, goal]}
         """;
 
-    private static string TempDir()
-    {
-        string d = Path.Combine(Path.GetTempPath(), "sim-specs-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(d);
-        return d;
-    }
+    private static string TempDir() => CliHarness.TempDir();
 
-    private static (int Code, string Out, string Err) Sim(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CommandLine.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Sim(params string[] args) => CliHarness.Sim(args);
 
     [Fact]
     public void HelpAndBadArguments()

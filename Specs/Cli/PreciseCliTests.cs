@@ -29,20 +29,9 @@ public class PreciseCliTests
           - {kind: spikes, populations: [exc]}
         """;
 
-    private static string TempDir()
-    {
-        string d = Path.Combine(Path.GetTempPath(), "sim-specs-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(d);
-        return d;
-    }
+    private static string TempDir() => CliHarness.TempDir();
 
-    private static (int Code, string Out, string Err) Sim(params string[] args)
-    {
-        var o = new StringWriter();
-        var e = new StringWriter();
-        int code = CommandLine.Run(args, o, e);
-        return (code, o.ToString(), e.ToString());
-    }
+    private static (int Code, string Out, string Err) Sim(params string[] args) => CliHarness.Sim(args);
 
     private static string NetworkFileIn(string dir)
     {

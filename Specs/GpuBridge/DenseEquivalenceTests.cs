@@ -50,7 +50,9 @@ public class DenseEquivalenceTests(ITestOutputHelper output)
     }
 
     [Property(Arbitrary = [typeof(SmallNetworks)], MaxTest = 600)]
-    public Property DenseEqualsEventEngine(NetCase c)
+    public Property DenseEqualsEventEngine(NetCase c) => SameOnBothEngines(c);
+
+    private static Property SameOnBothEngines(NetCase c)
     {
         var net = NetworkCompiler.Compile(c.ToSpec());
         var ev = ReferenceModelTests.RunEngine(net, c.Ticks);
@@ -61,14 +63,7 @@ public class DenseEquivalenceTests(ITestOutputHelper output)
 
     /// <summary>The same on networks of up to 300 neurons, batches up to 16, delays up to 40 ticks, extreme and cancelling weights.</summary>
     [Property(Arbitrary = [typeof(WideNetworks)], MaxTest = 25)]
-    public Property DenseEqualsEventEngineOnWideNetworks(NetCase c)
-    {
-        var net = NetworkCompiler.Compile(c.ToSpec());
-        var ev = ReferenceModelTests.RunEngine(net, c.Ticks);
-        var dense = RunDense(net, c.Ticks);
-        string? diff = FirstDifference(ev, dense);
-        return (diff is null).Label($"{c}: {diff} ({ev.Spikes.Sum(s => s.Count)} event-engine spikes)");
-    }
+    public Property DenseEqualsEventEngineOnWideNetworks(NetCase c) => SameOnBothEngines(c);
 
     [Fact]
     public void SplitRunsEqualOneRun()
