@@ -135,7 +135,7 @@ public class RankRRuleTests
         var d = new double[n, n];
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) d[i, j] = dFlat[i * n + j] = rng.NextDouble() - 0.3;
-        var rate = LearningRate.Fixed(3.0);
+        var rate = LearningRate.Fixed(40.0);
 
         var net = NetworkCompiler.Compile(Network(n, steps, null, null));
         using var engine = new EventEngine(net, new EngineOptions { Threads = 1 });
