@@ -6,8 +6,9 @@ using Sim.EventCore.Numerics;
 namespace Sim.Plasticity;
 
 /// <summary>
-/// The online rank-R / tolerance-τ⋆ update of the recurrent weights (Capone, Muratore &amp; Paolucci 2022;
-/// MODELS.md §3.1 step 4), for one population of N GoalLif neurons, independent of any engine. One call of
+/// The online rank-R / tolerance-τ⋆ update of the recurrent weights (C. Capone, P. Muratore &amp; P. S. Paolucci 2022,
+/// "Error-based or target-based? A unified framework for learning in recurrent spiking networks", PLoS Comput. Biol.
+/// 18(6): e1010221; MODELS.md §3.1 step 4), for one population of N GoalLif neurons, independent of any engine. One call of
 /// <see cref="Update"/> per tick, after z[t+1] is known:
 /// <code>
 /// ŝ ← α⋆·ŝ + (1−α⋆)·z[t+1]                                   (<see cref="SpikeFilter"/>)
