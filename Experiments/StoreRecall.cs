@@ -23,6 +23,8 @@ public sealed record StoreRecallOptions
     public int Rank { get; init; } = 150;
     /// <summary>Use the LTTS feedback D = mean(diag(B·Bᵀ))·I instead of the rank-R one.</summary>
     public bool Ltts { get; init; }
+    /// <summary>Use the output-space form of the rule (Eq. 8, <see cref="OutputSpaceFeedback"/>) with B⁺ = B[:, :R].</summary>
+    public bool OutputSpace { get; init; }
     /// <summary>τ⋆ in units of dt (the filter of target and network spikes and the readout's τ_o).</summary>
     public double TauStarDt { get; init; } = 4.64;
     /// <summary>Epochs of online recurrent learning.</summary>
@@ -54,6 +56,7 @@ public sealed record StoreRecallOptions
         Need(Steps > ClockChannels, nameof(Steps), "must exceed the number of clock channels");
         Need(ZeroSteps >= 0 && ZeroSteps < Steps, nameof(ZeroSteps), "must lie in [0, T)");
         Need(Ltts || (Rank >= Outputs && Rank <= Neurons), nameof(Rank), $"must lie in [O, N] = [{Outputs}, {Neurons}]");
+        Need(!(OutputSpace && Ltts), nameof(OutputSpace), "the output-space form needs a rank R, not the LTTS feedback");
         Need(TauStarDt > 0 && double.IsFinite(TauStarDt), nameof(TauStarDt), "must be finite and > 0");
         Need(Epochs >= 0, nameof(Epochs), "must be ≥ 0");
         Need(ReadoutIterations >= 0 && ReadoutLearningRate > 0, nameof(ReadoutIterations), "iterations ≥ 0 and a positive learning rate");
@@ -66,7 +69,7 @@ public sealed record StoreRecallOptions
 /// <param name="SpikeError">Per epoch: ΔS = Σ_{t,i} |z*_i[t] − z_i[t]|.</param>
 /// <param name="TargetSpikes">Σ z* (for scale).</param>
 /// <param name="SecondsPerEpoch">Wall time per learning epoch.</param>
-/// <param name="Feedback">"rank R" or "LTTS".</param>
+/// <param name="Feedback">"rank R", "LTTS" or "output space (Eq. 8), R = …".</param>
 /// <param name="Optimizer">Optimizer and learning rate, by name.</param>
 public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double[] SpikeError, long TargetSpikes, double SecondsPerEpoch,
     string Feedback, string Optimizer);
@@ -84,7 +87,7 @@ public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double
 /// piecewise-constant waveform y*_k (one change point per tick), summed by the kernel in k order. ŝ* = filter(z*, τ⋆).</item>
 /// <item>Readout: W_out ~ N(0, 1/N), then full-batch gradient descent W_out += lr·Σ_t (y*[t] − W_out·ŝ*[t])·ŝ*[t]ᵀ; the
 /// MSE after it is the readout limit.</item>
-/// <item>Feedback B and D (<see cref="Plasticity.Feedback"/>); then E epochs of free-running online learning with
+/// <item>Feedback B and D (<see cref="Plasticity.Feedback"/>), or B⁺ and the targets Y* for the output-space form; then E epochs of free-running online learning with
 /// <see cref="RankRRule"/> (SGD, η = 5/√N unless set), each epoch from the initial state, with MSE and ΔS per epoch.</item>
 /// </list>
 /// Random draws come from the counter RNG keyed by (seed, purpose, cell) (<see cref="PlasticityRandom"/>); W_in from the
@@ -252,13 +255,22 @@ public sealed class StoreRecall
         var wOut = TrainReadout(sStar);
         double limit = Mse(wOut, sStar);
         var bMat = Plasticity.Feedback.Matrix(wOut, o.Outputs, n, o.Seed, o.Cell);
-        var d = o.Ltts ? Plasticity.Feedback.Ltts(bMat, n) : Plasticity.Feedback.RankR(bMat, n, o.Rank);
+        ErrorFeedback feedback;
+        double[][] ruleTarget = sStar;
+        if (o.OutputSpace)
+        {
+            var output = new OutputSpaceFeedback(bMat, n, o.Rank);
+            ruleTarget = output.Targets(Target, sStar);
+            feedback = output;
+        }
+        else if (o.Ltts) feedback = new NeuronSpaceFeedback(Plasticity.Feedback.Ltts(bMat, n), n, "LTTS");
+        else feedback = new NeuronSpaceFeedback(Plasticity.Feedback.RankR(bMat, n, o.Rank), n, $"rank {o.Rank}");
         var rate = o.LearningRate ?? LearningRate.FivePerSqrtN(n);
 
         var net = NetworkCompiler.Compile(BuildNetwork(null));
         using var engine = new EventEngine(net, new EngineOptions { Threads = 1 });
-        var rule = new RankRRule(net, Pop, d, tauStarMs, new Sgd(rate));
-        rule.SetTarget(sStar);
+        var rule = new RankRRule(net, Pop, feedback, tauStarMs, new Sgd(rate));
+        rule.SetTarget(ruleTarget);
         engine.AddPlasticityRule(rule);
         var rec = new TraceRecorder(rule, n, o.Steps, net.Population(Pop).Offset);
         engine.AddObserver(rec);
@@ -284,7 +296,7 @@ public sealed class StoreRecall
         long targetSpikes = 0;
         foreach (var row in zStar) foreach (double z in row) targetSpikes += (long)z;
         return new StoreRecallResult(limit, [.. mse], [.. ds], targetSpikes, mse.Count > 0 ? clock.Elapsed.TotalSeconds / mse.Count : 0,
-            o.Ltts ? "LTTS" : $"rank {o.Rank}", rule.Core.Optimizer.Name);
+            feedback.Name, rule.Core.Optimizer.Name);
     }
 
     /// <summary>Spikes per tick as a 0/1 matrix z[t][i].</summary>

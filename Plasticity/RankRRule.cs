@@ -14,6 +14,7 @@ namespace Sim.Plasticity;
 /// ŝ ← α⋆·ŝ + (1−α⋆)·z[t+1]                                   (<see cref="SpikeFilter"/>)
 /// err_j = ŝ*_j[t+1] − ŝ_j
 /// e_i   = Σ_j D_ij·err_j          j ascending from +0.0 (canonical order, numerics contract item 7)
+///         (or the output-space form of Eq. 8, <see cref="OutputSpaceFeedback"/>; see <see cref="ErrorFeedback"/>)
 /// g_i   = e_i·p(v_i[t+1])         p = σ(v)(1 − σ(v)) (<see cref="PseudoDerivative"/>)
 /// d_ij  = g_i·ej_j[t+1]  (i ≠ j),  d_ii = 0
 /// W     ← optimizer(W, d)          SGD: W_ij ← W_ij + η·d_ij
@@ -25,7 +26,8 @@ namespace Sim.Plasticity;
 /// </summary>
 public sealed class RankRUpdate
 {
-    private readonly double[] _d, _w, _err, _g, _dir;
+    private readonly double[] _w, _e, _g, _dir;
+    private readonly ErrorFeedback _feedback;
     private readonly long[] _q;
     private readonly IOptimizer _optimizer;
     private readonly double _gridScale;
@@ -39,16 +41,20 @@ public sealed class RankRUpdate
     /// <param name="weightFractionBits">F of the weight grid 2^-F.</param>
     /// <param name="initialWeights">Initial W (N×N row-major, diagonal ignored); null for W = 0.</param>
     public RankRUpdate(int n, double[] feedback, double dtMs, double tauStarMs, IOptimizer optimizer, int weightFractionBits, double[]? initialWeights = null)
+        : this(new NeuronSpaceFeedback(feedback, n), dtMs, tauStarMs, optimizer, weightFractionBits, initialWeights) { }
+
+    /// <summary>Creates the update with any error feedback (neuron-space D or the output-space form).</summary>
+    public RankRUpdate(ErrorFeedback feedback, double dtMs, double tauStarMs, IOptimizer optimizer, int weightFractionBits, double[]? initialWeights = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
-        if (feedback.Length != n * n) throw new ArgumentException($"D must be {n}×{n}", nameof(feedback));
+        ArgumentNullException.ThrowIfNull(feedback);
+        int n = feedback.Neurons;
         if (initialWeights is not null && initialWeights.Length != n * n) throw new ArgumentException($"W must be {n}×{n}", nameof(initialWeights));
         N = n;
-        _d = (double[])feedback.Clone();
+        _feedback = feedback;
         _w = initialWeights is null ? new double[n * n] : (double[])initialWeights.Clone();
         for (int i = 0; i < n; i++) _w[i * n + i] = 0;
         _q = new long[n * n];
-        _err = new double[n]; _g = new double[n]; _dir = new double[n * n];
+        _e = new double[n]; _g = new double[n]; _dir = new double[n * n];
         _optimizer = optimizer;
         Filter = new SpikeFilter(n, dtMs, tauStarMs);
         WeightFractionBits = weightFractionBits;
@@ -62,6 +68,8 @@ public sealed class RankRUpdate
     public int WeightFractionBits { get; }
     /// <summary>The filter of the network's spikes (ŝ).</summary>
     public SpikeFilter Filter { get; }
+    /// <summary>The error feedback (neuron-space D or output-space B⁺).</summary>
+    public ErrorFeedback Feedback => _feedback;
     /// <summary>The optimizer.</summary>
     public IOptimizer Optimizer => _optimizer;
     /// <summary>Master weights W (float64, row-major, [i, j] from j to i).</summary>
@@ -78,21 +86,15 @@ public sealed class RankRUpdate
     /// <param name="z">z[t+1] (0/1).</param>
     /// <param name="v">v[t+1].</param>
     /// <param name="ej">ej[t+1] (presynaptic eligibility).</param>
-    /// <param name="targetTrace">ŝ*[t+1].</param>
+    /// <param name="targetTrace">ŝ*[t+1] (neuron space), or Y*[t+1] (output space; see <see cref="ErrorFeedback.TargetLength"/>).</param>
     public void Update(ReadOnlySpan<double> z, ReadOnlySpan<double> v, ReadOnlySpan<double> ej, ReadOnlySpan<double> targetTrace)
     {
         int n = N;
-        if (v.Length != n || ej.Length != n || targetTrace.Length != n) throw new ArgumentException($"expected vectors of length {n}");
+        if (v.Length != n || ej.Length != n) throw new ArgumentException($"expected vectors of length {n}");
+        if (targetTrace.Length != _feedback.TargetLength) throw new ArgumentException($"expected a target row of length {_feedback.TargetLength}", nameof(targetTrace));
         Filter.Step(z);
-        var s = Filter.Value;
-        for (int j = 0; j < n; j++) _err[j] = targetTrace[j] - s[j];
-        for (int i = 0; i < n; i++)
-        {
-            double e = 0;
-            int row = i * n;
-            for (int j = 0; j < n; j++) e += _d[row + j] * _err[j];
-            _g[i] = e * PseudoDerivative.Of(v[i]);
-        }
+        _feedback.Project(targetTrace, Filter.Value, _e);
+        for (int i = 0; i < n; i++) _g[i] = _e[i] * PseudoDerivative.Of(v[i]);
         for (int i = 0; i < n; i++)
         {
             double gi = _g[i];
@@ -136,6 +138,10 @@ public sealed class RankRRule : IPlasticityRule
 
     /// <summary>Attaches the rule to population <paramref name="population"/> of <paramref name="network"/>.</summary>
     public RankRRule(CompiledNetwork network, string population, double[] feedback, double tauStarMs, IOptimizer optimizer)
+        : this(network, population, new NeuronSpaceFeedback(feedback, network.Population(population).Size), tauStarMs, optimizer) { }
+
+    /// <summary>Attaches the rule with any error feedback (neuron-space D or the output-space form of Eq. 8).</summary>
+    public RankRRule(CompiledNetwork network, string population, ErrorFeedback feedback, double tauStarMs, IOptimizer optimizer)
     {
         _net = network;
         var p = network.Population(population);
@@ -155,7 +161,8 @@ public sealed class RankRRule : IPlasticityRule
         double unit = FixedPoint.Scale(p.TraceWeightFractionBits);
         for (int i = 0; i < n; i++)
             for (int k = tr.RowStart[_offset + i]; k < tr.RowStart[_offset + i + 1]; k++) w0[i * n + tr.Source[k] - _offset] = tr.Q[k] * unit;
-        Core = new RankRUpdate(n, feedback, network.DtMs, tauStarMs, optimizer, p.TraceWeightFractionBits, w0);
+        if (feedback.Neurons != n) throw new ArgumentException($"the feedback is for {feedback.Neurons} neurons, the population has {n}", nameof(feedback));
+        Core = new RankRUpdate(feedback, network.DtMs, tauStarMs, optimizer, p.TraceWeightFractionBits, w0);
         _row = new long[n - 1];
     }
 
@@ -165,11 +172,15 @@ public sealed class RankRRule : IPlasticityRule
     /// <summary>When false, the rule only filters the spikes (ŝ) and leaves the weights alone.</summary>
     public bool Learning { get; set; } = true;
 
-    /// <summary>The target traces ŝ*[t] of one trial (row t: after the target spikes of tick t).</summary>
+    /// <summary>
+    /// The targets of one trial, row t for tick t: ŝ*[t] (after the target spikes of tick t) for the neuron-space form,
+    /// Y*[t] (<see cref="OutputSpaceFeedback.Targets"/>) for the output-space form.
+    /// </summary>
     public void SetTarget(double[][] targetTrace)
     {
+        int len = Core.Feedback.TargetLength;
         foreach (var row in targetTrace)
-            if (row.Length != Core.N) throw new ArgumentException($"each target row needs {Core.N} values", nameof(targetTrace));
+            if (row.Length != len) throw new ArgumentException($"each target row needs {len} values", nameof(targetTrace));
         _target = targetTrace;
     }
 

@@ -128,3 +128,47 @@ public class FeedbackAndOptimizerTests
         Assert.Contains("fixed(0.5)", sgd.Name);
     }
 }
+
+/// <summary>The output-space form of the rule (Eq. 8).</summary>
+public class OutputSpaceFeedbackTests
+{
+    [Fact]
+    public void ProjectionEqualsANaiveTranscriptionAndMatchesTheNeuronSpaceFormForAnExactReadout()
+    {
+        const int n = 16, o = 3, r = 7;
+        var rng = new Random(4);
+        var wOut = Enumerable.Range(0, o * n).Select(_ => rng.NextDouble() - 0.5).ToArray();
+        var b = Feedback.Matrix(wOut, o, n, seed: 1);
+        var fb = new OutputSpaceFeedback(b, n, r);
+        var sStar = new[] { Enumerable.Range(0, n).Select(_ => rng.NextDouble()).ToArray() };
+        var s = Enumerable.Range(0, n).Select(_ => rng.NextDouble()).ToArray();
+
+        // y* produced exactly by the readout: Y* = B⁺ᵀ·ŝ*, so e = B⁺(B⁺ᵀ(ŝ* − ŝ)) ≈ D·(ŝ* − ŝ).
+        var y = new[] { Enumerable.Range(0, o).Select(k => Enumerable.Range(0, n).Sum(j => wOut[k * n + j] * sStar[0][j])).ToArray() };
+        var target = fb.Targets(y, sStar);
+        Assert.Equal(r, target[0].Length);
+        Assert.Equal(y[0], target[0][..o]);
+        var e = new double[n];
+        fb.Project(target[0], s, e);
+
+        // Naive transcription of Eq. 8.
+        var c = new double[r];
+        for (int q = 0; q < r; q++)
+        {
+            double acc = 0;
+            for (int j = 0; j < n; j++) acc += b[j * n + q] * s[j];
+            c[q] = target[0][q] - acc;
+        }
+        for (int i = 0; i < n; i++)
+        {
+            double acc = 0;
+            for (int q = 0; q < r; q++) acc += b[i * n + q] * c[q];
+            Assert.Equal(acc, e[i]);
+        }
+
+        var dForm = new NeuronSpaceFeedback(Feedback.RankR(b, n, r), n);
+        var e2 = new double[n];
+        dForm.Project(sStar[0], s, e2);
+        for (int i = 0; i < n; i++) Assert.Equal(e2[i], e[i], 12);
+    }
+}

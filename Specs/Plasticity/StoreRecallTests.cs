@@ -53,3 +53,17 @@ public class StoreRecallTests
         _ = new StoreRecall(Small with { Rank = 2, Ltts = true });
     }
 }
+
+/// <summary>The output-space form (Eq. 8) on the same small cell.</summary>
+public class StoreRecallOutputSpaceTests
+{
+    [Fact]
+    public void OutputSpaceFormLearnsToo()
+    {
+        var result = new StoreRecall(new StoreRecallOptions { Neurons = 50, Steps = 60, Rank = 50, Epochs = 30, OutputSpace = true }).Run();
+        Assert.StartsWith("output space", result.Feedback);
+        double first = result.Mse.Take(5).Average(), last = result.Mse.TakeLast(5).Average();
+        Assert.True(last < 0.8 * first, $"MSE first 5 epochs {first:G4}, last 5 {last:G4}");
+        Assert.Throws<ArgumentException>(() => new StoreRecall(new StoreRecallOptions { OutputSpace = true, Ltts = true }));
+    }
+}
