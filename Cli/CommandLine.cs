@@ -14,6 +14,7 @@ public static class CommandLine
         Usage:
           sim run [FILE] [options]       run a network (no FILE: the built-in CUBA benchmark, 1 s)
           sim compare [FILE] [options]   run on the event and the dense engine and check they agree bit for bit
+          sim task store-recall [opts]   one cell of the store-and-recall task with the rank-R / tau* rule
           sim --help                     this text;  sim COMMAND --help  the options of a command
 
         Exit codes: 0 ok, 1 failure, 2 bad arguments or invalid network file, 3 stopped by a run guard,
@@ -35,6 +36,7 @@ public static class CommandLine
             {
                 "run" => RunCommand.Execute(RunArguments.Parse(args[1..]), stdout, stderr),
                 "compare" => CompareCommand.Execute(args[1..], stdout, stderr),
+                "task" => TaskCommand.Execute(args[1..], stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

@@ -67,3 +67,47 @@ public class StoreRecallOutputSpaceTests
         Assert.Throws<ArgumentException>(() => new StoreRecall(new StoreRecallOptions { OutputSpace = true, Ltts = true }));
     }
 }
+
+/// <summary><c>sim task store-recall</c>.</summary>
+public class StoreRecallCommandTests
+{
+    private static (int Code, string Out, string Err) Sim(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = global::Sim.Cli.CommandLine.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void RunsASmallCellAndWritesTheCurves()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "sim-specs-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var r = Sim("task", "store-recall", "--neurons", "30", "--steps", "40", "--rank", "10", "--epochs", "6", "--every", "2", "--eta", "0.5", "-o", dir);
+            Assert.Equal(0, r.Code);
+            Assert.Contains("readout limit (MSE)", r.Out);
+            Assert.Contains("fixed(0.5)", r.Out);
+            Assert.Contains("epoch      4:", r.Out);
+            var lines = File.ReadAllLines(Path.Combine(dir, "store-recall.csv"));
+            Assert.Equal("epoch,mse,delta_s", lines[0]);
+            Assert.Equal(7, lines.Length);
+            Assert.True(File.Exists(Path.Combine(dir, "summary.txt")));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void BadArgumentsExitTwo()
+    {
+        Assert.Equal(2, Sim("task").Code);
+        Assert.Equal(2, Sim("task", "walk").Code);
+        Assert.Equal(2, Sim("task", "store-recall", "--rank", "1").Code);
+        Assert.Equal(2, Sim("task", "store-recall", "--eta", "x").Code);
+        Assert.Equal(2, Sim("task", "store-recall", "--eta", "1", "--eta-scaled", "1").Code);
+        var help = Sim("task", "store-recall", "--help");
+        Assert.Equal(0, help.Code);
+        Assert.Contains("--tau-star", help.Out);
+    }
+}
