@@ -70,7 +70,7 @@ public sealed class CompiledNetwork
         }
         if (sum >= lim)
             throw new InvalidOperationException(
-                $"plastic trace weights into neuron {target} of '{pop.Name}' sum to {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
+                $"plastic trace weights into neuron {target} of '{pop.Name}' reach at least {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
                 $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
         q.CopyTo(tr.Q.AsSpan(start, len));
     }
