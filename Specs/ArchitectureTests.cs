@@ -21,4 +21,8 @@ public class ArchitectureTests
         Assert.Equal(["Sim.EventCore"], References(typeof(Sim.Probes.MonitorSet)).Where(r => r.StartsWith("Sim.", StringComparison.Ordinal)));
         Assert.Equal(["Sim.EventCore"], References(typeof(Sim.GpuBridge.DenseEngine)).Where(r => r.StartsWith("Sim.", StringComparison.Ordinal)));
     }
+
+    [Fact]
+    public void PlasticityDependsOnlyOnEventCore()
+        => Assert.Equal(["Sim.EventCore"], References(typeof(Sim.Plasticity.RankRRule)).Where(r => r.StartsWith("Sim.", StringComparison.Ordinal)));
 }

@@ -7,7 +7,9 @@ namespace Sim.EventCore.Compilation;
 /// A network ready to run: neurons laid out in one global id space (populations in order), input sources after
 /// them, synapses in CSR grouped by (delay, receptor), fixed-point weights, per-neuron propagators computed once.
 /// Every engine (event, dense) runs from this object, which is what makes them agree bit for bit.
-/// Immutable after compilation; engines share it.
+/// Immutable after compilation, except the plastic trace-coupling weights (<see cref="SetTraceRow"/>), which a
+/// plasticity rule rewrites between ticks; a network whose weights are being learned must not be shared by engines
+/// running at the same time.
 /// </summary>
 public sealed class CompiledNetwork
 {
@@ -45,6 +47,36 @@ public sealed class CompiledNetwork
     /// <summary>Population by name.</summary>
     public CompiledPopulation Population(string name)
         => Populations.FirstOrDefault(p => p.Name == name) ?? throw new ArgumentException($"no population named '{name}'", nameof(name));
+
+    /// <summary>
+    /// Replaces the trace-coupling weights of the row of global target neuron <paramref name="target"/> with integers
+    /// <paramref name="q"/> on the grid 2^-F of its population (F = <see cref="CompiledPopulation.TraceWeightFractionBits"/>),
+    /// in the row's source order. Refuses (throws, leaving the row unchanged) a row whose exactness bound
+    /// Σ_j |q_j|·2^G_in &lt; 2^53 would fail (numerics contract item 3; G_in = <see cref="CompiledPopulation.TraceInputFractionBits"/>).
+    /// </summary>
+    public void SetTraceRow(int target, ReadOnlySpan<long> q)
+    {
+        var tr = TraceSynapses;
+        if ((uint)target >= (uint)NeuronCount) throw new ArgumentOutOfRangeException(nameof(target));
+        int start = tr.RowStart[target], len = tr.RowStart[target + 1] - start;
+        if (q.Length != len) throw new ArgumentException($"row of neuron {target} has {len} trace synapses, got {q.Length} weights", nameof(q));
+        var pop = Populations[PopulationOf(target)];
+        double limit = TraceRowLimit(pop);
+        ulong sum = 0, lim = (ulong)limit;
+        foreach (long x in q)
+        {
+            sum += x < 0 ? (ulong)(-(x + 1)) + 1 : (ulong)x; // |x| exactly, long.MinValue included; sum < 2^53 + 2^63 cannot wrap
+            if (sum >= lim) break;
+        }
+        if (sum >= lim)
+            throw new InvalidOperationException(
+                $"plastic trace weights into neuron {target} of '{pop.Name}' reach at least {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
+                $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
+        q.CopyTo(tr.Q.AsSpan(start, len));
+    }
+
+    /// <summary>The largest Σ_j |q_j| a trace row into <paramref name="population"/> may reach: 2^(53 − G_in).</summary>
+    public static double TraceRowLimit(CompiledPopulation population) => Math.ScaleB(FixedPoint.ExactLimit, -population.TraceInputFractionBits);
 
     /// <summary>Bytes of engine state per instance (ring + neuron state + scratch), for memory estimates.</summary>
     public long StateBytesPerInstance => (long)(MaxDelayTicks + 1) * NeuronCount * 2 * sizeof(double) + (long)NeuronCount * 8 * sizeof(double);

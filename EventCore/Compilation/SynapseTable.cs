@@ -40,6 +40,8 @@ public sealed class SynapseTable
 /// Synapses between GoalLif populations, which act through the presynaptic trace hz (MODELS.md §1.3) rather than
 /// through delayed spikes. CSR by target: rec_i = (Σ_k Q[k]·H[Source[k]])·2^-(F+G), with H = hz·2^G integers,
 /// so the sum is exact (the compiler checks Σ|Q|·2^G &lt; 2^53 per row).
+/// The layout (rows, sources) is fixed at compilation; the weights <see cref="Q"/> are plastic: a plasticity rule may
+/// rewrite a row between ticks through <see cref="CompiledNetwork.SetTraceRow"/>, which keeps the exactness bound.
 /// </summary>
 public sealed class TraceCouplingTable
 {
@@ -47,7 +49,10 @@ public sealed class TraceCouplingTable
     public required int[] RowStart { get; init; }
     /// <summary>Global source neuron id.</summary>
     public required int[] Source { get; init; }
-    /// <summary>Weight on the trace-weight grid of the target population.</summary>
+    /// <summary>
+    /// Weight on the trace-weight grid of the target population. Written only by the compiler and by
+    /// <see cref="CompiledNetwork.SetTraceRow"/> (plasticity); engines read it every tick.
+    /// </summary>
     public required long[] Q { get; init; }
     /// <summary>Number of synapses.</summary>
     public int Count => Source.Length;

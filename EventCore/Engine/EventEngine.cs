@@ -43,6 +43,7 @@ public sealed class EventEngine : ISimulationEngine
     private ISpikeSink[] _sinks = [];
     private IStepObserver[] _observers = [];
     private IRunGuard[] _guards = [];
+    private IPlasticityRule[] _rules = [];
     private readonly StopReason?[] _stops;
     private readonly int _threads;
 
@@ -94,6 +95,29 @@ public sealed class EventEngine : ISimulationEngine
     /// <summary>Adds a run guard.</summary>
     public void AddGuard(IRunGuard guard) => _guards = [.. _guards, guard];
 
+    /// <summary>
+    /// Adds a plasticity rule, called in the Plasticity phase of every tick. The plastic weights live in the shared
+    /// <see cref="CompiledNetwork"/> (one set for all instances), so rules are accepted only for a batch of one instance.
+    /// </summary>
+    public void AddPlasticityRule(IPlasticityRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (_instances.Length != 1)
+            throw new InvalidOperationException($"plasticity rules need a batch of one instance (this engine runs {_instances.Length}): the plastic weights are shared by all instances");
+        _rules = [.. _rules, rule];
+    }
+
+    /// <summary>
+    /// Sets every instance back to its initial state at tick 0 (as after construction), keeping the current weights:
+    /// the start of a new trial or epoch of a learning protocol.
+    /// </summary>
+    public void ResetState()
+    {
+        foreach (var inst in _instances) inst.Reset();
+        Array.Clear(_stops);
+        Stopped = null;
+    }
+
     /// <summary>Read access to the state of batch element <paramref name="batchIndex"/>.</summary>
     public IStateReader State(int batchIndex) => _instances[batchIndex];
 
@@ -136,6 +160,7 @@ public sealed class EventEngine : ISimulationEngine
         var sinks = _sinks;
         var observers = _observers;
         var guards = _guards;
+        var rules = _rules;
         long done = 0, startTick = Tick;
         var stops = _stops;
         while (done < ticks)
@@ -143,9 +168,9 @@ public sealed class EventEngine : ISimulationEngine
             if (cancellationToken.IsCancellationRequested) { Flush(); return new RunResult(Tick - startTick, true, null); }
             int chunk = (int)Math.Min(ChunkTicks, ticks - done);
             if (_threads == 1)
-                for (int b = 0; b < _instances.Length; b++) stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards);
+                for (int b = 0; b < _instances.Length; b++) stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards, rules);
             else
-                RunChunkParallel(chunk, sinks, observers, guards);
+                RunChunkParallel(chunk, sinks, observers, guards, rules);
             done += chunk;
             StopReason? stop = null;
             foreach (var s in stops) stop ??= s;
@@ -160,16 +185,16 @@ public sealed class EventEngine : ISimulationEngine
         => Run(TimeGrid.Ticks(durationMs, Network.DtMs), cancellationToken);
 
     // A separate method so that the closure of the lambda is only allocated on the multi-threaded path.
-    private void RunChunkParallel(int chunk, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards)
+    private void RunChunkParallel(int chunk, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards, IPlasticityRule[] rules)
         => Parallel.For(0, _instances.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads },
-            b => _stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards));
+            b => _stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards, rules));
 
-    private static StopReason? RunChunk(InstanceState inst, int ticks, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards)
+    private static StopReason? RunChunk(InstanceState inst, int ticks, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards, IPlasticityRule[] rules)
     {
         for (int k = 0; k < ticks; k++)
         {
             long t = inst.Tick;
-            string? reason = inst.Step(sinks, observers, guards);
+            string? reason = inst.Step(sinks, observers, guards, rules);
             if (reason is not null) return new StopReason(inst.Instance, t, reason);
         }
         return null;

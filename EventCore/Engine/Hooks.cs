@@ -11,7 +11,7 @@ public enum Phase
     Threshold,
     /// <summary>Schedule outgoing spikes (neurons and inputs) into the delivery ring.</summary>
     Emit,
-    /// <summary>Plasticity rules (none yet in EventCore itself).</summary>
+    /// <summary>Plasticity rules (<see cref="IPlasticityRule"/>), after the spikes of the tick are known.</summary>
     Plasticity,
     /// <summary>Spike sinks and step observers.</summary>
     Record,
@@ -33,6 +33,37 @@ public interface IStepObserver
 {
     /// <summary>State of <paramref name="instance"/> after tick <paramref name="tick"/>.</summary>
     void OnStep(int instance, long tick, IStateReader state);
+}
+
+/// <summary>
+/// A plasticity rule, called in the Plasticity phase of every tick (after Threshold and Emit, before Record), on the
+/// instance's worker thread. It sees the state after the tick (v[t+1], z[t+1], traces) and may rewrite the plastic
+/// trace-coupling weights through <see cref="IPlasticityContext.SetTraceRow"/>; the new weights act from the next tick.
+/// EventCore defines only this interface; the rules live in Sim.Plasticity (DESIGN.md dependency direction).
+/// </summary>
+public interface IPlasticityRule
+{
+    /// <summary>Applies the rule for tick <paramref name="tick"/> of <paramref name="instance"/>.</summary>
+    void Apply(int instance, long tick, IPlasticityContext context);
+}
+
+/// <summary>What a plasticity rule may read and write in one instance.</summary>
+public interface IPlasticityContext : IStateReader
+{
+    /// <summary>The compiled network (its <see cref="Compilation.CompiledNetwork.TraceSynapses"/> hold the plastic weights).</summary>
+    Compilation.CompiledNetwork Network { get; }
+
+    /// <summary>
+    /// The whole array of a state variable of a population (population-local order, absolute units), read only and
+    /// without copying; valid until the next tick.
+    /// </summary>
+    ReadOnlySpan<double> Variable(int population, string variable);
+
+    /// <summary>
+    /// Replaces the trace-coupling weights of the row of global target neuron <paramref name="target"/> (integers on the
+    /// grid 2^-F of its population, in the row's source order). Checked by <see cref="Compilation.CompiledNetwork.SetTraceRow"/>.
+    /// </summary>
+    void SetTraceRow(int target, ReadOnlySpan<long> q);
 }
 
 /// <summary>Checks each tick whether the run must stop (Auryn's checkers); must not throw.</summary>

@@ -10,7 +10,7 @@ namespace Sim.EventCore.Engine;
 /// sums, one slot per tick of the maximum delay), the Poisson event heap, input cursors and the spike buffer.
 /// Allocated once; the step loop allocates nothing.
 /// </summary>
-internal sealed class InstanceState : IStateReader
+internal sealed class InstanceState : IPlasticityContext
 {
     private readonly CompiledNetwork _net;
     public readonly int Instance;
@@ -54,8 +54,12 @@ internal sealed class InstanceState : IStateReader
         _heapTick = new long[poissonSources];
         _heapSrc = new int[poissonSources];
         _spikeCursor = new int[net.Inputs.Length];
+        _stateArrays = [.. Populations.Select(p => p.StateArrays().ToArray())];
         Reset();
     }
+
+    // Per population, its named state arrays (fixed arrays, so the memories stay valid for the instance's life).
+    private readonly (string Name, Memory<double> Values)[][] _stateArrays;
 
     /// <summary>Initial state at tick 0.</summary>
     public void Reset()
@@ -91,7 +95,7 @@ internal sealed class InstanceState : IStateReader
     }
 
     /// <summary>One tick through every phase; returns the guard's reason to stop, or null.</summary>
-    public string? Step(ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards)
+    public string? Step(ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards, IPlasticityRule[] rules)
     {
         long t = Tick;
         int n = _net.NeuronCount;
@@ -125,6 +129,10 @@ internal sealed class InstanceState : IStateReader
         EmitInputs(syn, t, n);
         long t4 = Stopwatch.GetTimestamp();
 
+        // Plasticity: rules see the state after this tick; weights they write act from the next tick.
+        foreach (var r in rules) r.Apply(Instance, t, this);
+        long t4b = Stopwatch.GetTimestamp();
+
         // Record.
         var spikes = new ReadOnlySpan<int>(Spikes, 0, SpikeCount);
         foreach (var s in sinks) s.OnSpikes(Instance, t, spikes);
@@ -141,7 +149,8 @@ internal sealed class InstanceState : IStateReader
         PhaseTicks[(int)Phase.Integrate] += t2 - t1;
         PhaseTicks[(int)Phase.Threshold] += t3 - t2;
         PhaseTicks[(int)Phase.Emit] += t4 - t3;
-        PhaseTicks[(int)Phase.Record] += t5 - t4;
+        PhaseTicks[(int)Phase.Plasticity] += t4b - t4;
+        PhaseTicks[(int)Phase.Record] += t5 - t4b;
         PhaseTicks[(int)Phase.Guard] += t6 - t5;
         return reason;
     }
@@ -359,6 +368,16 @@ internal sealed class InstanceState : IStateReader
             EmitInto(_net.Synapses, c.HistorySources[k], c.HistoryTicks[k], n, c.HistoryCounts[k], tick);
         }
     }
+
+    public CompiledNetwork Network => _net;
+
+    public ReadOnlySpan<double> Variable(int population, string variable)
+    {
+        foreach (var (name, values) in _stateArrays[population]) if (name == variable) return values.Span;
+        throw new ArgumentException($"'{variable}' is not a state variable of population '{Populations[population].Population.Name}'", nameof(variable));
+    }
+
+    public void SetTraceRow(int target, ReadOnlySpan<long> q) => _net.SetTraceRow(target, q);
 
     public double Read(int population, string variable, int index)
         => Populations[population].Read(Populations[population].VariableIndex(variable), index);

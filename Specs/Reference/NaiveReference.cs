@@ -15,7 +15,11 @@ public static class NaiveReference
 {
     public sealed record Result(List<(long Tick, int Neuron)> Spikes, Dictionary<string, double[]> FinalState);
 
-    public static Result Run(CompiledNetwork net, long ticks, int instance)
+    /// <param name="plasticity">
+    /// Optional, called after the Threshold of every tick t with (t, v, z, ej, W_rec in q units [target, source]) over
+    /// global neuron ids; it may rewrite W_rec, which then acts from tick t + 1 (the Plasticity phase of the contract).
+    /// </param>
+    public static Result Run(CompiledNetwork net, long ticks, int instance, Action<long, double[], double[], double[], double[,]>? plasticity = null)
     {
         int n = net.NeuronCount, nSrc = net.SourceCount;
         double dt = net.DtMs;
@@ -221,6 +225,7 @@ public static class NaiveReference
                     if (spike) { spiked[t, i] = true; spikes.Add((t, i)); }
                 }
             }
+            plasticity?.Invoke(t, u, z, ej, wRec);
         }
 
         var final = new Dictionary<string, double[]>();

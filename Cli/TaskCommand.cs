@@ -1,0 +1,123 @@
+using System.Globalization;
+using System.Text;
+using Sim.Experiments;
+using Sim.Plasticity;
+
+namespace Sim.Cli;
+
+/// <summary>
+/// <c>sim task store-recall</c>: one cell of the store-and-recall task (Capone, Muratore &amp; Paolucci 2022, Fig. 2;
+/// MODELS.md §4.1) with the rank-R / τ⋆ rule on the CPU event engine (<see cref="StoreRecall"/>).
+/// </summary>
+public static class TaskCommand
+{
+    /// <summary>Help text of <c>sim task</c>.</summary>
+    public const string Help = """
+        usage: sim task store-recall [options]
+
+        One cell of the store-and-recall task (Capone, Muratore & Paolucci 2022, Fig. 2): target spikes from a teacher
+        drive, readout training (its MSE is the readout limit), then online rank-R / tau* learning of the recurrent
+        weights on the event engine. Prints the MSE and spike error dS every few epochs.
+
+          --neurons N        recurrent neurons (default 150)
+          --steps T          steps per trial, dt = 1 ms (default 150)
+          --rank R           feedback rank, O <= R <= N (default N)
+          --ltts             LTTS feedback D = mean(diag(B B^T)) I instead of rank R
+          --output-space     output-space form of the rule (Eq. 8)
+          --tau-star X       tau* in units of dt (default 4.64)
+          --epochs E         learning epochs (default 1000)
+          --seed S           seed of every random draw (default 1)
+          --eta X            fixed learning rate (default 5/sqrt(N))
+          --eta-scaled X     learning rate X*sqrt(N/R)
+          --every K          print every K epochs (default E/20)
+          -o, --out DIR      also write DIR/store-recall.csv (epoch, mse, delta_s) and DIR/summary.txt
+          -h, --help         this text
+
+        Ctrl-C stops after the current epoch; the epochs done so far are printed and written (exit 130).
+        """;
+
+    /// <summary>Parses <paramref name="args"/> (the words after <c>task</c>), runs, returns the exit code.</summary>
+    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length == 0) throw new UsageException("sim task needs a task name: store-recall");
+        if (args[0] is "-h" or "--help") throw new HelpRequested(Help);
+        if (args[0] != "store-recall") throw new UsageException($"unknown task '{args[0]}': expected store-recall");
+        var o = new StoreRecallOptions { Epochs = 1000 };
+        int? rank = null, every = null;
+        double? eta = null, etaScaled = null;
+        string? outDir = null;
+        for (int i = 1; i < args.Length; i++)
+        {
+            string a = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{a} needs a value");
+            int Int() => int.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new UsageException($"{a} needs an integer");
+            double Real() => double.TryParse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v : throw new UsageException($"{a} needs a finite number");
+            switch (a)
+            {
+                case "-h" or "--help": throw new HelpRequested(Help);
+                case "--neurons": o = o with { Neurons = Int() }; break;
+                case "--steps": o = o with { Steps = Int() }; break;
+                case "--rank": rank = Int(); break;
+                case "--ltts": o = o with { Ltts = true }; break;
+                case "--output-space": o = o with { OutputSpace = true }; break;
+                case "--tau-star": o = o with { TauStarDt = Real() }; break;
+                case "--epochs": o = o with { Epochs = Int() }; break;
+                case "--seed":
+                    o = o with { Seed = ulong.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong s) ? s : throw new UsageException("--seed needs a non-negative integer") };
+                    break;
+                case "--eta": eta = Real(); break;
+                case "--eta-scaled": etaScaled = Real(); break;
+                case "--every": every = Int(); break;
+                case "-o" or "--out": outDir = Next(); break;
+                default: throw new UsageException($"unknown option '{a}'");
+            }
+        }
+        o = o with { Rank = rank ?? o.Neurons };
+        if (eta is not null && etaScaled is not null) throw new UsageException("--eta and --eta-scaled exclude each other");
+        try
+        {
+            if (eta is { } e) o = o with { LearningRate = LearningRate.Fixed(e) };
+            if (etaScaled is { } es) o = o with { LearningRate = LearningRate.SqrtNOverR(es, o.Neurons, o.Ltts ? o.Neurons : o.Rank) };
+            o.Validate();
+        }
+        catch (ArgumentException ex) { throw new UsageException(ex.Message); }
+        int k = Math.Max(1, every ?? o.Epochs / 20);
+
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, ev) => { ev.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        StoreRecallResult result;
+        try
+        {
+            var task = new StoreRecall(o);
+            stdout.WriteLine(FormattableString.Invariant($"store-recall: N = {o.Neurons}, T = {o.Steps}, {(o.Ltts ? "LTTS" : $"R = {o.Rank}")}{(o.OutputSpace ? " (output space)" : "")}, tau* = {o.TauStarDt} dt, {o.Epochs} epochs, seed {o.Seed}"));
+            result = task.Run((epoch, mse, ds) =>
+            {
+                if (epoch % k == 0 || epoch == o.Epochs - 1)
+                    stdout.WriteLine(FormattableString.Invariant($"epoch {epoch,6}: mse {mse:G4}, dS {ds:F0}"));
+            }, cts.Token);
+        }
+        finally { Console.CancelKeyPress -= onCancel; }
+
+        bool interrupted = result.Mse.Length < o.Epochs;
+        var summary = new StringBuilder();
+        summary.AppendLine(FormattableString.Invariant($"readout limit (MSE): {result.ReadoutLimit:G6}"));
+        summary.AppendLine(FormattableString.Invariant($"target spikes: {result.TargetSpikes}"));
+        summary.AppendLine($"feedback: {result.Feedback}");
+        summary.AppendLine($"optimizer: {result.Optimizer}");
+        summary.AppendLine(FormattableString.Invariant($"epochs: {result.Mse.Length}{(interrupted ? " (interrupted)" : "")}, {result.SecondsPerEpoch * 1000:F2} ms per epoch"));
+        if (result.Mse.Length > 0)
+            summary.AppendLine(FormattableString.Invariant($"final: mse {result.Mse[^1]:G6}, dS {result.SpikeError[^1]:F0}"));
+        stdout.Write(summary.ToString());
+        if (outDir is not null)
+        {
+            Directory.CreateDirectory(outDir);
+            var csv = new StringBuilder("epoch,mse,delta_s\n");
+            for (int e = 0; e < result.Mse.Length; e++) csv.Append(CultureInfo.InvariantCulture, $"{e},{result.Mse[e]:R},{result.SpikeError[e]:R}\n");
+            File.WriteAllText(Path.Combine(outDir, "store-recall.csv"), csv.ToString());
+            File.WriteAllText(Path.Combine(outDir, "summary.txt"), summary.ToString());
+            stdout.WriteLine($"wrote {Path.Combine(outDir, "store-recall.csv")}");
+        }
+        return interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
+    }
+}

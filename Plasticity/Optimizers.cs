@@ -1,0 +1,97 @@
+namespace Sim.Plasticity;
+
+/// <summary>
+/// Applies an update direction to a weight vector. <c>d</c> is the rule's direction of change (the negative gradient;
+/// for the rank-R rule d_ij = (D·err)_i·p_i·ej_j), so every optimizer moves w along +d. Each element's arithmetic is a
+/// fixed IEEE sequence (written in the implementations), with no transcendental and no fused multiply-add, so a dense
+/// mirror can reproduce it bit for bit.
+/// </summary>
+public interface IOptimizer
+{
+    /// <summary>Name and hyper-parameters, for reports.</summary>
+    string Name { get; }
+    /// <summary>w ← w + step(d), element-wise.</summary>
+    void Step(Span<double> w, ReadOnlySpan<double> d);
+    /// <summary>Forgets any internal state (moments, step count).</summary>
+    void Reset();
+}
+
+/// <summary>Plain SGD (the paper's choice): w_k ← w_k + η·d_k.</summary>
+/// <param name="rate">η and how it was chosen.</param>
+public sealed class Sgd(LearningRate rate) : IOptimizer
+{
+    /// <summary>The learning rate.</summary>
+    public LearningRate Rate { get; } = rate;
+    /// <inheritdoc/>
+    public string Name => $"sgd, {Rate}";
+
+    /// <inheritdoc/>
+    public void Step(Span<double> w, ReadOnlySpan<double> d)
+    {
+        if (w.Length != d.Length) throw new ArgumentException("w and d differ in length", nameof(d));
+        double eta = Rate.Eta;
+        for (int k = 0; k < w.Length; k++) w[k] += eta * d[k];
+    }
+
+    /// <inheritdoc/>
+    public void Reset() { }
+}
+
+/// <summary>
+/// Adam (Kingma &amp; Ba 2015) moving along +d, per element, with step count t (starting at 1) and the running powers
+/// β1^t, β2^t kept by repeated multiplication (no pow):
+/// <code>
+/// m ← β1·m + (1 − β1)·d;   v ← β2·v + (1 − β2)·(d·d)
+/// m̂ = m/(1 − β1^t);  v̂ = v/(1 − β2^t);   w ← w + η·m̂/(√v̂ + ε)
+/// </code>
+/// (√ is correctly rounded IEEE, allowed by the numerics contract.)
+/// </summary>
+public sealed class Adam : IOptimizer
+{
+    private double[] _m = [], _v = [];
+    private double _b1t = 1, _b2t = 1;
+
+    /// <summary>Adam with the usual defaults β1 = 0.9, β2 = 0.999, ε = 10^-8.</summary>
+    public Adam(LearningRate rate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+    {
+        if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1));
+        if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2));
+        if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon));
+        Rate = rate; Beta1 = beta1; Beta2 = beta2; Epsilon = epsilon;
+    }
+
+    /// <summary>The learning rate.</summary>
+    public LearningRate Rate { get; }
+    /// <summary>β1.</summary>
+    public double Beta1 { get; }
+    /// <summary>β2.</summary>
+    public double Beta2 { get; }
+    /// <summary>ε.</summary>
+    public double Epsilon { get; }
+    /// <summary>Steps taken.</summary>
+    public long Steps { get; private set; }
+    /// <inheritdoc/>
+    public string Name => FormattableString.Invariant($"adam(beta1={Beta1}, beta2={Beta2}, eps={Epsilon}), {Rate}");
+
+    /// <inheritdoc/>
+    public void Step(Span<double> w, ReadOnlySpan<double> d)
+    {
+        if (w.Length != d.Length) throw new ArgumentException("w and d differ in length", nameof(d));
+        if (_m.Length != w.Length) { _m = new double[w.Length]; _v = new double[w.Length]; }
+        Steps++;
+        _b1t *= Beta1; _b2t *= Beta2;
+        double b1 = Beta1, c1 = 1.0 - Beta1, b2 = Beta2, c2 = 1.0 - Beta2;
+        double k1 = 1.0 - _b1t, k2 = 1.0 - _b2t, eta = Rate.Eta, eps = Epsilon;
+        for (int k = 0; k < w.Length; k++)
+        {
+            double m = b1 * _m[k] + c1 * d[k];
+            double v = b2 * _v[k] + c2 * (d[k] * d[k]);
+            _m[k] = m; _v[k] = v;
+            double mHat = m / k1, vHat = v / k2;
+            w[k] += eta * mHat / (Math.Sqrt(vHat) + eps);
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Reset() { _m = []; _v = []; _b1t = _b2t = 1; Steps = 0; }
+}

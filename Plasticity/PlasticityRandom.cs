@@ -1,0 +1,33 @@
+using Sim.EventCore.Numerics;
+
+namespace Sim.Plasticity;
+
+/// <summary>
+/// Random draws of the plasticity framework and its protocols, all from the counter-based RNG (DESIGN.md item 6):
+/// a draw is a pure function of (seed, stream, cell, element index). Stream purposes use high-32-bit ids from 0x100 on,
+/// apart from EventCore's (1–7).
+/// </summary>
+public static class PlasticityRandom
+{
+    /// <summary>Random part of the feedback matrix B.</summary>
+    public const uint FeedbackPurpose = 0x100;
+    /// <summary>Target trajectory (amplitudes, phases).</summary>
+    public const uint TargetPurpose = 0x101;
+    /// <summary>Teacher weights W_teach.</summary>
+    public const uint TeacherPurpose = 0x102;
+    /// <summary>Initial readout W_out.</summary>
+    public const uint ReadoutPurpose = 0x103;
+
+    /// <summary>The stream id of a purpose.</summary>
+    public static ulong Stream(uint purpose) => (ulong)purpose << 32;
+
+    /// <summary>The key of (seed, purpose, cell).</summary>
+    public static ulong Key(ulong seed, uint purpose, ulong cell) => CounterRng.Key(seed, Stream(purpose), cell, 0);
+
+    /// <summary>Standard normal deviate number <paramref name="index"/> of a key (Box–Muller on words 2k, 2k+1).</summary>
+    public static double Normal(ulong key, long index)
+        => CounterRng.Normal(CounterRng.Word(key, 2UL * (ulong)index), CounterRng.Word(key, 2UL * (ulong)index + 1));
+
+    /// <summary>Uniform deviate in [0, 1) number <paramref name="index"/> of a key.</summary>
+    public static double Uniform(ulong key, long index) => CounterRng.Uniform01(CounterRng.Word(key, (ulong)index));
+}

@@ -1,0 +1,207 @@
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Description;
+using Sim.EventCore.Engine;
+using Sim.EventCore.Numerics;
+
+namespace Sim.Plasticity;
+
+/// <summary>
+/// The online rank-R / tolerance-τ⋆ update of the recurrent weights (C. Capone, P. Muratore &amp; P. S. Paolucci 2022,
+/// "Error-based or target-based? A unified framework for learning in recurrent spiking networks", PLoS Comput. Biol.
+/// 18(6): e1010221; MODELS.md §3.1 step 4), for one population of N GoalLif neurons, independent of any engine. One call of
+/// <see cref="Update"/> per tick, after z[t+1] is known:
+/// <code>
+/// ŝ ← α⋆·ŝ + (1−α⋆)·z[t+1]                                   (<see cref="SpikeFilter"/>)
+/// err_j = ŝ*_j[t+1] − ŝ_j
+/// e_i   = Σ_j D_ij·err_j          j ascending from +0.0 (canonical order, numerics contract item 7)
+///         (or the output-space form of Eq. 8, <see cref="OutputSpaceFeedback"/>; see <see cref="ErrorFeedback"/>)
+/// g_i   = e_i·p(v_i[t+1])         p = σ(v)(1 − σ(v)) (<see cref="PseudoDerivative"/>)
+/// d_ij  = g_i·ej_j[t+1]  (i ≠ j),  d_ii = 0
+/// W     ← optimizer(W, d)          SGD: W_ij ← W_ij + η·d_ij
+/// W_ii  ← 0
+/// Q_ij  = round_half_even(W_ij·2^F)                           (numerics contract item 8)
+/// </code>
+/// W (float64, row-major N×N, [i, j] = from j to i) is the master copy: updates accumulate in it unrounded, and Q, the
+/// grid image the neuron kernel uses (w = Q·2^-F), is recomputed from it after every update.
+/// </summary>
+public sealed class RankRUpdate
+{
+    private readonly double[] _w, _e, _g, _dir;
+    private readonly ErrorFeedback _feedback;
+    private readonly long[] _q;
+    private readonly IOptimizer _optimizer;
+    private readonly double _gridScale;
+
+    /// <summary>Creates the update.</summary>
+    /// <param name="n">N, neurons.</param>
+    /// <param name="feedback">D (N×N, row-major), e.g. from <see cref="Feedback.RankR"/> or <see cref="Feedback.Ltts"/>.</param>
+    /// <param name="dtMs">Time step (ms).</param>
+    /// <param name="tauStarMs">τ⋆ (ms).</param>
+    /// <param name="optimizer">How d is applied (the paper: <see cref="Sgd"/> with η = 5/√N).</param>
+    /// <param name="weightFractionBits">F of the weight grid 2^-F.</param>
+    /// <param name="initialWeights">Initial W (N×N row-major, diagonal ignored); null for W = 0.</param>
+    public RankRUpdate(int n, double[] feedback, double dtMs, double tauStarMs, IOptimizer optimizer, int weightFractionBits, double[]? initialWeights = null)
+        : this(new NeuronSpaceFeedback(feedback, n), dtMs, tauStarMs, optimizer, weightFractionBits, initialWeights) { }
+
+    /// <summary>Creates the update with any error feedback (neuron-space D or the output-space form).</summary>
+    public RankRUpdate(ErrorFeedback feedback, double dtMs, double tauStarMs, IOptimizer optimizer, int weightFractionBits, double[]? initialWeights = null)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        int n = feedback.Neurons;
+        if (initialWeights is not null && initialWeights.Length != n * n) throw new ArgumentException($"W must be {n}×{n}", nameof(initialWeights));
+        N = n;
+        _feedback = feedback;
+        _w = initialWeights is null ? new double[n * n] : (double[])initialWeights.Clone();
+        for (int i = 0; i < n; i++) _w[i * n + i] = 0;
+        _q = new long[n * n];
+        _e = new double[n]; _g = new double[n]; _dir = new double[n * n];
+        _optimizer = optimizer;
+        Filter = new SpikeFilter(n, dtMs, tauStarMs);
+        WeightFractionBits = weightFractionBits;
+        _gridScale = Math.ScaleB(1.0, weightFractionBits);
+        Quantize();
+    }
+
+    /// <summary>N.</summary>
+    public int N { get; }
+    /// <summary>F: the weights act as Q·2^-F.</summary>
+    public int WeightFractionBits { get; }
+    /// <summary>The filter of the network's spikes (ŝ).</summary>
+    public SpikeFilter Filter { get; }
+    /// <summary>The error feedback (neuron-space D or output-space B⁺).</summary>
+    public ErrorFeedback Feedback => _feedback;
+    /// <summary>The optimizer.</summary>
+    public IOptimizer Optimizer => _optimizer;
+    /// <summary>Master weights W (float64, row-major, [i, j] from j to i).</summary>
+    public ReadOnlySpan<double> Weights => _w;
+    /// <summary>Grid weights Q = round_half_even(W·2^F) (row-major).</summary>
+    public ReadOnlySpan<long> GridWeights => _q;
+    /// <summary>The last update direction d (row-major), for inspection and tests.</summary>
+    public ReadOnlySpan<double> LastDirection => _dir;
+
+    /// <summary>Filters z into ŝ without learning (for evaluation passes).</summary>
+    public void Observe(ReadOnlySpan<double> z) => Filter.Step(z);
+
+    /// <summary>One online update (see the class summary): filter z, compute d, apply it, zero the diagonal, requantize.</summary>
+    /// <param name="z">z[t+1] (0/1).</param>
+    /// <param name="v">v[t+1].</param>
+    /// <param name="ej">ej[t+1] (presynaptic eligibility).</param>
+    /// <param name="targetTrace">ŝ*[t+1] (neuron space), or Y*[t+1] (output space; see <see cref="ErrorFeedback.TargetLength"/>).</param>
+    public void Update(ReadOnlySpan<double> z, ReadOnlySpan<double> v, ReadOnlySpan<double> ej, ReadOnlySpan<double> targetTrace)
+    {
+        int n = N;
+        if (v.Length != n || ej.Length != n) throw new ArgumentException($"expected vectors of length {n}");
+        if (targetTrace.Length != _feedback.TargetLength) throw new ArgumentException($"expected a target row of length {_feedback.TargetLength}", nameof(targetTrace));
+        Filter.Step(z);
+        _feedback.Project(targetTrace, Filter.Value, _e);
+        for (int i = 0; i < n; i++) _g[i] = _e[i] * PseudoDerivative.Of(v[i]);
+        for (int i = 0; i < n; i++)
+        {
+            double gi = _g[i];
+            int row = i * n;
+            for (int j = 0; j < n; j++) _dir[row + j] = gi * ej[j];
+            _dir[row + i] = 0;
+        }
+        _optimizer.Step(_w, _dir);
+        for (int i = 0; i < n; i++) _w[i * n + i] = 0;
+        Quantize();
+    }
+
+    private void Quantize()
+    {
+        for (int k = 0; k < _w.Length; k++)
+        {
+            double q = Math.Round(_w[k] * _gridScale, MidpointRounding.ToEven);
+            if (!(Math.Abs(q) < 4611686018427387904.0))
+                throw new InvalidOperationException($"a plastic weight W[{k / N}, {k % N}] = {_w[k]:G6} has left the representable range of the grid 2^-{WeightFractionBits}");
+            _q[k] = (long)q;
+        }
+    }
+}
+
+/// <summary>
+/// The rank-R rule plugged into an engine (<see cref="IPlasticityRule"/>): in the Plasticity phase of every tick it reads
+/// v, z and ej of its GoalLif population, runs <see cref="RankRUpdate.Update"/> against the target trace of that tick and
+/// writes the new grid weights Q into the network's trace-coupling table (<see cref="CompiledNetwork.SetTraceRow"/>,
+/// which refuses a row that would break the exactness bound Σ_j |Q_ij|·2^G_in &lt; 2^53); they act from the next tick.
+/// The population's trace projection must be all-to-all onto itself without autapses (the model's W_rec), with an
+/// explicit weight grid (e.g. F = 20) so that it does not depend on the initial weights.
+/// The tick index within a trial is the engine tick; call <see cref="EventEngine.ResetState"/> and <see cref="ResetTrial"/>
+/// at the start of each epoch.
+/// </summary>
+public sealed class RankRRule : IPlasticityRule
+{
+    private readonly CompiledNetwork _net;
+    private readonly int _pop, _offset;
+    private readonly long[] _row;
+    private double[][] _target = [];
+
+    /// <summary>Attaches the rule to population <paramref name="population"/> of <paramref name="network"/>.</summary>
+    public RankRRule(CompiledNetwork network, string population, double[] feedback, double tauStarMs, IOptimizer optimizer)
+        : this(network, population, new NeuronSpaceFeedback(feedback, network.Population(population).Size), tauStarMs, optimizer) { }
+
+    /// <summary>Attaches the rule with any error feedback (neuron-space D or the output-space form of Eq. 8).</summary>
+    public RankRRule(CompiledNetwork network, string population, ErrorFeedback feedback, double tauStarMs, IOptimizer optimizer)
+    {
+        _net = network;
+        var p = network.Population(population);
+        if (p.Model != NeuronModel.GoalLif) throw new ArgumentException($"population '{population}' is {p.Model}; the rank-R rule needs GoalLif", nameof(population));
+        _pop = p.Index; _offset = p.Offset;
+        int n = p.Size;
+        var tr = network.TraceSynapses;
+        for (int i = 0; i < n; i++)
+        {
+            int start = tr.RowStart[_offset + i], len = tr.RowStart[_offset + i + 1] - start;
+            bool ok = len == n - 1;
+            for (int k = 0; ok && k < len; k++) ok = tr.Source[start + k] == _offset + (k < i ? k : k + 1);
+            if (!ok)
+                throw new ArgumentException($"population '{population}' needs exactly one trace projection onto itself, all-to-all without autapses (neuron {i} has {len} trace inputs)", nameof(population));
+        }
+        var w0 = new double[n * n];
+        double unit = FixedPoint.Scale(p.TraceWeightFractionBits);
+        for (int i = 0; i < n; i++)
+            for (int k = tr.RowStart[_offset + i]; k < tr.RowStart[_offset + i + 1]; k++) w0[i * n + tr.Source[k] - _offset] = tr.Q[k] * unit;
+        if (feedback.Neurons != n) throw new ArgumentException($"the feedback is for {feedback.Neurons} neurons, the population has {n}", nameof(feedback));
+        Core = new RankRUpdate(feedback, network.DtMs, tauStarMs, optimizer, p.TraceWeightFractionBits, w0);
+        _row = new long[n - 1];
+    }
+
+    /// <summary>The engine-independent update (weights, filter, optimizer).</summary>
+    public RankRUpdate Core { get; }
+
+    /// <summary>When false, the rule only filters the spikes (ŝ) and leaves the weights alone.</summary>
+    public bool Learning { get; set; } = true;
+
+    /// <summary>
+    /// The targets of one trial, row t for tick t: ŝ*[t] (after the target spikes of tick t) for the neuron-space form,
+    /// Y*[t] (<see cref="OutputSpaceFeedback.Targets"/>) for the output-space form.
+    /// </summary>
+    public void SetTarget(double[][] targetTrace)
+    {
+        int len = Core.Feedback.TargetLength;
+        foreach (var row in targetTrace)
+            if (row.Length != len) throw new ArgumentException($"each target row needs {len} values", nameof(targetTrace));
+        _target = targetTrace;
+    }
+
+    /// <summary>Start of a trial: ŝ ← 0 (the weights and the optimizer state are kept).</summary>
+    public void ResetTrial() => Core.Filter.Reset();
+
+    /// <inheritdoc/>
+    public void Apply(int instance, long tick, IPlasticityContext context)
+    {
+        var z = context.Variable(_pop, "z");
+        if (!Learning) { Core.Observe(z); return; }
+        if (tick >= _target.Length) throw new InvalidOperationException($"tick {tick} is beyond the {_target.Length} ticks of the target; reset the trial");
+        Core.Update(z, context.Variable(_pop, "v"), context.Variable(_pop, "ej"), _target[tick]);
+        int n = Core.N;
+        var q = Core.GridWeights;
+        for (int i = 0; i < n; i++)
+        {
+            var r = q.Slice(i * n, n);
+            r[..i].CopyTo(_row);
+            r[(i + 1)..].CopyTo(_row.AsSpan(i));
+            context.SetTraceRow(_offset + i, _row);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using Sim.Experiments;
+using Xunit;
+
+namespace Sim.Specs.Plasticity;
+
+/// <summary>Store and recall (MODELS.md §4.1) on a small cell: readout limit, learning, determinism.</summary>
+public class StoreRecallTests
+{
+    private static readonly StoreRecallOptions Small = new() { Neurons = 50, Steps = 60, Rank = 50, Epochs = 30, Seed = 1 };
+
+    [Fact]
+    public void TargetFollowsTheRecipe()
+    {
+        var y = StoreRecall.MakeTarget(Small);
+        Assert.Equal(60, y.Length);
+        Assert.All(y.Take(8), row => Assert.All(row, v => Assert.Equal(0.0, v)));
+        Assert.Equal(1.0, y.Max(r => r.Max()));
+        Assert.Equal(3, y[0].Length);
+    }
+
+    [Fact]
+    public void ReadoutLimitIsSmallAndLearningLowersTheError()
+    {
+        var result = new StoreRecall(Small).Run();
+        Assert.InRange(result.ReadoutLimit, 0, 0.05);
+        Assert.Equal(30, result.Mse.Length);
+        Assert.True(result.TargetSpikes > 0);
+        double first = result.Mse.Take(5).Average(), last = result.Mse.TakeLast(5).Average();
+        Assert.True(last < 0.8 * first, $"MSE first 5 epochs {first:G4}, last 5 {last:G4}");
+        double dsFirst = result.SpikeError.Take(5).Average(), dsLast = result.SpikeError.TakeLast(5).Average();
+        Assert.True(dsLast < 0.8 * dsFirst, $"ΔS first 5 epochs {dsFirst:G4}, last 5 {dsLast:G4}");
+        Assert.StartsWith("sgd, 5/sqrt(N)", result.Optimizer);
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalCurves()
+    {
+        var options = Small with { Epochs = 8 };
+        var a = new StoreRecall(options).Run();
+        var b = new StoreRecall(options).Run();
+        Assert.Equal(a.ReadoutLimit, b.ReadoutLimit);
+        Assert.Equal(a.Mse, b.Mse);
+        Assert.Equal(a.SpikeError, b.SpikeError);
+        var c = new StoreRecall(options with { Seed = 2 }).Run();
+        Assert.NotEqual(a.Mse, c.Mse);
+    }
+
+    [Fact]
+    public void OptionsAreValidated()
+    {
+        Assert.Throws<ArgumentException>(() => new StoreRecall(Small with { Rank = 2 }));
+        Assert.Throws<ArgumentException>(() => new StoreRecall(Small with { Rank = 51 }));
+        _ = new StoreRecall(Small with { Rank = 2, Ltts = true });
+    }
+}
+
+/// <summary>The output-space form (Eq. 8) on the same small cell.</summary>
+public class StoreRecallOutputSpaceTests
+{
+    [Fact]
+    public void OutputSpaceFormLearnsToo()
+    {
+        var result = new StoreRecall(new StoreRecallOptions { Neurons = 50, Steps = 60, Rank = 50, Epochs = 30, OutputSpace = true }).Run();
+        Assert.StartsWith("output space", result.Feedback);
+        double first = result.Mse.Take(5).Average(), last = result.Mse.TakeLast(5).Average();
+        Assert.True(last < 0.8 * first, $"MSE first 5 epochs {first:G4}, last 5 {last:G4}");
+        Assert.Throws<ArgumentException>(() => new StoreRecall(new StoreRecallOptions { OutputSpace = true, Ltts = true }));
+    }
+}
+
+/// <summary><c>sim task store-recall</c>.</summary>
+public class StoreRecallCommandTests
+{
+    private static (int Code, string Out, string Err) Sim(params string[] args)
+    {
+        var o = new StringWriter();
+        var e = new StringWriter();
+        int code = global::Sim.Cli.CommandLine.Run(args, o, e);
+        return (code, o.ToString(), e.ToString());
+    }
+
+    [Fact]
+    public void RunsASmallCellAndWritesTheCurves()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "sim-specs-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var r = Sim("task", "store-recall", "--neurons", "30", "--steps", "40", "--rank", "10", "--epochs", "6", "--every", "2", "--eta", "0.5", "-o", dir);
+            Assert.Equal(0, r.Code);
+            Assert.Contains("readout limit (MSE)", r.Out);
+            Assert.Contains("fixed(0.5)", r.Out);
+            Assert.Contains("epoch      4:", r.Out);
+            var lines = File.ReadAllLines(Path.Combine(dir, "store-recall.csv"));
+            Assert.Equal("epoch,mse,delta_s", lines[0]);
+            Assert.Equal(7, lines.Length);
+            Assert.True(File.Exists(Path.Combine(dir, "summary.txt")));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
+    }
+
+    [Fact]
+    public void BadArgumentsExitTwo()
+    {
+        Assert.Equal(2, Sim("task").Code);
+        Assert.Equal(2, Sim("task", "walk").Code);
+        Assert.Equal(2, Sim("task", "store-recall", "--rank", "1").Code);
+        Assert.Equal(2, Sim("task", "store-recall", "--eta", "x").Code);
+        Assert.Equal(2, Sim("task", "store-recall", "--eta", "1", "--eta-scaled", "1").Code);
+        var help = Sim("task", "store-recall", "--help");
+        Assert.Equal(0, help.Code);
+        Assert.Contains("--tau-star", help.Out);
+    }
+}
