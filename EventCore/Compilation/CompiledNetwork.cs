@@ -137,6 +137,16 @@ public sealed class LifExpConstants(int n)
     public readonly double[] PExc = new double[n], PInh = new double[n], DriveGain = new double[n];
     public readonly double[] ThetaU = new double[n], ResetU = new double[n], ELeakMv = new double[n];
     public readonly long[] RefractoryTicks = new long[n];
+
+    /// <summary>True when every neuron has the same propagators (kernels then broadcast scalars instead of loading arrays).</summary>
+    public bool UniformPropagators { get; private set; }
+
+    /// <summary>Sets <see cref="UniformPropagators"/> from the arrays (call once after filling them).</summary>
+    public void Seal()
+    {
+        static bool Same(double[] a) => a.Length == 0 || Array.TrueForAll(a, x => x.Equals(a[0]));
+        UniformPropagators = Same(AlphaMem) && Same(AlphaExc) && Same(AlphaInh) && Same(PExc) && Same(PInh) && Same(DriveGain);
+    }
 }
 
 /// <summary>Per-neuron constants of <see cref="LifDeltaParameters"/> (u = v − E_L; DriveGain = τ_m(1 − α_m)).</summary>

@@ -69,7 +69,30 @@ internal sealed class LifExpState : PopulationState
         ref double di = ref MemoryMarshal.GetArrayDataReference(_c.AlphaInh);
         ref double dr = ref MemoryMarshal.GetArrayDataReference(Drive);
         ref double dg = ref MemoryMarshal.GetArrayDataReference(_c.DriveGain);
-        if (Vector.IsHardwareAccelerated)
+        if (Vector.IsHardwareAccelerated && _c.UniformPropagators && n > 0)
+        {
+            // Homogeneous population: the same operations with broadcast constants (fewer memory streams).
+            int w = Vector<double>.Count;
+            var scale = new Vector<double>(_scale);
+            Vector<double> vam = new(_c.AlphaMem[0]), vpe = new(_c.PExc[0]), vpi = new(_c.PInh[0]);
+            Vector<double> vde = new(_c.AlphaExc[0]), vdi = new(_c.AlphaInh[0]), vdg = new(_c.DriveGain[0]);
+            for (; i <= n - w; i += w)
+            {
+                nuint k = (nuint)i;
+                var vge = Vector.LoadUnsafe(ref ae, k) * scale + Vector.LoadUnsafe(ref ge, k);
+                var vgi = Vector.LoadUnsafe(ref ai, k) * scale + Vector.LoadUnsafe(ref gi, k);
+                Vector<double>.Zero.StoreUnsafe(ref ae, k);
+                Vector<double>.Zero.StoreUnsafe(ref ai, k);
+                var va = Vector.LoadUnsafe(ref u, k) * vam;
+                va = vge * vpe + va;
+                va = vgi * vpi + va;
+                if (drive) va = Vector.LoadUnsafe(ref dr, k) * vdg + va;
+                va.StoreUnsafe(ref a, k);
+                (vge * vde).StoreUnsafe(ref ge, k);
+                (vgi * vdi).StoreUnsafe(ref gi, k);
+            }
+        }
+        else if (Vector.IsHardwareAccelerated)
         {
             int w = Vector<double>.Count;
             var scale = new Vector<double>(_scale);
