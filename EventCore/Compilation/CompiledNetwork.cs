@@ -141,11 +141,15 @@ public sealed class LifExpConstants(int n)
     /// <summary>True when every neuron has the same propagators (kernels then broadcast scalars instead of loading arrays).</summary>
     public bool UniformPropagators { get; private set; }
 
-    /// <summary>Sets <see cref="UniformPropagators"/> from the arrays (call once after filling them).</summary>
+    /// <summary>True when every neuron has the same θ and refractory ticks.</summary>
+    public bool UniformThreshold { get; private set; }
+
+    /// <summary>Sets the uniformity flags from the arrays (call once after filling them).</summary>
     public void Seal()
     {
-        static bool Same(double[] a) => a.Length == 0 || Array.TrueForAll(a, x => x.Equals(a[0]));
-        UniformPropagators = Same(AlphaMem) && Same(AlphaExc) && Same(AlphaInh) && Same(PExc) && Same(PInh) && Same(DriveGain);
+        UniformPropagators = Uniformity.Same(AlphaMem) && Uniformity.Same(AlphaExc) && Uniformity.Same(AlphaInh)
+            && Uniformity.Same(PExc) && Uniformity.Same(PInh) && Uniformity.Same(DriveGain);
+        UniformThreshold = Uniformity.Same(ThetaU) && Uniformity.Same(RefractoryTicks);
     }
 }
 
@@ -155,6 +159,19 @@ public sealed class LifDeltaConstants(int n)
     public readonly double[] AlphaMem = new double[n], DriveGain = new double[n];
     public readonly double[] ThetaU = new double[n], ResetU = new double[n], ELeakMv = new double[n];
     public readonly long[] RefractoryTicks = new long[n];
+
+    /// <summary>True when every neuron has the same θ and refractory ticks.</summary>
+    public bool UniformThreshold { get; private set; }
+
+    /// <summary>Sets the uniformity flag from the arrays (call once after filling them).</summary>
+    public void Seal() => UniformThreshold = Uniformity.Same(ThetaU) && Uniformity.Same(RefractoryTicks);
+}
+
+/// <summary>Whether a per-neuron constant is the same for every neuron (bitwise).</summary>
+internal static class Uniformity
+{
+    public static bool Same(double[] a) => a.Length == 0 || Array.TrueForAll(a, x => x.Equals(a[0]));
+    public static bool Same(long[] a) => a.Length == 0 || Array.TrueForAll(a, x => x == a[0]);
 }
 
 /// <summary>Per-neuron constants of <see cref="GoalLifParameters"/>.</summary>

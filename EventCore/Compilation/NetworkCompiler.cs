@@ -321,6 +321,7 @@ public static class NetworkCompiler
                     c.RefractoryTicks[i] = rt[i];
                     constantDrive[i] = ie[i];
                 }
+                c.Seal();
                 constants = c;
                 break;
             }

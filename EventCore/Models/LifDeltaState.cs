@@ -52,7 +52,7 @@ internal sealed class LifDeltaState : PopulationState
         if (Population.NoiseDeltaV > 0)
             EscapeThreshold(ctx, U, Scratch, _c.ThetaU, _c.ResetU, _c.RefractoryTicks, spikes, ref spikeCount);
         else
-            ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.RefractoryTicks, Offset, spikes, ref spikeCount);
+            ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.RefractoryTicks, Offset, spikes, ref spikeCount, _c.UniformThreshold);
     }
 
     public override double Read(int variable, int i) => variable == 0 ? U[i] + _c.ELeakMv[i] : throw new ArgumentOutOfRangeException(nameof(variable));

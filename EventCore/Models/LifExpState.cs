@@ -135,7 +135,7 @@ internal sealed class LifExpState : PopulationState
         if (Population.NoiseDeltaV > 0)
             EscapeThreshold(ctx, U, Scratch, _c.ThetaU, _c.ResetU, _c.RefractoryTicks, spikes, ref spikeCount);
         else
-            ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.RefractoryTicks, Offset, spikes, ref spikeCount);
+            ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.RefractoryTicks, Offset, spikes, ref spikeCount, _c.UniformThreshold);
     }
 
     public override double Read(int variable, int i) => variable switch

@@ -12,8 +12,9 @@ namespace Sim.EventCore.Models;
 /// </summary>
 internal static class ThresholdKernel
 {
+    /// <param name="uniform">Every neuron has the same θ and n_ref (precomputed once; the kernel then broadcasts them).</param>
     public static void Run(long t, double[] u, double[] a, double[] theta, double[] reset, long[] last, long[] nref,
-        int offset, int[] spikes, ref int count)
+        int offset, int[] spikes, ref int count, bool uniform)
     {
         int n = u.Length, i = 0;
         if (Vector.IsHardwareAccelerated && Vector<double>.Count == Vector<long>.Count)
@@ -25,6 +26,22 @@ internal static class ThresholdKernel
             ref double rth = ref MemoryMarshal.GetArrayDataReference(theta);
             ref long rl = ref MemoryMarshal.GetArrayDataReference(last);
             ref long rn = ref MemoryMarshal.GetArrayDataReference(nref);
+            if (uniform && n > 0)
+            {
+                // Homogeneous population: broadcast θ and n_ref (same comparisons, fewer memory streams).
+                var vth = new Vector<double>(theta[0]);
+                var vn = new Vector<long>(nref[0]);
+                for (; i <= n - w; i += w)
+                {
+                    var active = Vector.GreaterThanOrEqual(vt - Vector.LoadUnsafe(ref rl, (nuint)i), vn);
+                    var un = Vector.ConditionalSelect(active, Vector.LoadUnsafe(ref ra, (nuint)i), Vector.LoadUnsafe(ref ru, (nuint)i));
+                    var fire = Vector.GreaterThan(un, vth) & active;
+                    un.StoreUnsafe(ref ru, (nuint)i);
+                    if (fire != Vector<long>.Zero)
+                        for (int k = 0; k < w; k++)
+                            if (fire[k] != 0) Fire(i + k, t, u, reset, last, offset, spikes, ref count);
+                }
+            }
             for (; i <= n - w; i += w)
             {
                 var active = Vector.GreaterThanOrEqual(vt - Vector.LoadUnsafe(ref rl, (nuint)i), Vector.LoadUnsafe(ref rn, (nuint)i));
