@@ -198,6 +198,18 @@ public sealed class DenseEngine : ISimulationEngine
         Stopped = null;
     }
 
+    /// <summary>
+    /// The trace-coupling weights of population <paramref name="population"/> as the device holds them: [N·n] copied to
+    /// the CPU, [source, local target] (integer-valued q summed over multapses); null without trace synapses. For specs.
+    /// </summary>
+    internal double[]? DeviceTraceWeights(int population)
+    {
+        var w = _pops[population].RecWeightT;
+        if (w is null) return null;
+        using Tensor c = w.cpu().contiguous().reshape(-1);
+        return c.data<double>().ToArray();
+    }
+
     // Input generators at tick 0: Poisson first times and counters, spike-time cursors (InstanceState.Reset).
     private void ResetInputs()
     {
