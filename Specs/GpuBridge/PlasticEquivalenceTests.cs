@@ -288,6 +288,31 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
     [Fact]
     public void StoreRecallCurvesAreIdenticalOnBothEngines() => SameCurves(TorchRuntime.Cpu);
 
+    /// <summary><c>sim task store-recall --engine dense</c> writes the same curve as the event engine, byte for byte.</summary>
+    [Fact]
+    public void TaskCommandOnTheDenseEngineWritesTheSameCurve()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "sim-specs-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            string[] Curve(string engine)
+            {
+                string dir = Path.Combine(root, engine);
+                var o = new StringWriter();
+                var e = new StringWriter();
+                int code = global::Sim.Cli.CommandLine.Run(["task", "store-recall", "--neurons", "20", "--steps", "30", "--rank", "8",
+                    "--epochs", "4", "--eta", "0.5", "--engine", engine, "-o", dir], o, e);
+                Assert.True(code == 0, e.ToString());
+                Assert.Contains($"engine: {(engine == "event" ? "event" : "dense (cpu)")}", o.ToString());
+                return File.ReadAllLines(Path.Combine(dir, "store-recall.csv"));
+            }
+            Assert.Equal(Curve("event"), Curve("dense"));
+            var err = new StringWriter();
+            Assert.Equal(2, global::Sim.Cli.CommandLine.Run(["task", "store-recall", "--engine", "gpu"], new StringWriter(), err));
+        }
+        finally { if (Directory.Exists(root)) Directory.Delete(root, true); }
+    }
+
     /// <summary>(c) The same on cuda.</summary>
     [GpuFact]
     public void StoreRecallCurvesAreIdenticalOnCuda() => SameCurves("cuda");
