@@ -362,7 +362,7 @@ public sealed class DenseEngine : ISimulationEngine
             {
                 if (t - d < 0) continue;
                 Tensor counts = _ring[(int)((t - d) % _slots)];
-                acc.add_(SourceProduct(counts, w));
+                acc.add_(SourceProduct(counts, w), TorchNumerics.One);
             }
             Tensor accE = acc.narrow(1, 0, _n), accI = acc.narrow(1, _n, _n);
 
@@ -655,7 +655,8 @@ public sealed class DenseEngine : ISimulationEngine
             _drive = (double[])p.ConstantDrive.Clone();
             _lastScale = new double[p.Currents.Length];
             Array.Fill(_lastScale, double.NaN);
-            if (p.NoiseDeltaV > 0) _noiseDv = Own(full(n, p.NoiseDeltaV, dtype: ScalarType.Float64, device: e._device));
+            if (p.NoiseDeltaV > 0)
+                using (Scalar dv = p.NoiseDeltaV.ToScalar()) _noiseDv = Own(full(n, dv, dtype: ScalarType.Float64, device: e._device));
             _ids = Own(arange(p.Offset, p.Offset + n, dtype: ScalarType.Int64, device: e._device));
             ulong seed = e.Network.Seed;
             switch (p.Constants)
@@ -670,7 +671,8 @@ public sealed class DenseEngine : ISimulationEngine
                     _u = State(k => q.VInitMv is null ? new double[n] : Draw(q.VInitMv, "v_init_mv", seed, k, c.ELeakMv));
                     _ge = State(k => Draw(q.GExcInitMv, "g_exc_init_mv", seed, k, null));
                     _gi = State(k => Draw(q.GInhInitMv, "g_inh_init_mv", seed, k, null));
-                    _last = Own(full(b, n, PopulationStateNeverSpiked, dtype: ScalarType.Int64, device: e._device));
+                    _last = Own(zeros(b, n, dtype: ScalarType.Int64, device: e._device));
+                    FillNeverSpiked(_last);
                     break;
                 }
                 case LifDeltaConstants c:
@@ -680,7 +682,8 @@ public sealed class DenseEngine : ISimulationEngine
                     _alphaMem = Const(c.AlphaMem); _driveGain = Const(c.DriveGain); _theta = Const(c.ThetaU); _reset = Const(c.ResetU);
                     _nref = Own(tensor(c.RefractoryTicks.Select(x => (long)x).ToArray(), dtype: ScalarType.Int64).to(e._device));
                     _u = State(k => q.VInitMv is null ? new double[n] : Draw(q.VInitMv, "v_init_mv", seed, k, c.ELeakMv));
-                    _last = Own(full(b, n, PopulationStateNeverSpiked, dtype: ScalarType.Int64, device: e._device));
+                    _last = Own(zeros(b, n, dtype: ScalarType.Int64, device: e._device));
+                    FillNeverSpiked(_last);
                     break;
                 }
                 case GoalLifConstants c:
@@ -715,6 +718,13 @@ public sealed class DenseEngine : ISimulationEngine
 
         internal const long PopulationStateNeverSpiked = long.MinValue / 4;
 
+        // An explicit Scalar kept alive by the using (see TorchNumerics.One on temporary Scalars).
+        private static void FillNeverSpiked(Tensor last)
+        {
+            using Scalar never = PopulationStateNeverSpiked.ToScalar();
+            last.fill_(never);
+        }
+
         private Tensor Own(Tensor t) { _owned.Add(t); return t; }
 
         private Tensor Const(double[] values)
@@ -741,7 +751,7 @@ public sealed class DenseEngine : ISimulationEngine
             _z?.zero_();
             _hz?.zero_();
             _ej?.zero_();
-            _last?.fill_(PopulationStateNeverSpiked);
+            if (_last is not null) FillNeverSpiked(_last);
             Array.Fill(_lastScale, double.NaN);
         }
 
@@ -818,10 +828,10 @@ public sealed class DenseEngine : ISimulationEngine
         {
             if (_hz is null) return;
             Tensor a = _z!.mul(_oneMinusAlphaSyn!);
-            a = _hz.mul(_alphaSyn!).add(a);
+            a = _hz.mul(_alphaSyn!).add(a, TorchNumerics.One);
             _hz.copy_(TorchNumerics.RoundToGrid(a, _traceScale, _traceUnit));
             Tensor bb = _hz.mul(_oneMinusAlphaMem!);
-            bb = _ej!.mul(_alphaMem!).add(bb);
+            bb = _ej!.mul(_alphaMem!).add(bb, TorchNumerics.One);
             _ej.copy_(TorchNumerics.RoundToGrid(bb, _traceScale, _traceUnit));
         }
 
@@ -836,27 +846,27 @@ public sealed class DenseEngine : ISimulationEngine
             {
                 case LifExpConstants:
                 {
-                    _ge!.copy_(accE.mul(_scale).add(_ge));
-                    _gi!.copy_(accI.mul(_scale).add(_gi));
+                    _ge!.copy_(accE.mul(_scale).add(_ge, TorchNumerics.One));
+                    _gi!.copy_(accI.mul(_scale).add(_gi, TorchNumerics.One));
                     Tensor a = _u!.mul(_alphaMem!);
-                    a = _ge.mul(_pExc!).add(a);
-                    a = _gi.mul(_pInh!).add(a);
-                    if (Pop.HasDrive) a = _driveT!.mul(_driveGain!).add(a);
+                    a = _ge.mul(_pExc!).add(a, TorchNumerics.One);
+                    a = _gi.mul(_pInh!).add(a, TorchNumerics.One);
+                    if (Pop.HasDrive) a = _driveT!.mul(_driveGain!).add(a, TorchNumerics.One);
                     _ge.mul_(_alphaExc!);
                     _gi.mul_(_alphaInh!);
                     return ThresholdWithRefractoriness(t, a, keys);
                 }
                 case LifDeltaConstants:
                 {
-                    Tensor j = accE.add(accI).mul(_scale);
+                    Tensor j = accE.add(accI, TorchNumerics.One).mul(_scale);
                     Tensor a = _u!.mul(_alphaMem!);
-                    if (Pop.HasDrive) a = _driveT!.mul(_driveGain!).add(a);
-                    a = a.add(j);
+                    if (Pop.HasDrive) a = _driveT!.mul(_driveGain!).add(a, TorchNumerics.One);
+                    a = a.add(j, TorchNumerics.One);
                     return ThresholdWithRefractoriness(t, a, keys);
                 }
                 default:
                 {
-                    Tensor c = accE.add(accI).mul(_scale);
+                    Tensor c = accE.add(accI, TorchNumerics.One).mul(_scale);
                     if (RecWeightT is not null)
                     {
                         // Exact W_rec·hz: hz·2^G_in is an integer (every source trace lies on a grid at least as fine as
@@ -866,14 +876,14 @@ public sealed class DenseEngine : ISimulationEngine
                         using Scalar zero = 0.0.ToScalar();
                         using Scalar unit = _recUnit.ToScalar();
                         Tensor h = hzAll!.mul(g).trunc_();
-                        Tensor rec = h.matmul(RecWeightT).add_(zero).mul_(unit);
-                        c = c.add(rec);
+                        Tensor rec = h.matmul(RecWeightT).add_(zero, TorchNumerics.One).mul_(unit);
+                        c = c.add(rec, TorchNumerics.One);
                     }
-                    c = c.add(_bias!);
-                    if (Pop.HasDrive) c = c.add(_driveT!);
+                    c = c.add(_bias!, TorchNumerics.One);
+                    if (Pop.HasDrive) c = c.add(_driveT!, TorchNumerics.One);
                     Tensor a = _v!.mul(_alphaMem!);
-                    a = c.mul(_oneMinusAlphaMem!).add(a);
-                    _v.copy_(_resetJump!.mul(_z!).add(a));
+                    a = c.mul(_oneMinusAlphaMem!).add(a, TorchNumerics.One);
+                    _v.copy_(_resetJump!.mul(_z!).add(a, TorchNumerics.One));
                     Tensor spike = Fires(_v, _threshold!, keys);
                     _z!.copy_(spike.to_type(ScalarType.Float64));
                     return spike;
@@ -885,7 +895,7 @@ public sealed class DenseEngine : ISimulationEngine
         private Tensor ThresholdWithRefractoriness(long t, Tensor a, Tensor? keys)
         {
             using Scalar ts = t.ToScalar();
-            Tensor active = _last!.neg().add_(ts).ge(_nref!);
+            Tensor active = _last!.neg().add_(ts, TorchNumerics.One).ge(_nref!);
             Tensor spike = Fires(a, _theta!, keys).logical_and_(active);
             Tensor u = where(active, a, _u!);
             u = where(spike, _reset!.expand_as(u), u);
