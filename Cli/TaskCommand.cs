@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Engine;
 using Sim.Experiments;
 using Sim.Plasticity;
 
@@ -7,7 +9,8 @@ namespace Sim.Cli;
 
 /// <summary>
 /// <c>sim task store-recall</c>: one cell of the store-and-recall task (Capone, Muratore &amp; Paolucci 2022, Fig. 2;
-/// MODELS.md §4.1) with the rank-R / τ⋆ rule on the CPU event engine (<see cref="StoreRecall"/>).
+/// MODELS.md §4.1) with the rank-R / τ⋆ rule (<see cref="StoreRecall"/>) on the CPU event engine or, with
+/// <c>--engine dense | dense-cuda</c>, on the dense TorchSharp engine (the same curves bit for bit).
 /// </summary>
 public static class TaskCommand
 {
@@ -17,7 +20,7 @@ public static class TaskCommand
 
         One cell of the store-and-recall task (Capone, Muratore & Paolucci 2022, Fig. 2): target spikes from a teacher
         drive, readout training (its MSE is the readout limit), then online rank-R / tau* learning of the recurrent
-        weights on the event engine. Prints the MSE and spike error dS every few epochs.
+        weights. Prints the MSE and spike error dS every few epochs.
 
           --neurons N        recurrent neurons (default 150)
           --steps T          steps per trial, dt = 1 ms (default 150)
@@ -30,6 +33,8 @@ public static class TaskCommand
           --eta X            fixed learning rate (default 5/sqrt(N))
           --eta-scaled X     learning rate X*sqrt(N/R)
           --every K          print every K epochs (default E/20)
+          --engine E         event (default, one thread), dense (TorchSharp, cpu) or dense-cuda; the curves are
+                             the same bit for bit on every engine
           -o, --out DIR      also write DIR/store-recall.csv (epoch, mse, delta_s) and DIR/summary.txt
           -h, --help         this text
 
@@ -46,6 +51,7 @@ public static class TaskCommand
         int? rank = null, every = null;
         double? eta = null, etaScaled = null;
         string? outDir = null;
+        string engine = "event";
         for (int i = 1; i < args.Length; i++)
         {
             string a = args[i];
@@ -69,6 +75,10 @@ public static class TaskCommand
                 case "--eta-scaled": etaScaled = Real(); break;
                 case "--every": every = Int(); break;
                 case "-o" or "--out": outDir = Next(); break;
+                case "--engine":
+                    engine = Next();
+                    if (engine is not ("event" or "dense" or "dense-cuda")) throw new UsageException($"--engine must be event, dense or dense-cuda, not '{engine}'");
+                    break;
                 default: throw new UsageException($"unknown option '{a}'");
             }
         }
@@ -89,7 +99,8 @@ public static class TaskCommand
         StoreRecallResult result;
         try
         {
-            var task = new StoreRecall(o);
+            Func<CompiledNetwork, ISimulationEngine>? factory = engine == "event" ? null : net => RunCommand.CreateEngine(engine, net);
+            var task = new StoreRecall(o, factory);
             stdout.WriteLine(FormattableString.Invariant($"store-recall: N = {o.Neurons}, T = {o.Steps}, {(o.Ltts ? "LTTS" : $"R = {o.Rank}")}{(o.OutputSpace ? " (output space)" : "")}, tau* = {o.TauStarDt} dt, {o.Epochs} epochs, seed {o.Seed}"));
             result = task.Run((epoch, mse, ds) =>
             {
@@ -105,6 +116,7 @@ public static class TaskCommand
         summary.AppendLine(FormattableString.Invariant($"target spikes: {result.TargetSpikes}"));
         summary.AppendLine($"feedback: {result.Feedback}");
         summary.AppendLine($"optimizer: {result.Optimizer}");
+        summary.AppendLine($"engine: {result.Engine}");
         summary.AppendLine(FormattableString.Invariant($"epochs: {result.Mse.Length}{(interrupted ? " (interrupted)" : "")}, {result.SecondsPerEpoch * 1000:F2} ms per epoch"));
         if (result.Mse.Length > 0)
             summary.AppendLine(FormattableString.Invariant($"final: mse {result.Mse[^1]:G6}, dS {result.SpikeError[^1]:F0}"));

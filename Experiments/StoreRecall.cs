@@ -72,11 +72,15 @@ public sealed record StoreRecallOptions
 /// <param name="Feedback">"rank R", "LTTS" or "output space (Eq. 8), R = …".</param>
 /// <param name="Optimizer">Optimizer and learning rate, by name.</param>
 public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double[] SpikeError, long TargetSpikes, double SecondsPerEpoch,
-    string Feedback, string Optimizer);
+    string Feedback, string Optimizer)
+{
+    /// <summary>The engine that ran the learning epochs (<see cref="ISimulationEngine.EngineName"/>).</summary>
+    public string Engine { get; init; } = "event";
+}
 
 /// <summary>
 /// Store and recall of a 3-D trajectory (Capone, Muratore &amp; Paolucci 2022, Fig. 2; MODELS.md §4.1 with the pipeline
-/// of §3.1), one cell (one R, one τ⋆, one seed) on the CPU EventEngine:
+/// of §3.1), one cell (one R, one τ⋆, one seed) on the CPU EventEngine (or any engine from a factory):
 /// <list type="number">
 /// <item>Target y* (T×O): t = linspace(0, 2π, T), y*_k = Σ_{f∈{1,2,3,5}} A_kf·sin(f·t + φ_kf), A ~ U(0,1), φ ~ U(0, 2π);
 /// the first 8 steps zero; divided by the global max of y* over t and k (MODELS.md's "global max", read literally).</item>
@@ -97,12 +101,21 @@ public sealed class StoreRecall
 {
     private const string Pop = "rec";
 
+    private readonly Func<CompiledNetwork, ISimulationEngine> _engineFactory;
+
     /// <summary>Creates the protocol.</summary>
-    public StoreRecall(StoreRecallOptions options)
+    /// <param name="options">The cell.</param>
+    /// <param name="engineFactory">
+    /// Creates the engine for the teacher run and the learning run from a compiled network (batch of one; it must accept
+    /// <see cref="ISimulationEngine.AddPlasticityRule"/>); null: the CPU <see cref="EventEngine"/> with one thread. Engines
+    /// that are bit-identical (e.g. the dense engine, DESIGN.md numerics contract) give the same curves bit for bit.
+    /// </param>
+    public StoreRecall(StoreRecallOptions options, Func<CompiledNetwork, ISimulationEngine>? engineFactory = null)
     {
         options.Validate();
         Options = options;
         Target = MakeTarget(options);
+        _engineFactory = engineFactory ?? (net => new EventEngine(net, new EngineOptions { Threads = 1 }));
     }
 
     /// <summary>The options.</summary>
@@ -183,7 +196,7 @@ public sealed class StoreRecall
     public double[][] TargetSpikes()
     {
         var net = NetworkCompiler.Compile(BuildNetwork(TeacherWeights()));
-        using var engine = new EventEngine(net, new EngineOptions { Threads = 1 });
+        using var engine = _engineFactory(net);
         var rec = new SpikeRaster(Options.Steps, Options.Neurons, net.Population(Pop).Offset);
         engine.AddSpikeSink(rec);
         engine.Run(Options.Steps);
@@ -268,12 +281,11 @@ public sealed class StoreRecall
         var rate = o.LearningRate ?? LearningRate.FivePerSqrtN(n);
 
         var net = NetworkCompiler.Compile(BuildNetwork(null));
-        using var engine = new EventEngine(net, new EngineOptions { Threads = 1 });
+        using var engine = _engineFactory(net);
         var rule = new RankRRule(net, Pop, feedback, tauStarMs, new Sgd(rate));
         rule.SetTarget(ruleTarget);
         engine.AddPlasticityRule(rule);
         var rec = new TraceRecorder(rule, n, o.Steps, net.Population(Pop).Offset);
-        engine.AddObserver(rec);
         engine.AddSpikeSink(rec);
 
         var mse = new List<double>();
@@ -296,7 +308,7 @@ public sealed class StoreRecall
         long targetSpikes = 0;
         foreach (var row in zStar) foreach (double z in row) targetSpikes += (long)z;
         return new StoreRecallResult(limit, [.. mse], [.. ds], targetSpikes, mse.Count > 0 ? clock.Elapsed.TotalSeconds / mse.Count : 0,
-            feedback.Name, rule.Core.Optimizer.Name);
+            feedback.Name, rule.Core.Optimizer.Name) { Engine = engine.EngineName };
     }
 
     /// <summary>Spikes per tick as a 0/1 matrix z[t][i].</summary>
@@ -313,8 +325,11 @@ public sealed class StoreRecall
         }
     }
 
-    /// <summary>Records z and the rule's ŝ after each tick (ŝ is updated in the Plasticity phase, before Record).</summary>
-    private sealed class TraceRecorder(RankRRule rule, int n, int steps, int offset) : IStepObserver, ISpikeSink
+    /// <summary>
+    /// Records z and the rule's ŝ after each tick: ŝ is updated in the Plasticity phase, and every engine calls its spike
+    /// sinks after it (Record phase), so a sink suffices (an observer would make the dense engine copy its whole state).
+    /// </summary>
+    private sealed class TraceRecorder(RankRRule rule, int n, int steps, int offset) : ISpikeSink
     {
         private readonly SpikeRaster _raster = new(steps, n, offset);
         public readonly double[][] Trace = [.. Enumerable.Range(0, steps).Select(_ => new double[n])];
@@ -322,10 +337,9 @@ public sealed class StoreRecall
 
         public void Clear() { _raster.Clear(); foreach (var r in Trace) Array.Clear(r); }
 
-        public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons) => _raster.OnSpikes(instance, tick, neurons);
-
-        public void OnStep(int instance, long tick, IStateReader state)
+        public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
         {
+            _raster.OnSpikes(instance, tick, neurons);
             if (tick < Trace.Length) rule.Core.Filter.Value.CopyTo(Trace[tick]);
         }
     }

@@ -66,6 +66,8 @@ public sealed class DenseEngine : ISimulationEngine
     private readonly List<ISpikeSink> _sinks = [];
     private readonly List<IStepObserver> _observers = [];
     private readonly List<IRunGuard> _guards = [];
+    private readonly List<IPlasticityRule> _rules = [];
+    private readonly DensePlasticityContext _plasticity;
     // Input generators per instance (C#): Poisson next time and spike counter per source, spike-time cursors.
     private readonly double[][] _poissonNext;
     private readonly long[][] _poissonCount;
@@ -113,15 +115,9 @@ public sealed class DenseEngine : ISimulationEngine
             _poissonNext[k] = new double[_s];
             _poissonCount[k] = new long[_s];
             _spikeCursor[k] = new int[net.Inputs.Length];
-            foreach (var inp in net.Inputs)
-            {
-                if (inp.RatePerMs is null) continue;
-                var spec = (PoissonInput)inp.Spec;
-                for (int s = 0; s < inp.Size; s++)
-                    if (inp.RatePerMs[s] > 0)
-                        _poissonNext[k][inp.Offset + s] = inp.NextPoissonTimeMs(net.Seed, FirstInstance + k, s, 0, spec.StartMs);
-            }
         }
+        ResetInputs();
+        _plasticity = new DensePlasticityContext(this);
         _inputCounts = new double[b * _nIn];
         if (net.Spec.Run.MaxRateHz is { } maxRate) _guards.Add(new RateGuard(net, maxRate, net.Spec.Run.GuardWindowMs, FirstInstance, b));
         _noiseKeys = new long[b];
@@ -142,7 +138,7 @@ public sealed class DenseEngine : ISimulationEngine
     public Device Device => _device;
     /// <inheritdoc/>
     public string EngineName => $"dense ({_device.type.ToString().ToLowerInvariant()})";
-    /// <summary>Wall time: the tensor step is counted as Integrate, sinks and observers as Record, guards as Guard.</summary>
+    /// <summary>Wall time: the tensor step is counted as Integrate, plasticity rules (with their copies) as Plasticity, sinks and observers as Record, guards as Guard.</summary>
     public PhaseTimings Timings { get; } = new();
     /// <summary>Set once a guard has stopped the run.</summary>
     public StopReason? Stopped { get; private set; }
@@ -159,6 +155,79 @@ public sealed class DenseEngine : ISimulationEngine
     {
         ArgumentNullException.ThrowIfNull(guard);
         _guards.Add(guard);
+    }
+
+    /// <summary>
+    /// Adds a plasticity rule, called in the Plasticity phase of every tick: after Threshold and Emit of tick t (the
+    /// spikes are in the ring), before the spike sinks, observers and guards; the same position as in
+    /// <see cref="EventEngine"/>. The rule runs in C# on the CPU against a <see cref="IPlasticityContext"/> whose
+    /// <see cref="IPlasticityContext.Variable"/> returns CPU copies of the population's [n] rows of batch element 0
+    /// (copied from the device once per tick and variable, on first use), and whose
+    /// <see cref="IPlasticityContext.SetTraceRow"/> writes the compiled table (<see cref="CompiledNetwork.SetTraceRow"/>,
+    /// with its exactness check Σ_j |Q_ij|·2^G_in &lt; 2^53, numerics contract item 3) and then the dense W_rec on the
+    /// device (the changed populations' [N, n] matrices are uploaded once, after all rules of the tick). A rule such as
+    /// <c>RankRRule</c> is engine-independent code, so the update it computes from the same v, z, ej is the same bits on
+    /// both engines; the cost is a device→host copy of the rows it reads and a host→device copy of W_rec per tick.
+    /// Accepted only for a batch of one instance (the plastic weights live in the shared <see cref="CompiledNetwork"/>;
+    /// per-instance weights batched on the device are future work).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The engine runs more than one instance.</exception>
+    public void AddPlasticityRule(IPlasticityRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        if (BatchSize != 1)
+            throw new InvalidOperationException($"plasticity rules need a batch of one instance (this engine runs {BatchSize}): the plastic weights are shared by all instances");
+        _rules.Add(rule);
+    }
+
+    /// <summary>
+    /// Sets every instance back to its initial state at tick 0 (as after construction), keeping the current weights
+    /// (including those written by plasticity rules): the start of a new trial or epoch, like
+    /// <see cref="EventEngine.ResetState"/>. As there, the windows of the built-in rate guard are not reset.
+    /// </summary>
+    public void ResetState()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        using (no_grad())
+        {
+            _ring.zero_();
+            foreach (var p in _pops) p.ResetState();
+        }
+        ResetInputs();
+        Tick = 0;
+        Stopped = null;
+    }
+
+    /// <summary>
+    /// The trace-coupling weights of population <paramref name="population"/> as the device holds them: [N·n] copied to
+    /// the CPU, [source, local target] (integer-valued q summed over multapses); null without trace synapses. For specs.
+    /// </summary>
+    internal double[]? DeviceTraceWeights(int population)
+    {
+        var w = _pops[population].RecWeightT;
+        if (w is null) return null;
+        using Tensor c = w.cpu().contiguous().reshape(-1);
+        return c.data<double>().ToArray();
+    }
+
+    // Input generators at tick 0: Poisson first times and counters, spike-time cursors (InstanceState.Reset).
+    private void ResetInputs()
+    {
+        var net = Network;
+        for (int k = 0; k < BatchSize; k++)
+        {
+            Array.Clear(_poissonNext[k]);
+            Array.Clear(_poissonCount[k]);
+            Array.Clear(_spikeCursor[k]);
+            foreach (var inp in net.Inputs)
+            {
+                if (inp.RatePerMs is null) continue;
+                var spec = (PoissonInput)inp.Spec;
+                for (int s = 0; s < inp.Size; s++)
+                    if (inp.RatePerMs[s] > 0)
+                        _poissonNext[k][inp.Offset + s] = inp.NextPoissonTimeMs(net.Seed, FirstInstance + k, s, 0, spec.StartMs);
+            }
+        }
     }
 
     /// <summary>The full state at the current tick, in the engine-neutral format (<see cref="Checkpoint"/>).</summary>
@@ -293,7 +362,7 @@ public sealed class DenseEngine : ISimulationEngine
             {
                 if (t - d < 0) continue;
                 Tensor counts = _ring[(int)((t - d) % _slots)];
-                acc.add_(SourceProduct(counts, w));
+                acc.add_(SourceProduct(counts, w), TorchNumerics.One);
             }
             Tensor accE = acc.narrow(1, 0, _n), accI = acc.narrow(1, _n, _n);
 
@@ -327,6 +396,21 @@ public sealed class DenseEngine : ISimulationEngine
             }
         }
 
+        long tp = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_rules.Count > 0)
+        {
+            // Plasticity phase (batch of one): rules see v[t+1], z[t+1], traces; their weights act from tick t + 1.
+            _plasticity.BeginTick();
+            try
+            {
+                foreach (var r in _rules) r.Apply(FirstInstance, t, _plasticity);
+            }
+            finally
+            {
+                // Upload what was written even when a rule throws, so the device W_rec equals the compiled table.
+                _plasticity.EndTick();
+            }
+        }
         long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
         DenseStateReader? reader = _observers.Count > 0 ? new DenseStateReader(_pops.Select(p => p.ReadAll()).ToArray(), _pops.Select(p => p.Pop.Size).ToArray()) : null;
         StopReason? stop = null;
@@ -349,7 +433,8 @@ public sealed class DenseEngine : ISimulationEngine
             tGuard += System.Diagnostics.Stopwatch.GetTimestamp() - g0;
         }
         long t2 = System.Diagnostics.Stopwatch.GetTimestamp();
-        Timings.Add(Phase.Integrate, t1 - t0);
+        Timings.Add(Phase.Integrate, tp - t0);
+        Timings.Add(Phase.Plasticity, t1 - tp);
         Timings.Add(Phase.Record, t2 - t1 - tGuard);
         Timings.Add(Phase.Guard, tGuard);
         Tick = t + 1;
@@ -475,12 +560,76 @@ public sealed class DenseEngine : ISimulationEngine
         }
     }
 
+    /// <summary>
+    /// The <see cref="IPlasticityContext"/> of a <see cref="DenseEngine"/> (batch of one): state rows of batch element 0 are
+    /// copied to the CPU on first use in a tick and kept until the tick ends; trace rows are written into the compiled table
+    /// (with its exactness check) and mirrored into the dense W_rec, uploaded to the device at the end of the tick.
+    /// </summary>
+    private sealed class DensePlasticityContext(DenseEngine engine) : IPlasticityContext
+    {
+        private readonly Dictionary<(int Population, string Name, bool Frame), double[]> _rows = [];
+
+        /// <inheritdoc/>
+        public CompiledNetwork Network => engine.Network;
+
+        /// <summary>Forgets the copies of the previous tick.</summary>
+        public void BeginTick() => _rows.Clear();
+
+        /// <summary>Uploads the W_rec of every population a rule wrote to.</summary>
+        public void EndTick()
+        {
+            foreach (var p in engine._pops) p.UploadTraceWeights();
+            _rows.Clear();
+        }
+
+        /// <inheritdoc/>
+        public ReadOnlySpan<double> Variable(int population, string variable) => Row(population, variable, true);
+
+        /// <inheritdoc/>
+        public void SetTraceRow(int target, ReadOnlySpan<long> q)
+        {
+            var net = engine.Network;
+            net.SetTraceRow(target, q);   // checks Σ|q|·2^G_in < 2^53 and throws, row unchanged, beyond it
+            engine._pops[net.PopulationOf(target)].MirrorRow(target, net.TraceSynapses);
+        }
+
+        /// <inheritdoc/>
+        public double Read(int population, string variable, int index) => Row(population, variable, false)[index];
+
+        /// <inheritdoc/>
+        public StateHandle Resolve(int population, string variable)
+        {
+            var names = Naming.StateVariables(engine.Network.Populations[population].Model);
+            for (int k = 0; k < names.Count; k++) if (names[k] == variable) return new StateHandle(population, k);
+            throw new ArgumentException($"'{variable}' is not a state variable of population {population} ({string.Join(", ", names)})", nameof(variable));
+        }
+
+        /// <inheritdoc/>
+        public double Read(in StateHandle handle, int index)
+            => Read(handle.Population, Naming.StateVariables(engine.Network.Populations[handle.Population].Model)[handle.Variable], index);
+
+        // frame: the model frame of Variable (checkpoint names); otherwise absolute units (IStateReader names).
+        private double[] Row(int population, string name, bool frame)
+        {
+            if (_rows.TryGetValue((population, name, frame), out var row)) return row;
+            var pop = engine._pops[population];
+            row = frame ? pop.ReadFrame(0, name) : pop.Read(0, name);
+            _rows[(population, name, frame)] = row;
+            return row;
+        }
+    }
+
     /// <summary>One population's tensors and its per-tick kernels (see the class remarks for the sequence).</summary>
     private sealed class DensePopulation : IDisposable
     {
         private readonly DenseEngine _e;
         public readonly CompiledPopulation Pop;
         private readonly List<Tensor> _owned = [];
+        // (state tensor, its value at tick 0) for ResetState.
+        private readonly List<(Tensor State, Tensor Initial)> _initial = [];
+        // Host copy of RecWeightT ([N·n], [source, local target]) kept equal to the compiled trace table by MirrorRow.
+        private readonly double[]? _recHost;
+        private bool _recDirty;
         // State [B, n].
         private readonly Tensor? _u, _ge, _gi, _v, _z, _hz, _ej, _last;
         // Constants [n].
@@ -506,7 +655,8 @@ public sealed class DenseEngine : ISimulationEngine
             _drive = (double[])p.ConstantDrive.Clone();
             _lastScale = new double[p.Currents.Length];
             Array.Fill(_lastScale, double.NaN);
-            if (p.NoiseDeltaV > 0) _noiseDv = Own(full(n, p.NoiseDeltaV, dtype: ScalarType.Float64, device: e._device));
+            if (p.NoiseDeltaV > 0)
+                using (Scalar dv = p.NoiseDeltaV.ToScalar()) _noiseDv = Own(full(n, dv, dtype: ScalarType.Float64, device: e._device));
             _ids = Own(arange(p.Offset, p.Offset + n, dtype: ScalarType.Int64, device: e._device));
             ulong seed = e.Network.Seed;
             switch (p.Constants)
@@ -521,7 +671,8 @@ public sealed class DenseEngine : ISimulationEngine
                     _u = State(k => q.VInitMv is null ? new double[n] : Draw(q.VInitMv, "v_init_mv", seed, k, c.ELeakMv));
                     _ge = State(k => Draw(q.GExcInitMv, "g_exc_init_mv", seed, k, null));
                     _gi = State(k => Draw(q.GInhInitMv, "g_inh_init_mv", seed, k, null));
-                    _last = Own(full(b, n, PopulationStateNeverSpiked, dtype: ScalarType.Int64, device: e._device));
+                    _last = Own(zeros(b, n, dtype: ScalarType.Int64, device: e._device));
+                    FillNeverSpiked(_last);
                     break;
                 }
                 case LifDeltaConstants c:
@@ -531,7 +682,8 @@ public sealed class DenseEngine : ISimulationEngine
                     _alphaMem = Const(c.AlphaMem); _driveGain = Const(c.DriveGain); _theta = Const(c.ThetaU); _reset = Const(c.ResetU);
                     _nref = Own(tensor(c.RefractoryTicks.Select(x => (long)x).ToArray(), dtype: ScalarType.Int64).to(e._device));
                     _u = State(k => q.VInitMv is null ? new double[n] : Draw(q.VInitMv, "v_init_mv", seed, k, c.ELeakMv));
-                    _last = Own(full(b, n, PopulationStateNeverSpiked, dtype: ScalarType.Int64, device: e._device));
+                    _last = Own(zeros(b, n, dtype: ScalarType.Int64, device: e._device));
+                    FillNeverSpiked(_last);
                     break;
                 }
                 case GoalLifConstants c:
@@ -555,6 +707,7 @@ public sealed class DenseEngine : ISimulationEngine
                         for (int i = 0; i < n; i++)
                             for (int s = 0; s < nAll; s++) wt[s * n + i] = wRec[p.Offset + i, s];
                         RecWeightT = Own(tensor(wt, dtype: ScalarType.Float64).reshape(nAll, n).to(e._device));
+                        _recHost = wt;
                     }
                     break;
                 }
@@ -564,6 +717,13 @@ public sealed class DenseEngine : ISimulationEngine
         }
 
         internal const long PopulationStateNeverSpiked = long.MinValue / 4;
+
+        // An explicit Scalar kept alive by the using (see TorchNumerics.One on temporary Scalars).
+        private static void FillNeverSpiked(Tensor last)
+        {
+            using Scalar never = PopulationStateNeverSpiked.ToScalar();
+            last.fill_(never);
+        }
 
         private Tensor Own(Tensor t) { _owned.Add(t); return t; }
 
@@ -579,7 +739,56 @@ public sealed class DenseEngine : ISimulationEngine
             var all = new double[b * n];
             for (int k = 0; k < b; k++) perInstance(_e.FirstInstance + k).CopyTo(all, k * n);
             using Tensor cpu = tensor(all, dtype: ScalarType.Float64).reshape(b, n);
-            return Own(cpu.to(_e._device).clone());
+            Tensor state = Own(cpu.to(_e._device).clone());
+            _initial.Add((state, Own(state.clone())));
+            return state;
+        }
+
+        /// <summary>State back to tick 0: drawn initial values, z = hz = ej = 0, never spiked; the drive is recomputed.</summary>
+        public void ResetState()
+        {
+            foreach (var (state, initial) in _initial) state.copy_(initial);
+            _z?.zero_();
+            _hz?.zero_();
+            _ej?.zero_();
+            if (_last is not null) FillNeverSpiked(_last);
+            Array.Fill(_lastScale, double.NaN);
+        }
+
+        /// <summary>
+        /// A CPU copy of one state variable of batch element <paramref name="batchIndex"/> in the model frame of
+        /// <see cref="Checkpoint"/> (the names and units of the event engine's <see cref="IPlasticityContext.Variable"/>).
+        /// </summary>
+        public double[] ReadFrame(int batchIndex, string name)
+        {
+            foreach (var (n, t) in StateTensors())
+                if (n == name)
+                    using (Tensor row = t[batchIndex].cpu().contiguous()) return row.data<double>().ToArray();
+            throw new ArgumentException($"'{name}' is not a state variable of population '{Pop.Name}'", nameof(name));
+        }
+
+        /// <summary>
+        /// Copies the compiled trace row of global target <paramref name="target"/> (a neuron of this population) into
+        /// the host copy of W_rec: column i = target − offset, W[s, i] = Σ of the row's q over multapses from source s
+        /// (integer-valued, exact). The device matrix is updated by <see cref="UploadTraceWeights"/>.
+        /// </summary>
+        public void MirrorRow(int target, TraceCouplingTable tr)
+        {
+            if (_recHost is null) return;   // no trace synapses in the network: every row is empty
+            int n = Pop.Size, i = target - Pop.Offset;
+            for (int k = tr.RowStart[target]; k < tr.RowStart[target + 1]; k++) _recHost[tr.Source[k] * n + i] = 0;
+            for (int k = tr.RowStart[target]; k < tr.RowStart[target + 1]; k++) _recHost[tr.Source[k] * n + i] += tr.Q[k];
+            _recDirty = true;
+        }
+
+        /// <summary>Copies the host W_rec to the device if a row changed since the last upload.</summary>
+        public void UploadTraceWeights()
+        {
+            if (!_recDirty || RecWeightT is null) return;
+            using (no_grad())
+            using (Tensor cpu = tensor(_recHost!, dtype: ScalarType.Float64).reshape(RecWeightT.shape))
+                RecWeightT.copy_(cpu);
+            _recDirty = false;
         }
 
         // PopulationState.DrawInitial: key = Key(seed, PopulationValues(pop, "init:" + name), instance, 0); x_i = Draw(key, i) − offset_i (or − 0.0).
@@ -619,10 +828,10 @@ public sealed class DenseEngine : ISimulationEngine
         {
             if (_hz is null) return;
             Tensor a = _z!.mul(_oneMinusAlphaSyn!);
-            a = _hz.mul(_alphaSyn!).add(a);
+            a = _hz.mul(_alphaSyn!).add(a, TorchNumerics.One);
             _hz.copy_(TorchNumerics.RoundToGrid(a, _traceScale, _traceUnit));
             Tensor bb = _hz.mul(_oneMinusAlphaMem!);
-            bb = _ej!.mul(_alphaMem!).add(bb);
+            bb = _ej!.mul(_alphaMem!).add(bb, TorchNumerics.One);
             _ej.copy_(TorchNumerics.RoundToGrid(bb, _traceScale, _traceUnit));
         }
 
@@ -637,27 +846,27 @@ public sealed class DenseEngine : ISimulationEngine
             {
                 case LifExpConstants:
                 {
-                    _ge!.copy_(accE.mul(_scale).add(_ge));
-                    _gi!.copy_(accI.mul(_scale).add(_gi));
+                    _ge!.copy_(accE.mul(_scale).add(_ge, TorchNumerics.One));
+                    _gi!.copy_(accI.mul(_scale).add(_gi, TorchNumerics.One));
                     Tensor a = _u!.mul(_alphaMem!);
-                    a = _ge.mul(_pExc!).add(a);
-                    a = _gi.mul(_pInh!).add(a);
-                    if (Pop.HasDrive) a = _driveT!.mul(_driveGain!).add(a);
+                    a = _ge.mul(_pExc!).add(a, TorchNumerics.One);
+                    a = _gi.mul(_pInh!).add(a, TorchNumerics.One);
+                    if (Pop.HasDrive) a = _driveT!.mul(_driveGain!).add(a, TorchNumerics.One);
                     _ge.mul_(_alphaExc!);
                     _gi.mul_(_alphaInh!);
                     return ThresholdWithRefractoriness(t, a, keys);
                 }
                 case LifDeltaConstants:
                 {
-                    Tensor j = accE.add(accI).mul(_scale);
+                    Tensor j = accE.add(accI, TorchNumerics.One).mul(_scale);
                     Tensor a = _u!.mul(_alphaMem!);
-                    if (Pop.HasDrive) a = _driveT!.mul(_driveGain!).add(a);
-                    a = a.add(j);
+                    if (Pop.HasDrive) a = _driveT!.mul(_driveGain!).add(a, TorchNumerics.One);
+                    a = a.add(j, TorchNumerics.One);
                     return ThresholdWithRefractoriness(t, a, keys);
                 }
                 default:
                 {
-                    Tensor c = accE.add(accI).mul(_scale);
+                    Tensor c = accE.add(accI, TorchNumerics.One).mul(_scale);
                     if (RecWeightT is not null)
                     {
                         // Exact W_rec·hz: hz·2^G_in is an integer (every source trace lies on a grid at least as fine as
@@ -667,14 +876,14 @@ public sealed class DenseEngine : ISimulationEngine
                         using Scalar zero = 0.0.ToScalar();
                         using Scalar unit = _recUnit.ToScalar();
                         Tensor h = hzAll!.mul(g).trunc_();
-                        Tensor rec = h.matmul(RecWeightT).add_(zero).mul_(unit);
-                        c = c.add(rec);
+                        Tensor rec = h.matmul(RecWeightT).add_(zero, TorchNumerics.One).mul_(unit);
+                        c = c.add(rec, TorchNumerics.One);
                     }
-                    c = c.add(_bias!);
-                    if (Pop.HasDrive) c = c.add(_driveT!);
+                    c = c.add(_bias!, TorchNumerics.One);
+                    if (Pop.HasDrive) c = c.add(_driveT!, TorchNumerics.One);
                     Tensor a = _v!.mul(_alphaMem!);
-                    a = c.mul(_oneMinusAlphaMem!).add(a);
-                    _v.copy_(_resetJump!.mul(_z!).add(a));
+                    a = c.mul(_oneMinusAlphaMem!).add(a, TorchNumerics.One);
+                    _v.copy_(_resetJump!.mul(_z!).add(a, TorchNumerics.One));
                     Tensor spike = Fires(_v, _threshold!, keys);
                     _z!.copy_(spike.to_type(ScalarType.Float64));
                     return spike;
@@ -686,7 +895,7 @@ public sealed class DenseEngine : ISimulationEngine
         private Tensor ThresholdWithRefractoriness(long t, Tensor a, Tensor? keys)
         {
             using Scalar ts = t.ToScalar();
-            Tensor active = _last!.neg().add_(ts).ge(_nref!);
+            Tensor active = _last!.neg().add_(ts, TorchNumerics.One).ge(_nref!);
             Tensor spike = Fires(a, _theta!, keys).logical_and_(active);
             Tensor u = where(active, a, _u!);
             u = where(spike, _reset!.expand_as(u), u);

@@ -25,6 +25,14 @@ public static class TorchNumerics
     private static readonly long M1 = unchecked((long)CounterRng.M1);
     private static readonly long M2 = unchecked((long)CounterRng.M2);
 
+    /// <summary>
+    /// The integer Scalar 1, alive for the whole process, to pass as the explicit alpha of <c>add</c>/<c>add_</c>/<c>sub</c>
+    /// (a + 1·b, exactly a + b; the same value TorchSharp's one-argument overloads pass). Those overloads create a
+    /// temporary Scalar for alpha that nothing references during the native call, so under GC pressure from other threads
+    /// its finalizer may free it mid-call (seen as "toDouble" check failures in parallel specs); a static one cannot be.
+    /// </summary>
+    internal static readonly Scalar One = 1;
+
     /// <summary>2^-53 (exact), the scale of <see cref="CounterRng.Uniform01"/>.</summary>
     private const double TwoPowMinus53 = 1.0 / (1UL << 53);
 
@@ -75,7 +83,7 @@ public static class TorchNumerics
     {
         RequireInt64(z, nameof(z));
         Tensor r;
-        using (Scalar g = Gamma.ToScalar()) r = z.add(g);
+        using (Scalar g = Gamma.ToScalar()) r = z.add(g, One);
         MixInPlaceAfterGamma(r);
         return r;
     }
@@ -88,7 +96,7 @@ public static class TorchNumerics
     {
         Tensor r = Mix(index);
         using (Tensor k = Int64Scalar(unchecked((long)key))) r.bitwise_xor_(k);
-        using (Scalar g = Gamma.ToScalar()) r.add_(g);
+        using (Scalar g = Gamma.ToScalar()) r.add_(g, One);
         MixInPlaceAfterGamma(r);
         return r;
     }
@@ -102,7 +110,7 @@ public static class TorchNumerics
         RequireInt64(key, nameof(key));
         using Tensor mixedIndex = Mix(index);
         Tensor r = mixedIndex.bitwise_xor(key);
-        using (Scalar g = Gamma.ToScalar()) r.add_(g);
+        using (Scalar g = Gamma.ToScalar()) r.add_(g, One);
         MixInPlaceAfterGamma(r);
         return r;
     }

@@ -28,6 +28,17 @@ public interface ISimulationEngine : IDisposable
     void AddObserver(IStepObserver observer);
     /// <summary>Adds a run guard.</summary>
     void AddGuard(IRunGuard guard);
+    /// <summary>
+    /// Adds a plasticity rule, called in the Plasticity phase of every tick (after Threshold and Emit, before the sinks
+    /// and observers); the weights it writes act from the next tick. Engines accept rules only for a batch of one
+    /// instance (the plastic weights live in the shared <see cref="CompiledNetwork"/>).
+    /// </summary>
+    void AddPlasticityRule(IPlasticityRule rule);
+    /// <summary>
+    /// Sets every instance back to its initial state at tick 0 (as after construction), keeping the current weights:
+    /// the start of a new trial or epoch of a learning protocol.
+    /// </summary>
+    void ResetState();
     /// <summary>Runs ticks; stops early on cancellation (at a clean tick boundary) or when a guard says so.</summary>
     RunResult Run(long ticks, CancellationToken cancellationToken = default);
     /// <summary>A copy of a state variable (absolute units) of a population in one batch element.</summary>
