@@ -72,7 +72,11 @@ public sealed record StoreRecallOptions
 /// <param name="Feedback">"rank R", "LTTS" or "output space (Eq. 8), R = …".</param>
 /// <param name="Optimizer">Optimizer and learning rate, by name.</param>
 public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double[] SpikeError, long TargetSpikes, double SecondsPerEpoch,
-    string Feedback, string Optimizer);
+    string Feedback, string Optimizer)
+{
+    /// <summary>The recalled trajectory y[t][k] = (W_out·ŝ[t])_k of the last epoch run (empty when no epoch ran).</summary>
+    public double[][] FinalOutput { get; init; } = [];
+}
 
 /// <summary>
 /// Store and recall of a 3-D trajectory (Capone, Muratore &amp; Paolucci 2022, Fig. 2; MODELS.md §4.1 with the pipeline
@@ -230,6 +234,19 @@ public sealed class StoreRecall
         return s;
     }
 
+    /// <summary>The readout y[t][k] = (W_out·ŝ[t])_k (same sums as <see cref="Mse"/>).</summary>
+    public double[][] Readout(double[] wOut, IReadOnlyList<double[]> trace)
+    {
+        int n = Options.Neurons, m = Options.Outputs;
+        var y = new double[Options.Steps][];
+        for (int t = 0; t < Options.Steps; t++)
+        {
+            y[t] = new double[m];
+            for (int k = 0; k < m; k++) y[t][k] = Dot(wOut.AsSpan(k * n, n), trace[t]);
+        }
+        return y;
+    }
+
     /// <summary>MSE = mean over t, k of (y*[t][k] − (W_out·ŝ[t])_k)².</summary>
     public double Mse(double[] wOut, IReadOnlyList<double[]> trace)
     {
@@ -296,7 +313,8 @@ public sealed class StoreRecall
         long targetSpikes = 0;
         foreach (var row in zStar) foreach (double z in row) targetSpikes += (long)z;
         return new StoreRecallResult(limit, [.. mse], [.. ds], targetSpikes, mse.Count > 0 ? clock.Elapsed.TotalSeconds / mse.Count : 0,
-            feedback.Name, rule.Core.Optimizer.Name);
+            feedback.Name, rule.Core.Optimizer.Name)
+        { FinalOutput = mse.Count > 0 ? Readout(wOut, rec.Trace) : [] };
     }
 
     /// <summary>Spikes per tick as a 0/1 matrix z[t][i].</summary>
