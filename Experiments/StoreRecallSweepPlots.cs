@@ -125,11 +125,12 @@ public static class StoreRecallSweepPlots
         string tauText = tau.ToString("G3", CultureInfo.InvariantCulture);
         mse.Title($"MSE vs epoch, tau*/dt = {tauText}{SeedNote(at)}");
         mse.XLabel("epoch"); mse.YLabel("MSE (log scale)");
-        mse.ShowLegend(Alignment.UpperRight);
+        mse.ShowLegend(Alignment.LowerLeft);
         ds.Title($"Spike error dS vs epoch, tau*/dt = {tauText}");
         ds.XLabel("epoch"); ds.YLabel("dS = sum |z* - z|");
-        ds.Axes.Margins(bottom: 0);
-        ds.ShowLegend(Alignment.UpperRight);
+        ds.Axes.AutoScale();
+        ds.Axes.SetLimitsY(0, ds.Axes.GetLimits().Top);
+        ds.ShowLegend(Alignment.LowerLeft);
         var figure = new Multiplot();
         figure.Reset(mse);
         figure.AddPlot(ds);
