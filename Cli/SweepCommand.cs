@@ -115,12 +115,10 @@ public static class SweepCommand
         int total = o.ShardCells().Count;
         stdout.WriteLine(FormattableString.Invariant(
             $"sweep store-recall: {o.Rows.Count} rows x {o.TauValues.Count} tau* x {o.Seeds} seeds = {o.AllCells().Count} cells, shard {o.ShardIndex}/{o.ShardCount}: {total} cells; N = {o.Neurons}, T = {o.Steps}, {o.Epochs} epochs, {o.Threads} threads -> {outDir}"));
-        int startDone = -1;
         try
         {
             StoreRecallSweep.Run(o, outDir, p =>
             {
-                if (startDone < 0) startDone = p.Done;
                 if (!showProgress) return;
                 double elapsed = clock.Elapsed.TotalSeconds;
                 int left = p.Total - p.Done;
