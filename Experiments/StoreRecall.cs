@@ -76,6 +76,8 @@ public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double
 {
     /// <summary>The engine that ran the learning epochs (<see cref="ISimulationEngine.EngineName"/>).</summary>
     public string Engine { get; init; } = "event";
+    /// <summary>The recalled trajectory y[t][k] = (W_out·ŝ[t])_k of the last epoch run (empty when no epoch ran).</summary>
+    public double[][] FinalOutput { get; init; } = [];
 }
 
 /// <summary>
@@ -243,6 +245,19 @@ public sealed class StoreRecall
         return s;
     }
 
+    /// <summary>The readout y[t][k] = (W_out·ŝ[t])_k (same sums as <see cref="Mse"/>).</summary>
+    public double[][] Readout(double[] wOut, IReadOnlyList<double[]> trace)
+    {
+        int n = Options.Neurons, m = Options.Outputs;
+        var y = new double[Options.Steps][];
+        for (int t = 0; t < Options.Steps; t++)
+        {
+            y[t] = new double[m];
+            for (int k = 0; k < m; k++) y[t][k] = Dot(wOut.AsSpan(k * n, n), trace[t]);
+        }
+        return y;
+    }
+
     /// <summary>MSE = mean over t, k of (y*[t][k] − (W_out·ŝ[t])_k)².</summary>
     public double Mse(double[] wOut, IReadOnlyList<double[]> trace)
     {
@@ -308,7 +323,8 @@ public sealed class StoreRecall
         long targetSpikes = 0;
         foreach (var row in zStar) foreach (double z in row) targetSpikes += (long)z;
         return new StoreRecallResult(limit, [.. mse], [.. ds], targetSpikes, mse.Count > 0 ? clock.Elapsed.TotalSeconds / mse.Count : 0,
-            feedback.Name, rule.Core.Optimizer.Name) { Engine = engine.EngineName };
+            feedback.Name, rule.Core.Optimizer.Name)
+        { Engine = engine.EngineName, FinalOutput = mse.Count > 0 ? Readout(wOut, rec.Trace) : [] };
     }
 
     /// <summary>Spikes per tick as a 0/1 matrix z[t][i].</summary>
