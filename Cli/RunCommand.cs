@@ -42,7 +42,7 @@ public static class RunCommand
         try
         {
             using var outputs = new RunOutputs(net, engine, runDir, spec);
-            var digest = new RunDigest();
+            var digest = new RunDigest(engine.FirstInstance, engine.BatchSize);
             engine.AddSpikeSink(digest);
             var bar = new ProgressBar(stderr, args.Progress && !Console.IsErrorRedirected);
             long total = Math.Max(0, net.DurationTicks - engine.Tick);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Sim.EventCore.Engine;
 
@@ -6,25 +7,28 @@ namespace Sim.Cli;
 /// <summary>
 /// A SHA-256 fingerprint of a run: every (tick, neuron) spike per instance, in order, then the final state's bits.
 /// Two runs with the same digest produced the same spikes and state bit for bit (e.g. across thread counts or SIMD widths).
+/// One hash and one buffer per instance, so instances on different threads never share anything.
 /// </summary>
-public sealed class RunDigest : ISpikeSink
+public sealed class RunDigest(int firstInstance, int batch) : ISpikeSink
 {
-    private readonly Dictionary<int, IncrementalHash> _perInstance = [];
+    private readonly IncrementalHash[] _perInstance = [.. Enumerable.Range(0, batch).Select(_ => IncrementalHash.CreateHash(HashAlgorithmName.SHA256))];
 
     /// <inheritdoc/>
     public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
     {
         if (neurons.IsEmpty) return;
-        IncrementalHash h;
-        lock (_perInstance)
-            if (!_perInstance.TryGetValue(instance, out h!)) _perInstance[instance] = h = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        Span<byte> buf = stackalloc byte[12];
-        foreach (int n in neurons)
+        int b = instance - firstInstance;
+        // 12 bytes per spike (tick, neuron), hashed in blocks of up to 64 spikes.
+        Span<byte> bytes = stackalloc byte[12 * 64];
+        int filled = 0;
+        for (int k = 0; k < neurons.Length; k++)
         {
-            BitConverter.TryWriteBytes(buf, tick);
-            BitConverter.TryWriteBytes(buf[8..], n);
-            h.AppendData(buf);
+            BitConverter.TryWriteBytes(bytes.Slice(filled, 8), tick);
+            BitConverter.TryWriteBytes(bytes.Slice(filled + 8, 4), neurons[k]);
+            filled += 12;
+            if (filled == bytes.Length) { _perInstance[b].AppendData(bytes); filled = 0; }
         }
+        if (filled > 0) _perInstance[b].AppendData(bytes[..filled]);
     }
 
     /// <summary>The digest of the spikes recorded and of the engine's final state, as hex.</summary>
@@ -34,11 +38,10 @@ public sealed class RunDigest : ISpikeSink
         using var state = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         for (int b = 0; b < engine.BatchSize; b++)
         {
-            if (_perInstance.TryGetValue(engine.FirstInstance + b, out var h)) total.AppendData(h.GetHashAndReset());
+            total.AppendData(_perInstance[b].GetHashAndReset());
             foreach (var p in engine.Network.Populations)
                 foreach (var v in Sim.EventCore.Description.Naming.StateVariables(p.Model))
-                    foreach (double x in engine.GetVariable(b, p.Name, v))
-                        state.AppendData(BitConverter.GetBytes(x));
+                    state.AppendData(MemoryMarshal.AsBytes(engine.GetVariable(b, p.Name, v).AsSpan()));
         }
         byte[] s = state.GetHashAndReset();
         total.AppendData(s);

@@ -22,14 +22,14 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
     private readonly ISimulationEngine _engine;
     private readonly string _dir;
     private readonly string _config;
-    private readonly long[] _counts;
+    private readonly long[][] _counts;   // per batch element, per population: no sharing between worker threads
     private readonly int[] _popOf;
     private readonly MonitorSet _monitors;
 
     public RunOutputs(CompiledNetwork net, ISimulationEngine engine, string dir, NetworkSpec spec)
     {
         _net = net; _engine = engine; _dir = dir;
-        _counts = new long[net.Populations.Length];
+        _counts = [.. Enumerable.Range(0, engine.BatchSize).Select(_ => new long[net.Populations.Length])];
         _popOf = new int[net.NeuronCount];
         foreach (var p in net.Populations) Array.Fill(_popOf, p.Index, p.Offset, p.Size);
         _config = NetworkFile.Write(spec);
@@ -42,8 +42,8 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
 
     public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
     {
-        if (neurons.IsEmpty) return;
-        lock (_counts) foreach (int n in neurons) _counts[_popOf[n]]++;
+        var counts = _counts[instance - _engine.FirstInstance];
+        foreach (int n in neurons) counts[_popOf[n]]++;
     }
 
     public RunSummary Finish(string status, double wallSeconds, bool plot)
@@ -56,8 +56,9 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         if (plot && _monitors.Spikes is not null && _engine.TimeMs > 0)
             files.Add(RasterPlot.Save(Path.Combine(_dir, "raster.png"), _monitors.Spikes, 0, _engine.TimeMs, title: $"{_net.Spec.Name} ({status})"));
         double seconds = Math.Max(1e-12, _engine.TimeMs / 1000.0) * _engine.BatchSize;
-        var rates = _net.Populations.Select(p => (p.Name, _counts[p.Index] / (p.Size * seconds))).ToList();
-        long total = _counts.Sum();
+        var perPopulation = _net.Populations.Select(p => _counts.Sum(c => c[p.Index])).ToArray();
+        var rates = _net.Populations.Select(p => (p.Name, perPopulation[p.Index] / (p.Size * seconds))).ToList();
+        long total = perPopulation.Sum();
         return new RunSummary(total, rates, total / (_net.NeuronCount * seconds), files);
     }
 
