@@ -65,14 +65,14 @@ public static class RunCommand
             {
                 status = "failed: " + e.Message;
                 if (args.SaveCheckpoint) engine.SaveCheckpoint().Save(Path.Combine(runDir, "checkpoint.ckpt"));
-                outputs.Finish(status, wall.Elapsed.TotalSeconds, args.Plot);
+                outputs.Finish(status, args.Plot);
                 stderr.WriteLine($"sim: the run failed at tick {engine.Tick}: {e.Message}");
                 stderr.WriteLine($"sim: outputs so far are in {runDir} (marked failed)");
                 return ExitCodes.Failure;
             }
             double wallSeconds = wall.Elapsed.TotalSeconds;
             if (total == 0) bar.Report(1, "0 ms");
-            var summary = outputs.Finish(status, wallSeconds, args.Plot);
+            var summary = outputs.Finish(status, args.Plot);
             if (args.SaveCheckpoint)
             {
                 string ckpt = Path.Combine(runDir, "checkpoint.ckpt");

@@ -46,9 +46,8 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         foreach (int n in neurons) counts[_popOf[n]]++;
     }
 
-    public RunSummary Finish(string status, double wallSeconds, bool plot)
+    public RunSummary Finish(string status, bool plot)
     {
-        _ = wallSeconds;
         var files = new List<string> { Path.Combine(_dir, "config.yaml") };
         _monitors.Flush();
         if (_monitors.Spikes is not null) files.Add(Path.Combine(_dir, "spikes.bin"));

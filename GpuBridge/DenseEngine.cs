@@ -275,10 +275,7 @@ public sealed class DenseEngine : ISimulationEngine
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (checkpoint.NetworkFingerprint != Checkpoint.Fingerprint(Network))
-            throw new InvalidDataException("the checkpoint belongs to a different network (structure, weights, seed or dt differ)");
-        if (checkpoint.Instances.Length != BatchSize || checkpoint.FirstInstance != FirstInstance)
-            throw new InvalidDataException($"the checkpoint holds instances {checkpoint.FirstInstance}..{checkpoint.FirstInstance + checkpoint.Instances.Length - 1}, this engine runs {FirstInstance}..{FirstInstance + BatchSize - 1}");
+        checkpoint.EnsureMatches(Network, FirstInstance, BatchSize);
         long tick = checkpoint.Tick;
         var ring = new double[_slots * BatchSize * _s];
         for (int k = 0; k < BatchSize; k++)
@@ -531,13 +528,12 @@ public sealed class DenseEngine : ISimulationEngine
                 var inp = net.Inputs[i];
                 if (inp.RatePerMs is { } rates)
                 {
-                    double? stop = ((PoissonInput)inp.Spec).StopMs;
                     for (int s = 0; s < inp.Size; s++)
                     {
                         if (rates[s] <= 0) continue;
                         int src = inp.Offset + s;
                         ref double next = ref _poissonNext[k][src];
-                        while (!(stop is { } st && next >= st) && TimeGrid.FloorTicks(next, net.DtMs) == t)
+                        while (!inp.PoissonStopped(next) && TimeGrid.FloorTicks(next, net.DtMs) == t)
                         {
                             _inputCounts[row + src - _n] += 1;
                             next = inp.NextPoissonTimeMs(net.Seed, instance, s, ++_poissonCount[k][src], next);
@@ -552,9 +548,8 @@ public sealed class DenseEngine : ISimulationEngine
                 }
                 else if (inp.ClockSpanTicks > 0)
                 {
-                    long phase = inp.ClockPeriodTicks > 0 ? t % inp.ClockPeriodTicks : t;
-                    long ch = phase / inp.ClockSpanTicks;
-                    if (ch < inp.Size) _inputCounts[row + inp.Offset + (int)ch - _n] += 1;
+                    int ch = inp.ClockChannelAt(t);
+                    if (ch >= 0) _inputCounts[row + inp.Offset + ch - _n] += 1;
                 }
             }
         }

@@ -214,6 +214,17 @@ public sealed class CompiledInput
     /// <summary>Clock: period in ticks, 0 for none.</summary>
     public long ClockPeriodTicks { get; init; }
 
+    /// <summary>Clock: the channel that fires in <paramref name="tick"/> ((t mod period)/span), or −1 when none does.</summary>
+    public int ClockChannelAt(long tick)
+    {
+        long phase = ClockPeriodTicks > 0 ? tick % ClockPeriodTicks : tick;
+        long ch = phase / ClockSpanTicks;
+        return ch < Size ? (int)ch : -1;
+    }
+
+    /// <summary>Poisson: true when a spike at <paramref name="timeMs"/> falls at or after the stop time (it is not emitted).</summary>
+    public bool PoissonStopped(double timeMs) => Spec is PoissonInput { StopMs: { } stop } && timeMs >= stop;
+
     /// <summary>
     /// Poisson spike k (k = 0, 1, …) of source <paramref name="source"/> in <paramref name="instance"/>, given the previous
     /// time: t_k = t_{k−1} + Exp(rate), t_{−1} = start. One definition for all engines.

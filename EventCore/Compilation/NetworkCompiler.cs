@@ -88,7 +88,7 @@ public static class NetworkCompiler
         for (int i = 0; i < inputs.Length; i++) inputs[i] = CompileInput(spec, i, inputOffsets[i]);
 
         var table = BuildSpikeTable(spikeSyn, nSrc, n, populations, exactDelays);
-        var traceTable = BuildTraceTable(traceSyn, n, populations, spec);
+        var traceTable = BuildTraceTable(traceSyn, n, populations);
 
         return new CompiledNetwork
         {
@@ -492,9 +492,8 @@ public static class NetworkCompiler
         };
     }
 
-    private static TraceCouplingTable BuildTraceTable(SynapseBuffer b, int nNeurons, CompiledPopulation[] pops, NetworkSpec spec)
+    private static TraceCouplingTable BuildTraceTable(SynapseBuffer b, int nNeurons, CompiledPopulation[] pops)
     {
-        _ = spec;
         int m = b.Count;
         var bitsOf = new int[nNeurons];
         foreach (var p in pops) Array.Fill(bitsOf, p.TraceWeightFractionBits, p.Offset, p.Size);

@@ -102,6 +102,15 @@ public sealed class Checkpoint
     private static long[] ReadLongs(BinaryReader r) { var a = new long[r.ReadInt32()]; for (int i = 0; i < a.Length; i++) a[i] = r.ReadInt64(); return a; }
     private static int[] ReadInts(BinaryReader r) { var a = new int[r.ReadInt32()]; for (int i = 0; i < a.Length; i++) a[i] = r.ReadInt32(); return a; }
 
+    /// <summary>Throws unless this checkpoint belongs to <paramref name="network"/> and the instances an engine runs.</summary>
+    public void EnsureMatches(Compilation.CompiledNetwork network, int firstInstance, int batch)
+    {
+        if (NetworkFingerprint != Fingerprint(network))
+            throw new InvalidDataException("the checkpoint belongs to a different network (structure, weights, seed or dt differ)");
+        if (Instances.Length != batch || FirstInstance != firstInstance)
+            throw new InvalidDataException($"the checkpoint holds instances {FirstInstance}..{FirstInstance + Instances.Length - 1}, this engine runs {firstInstance}..{firstInstance + batch - 1}");
+    }
+
     /// <summary>A fingerprint of a compiled network: SHA-256 of its resolved description's structure and constants.</summary>
     public static string Fingerprint(Compilation.CompiledNetwork net)
     {

@@ -143,10 +143,7 @@ public sealed class EventEngine : ISimulationEngine
     /// <summary>Resumes from a checkpoint of the same network, batch size and first instance.</summary>
     public void Restore(Checkpoint checkpoint)
     {
-        if (checkpoint.NetworkFingerprint != Checkpoint.Fingerprint(Network))
-            throw new InvalidDataException("the checkpoint belongs to a different network (structure, weights, seed or dt differ)");
-        if (checkpoint.Instances.Length != _instances.Length || checkpoint.FirstInstance != FirstInstance)
-            throw new InvalidDataException($"the checkpoint holds instances {checkpoint.FirstInstance}..{checkpoint.FirstInstance + checkpoint.Instances.Length - 1}, this engine runs {FirstInstance}..{FirstInstance + _instances.Length - 1}");
+        checkpoint.EnsureMatches(Network, FirstInstance, _instances.Length);
         for (int b = 0; b < _instances.Length; b++) _instances[b].Restore(checkpoint.Instances[b], checkpoint.Tick);
         Stopped = null;
     }

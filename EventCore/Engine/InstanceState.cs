@@ -89,8 +89,7 @@ internal sealed class InstanceState : IPlasticityContext
     private void SchedulePoisson(CompiledInput inp, int src)
     {
         double t = _poissonNext[src];
-        var spec = (Description.PoissonInput)inp.Spec;
-        if (spec.StopMs is { } stop && t >= stop) return;
+        if (inp.PoissonStopped(t)) return;
         HeapPush(TimeGrid.FloorTicks(t, _net.DtMs), src);
     }
 
@@ -240,7 +239,7 @@ internal sealed class InstanceState : IPlasticityContext
             {
                 count++;
                 _poissonNext[src] = inp.NextPoissonTimeMs(_net.Seed, Instance, local, ++_poissonCount[src], _poissonNext[src]);
-            } while (TimeGrid.FloorTicks(_poissonNext[src], _net.DtMs) == t && !Stopped(inp, _poissonNext[src]));
+            } while (TimeGrid.FloorTicks(_poissonNext[src], _net.DtMs) == t && !inp.PoissonStopped(_poissonNext[src]));
             EmitSource(syn, src, t, n, count);
             SchedulePoisson(inp, src);
         }
@@ -255,14 +254,11 @@ internal sealed class InstanceState : IPlasticityContext
             }
             else if (inp.ClockSpanTicks > 0)
             {
-                long phase = inp.ClockPeriodTicks > 0 ? t % inp.ClockPeriodTicks : t;
-                long ch = phase / inp.ClockSpanTicks;
-                if (ch < inp.Size) EmitSource(syn, inp.Offset + (int)ch, t, n);
+                int ch = inp.ClockChannelAt(t);
+                if (ch >= 0) EmitSource(syn, inp.Offset + ch, t, n);
             }
         }
     }
-
-    private static bool Stopped(CompiledInput inp, double timeMs) => ((Description.PoissonInput)inp.Spec).StopMs is { } stop && timeMs >= stop;
 
     private CompiledInput InputOf(int src)
     {

@@ -180,7 +180,7 @@ public sealed class PreciseEngine
                 {
                     if (rate[s] <= 0) continue;
                     double t0 = inp.NextPoissonTimeMs(network.Seed, Instance, s, 0, ps.StartMs);
-                    if (ps.StopMs is not { } stop || t0 < stop) _events.Push(t0, PreciseEventKind.Input, inp.Offset + s, inp.Index);
+                    if (!inp.PoissonStopped(t0)) _events.Push(t0, PreciseEventKind.Input, inp.Offset + s, inp.Index);
                 }
             }
             else if (inp.SpikeTimesMs is { } times)
@@ -330,7 +330,7 @@ public sealed class PreciseEngine
         {
             int local = e.Id - inp.Offset;
             double next = inp.NextPoissonTimeMs(_net.Seed, Instance, local, ++_poissonCount[e.Id], t);
-            if (((PoissonInput)inp.Spec).StopMs is not { } stop || next < stop) _events.Push(next, PreciseEventKind.Input, e.Id, inp.Index);
+            if (!inp.PoissonStopped(next)) _events.Push(next, PreciseEventKind.Input, e.Id, inp.Index);
         }
         else
         {
