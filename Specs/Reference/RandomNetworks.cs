@@ -25,18 +25,24 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
         for (int p = 0; p < Models.Length; p++)
         {
             var model = (NeuronModel)Models[p];
+            // Half of the populations are heterogeneous (per-neuron τ, threshold, refractoriness), so both the
+            // broadcast kernels of homogeneous populations and the per-neuron ones are compared with the reference.
+            bool mixed = rng.Next(2) == 0;
+            Value Tau(double v) => mixed ? Value.Uniform(v, v + 6) : v;
             NeuronParameters pars = model switch
             {
                 NeuronModel.LifExp => new LifExpParameters
                 {
-                    TauMemMs = 5 + rng.Next(20), TauExcMs = rng.Next(3) == 0 ? 10.0 : 1 + rng.Next(8), TauInhMs = 2 + rng.Next(10),
-                    ELeakMv = -65, VThresholdMv = -55 + rng.Next(3), VResetMv = -70, RefractoryMs = rng.Next(4) * dtMs,
+                    TauMemMs = Tau(5 + rng.Next(20)), TauExcMs = rng.Next(3) == 0 ? 10.0 : Tau(1 + rng.Next(8)), TauInhMs = Tau(2 + rng.Next(10)),
+                    ELeakMv = -65, VThresholdMv = mixed ? Value.Uniform(-56, -52) : -55 + rng.Next(3), VResetMv = -70,
+                    RefractoryMs = mixed ? Value.Uniform(0, 4 * dtMs) : rng.Next(4) * dtMs,
                     VInitMv = Value.Uniform(-70, -54), IExtMv = rng.Next(2) == 0 ? 0.0 : 12.0,
                 },
                 NeuronModel.LifDelta => new LifDeltaParameters
                 {
-                    TauMemMs = 5 + rng.Next(20), ELeakMv = -65, VThresholdMv = -55, VResetMv = -70,
-                    RefractoryMs = rng.Next(4) * dtMs, VInitMv = Value.Uniform(-70, -54), IExtMvPerMs = rng.Next(2) == 0 ? 0.0 : 0.6,
+                    TauMemMs = Tau(5 + rng.Next(20)), ELeakMv = -65, VThresholdMv = mixed ? Value.Uniform(-56, -52) : -55, VResetMv = -70,
+                    RefractoryMs = mixed ? Value.Uniform(0, 4 * dtMs) : rng.Next(4) * dtMs,
+                    VInitMv = Value.Uniform(-70, -54), IExtMvPerMs = rng.Next(2) == 0 ? 0.0 : 0.6,
                 },
                 _ => new GoalLifParameters { TauMemMs = 8 * dtMs, TauSynMs = 2 * dtMs, VInit = Value.Uniform(-6, 1), TraceFractionBits = 12 + rng.Next(10) },
             };
