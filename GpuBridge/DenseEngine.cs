@@ -711,7 +711,7 @@ public sealed class DenseEngine : ISimulationEngine
             }
         }
 
-        internal const long PopulationStateNeverSpiked = long.MinValue / 4;
+        internal const long PopulationStateNeverSpiked = InstanceCheckpoint.NeverSpiked;
 
         // An explicit Scalar kept alive by the using (see TorchNumerics.One on temporary Scalars).
         private static void FillNeverSpiked(Tensor last)

@@ -131,6 +131,9 @@ public sealed class Checkpoint
 /// <summary>The state of one instance in a <see cref="Checkpoint"/>.</summary>
 public sealed class InstanceCheckpoint
 {
+    /// <summary>The last-spike tick of a neuron that has not spiked: far enough in the past that no refractory period reaches it.</summary>
+    public const long NeverSpiked = long.MinValue / 4;
+
     /// <summary>"population.variable" → values (model frames, see <see cref="Checkpoint"/>).</summary>
     public required Dictionary<string, double[]> State { get; init; }
     /// <summary>Tick of the last spike of every neuron (global id).</summary>

@@ -23,7 +23,7 @@ internal abstract class PopulationState(CompiledPopulation population)
     /// <summary>Scratch for the integrated candidate state.</summary>
     protected readonly double[] Scratch = new double[population.Size];
 
-    public const long NeverSpiked = long.MinValue / 4;
+    public const long NeverSpiked = Engine.InstanceCheckpoint.NeverSpiked;
 
     private static T[] Fill<T>(int n, T v) { var a = new T[n]; Array.Fill(a, v); return a; }
 
