@@ -589,6 +589,14 @@ public sealed class DenseEngine : ISimulationEngine
         }
 
         /// <inheritdoc/>
+        public void SetTraceRowWeights(int target, ReadOnlySpan<double> weights)
+        {
+            var net = engine.Network;
+            net.SetTraceRowWeights(target, weights);
+            engine._pops[net.PopulationOf(target)].MirrorRow(target, net.TraceSynapses);
+        }
+
+        /// <inheritdoc/>
         public double Read(int population, string variable, int index) => Row(population, variable, false)[index];
 
         /// <inheritdoc/>

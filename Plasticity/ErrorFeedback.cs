@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Sim.Plasticity;
 
 /// <summary>
@@ -25,7 +27,7 @@ public abstract class ErrorFeedback
 /// </summary>
 public sealed class NeuronSpaceFeedback : ErrorFeedback
 {
-    private readonly double[] _d, _err;
+    private readonly double[] _d, _dT, _err;
     private readonly int _n;
 
     /// <summary>Wraps D (copied).</summary>
@@ -34,6 +36,9 @@ public sealed class NeuronSpaceFeedback : ErrorFeedback
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
         if (d.Length != n * n) throw new ArgumentException($"D must be {n}×{n}", nameof(d));
         _d = (double[])d.Clone(); _n = n; _err = new double[n]; Name = name;
+        _dT = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++) _dT[j * n + i] = _d[i * n + j];
     }
 
     /// <inheritdoc/>
@@ -47,14 +52,12 @@ public sealed class NeuronSpaceFeedback : ErrorFeedback
     public override void Project(ReadOnlySpan<double> target, ReadOnlySpan<double> filtered, Span<double> e)
     {
         int n = _n;
-        for (int j = 0; j < n; j++) _err[j] = target[j] - filtered[j];
-        for (int i = 0; i < n; i++)
-        {
-            double s = 0;
-            int row = i * n;
-            for (int j = 0; j < n; j++) s += _d[row + j] * _err[j];
-            e[i] = s;
-        }
+        TensorPrimitives.Subtract(target[..n], filtered[..n], _err);
+        // e_i = (((0 + D_i0·err_0) + D_i1·err_1) + …): the same sequence for every i, vectorised across i by walking
+        // the columns of D (stored transposed); element-wise multiply then add, never fused.
+        e = e[..n];
+        e.Clear();
+        for (int j = 0; j < n; j++) TensorPrimitives.MultiplyAdd(_dT.AsSpan(j * n, n), _err[j], e, e);
     }
 }
 
@@ -71,7 +74,7 @@ public sealed class NeuronSpaceFeedback : ErrorFeedback
 /// </summary>
 public sealed class OutputSpaceFeedback : ErrorFeedback
 {
-    private readonly double[] _bPlus, _c;
+    private readonly double[] _bPlus, _bPlusT, _c;
     private readonly int _n, _r;
 
     /// <summary>Takes B⁺ = B[:, :R] from the full B (N×N, row-major).</summary>
@@ -85,6 +88,9 @@ public sealed class OutputSpaceFeedback : ErrorFeedback
         for (int i = 0; i < n; i++)
             for (int r = 0; r < rank; r++) _bPlus[i * rank + r] = b[i * n + r];
         _c = new double[rank];
+        _bPlusT = new double[rank * n];
+        for (int i = 0; i < n; i++)
+            for (int r = 0; r < rank; r++) _bPlusT[r * n + i] = _bPlus[i * rank + r];
     }
 
     /// <inheritdoc/>
@@ -124,18 +130,13 @@ public sealed class OutputSpaceFeedback : ErrorFeedback
     public override void Project(ReadOnlySpan<double> target, ReadOnlySpan<double> filtered, Span<double> e)
     {
         int n = _n, rank = _r;
-        for (int r = 0; r < rank; r++)
-        {
-            double s = 0;
-            for (int j = 0; j < n; j++) s += _bPlus[j * rank + r] * filtered[j];
-            _c[r] = target[r] - s;
-        }
-        for (int i = 0; i < n; i++)
-        {
-            double s = 0;
-            int row = i * rank;
-            for (int r = 0; r < rank; r++) s += _bPlus[row + r] * _c[r];
-            e[i] = s;
-        }
+        // Both sums keep their canonical order per element and are vectorised across the other index.
+        var c = _c.AsSpan();
+        c.Clear();
+        for (int j = 0; j < n; j++) TensorPrimitives.MultiplyAdd(_bPlus.AsSpan(j * rank, rank), filtered[j], c, c);
+        TensorPrimitives.Subtract(target[..rank], c, c);
+        e = e[..n];
+        e.Clear();
+        for (int r = 0; r < rank; r++) TensorPrimitives.MultiplyAdd(_bPlusT.AsSpan(r * n, n), c[r], e, e);
     }
 }

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Sim.Plasticity;
 
 /// <summary>
@@ -29,8 +31,7 @@ public sealed class Sgd(LearningRate rate) : IOptimizer
     public void Step(Span<double> w, ReadOnlySpan<double> d)
     {
         if (w.Length != d.Length) throw new ArgumentException("w and d differ in length", nameof(d));
-        double eta = Rate.Eta;
-        for (int k = 0; k < w.Length; k++) w[k] += eta * d[k];
+        TensorPrimitives.MultiplyAdd(d, Rate.Eta, w, w);   // w_k + d_k·η, element-wise, never fused
     }
 
     /// <inheritdoc/>

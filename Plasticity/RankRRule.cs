@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
@@ -31,6 +32,7 @@ public sealed class RankRUpdate
     private readonly long[] _q;
     private readonly IOptimizer _optimizer;
     private readonly double _gridScale;
+    private bool _gridStale;
 
     /// <summary>Creates the update.</summary>
     /// <param name="n">N, neurons.</param>
@@ -75,14 +77,24 @@ public sealed class RankRUpdate
     /// <summary>Master weights W (float64, row-major, [i, j] from j to i).</summary>
     public ReadOnlySpan<double> Weights => _w;
     /// <summary>Grid weights Q = round_half_even(W·2^F) (row-major).</summary>
-    public ReadOnlySpan<long> GridWeights => _q;
+    public ReadOnlySpan<long> GridWeights
+    {
+        get
+        {
+            if (_gridStale) Quantize();
+            return _q;
+        }
+    }
     /// <summary>The last update direction d (row-major), for inspection and tests.</summary>
     public ReadOnlySpan<double> LastDirection => _dir;
 
     /// <summary>Filters z into ŝ without learning (for evaluation passes).</summary>
     public void Observe(ReadOnlySpan<double> z) => Filter.Step(z);
 
-    /// <summary>One online update (see the class summary): filter z, compute d, apply it, zero the diagonal, requantize.</summary>
+    /// <summary>
+    /// One online update (see the class summary): filter z, compute d, apply it, zero the diagonal. Q is formed from W
+    /// on demand (<see cref="GridWeights"/>, or by the network when the rule writes W into it), which is where an out-of-range weight throws.
+    /// </summary>
     /// <param name="z">z[t+1] (0/1).</param>
     /// <param name="v">v[t+1].</param>
     /// <param name="ej">ej[t+1] (presynaptic eligibility).</param>
@@ -95,27 +107,42 @@ public sealed class RankRUpdate
         Filter.Step(z);
         _feedback.Project(targetTrace, Filter.Value, _e);
         for (int i = 0; i < n; i++) _g[i] = _e[i] * PseudoDerivative.Of(v[i]);
-        for (int i = 0; i < n; i++)
+        if (_optimizer is Sgd sgd)
         {
-            double gi = _g[i];
-            int row = i * n;
-            for (int j = 0; j < n; j++) _dir[row + j] = gi * ej[j];
-            _dir[row + i] = 0;
+            // SGD row by row while the row is in L1: the same element-wise sequence as building d and calling Sgd.Step.
+            double eta = sgd.Rate.Eta;
+            for (int i = 0; i < n; i++)
+            {
+                var d = _dir.AsSpan(i * n, n);
+                var w = _w.AsSpan(i * n, n);
+                TensorPrimitives.Multiply(ej, _g[i], d);   // d_ij = ej_j·g_i
+                d[i] = 0;
+                TensorPrimitives.MultiplyAdd(d, eta, w, w);
+                w[i] = 0;
+            }
         }
-        _optimizer.Step(_w, _dir);
-        for (int i = 0; i < n; i++) _w[i * n + i] = 0;
-        Quantize();
+        else
+        {
+            for (int i = 0; i < n; i++)
+            {
+                var row = _dir.AsSpan(i * n, n);
+                TensorPrimitives.Multiply(ej, _g[i], row);
+                row[i] = 0;
+            }
+            _optimizer.Step(_w, _dir);
+            for (int i = 0; i < n; i++) _w[i * n + i] = 0;
+        }
+        _gridStale = true;
     }
+
+    private InvalidOperationException OutOfGrid(int k)
+        => new($"a plastic weight W[{k / N}, {k % N}] = {_w[k]:G6} has left the representable range of the grid 2^-{WeightFractionBits} (|W·2^F| < 2^51)");
 
     private void Quantize()
     {
-        for (int k = 0; k < _w.Length; k++)
-        {
-            double q = Math.Round(_w[k] * _gridScale, MidpointRounding.ToEven);
-            if (!(Math.Abs(q) < 4611686018427387904.0))
-                throw new InvalidOperationException($"a plastic weight W[{k / N}, {k % N}] = {_w[k]:G6} has left the representable range of the grid 2^-{WeightFractionBits}");
-            _q[k] = (long)q;
-        }
+        int k = FixedPoint.QuantizeTo(_w, _gridScale, _q);
+        if (k >= 0) throw OutOfGrid(k);
+        _gridStale = false;
     }
 }
 
@@ -133,7 +160,7 @@ public sealed class RankRRule : IPlasticityRule
 {
     private readonly CompiledNetwork _net;
     private readonly int _pop, _offset;
-    private readonly long[] _row;
+    private readonly double[] _row;
     private double[][] _target = [];
 
     /// <summary>Attaches the rule to population <paramref name="population"/> of <paramref name="network"/>.</summary>
@@ -163,7 +190,7 @@ public sealed class RankRRule : IPlasticityRule
             for (int k = tr.RowStart[_offset + i]; k < tr.RowStart[_offset + i + 1]; k++) w0[i * n + tr.Source[k] - _offset] = tr.Q[k] * unit;
         if (feedback.Neurons != n) throw new ArgumentException($"the feedback is for {feedback.Neurons} neurons, the population has {n}", nameof(feedback));
         Core = new RankRUpdate(feedback, network.DtMs, tauStarMs, optimizer, p.TraceWeightFractionBits, w0);
-        _row = new long[n - 1];
+        _row = new double[n - 1];
     }
 
     /// <summary>The engine-independent update (weights, filter, optimizer).</summary>
@@ -195,13 +222,13 @@ public sealed class RankRRule : IPlasticityRule
         if (tick >= _target.Length) throw new InvalidOperationException($"tick {tick} is beyond the {_target.Length} ticks of the target; reset the trial");
         Core.Update(z, context.Variable(_pop, "v"), context.Variable(_pop, "ej"), _target[tick]);
         int n = Core.N;
-        var q = Core.GridWeights;
+        var w = Core.Weights;
         for (int i = 0; i < n; i++)
         {
-            var r = q.Slice(i * n, n);
+            var r = w.Slice(i * n, n);
             r[..i].CopyTo(_row);
             r[(i + 1)..].CopyTo(_row.AsSpan(i));
-            context.SetTraceRow(_offset + i, _row);
+            context.SetTraceRowWeights(_offset + i, _row);
         }
     }
 }

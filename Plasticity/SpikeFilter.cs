@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Sim.Plasticity;
 
 /// <summary>
@@ -12,7 +14,7 @@ namespace Sim.Plasticity;
 /// </summary>
 public sealed class SpikeFilter
 {
-    private readonly double[] _s;
+    private readonly double[] _s, _t;
 
     /// <summary>A filter of <paramref name="size"/> channels, ŝ = 0.</summary>
     /// <param name="size">Number of channels (neurons).</param>
@@ -24,6 +26,7 @@ public sealed class SpikeFilter
         if (!(dtMs > 0) || !double.IsFinite(dtMs)) throw new ArgumentOutOfRangeException(nameof(dtMs), "dt must be finite and > 0");
         if (!(tauStarMs > 0) || !double.IsFinite(tauStarMs)) throw new ArgumentOutOfRangeException(nameof(tauStarMs), "τ⋆ must be finite and > 0");
         _s = new double[size];
+        _t = new double[size];
         Alpha = Math.Exp(-dtMs / tauStarMs);
         OneMinusAlpha = 1.0 - Alpha;
     }
@@ -44,12 +47,10 @@ public sealed class SpikeFilter
     public void Step(ReadOnlySpan<double> z)
     {
         if (z.Length != _s.Length) throw new ArgumentException($"expected {_s.Length} spikes, got {z.Length}", nameof(z));
-        double a = Alpha, b = OneMinusAlpha;
-        for (int i = 0; i < _s.Length; i++)
-        {
-            double t = z[i] * b;
-            _s[i] = _s[i] * a + t;
-        }
+        // t = z·(1−α⋆); ŝ ← ŝ·α⋆ + t (element-wise, never fused)
+        Span<double> t = _t;
+        TensorPrimitives.Multiply(z, OneMinusAlpha, t);
+        TensorPrimitives.MultiplyAdd(_s, Alpha, t, _s);
     }
 
     /// <summary>Filters a whole spike train z[t, i] (rows = ticks) from ŝ = 0; row t of the result is ŝ after z[t].</summary>

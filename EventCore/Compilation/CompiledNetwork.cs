@@ -62,17 +62,51 @@ public sealed class CompiledNetwork
         if (q.Length != len) throw new ArgumentException($"row of neuron {target} has {len} trace synapses, got {q.Length} weights", nameof(q));
         var pop = Populations[PopulationOf(target)];
         double limit = TraceRowLimit(pop);
-        ulong sum = 0, lim = (ulong)limit;
-        foreach (long x in q)
-        {
-            sum += x < 0 ? (ulong)(-(x + 1)) + 1 : (ulong)x; // |x| exactly, long.MinValue included; sum < 2^53 + 2^63 cannot wrap
-            if (sum >= lim) break;
-        }
+        ulong lim = (ulong)limit, sum = FixedPoint.SumAbsSaturating(q);
         if (sum >= lim)
             throw new InvalidOperationException(
                 $"plastic trace weights into neuron {target} of '{pop.Name}' reach at least {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
                 $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
-        q.CopyTo(tr.Q.AsSpan(start, len));
+        tr.WriteRow(start, q);
+    }
+
+    /// <summary>
+    /// Replaces the trace-coupling weights of the row of global target neuron <paramref name="target"/> with real weights
+    /// <paramref name="weights"/> (in the row's source order), rounded onto the grid of its population:
+    /// q_j = round_half_even(w_j·2^F) (numerics contract item 8). The same checks as <see cref="SetTraceRow"/> (and
+    /// |w_j·2^F| &lt; 2^51); on failure it throws and the row is unchanged. One fused pass: the fast path of plasticity rules.
+    /// </summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]
+    public void SetTraceRowWeights(int target, ReadOnlySpan<double> weights)
+    {
+        var tr = TraceSynapses;
+        if ((uint)target >= (uint)NeuronCount) throw new ArgumentOutOfRangeException(nameof(target));
+        int start = tr.RowStart[target], len = tr.RowStart[target + 1] - start;
+        if (weights.Length != len) throw new ArgumentException($"row of neuron {target} has {len} trace synapses, got {weights.Length} weights", nameof(weights));
+        var pop = Populations[PopulationOf(target)];
+        double limit = TraceRowLimit(pop);
+        const int StackRow = 512;
+        long[]? qRent = len > StackRow ? System.Buffers.ArrayPool<long>.Shared.Rent(len) : null;
+        double[]? vRent = len > StackRow ? System.Buffers.ArrayPool<double>.Shared.Rent(len) : null;
+        Span<long> qBuf = qRent is null ? stackalloc long[len] : qRent.AsSpan(0, len);
+        Span<double> vBuf = vRent is null ? stackalloc double[len] : vRent.AsSpan(0, len);
+        try
+        {
+            int bad = FixedPoint.QuantizeRow(weights, Math.ScaleB(1.0, pop.TraceWeightFractionBits), qBuf, vBuf, out double sum);
+            if (bad >= 0)
+                throw new InvalidOperationException(
+                    $"plastic trace weight {bad} into neuron {target} of '{pop.Name}' is {weights[bad]:G6}: not finite or beyond the range of the grid 2^-{pop.TraceWeightFractionBits} (|w·2^F| < 2^51)");
+            if (sum >= limit)
+                throw new InvalidOperationException(
+                    $"plastic trace weights into neuron {target} of '{pop.Name}' reach at least {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
+                    $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
+            tr.WriteRow(start, qBuf, vBuf);
+        }
+        finally
+        {
+            if (qRent is not null) System.Buffers.ArrayPool<long>.Shared.Return(qRent);
+            if (vRent is not null) System.Buffers.ArrayPool<double>.Shared.Return(vRent);
+        }
     }
 
     /// <summary>The largest Σ_j |q_j| a trace row into <paramref name="population"/> may reach: 2^(53 − G_in).</summary>

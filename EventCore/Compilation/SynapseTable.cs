@@ -39,7 +39,7 @@ public sealed class SynapseTable
 /// <summary>
 /// Synapses between GoalLif populations, which act through the presynaptic trace hz (MODELS.md §1.3) rather than
 /// through delayed spikes. CSR by target: rec_i = (Σ_k Q[k]·H[Source[k]])·2^-(F+G), with H = hz·2^G integers,
-/// so the sum is exact (the compiler checks Σ|Q|·2^G &lt; 2^53 per row).
+/// so the sum is exact in any order (the compiler checks Σ|Q|·2^G &lt; 2^53 per row).
 /// The layout (rows, sources) is fixed at compilation; the weights <see cref="Q"/> are plastic: a plasticity rule may
 /// rewrite a row between ticks through <see cref="CompiledNetwork.SetTraceRow"/>, which keeps the exactness bound.
 /// </summary>
@@ -56,4 +56,87 @@ public sealed class TraceCouplingTable
     public required long[] Q { get; init; }
     /// <summary>Number of synapses.</summary>
     public int Count => Source.Length;
+
+    private double[]? _qValue;
+    private RowRuns? _runs;
+
+    /// <summary>
+    /// <see cref="Q"/> as float64 (exact: every |Q| &lt; 2^53 by the row bound), kept in step with Q by
+    /// <see cref="CompiledNetwork.SetTraceRow"/>, so that engines can form Σ_k Q[k]·hz[Source[k]] in float64: every product
+    /// and every partial sum is an integer multiple of 2^-G below 2^53·2^-G, hence exact in any order (and with or without
+    /// fused multiply-add), which lets the sum be vectorised without changing a bit.
+    /// </summary>
+    public ReadOnlySpan<double> QValue => QValueArray;
+
+    internal double[] QValueArray
+    {
+        get
+        {
+            if (_qValue is null)
+            {
+                var v = new double[Q.Length];
+                for (int k = 0; k < v.Length; k++) v[k] = Q[k];
+                _qValue = v;
+            }
+            return _qValue;
+        }
+    }
+
+    /// <summary>Writes a row already converted to both forms (bounds checked by the caller).</summary>
+    internal void WriteRow(int start, ReadOnlySpan<long> q, ReadOnlySpan<double> qValue)
+    {
+        q.CopyTo(Q.AsSpan(start, q.Length));
+        qValue.CopyTo(QValueArray.AsSpan(start, q.Length));
+    }
+
+    /// <summary>Writes row weights into <see cref="Q"/> and <see cref="QValue"/> (bounds already checked by the caller).</summary>
+    internal void WriteRow(int start, ReadOnlySpan<long> q)
+    {
+        q.CopyTo(Q.AsSpan(start, q.Length));
+        var v = QValueArray.AsSpan(start, q.Length);
+        int k = 0;
+        if (System.Numerics.Vector.IsHardwareAccelerated)
+            for (; k <= q.Length - System.Numerics.Vector<long>.Count; k += System.Numerics.Vector<long>.Count)
+                System.Numerics.Vector.ConvertToDouble(new System.Numerics.Vector<long>(q[k..])).CopyTo(v[k..]);   // exact: |q| < 2^53
+        for (; k < q.Length; k++) v[k] = q[k];
+    }
+
+    /// <summary>
+    /// The rows cut into runs of consecutive source ids (an all-to-all row without autapses is two runs), for kernels that
+    /// read the presynaptic traces as contiguous slices instead of gathering them. Computed once (the layout is fixed).
+    /// </summary>
+    public RowRuns Runs => _runs ??= RowRuns.Of(RowStart, Source);
+
+    /// <summary>Rows of a CSR table cut into runs of consecutive source ids.</summary>
+    public sealed class RowRuns
+    {
+        /// <summary>Runs of row i: [RowRunStart[i], RowRunStart[i+1]).</summary>
+        public required int[] RowRunStart { get; init; }
+        /// <summary>First synapse index of a run.</summary>
+        public required int[] First { get; init; }
+        /// <summary>First source id of a run (the run's sources are First..First+Length−1 in order).</summary>
+        public required int[] FirstSource { get; init; }
+        /// <summary>Number of synapses in a run.</summary>
+        public required int[] Length { get; init; }
+
+        internal static RowRuns Of(int[] rowStart, int[] source)
+        {
+            int rows = rowStart.Length - 1;
+            var runStart = new int[rows + 1];
+            var first = new List<int>(); var firstSrc = new List<int>(); var len = new List<int>();
+            for (int i = 0; i < rows; i++)
+            {
+                runStart[i] = first.Count;
+                for (int k = rowStart[i]; k < rowStart[i + 1];)
+                {
+                    int e = k + 1;
+                    while (e < rowStart[i + 1] && source[e] == source[e - 1] + 1) e++;
+                    first.Add(k); firstSrc.Add(source[k]); len.Add(e - k);
+                    k = e;
+                }
+            }
+            runStart[rows] = first.Count;
+            return new RowRuns { RowRunStart = runStart, First = [.. first], FirstSource = [.. firstSrc], Length = [.. len] };
+        }
+    }
 }

@@ -64,6 +64,13 @@ public interface IPlasticityContext : IStateReader
     /// grid 2^-F of its population, in the row's source order). Checked by <see cref="Compilation.CompiledNetwork.SetTraceRow"/>.
     /// </summary>
     void SetTraceRow(int target, ReadOnlySpan<long> q);
+
+    /// <summary>
+    /// Replaces the same row with real weights, rounded onto the population's grid (q = round_half_even(w·2^F)) and
+    /// checked by <see cref="Compilation.CompiledNetwork.SetTraceRowWeights"/>; the fast path for rules that keep float64
+    /// master weights.
+    /// </summary>
+    void SetTraceRowWeights(int target, ReadOnlySpan<double> weights);
 }
 
 /// <summary>Checks each tick whether the run must stop (Auryn's checkers); must not throw.</summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Diagnostics;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Models;
@@ -158,19 +159,31 @@ internal sealed class InstanceState : IPlasticityContext
     {
         var tr = _net.TraceSynapses;
         int[] rowStart = tr.RowStart, src = tr.Source;
-        long[] q = tr.Q;
+        var runs = tr.Runs;
+        int[] runStart = runs.RowRunStart, first = runs.First, firstSrc = runs.FirstSource, runLen = runs.Length;
+        double[] q = tr.QValueArray, hz = Hz;
         foreach (var p in Populations)
         {
             if (p is not GoalLifState) continue;
-            // W_rec·hz as one exact integer sum: hz·2^G_in is an integer (every source trace lies on a grid at least as coarse).
-            int gIn = p.Population.TraceInputFractionBits;
-            double unit = Math.ScaleB(1.0, -(p.Population.TraceWeightFractionBits + gIn));
-            double gScale = Math.ScaleB(1.0, gIn);
+            // W_rec·hz as an exact sum: hz = H·2^-G_in with H an integer (every source trace lies on a grid at least as
+            // coarse), so every product Q·hz and every partial sum is a multiple of 2^-G_in below 2^53·2^-G_in (the row
+            // bound): exact in float64 in any order. Rows made of long runs of consecutive sources (all-to-all) use
+            // vectorised dot products over contiguous slices, other rows a gather. "+ 0.0" turns an all −0 sum into +0.
+            double unit = Math.ScaleB(1.0, -p.Population.TraceWeightFractionBits);
             for (int i = p.Offset; i < p.Offset + p.Size; i++)
             {
-                long sum = 0;
-                for (int k = rowStart[i]; k < rowStart[i + 1]; k++) sum += q[k] * (long)(Hz[src[k]] * gScale);
-                RecInput[i] = sum * unit;
+                double sum = 0;
+                int r0 = runStart[i], r1 = runStart[i + 1];
+                if ((r1 - r0) * 8 <= rowStart[i + 1] - rowStart[i])
+                {
+                    for (int r = r0; r < r1; r++)
+                        sum += TensorPrimitives.Dot(q.AsSpan(first[r], runLen[r]), hz.AsSpan(firstSrc[r], runLen[r]));
+                }
+                else
+                {
+                    for (int k = rowStart[i]; k < rowStart[i + 1]; k++) sum += q[k] * hz[src[k]];
+                }
+                RecInput[i] = (sum + 0.0) * unit;
             }
         }
     }
@@ -374,6 +387,7 @@ internal sealed class InstanceState : IPlasticityContext
     }
 
     public void SetTraceRow(int target, ReadOnlySpan<long> q) => _net.SetTraceRow(target, q);
+    public void SetTraceRowWeights(int target, ReadOnlySpan<double> weights) => _net.SetTraceRowWeights(target, weights);
 
     public double Read(int population, string variable, int index)
         => Populations[population].Read(Populations[population].VariableIndex(variable), index);

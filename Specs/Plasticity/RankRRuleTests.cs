@@ -192,6 +192,32 @@ public class RankRRuleTests
     }
 
     [Fact]
+    public void RealWeightsAreRoundedOntoTheGridAndCheckedLikeIntegerRows()
+    {
+        var net = NetworkCompiler.Compile(Network(4, 8, null, null));
+        var pop = net.Population("rec");
+        var tr = net.TraceSynapses;
+        double unit = Math.ScaleB(1.0, -pop.TraceWeightFractionBits);
+        int target = pop.Offset + 2, start = tr.RowStart[target];
+        // Ties go to even: 2.5 → 2, −3.5 → −4; −0.4 → 0.
+        net.SetTraceRowWeights(target, [2.5 * unit, -3.5 * unit, -0.4 * unit]);
+        Assert.Equal([2L, -4L, 0L], tr.Q.AsSpan(start, 3).ToArray());
+        Assert.Equal([2.0, -4.0, 0.0], tr.QValue.Slice(start, 3).ToArray());
+        double limit = CompiledNetwork.TraceRowLimit(pop);
+        double big = Math.Floor(limit / 3 + 1) * unit;
+        var ex = Assert.Throws<InvalidOperationException>(() => net.SetTraceRowWeights(target, [big, big, big]));
+        Assert.Contains("exact range", ex.Message);
+        Assert.Equal([2L, -4L, 0L], tr.Q.AsSpan(start, 3).ToArray());   // unchanged
+        ex = Assert.Throws<InvalidOperationException>(() => net.SetTraceRowWeights(target, [0, double.NaN, 0]));
+        Assert.Contains("weight 1", ex.Message);
+        Assert.Equal([2.0, -4.0, 0.0], tr.QValue.Slice(start, 3).ToArray());
+        Assert.Throws<ArgumentException>(() => net.SetTraceRowWeights(target, [1.0]));
+        // The integer path keeps the float64 mirror in step.
+        net.SetTraceRow(target, [7, -9, 11]);
+        Assert.Equal([7.0, -9.0, 11.0], tr.QValue.Slice(start, 3).ToArray());
+    }
+
+    [Fact]
     public void RulesNeedOneInstanceAndAnAllToAllRecurrentProjection()
     {
         var spec = Network(4, 8, null, null);
