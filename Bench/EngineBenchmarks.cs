@@ -92,3 +92,47 @@ public class Delivery
     [Benchmark]
     public long Run10Ms() => _engine.Run(100).TicksRun;
 }
+
+/// <summary>
+/// The delivery kernel alone (no integration, no scheduling): every synapse row of 1000 sources scattered once into one
+/// ring slot of <see cref="Targets"/> neurons (100 synapses per target, so Targets × 100 synaptic events per invocation).
+/// 4 000 targets: the slot (32 KB) and the 400 k rows (3.2 MB) stay in cache; 400 000 targets: the slot (3.2 MB) is
+/// touched at random and the 40 M synapses (320 MB) stream from memory.
+/// </summary>
+[MemoryDiagnoser]
+public class Scatter
+{
+    private SynapseTable _syn = null!;
+    private double[] _acc = [];
+    private int _sources;
+
+    /// <summary>Number of target neurons (cache-resident vs not).</summary>
+    [Params(4_000, 400_000)]
+    public int Targets { get; set; }
+
+    /// <summary>Builds the table: 1000 sources, 100 inputs per target, one delay.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var b = new NetworkBuilder { Run = new RunOptions { DtMs = 0.1 } };
+        var n = b.NeuronGroup("n", Targets, new LifDeltaParameters { VThresholdMv = 1e6, VResetMv = 0 });
+        var p = b.PoissonGroup("p", 1000, 100);
+        b.Synapses(p, n, new Connectivity.FixedInDegree(100), Value.Uniform(0.01, 0.1), 0.1);
+        var net = NetworkCompiler.Compile(b.Build());
+        _syn = net.Synapses;
+        _acc = new double[Targets];
+        _sources = net.SourceCount;
+        DeliveryKernel.Validate(_syn, net.NeuronCount, _sources);
+    }
+
+    /// <summary>Scatters every row once: Targets × 100 events.</summary>
+    [Benchmark]
+    public double ScatterAll()
+    {
+        var syn = _syn;
+        for (int s = 0; s < _sources; s++)
+            for (int g = syn.SegmentOffsets[s]; g < syn.SegmentOffsets[s + 1]; g++)
+                DeliveryKernel.ScatterAdd(_acc, syn.Target, syn.Q, syn.SegmentStart[g], syn.SegmentStart[g + 1]);
+        return _acc[0];
+    }
+}

@@ -24,9 +24,9 @@ public static class BenchCommand
 {
     /// <summary>Help text of <c>sim bench</c>.</summary>
     public const string Help = """
-        usage: sim bench [--quick] [--filter NAME] [--repeats N]
+        usage: sim bench [--quick] [--filter NAME] [--repeats N] [--engine event|precise]
 
-        Runs the macro benchmark set on the event engine (single thread, one instance) and prints a table:
+        Runs the macro benchmark set on one engine (single thread, one instance) and prints a table:
           cuba            CUBA, 4000 LifExp neurons (MODELS.md §5.1), 1 s
           brunel-A, -D    Brunel 2000 at scale 0.2 (2500 LifDelta neurons, C_E 200, C_I 50), regimes A and D, 0.5 s
           lowrate-10Hz, -1Hz, -0.1Hz
@@ -41,6 +41,9 @@ public static class BenchCommand
           --quick          short runs (50-100 ms simulated, 1 timed repeat): a smoke test for CI
           --filter NAME    only networks whose name contains NAME (case-insensitive)
           --repeats N      timed repeats after the warm-up (default 3; --quick: 1)
+          --engine E       event (default: the grid engine) or precise (continuous time, event-driven: its cost
+                           follows the number of events, not neurons x steps; LifExp/LifDelta networks only,
+                           so brunel-* and lowrate-* and cuba run, with exact delays)
           -h, --help       this text
 
         Exit codes: 0 ok, 1 a run failed, 2 bad arguments or no network matches the filter.
@@ -71,6 +74,7 @@ public static class BenchCommand
         bool quick = false;
         string? filter = null;
         int? repeats = null;
+        bool precise = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -91,6 +95,11 @@ public static class BenchCommand
                     repeats = r;
                     i++;
                     break;
+                case "--engine":
+                    if (i + 1 >= args.Length || args[i + 1] is not ("event" or "precise"))
+                        return Usage(stderr, "--engine needs 'event' or 'precise'");
+                    precise = args[++i] == "precise";
+                    break;
                 default:
                     return Usage(stderr, $"unknown option '{args[i]}' for bench");
             }
@@ -100,14 +109,15 @@ public static class BenchCommand
             return Usage(stderr, $"no network matches '{filter}' (networks: {string.Join(", ", Cases.Select(c => c.Name))})");
         int timed = repeats ?? (quick ? 1 : 3);
 
-        stdout.WriteLine($"sim bench: EventEngine, 1 thread, 1 instance; {Environment.ProcessorCount} logical CPU(s), " +
+        stdout.WriteLine($"sim bench: {(precise ? "PreciseEngine" : "EventEngine")}, 1 thread, 1 instance; {Environment.ProcessorCount} logical CPU(s), " +
                          $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}; warm-up + {timed} timed run(s), median");
         var table = new Table(["network", "neurons", "synapses", "sim s", "rate Hz", "wall s/sim s", "syn events/s", "peak WS MiB", "heap MiB", "B/syn"]);
         foreach (var c in selected)
         {
             try
             {
-                var m = Measure(c.Build(quick ? c.QuickDurationMs : c.DurationMs), timed);
+                var spec = c.Build(quick ? c.QuickDurationMs : c.DurationMs);
+                var m = precise ? MeasurePrecise(spec, timed) : Measure(spec, timed);
                 table.Add([
                     c.Name, m.Neurons.ToString("N0", CultureInfo.InvariantCulture), m.Synapses.ToString("N0", CultureInfo.InvariantCulture),
                     F(m.SimulatedSeconds, "G3"), F(m.RateHz, "F3"), F(m.WallPerSimSecond, "F4"), F(m.EventsPerWallSecond, "E3"),
@@ -182,6 +192,72 @@ public static class BenchCommand
             events, median > 0 ? events / median : 0,
             process.PeakWorkingSet64, heap,
             syn.Count > 0 ? (double)syn.Bytes / syn.Count : 0);
+    }
+
+    /// <summary>
+    /// As <see cref="Measure"/> on the continuous-time <see cref="Sim.EventCore.Precise.PreciseEngine"/> (exact delays
+    /// compiled in). Synaptic events: Σ over neuron spikes of the fan-out, plus Σ over the Poisson input spikes of
+    /// their fan-out (the input spike times are the engine's own draws, counted outside the timed region).
+    /// </summary>
+    public static Measurement MeasurePrecise(NetworkSpec spec, int repeats)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        var net = NetworkCompiler.Compile(spec with { Run = spec.Run with { Batch = 1, InstanceOffset = 0, Threads = 1 } }, exactDelays: true);
+        var syn = net.Synapses;
+        var fanOut = new long[net.SourceCount];
+        for (int s = 0; s < fanOut.Length && s + 1 < syn.SegmentOffsets.Length; s++)
+            fanOut[s] = syn.SegmentStart[syn.SegmentOffsets[s + 1]] - syn.SegmentStart[syn.SegmentOffsets[s]];
+        double durationMs = spec.Run.DurationMs, simSeconds = durationMs / 1000.0;
+        long inputEvents = 0;
+        foreach (var inp in net.Inputs)
+        {
+            if (inp.RatePerMs is null) continue;
+            var ps = (PoissonInput)inp.Spec;
+            for (int s = 0; s < inp.Size; s++)
+            {
+                if (inp.RatePerMs[s] <= 0) continue;
+                long k = 0;
+                for (double t = inp.NextPoissonTimeMs(net.Seed, 0, s, 0, ps.StartMs); t < durationMs && !inp.PoissonStopped(t);
+                     t = inp.NextPoissonTimeMs(net.Seed, 0, s, ++k, t))
+                    inputEvents += fanOut[inp.Offset + s];
+            }
+        }
+        var walls = new double[repeats];
+        long spikes = 0, events = 0, heap = 0;
+        for (int r = -1; r < repeats; r++)
+        {
+            var engine = new Sim.EventCore.Precise.PreciseEngine(net, 0);
+            var counter = new PreciseCounter(fanOut);
+            engine.AddSpikeSink(counter);
+            long t0 = Stopwatch.GetTimestamp();
+            engine.RunMs(durationMs);
+            double wall = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            if (r < 0) continue;
+            walls[r] = wall;
+            spikes = counter.Spikes;
+            events = counter.Events + inputEvents;
+            heap = Math.Max(heap, GC.GetTotalMemory(false));
+        }
+        Array.Sort(walls);
+        double median = repeats % 2 == 1 ? walls[repeats / 2] : 0.5 * (walls[repeats / 2 - 1] + walls[repeats / 2]);
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        return new Measurement(net.NeuronCount, syn.Count, simSeconds, simSeconds > 0 ? spikes / (net.NeuronCount * simSeconds) : 0,
+            simSeconds > 0 ? median / simSeconds : 0, events, median > 0 ? events / median : 0,
+            process.PeakWorkingSet64, heap, syn.Count > 0 ? (double)syn.Bytes / syn.Count : 0);
+    }
+
+    private sealed class PreciseCounter(long[] fanOut) : Sim.EventCore.Precise.IPreciseSpikeSink
+    {
+        public long Spikes;
+        public long Events;
+
+        public void OnSpike(int instance, double timeMs, int neuron)
+        {
+            Spikes++;
+            Events += fanOut[neuron];
+        }
     }
 
     private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);

@@ -63,6 +63,7 @@ public sealed class EventEngine : ISimulationEngine
         if (need > budget)
             throw new SpecException([new SpecError("run.batch",
                 $"{batch} instance(s) need about {need / (1 << 30):F2} GiB of state (delivery ring of {network.MaxDelayTicks + 1} slots × {network.NeuronCount} neurons), more than the {budget / (double)(1 << 30):F2} GiB available")]);
+        DeliveryKernel.Validate(network.Synapses, network.NeuronCount, network.SourceCount);
         int threads = options.Threads ?? network.Spec.Run.Threads;
         _threads = Math.Max(1, Math.Min(batch, threads <= 0 ? Environment.ProcessorCount : threads));
         _instances = new InstanceState[batch];

@@ -231,10 +231,8 @@ internal sealed class InstanceState : IPlasticityContext
             long slotBase = ((t + delay[g]) % RingSlots) * n;
             var acc = (rec[g] == 0 ? AccExc : AccInh).AsSpan((int)slotBase, n);
             int end = segStart[g + 1];
-            if (multiplicity == 1)
-                for (int k = segStart[g]; k < end; k++) acc[target[k]] += q[k];
-            else
-                for (int k = segStart[g]; k < end; k++) acc[target[k]] += (double)q[k] * multiplicity;
+            if (multiplicity == 1) DeliveryKernel.ScatterAdd(acc, target, q, segStart[g], end);
+            else DeliveryKernel.ScatterAdd(acc, target, q, segStart[g], end, multiplicity);
         }
     }
 

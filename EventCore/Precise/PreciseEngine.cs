@@ -417,6 +417,13 @@ public sealed class PreciseEngine
         }
         double tm = _tauM[i], te = _tauE[i], ti = _tauI[i], drive = _drive[i];
         // u(h) − θ = (I − θ) + (u_s − I)e^{−h/τ_m} + Σ_x g_x κ_x (e^{−h/τ_x} − e^{−h/τ_m}), κ_x = τ_x/(τ_x − τ_m).
+        // Quick rejection (most predictions at low rates): the synaptic kernel k_x(h) = κ_x(e^{−h/τ_x} − e^{−h/τ_m}) =
+        // (1/τ_m)∫₀^h e^{−s/τ_x}e^{−(h−s)/τ_m} ds lies in [0, min(1, τ_x/τ_m)) for h ≥ 0, so
+        // u(h) − θ ≤ (I − θ) + max(0, u_s − I) + Σ_x max(0, g_x)·min(1, τ_x/τ_m). When that bound is negative (with a
+        // margin far above rounding) there is no crossing, and the root finder need not run.
+        double bound = (drive - theta) + Math.Max(0, us - drive) + Math.Max(0, ge) * Math.Min(1, te / tm) + Math.Max(0, gi) * Math.Min(1, ti / tm);
+        double magnitude = Math.Abs(drive) + Math.Abs(theta) + Math.Abs(us) + Math.Abs(ge) + Math.Abs(gi);
+        if (bound < -1e-9 * magnitude) return double.PositiveInfinity;
         int m = 0;
         _terms[m++] = new ExpTerm(0, drive - theta, 0);
         _terms[m++] = new ExpTerm(1 / tm, us - drive, 0);

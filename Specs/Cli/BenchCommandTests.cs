@@ -28,12 +28,35 @@ public class BenchCommandTests
         Assert.DoesNotContain("brunel", text);
     }
 
+    /// <summary>
+    /// The precise engine's bench counts the same kind of events as the grid engine's: on the 1 Hz low-rate network the
+    /// two agree on the synaptic events within the difference of their spike counts (same Poisson drive, exact vs
+    /// grid delays), and both report rates near 1 Hz.
+    /// </summary>
+    [Fact]
+    public void PreciseEngineBenchCountsEventsLikeTheGridEngine()
+    {
+        var spec = BenchmarkNetworks.LowRate(1, 4000, 200, 1);
+        var grid = BenchCommand.Measure(spec, 1);
+        var precise = BenchCommand.MeasurePrecise(spec, 1);
+        Assert.InRange(precise.RateHz, 0.5, 1.5);
+        Assert.InRange(grid.RateHz, 0.5, 1.5);
+        Assert.InRange(precise.Events, grid.Events * 0.8, grid.Events * 1.2);
+        Assert.True(precise.WallPerSimSecond > 0);
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, BenchCommand.Execute(["--quick", "--engine", "precise", "--filter", "lowrate-1Hz"], stdout, stderr));
+        Assert.Contains("PreciseEngine", stdout.ToString());
+        Assert.Contains("lowrate-1Hz", stdout.ToString());
+    }
+
     /// <summary>Bad options and a filter that matches nothing are usage errors (exit 2).</summary>
     [Theory]
     [InlineData("--filter no-such-network")]
     [InlineData("--frobnicate")]
     [InlineData("--repeats 0")]
     [InlineData("--filter")]
+    [InlineData("--engine dense")]
     public void BadArgumentsExit2(string commandLine)
     {
         string[] args = commandLine.Split(' ');
