@@ -51,7 +51,18 @@ internal sealed class LifExpState : PopulationState
         _accStart = start;
     }
 
+    // Homogeneous, noise-free populations run Integrate and Threshold as one pass in Threshold (nothing reads the state
+    // between the two phases): the candidate membrane a never goes through memory, and u and the refractory clock are
+    // loaded once. Per element the operations are those of the two separate passes, in the same order.
+    private bool Fused => Vector.IsHardwareAccelerated && Vector<double>.Count == Vector<long>.Count
+        && _c.UniformPropagators && _c.UniformThreshold && !(Population.NoiseDeltaV > 0) && Size > 0;
+
     public override void Integrate(in TickContext ctx)
+    {
+        if (!Fused) IntegrateCore();
+    }
+
+    private void IntegrateCore()
     {
         // One fused pass; per element exactly the sequence of the class comment (unfused multiply, then add).
         int n = Size, i = 0;
@@ -134,8 +145,85 @@ internal sealed class LifExpState : PopulationState
     {
         if (Population.NoiseDeltaV > 0)
             EscapeThreshold(ctx, U, Scratch, _c.ThetaU, _c.ResetU, _c.RefractoryTicks, spikes, ref spikeCount);
+        else if (Fused)
+            IntegrateAndThreshold(ctx.Tick, spikes, ref spikeCount);
         else
             ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.RefractoryTicks, Offset, spikes, ref spikeCount, _c.UniformThreshold);
+    }
+
+    /// <summary>
+    /// The uniform Integrate pass followed, element by element, by the uniform threshold kernel
+    /// (<see cref="ThresholdKernel.Run"/>): a ← …; active = t − last ≥ n_ref; u ← active ? a : u; fire = u &gt; θ ∧ active.
+    /// </summary>
+    private void IntegrateAndThreshold(long t, int[] spikes, ref int spikeCount)
+    {
+        int n = Size, i = 0, w = Vector<double>.Count;
+        bool drive = Population.HasDrive;
+        ref double u = ref MemoryMarshal.GetArrayDataReference(U);
+        ref double ge = ref MemoryMarshal.GetArrayDataReference(GExc);
+        ref double gi = ref MemoryMarshal.GetArrayDataReference(GInh);
+        ref double ae = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_accExc), _accStart);
+        ref double ai = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_accInh), _accStart);
+        ref double dr = ref MemoryMarshal.GetArrayDataReference(Drive);
+        ref long rl = ref MemoryMarshal.GetArrayDataReference(LastSpike);
+        var scale = new Vector<double>(_scale);
+        Vector<double> vam = new(_c.AlphaMem[0]), vpe = new(_c.PExc[0]), vpi = new(_c.PInh[0]);
+        Vector<double> vde = new(_c.AlphaExc[0]), vdi = new(_c.AlphaInh[0]), vdg = new(_c.DriveGain[0]);
+        var vth = new Vector<double>(_c.ThetaU[0]);
+        var vn = new Vector<long>(_c.RefractoryTicks[0]);
+        var vt = new Vector<long>(t);
+        double[] uArr = U, reset = _c.ResetU;
+        long[] last = LastSpike;
+        for (; i <= n - w; i += w)
+        {
+            nuint k = (nuint)i;
+            var vge = Vector.LoadUnsafe(ref ae, k) * scale + Vector.LoadUnsafe(ref ge, k);
+            var vgi = Vector.LoadUnsafe(ref ai, k) * scale + Vector.LoadUnsafe(ref gi, k);
+            Vector<double>.Zero.StoreUnsafe(ref ae, k);
+            Vector<double>.Zero.StoreUnsafe(ref ai, k);
+            var vu = Vector.LoadUnsafe(ref u, k);
+            var va = vu * vam;
+            va = vge * vpe + va;
+            va = vgi * vpi + va;
+            if (drive) va = Vector.LoadUnsafe(ref dr, k) * vdg + va;
+            (vge * vde).StoreUnsafe(ref ge, k);
+            (vgi * vdi).StoreUnsafe(ref gi, k);
+            var active = Vector.GreaterThanOrEqual(vt - Vector.LoadUnsafe(ref rl, k), vn);
+            var un = Vector.ConditionalSelect(active, va, vu);
+            var fire = Vector.GreaterThan(un, vth) & active;
+            un.StoreUnsafe(ref u, k);
+            if (fire != Vector<long>.Zero)
+                for (int l = 0; l < w; l++)
+                    if (fire[l] != 0)
+                    {
+                        uArr[i + l] = reset[i + l];
+                        last[i + l] = t;
+                        spikes[spikeCount++] = Offset + i + l;
+                    }
+        }
+        for (; i < n; i++)
+        {
+            ref double accE = ref Unsafe.Add(ref ae, i);
+            ref double accI = ref Unsafe.Add(ref ai, i);
+            double gE = accE * _scale + GExc[i];
+            double gI = accI * _scale + GInh[i];
+            accE = 0;
+            accI = 0;
+            double x = U[i] * _c.AlphaMem[i];
+            x = gE * _c.PExc[i] + x;
+            x = gI * _c.PInh[i] + x;
+            if (drive) x = Drive[i] * _c.DriveGain[i] + x;
+            GExc[i] = gE * _c.AlphaExc[i];
+            GInh[i] = gI * _c.AlphaInh[i];
+            if (t - last[i] < _c.RefractoryTicks[i]) continue;
+            U[i] = x;
+            if (x > _c.ThetaU[i])
+            {
+                U[i] = reset[i];
+                last[i] = t;
+                spikes[spikeCount++] = Offset + i;
+            }
+        }
     }
 
     public override double Read(int variable, int i) => variable switch
