@@ -11,24 +11,27 @@ namespace Sim.Cli;
 /// </summary>
 public sealed class RunDigest(int firstInstance, int batch) : ISpikeSink
 {
+    private const int BufferBytes = 12 * 4096;
     private readonly IncrementalHash[] _perInstance = [.. Enumerable.Range(0, batch).Select(_ => IncrementalHash.CreateHash(HashAlgorithmName.SHA256))];
+    // Spikes are hashed in blocks of up to 4096 (SHA-256 of a byte stream does not depend on how it is cut into calls).
+    private readonly byte[][] _buffer = [.. Enumerable.Range(0, batch).Select(_ => new byte[BufferBytes])];
+    private readonly int[] _filled = new int[batch];
 
     /// <inheritdoc/>
     public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
     {
         if (neurons.IsEmpty) return;
         int b = instance - firstInstance;
-        // 12 bytes per spike (tick, neuron), hashed in blocks of up to 64 spikes.
-        Span<byte> bytes = stackalloc byte[12 * 64];
-        int filled = 0;
+        // 12 bytes per spike (tick, neuron), little-endian.
+        var bytes = _buffer[b].AsSpan();
+        ref int filled = ref _filled[b];
         for (int k = 0; k < neurons.Length; k++)
         {
             BitConverter.TryWriteBytes(bytes.Slice(filled, 8), tick);
             BitConverter.TryWriteBytes(bytes.Slice(filled + 8, 4), neurons[k]);
             filled += 12;
-            if (filled == bytes.Length) { _perInstance[b].AppendData(bytes); filled = 0; }
+            if (filled == BufferBytes) { _perInstance[b].AppendData(bytes); filled = 0; }
         }
-        if (filled > 0) _perInstance[b].AppendData(bytes[..filled]);
     }
 
     /// <summary>The digest of the spikes recorded and of the engine's final state, as hex.</summary>
@@ -38,6 +41,8 @@ public sealed class RunDigest(int firstInstance, int batch) : ISpikeSink
         using var state = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         for (int b = 0; b < engine.BatchSize; b++)
         {
+            _perInstance[b].AppendData(_buffer[b].AsSpan(0, _filled[b]));
+            _filled[b] = 0;
             total.AppendData(_perInstance[b].GetHashAndReset());
             foreach (var p in engine.Network.Populations)
                 foreach (var v in Sim.EventCore.Description.Naming.StateVariables(p.Model))
