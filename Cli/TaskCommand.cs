@@ -114,8 +114,8 @@ public static class TaskCommand
         var summary = new StringBuilder();
         summary.AppendLine(FormattableString.Invariant($"readout limit (MSE): {result.ReadoutLimit:G6}"));
         summary.AppendLine(FormattableString.Invariant($"target spikes: {result.TargetSpikes}"));
-        summary.AppendLine($"feedback: {result.Feedback}");
-        summary.AppendLine($"optimizer: {result.Optimizer}");
+        summary.AppendLine(FormattableString.Invariant($"feedback: {result.Feedback} (||D||_2 = {result.FeedbackNorm:G4}, tr D = {result.FeedbackTrace:G4})"));
+        summary.AppendLine(FormattableString.Invariant($"optimizer: {result.Optimizer}"));
         summary.AppendLine($"engine: {result.Engine}");
         summary.AppendLine(FormattableString.Invariant($"epochs: {result.Mse.Length}{(interrupted ? " (interrupted)" : "")}, {result.SecondsPerEpoch * 1000:F2} ms per epoch"));
         if (result.Mse.Length > 0)

@@ -76,6 +76,10 @@ public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double
 {
     /// <summary>The engine that ran the learning epochs (<see cref="ISimulationEngine.EngineName"/>).</summary>
     public string Engine { get; init; } = "event";
+    /// <summary>‖D‖₂ of the feedback (D = B⁺B⁺ᵀ for the output-space form), see <see cref="Plasticity.Feedback.Norms"/>.</summary>
+    public double FeedbackNorm { get; init; }
+    /// <summary>tr D.</summary>
+    public double FeedbackTrace { get; init; }
     /// <summary>The recalled trajectory y[t][k] = (W_out·ŝ[t])_k of the last epoch run (empty when no epoch ran).</summary>
     public double[][] FinalOutput { get; init; } = [];
 }
@@ -294,6 +298,7 @@ public sealed class StoreRecall
         else if (o.Ltts) feedback = new NeuronSpaceFeedback(Plasticity.Feedback.Ltts(bMat, n), n, "LTTS");
         else feedback = new NeuronSpaceFeedback(Plasticity.Feedback.RankR(bMat, n, o.Rank), n, $"rank {o.Rank}");
         var rate = o.LearningRate ?? LearningRate.FivePerSqrtN(n);
+        var (dNorm, dTrace) = Plasticity.Feedback.Norms(o.Ltts ? Plasticity.Feedback.Ltts(bMat, n) : Plasticity.Feedback.RankR(bMat, n, o.Rank), n);
 
         var net = NetworkCompiler.Compile(BuildNetwork(null));
         using var engine = _engineFactory(net);
@@ -324,7 +329,7 @@ public sealed class StoreRecall
         foreach (var row in zStar) foreach (double z in row) targetSpikes += (long)z;
         return new StoreRecallResult(limit, [.. mse], [.. ds], targetSpikes, mse.Count > 0 ? clock.Elapsed.TotalSeconds / mse.Count : 0,
             feedback.Name, rule.Core.Optimizer.Name)
-        { Engine = engine.EngineName, FinalOutput = mse.Count > 0 ? Readout(wOut, rec.Trace) : [] };
+        { Engine = engine.EngineName, FeedbackNorm = dNorm, FeedbackTrace = dTrace, FinalOutput = mse.Count > 0 ? Readout(wOut, rec.Trace) : [] };
     }
 
     /// <summary>Spikes per tick as a 0/1 matrix z[t][i].</summary>

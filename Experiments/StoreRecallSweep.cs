@@ -127,6 +127,10 @@ public sealed record SweepCellResult
     public required string Feedback { get; init; }
     /// <summary>Readout limit (MSE of the trained readout on ŝ*).</summary>
     public required double ReadoutLimit { get; init; }
+    /// <summary>‖D‖₂ of the feedback (0 in cells written before it was recorded).</summary>
+    public double FeedbackNorm { get; init; }
+    /// <summary>tr D (0 in cells written before it was recorded).</summary>
+    public double FeedbackTrace { get; init; }
     /// <summary>Σ z*.</summary>
     public required long TargetSpikes { get; init; }
     /// <summary>Mean MSE over the last 10 % of epochs (at least one).</summary>
@@ -235,6 +239,8 @@ public static class StoreRecallSweep
             Eta = rate.Eta,
             Feedback = r.Feedback,
             ReadoutLimit = r.ReadoutLimit,
+            FeedbackNorm = r.FeedbackNorm,
+            FeedbackTrace = r.FeedbackTrace,
             TargetSpikes = r.TargetSpikes,
             FinalMse = FinalMean(r.Mse),
             FinalSpikeError = FinalMean(r.SpikeError),

@@ -72,4 +72,38 @@ public static class Feedback
         for (int i = 0; i < n; i++) d[i * n + i] = mean;
         return d;
     }
+
+    /// <summary>
+    /// Size of a feedback matrix D (N×N, symmetric positive semi-definite, as every D built here): its spectral norm
+    /// ‖D‖₂ (largest eigenvalue, by 500 power iterations from a fixed start vector) and its trace. With SGD the step
+    /// along the error is η·D·err, so η·‖D‖₂ bounds how far one update moves (used to compare learning rates across R).
+    /// </summary>
+    public static (double SpectralNorm, double Trace) Norms(ReadOnlySpan<double> d, int n)
+    {
+        if (d.Length != n * n) throw new ArgumentException($"D must be {n}×{n}", nameof(d));
+        double trace = 0;
+        for (int i = 0; i < n; i++) trace += d[i * n + i];
+        var v = new double[n];
+        var w = new double[n];
+        for (int i = 0; i < n; i++) v[i] = 1.0 + 0.01 * i;
+        double lambda = 0;
+        for (int it = 0; it < 500; it++)
+        {
+            double norm = 0;
+            for (int i = 0; i < n; i++)
+            {
+                double sum = 0;
+                for (int j = 0; j < n; j++) sum += d[i * n + j] * v[j];
+                w[i] = sum;
+                norm += sum * sum;
+            }
+            double vn = 0;
+            foreach (double x in v) vn += x * x;
+            lambda = Math.Sqrt(norm / vn);
+            if (norm == 0) break;
+            double inv = 1.0 / Math.Sqrt(norm);
+            for (int i = 0; i < n; i++) v[i] = w[i] * inv;
+        }
+        return (lambda, trace);
+    }
 }

@@ -55,6 +55,27 @@ public class FeedbackAndOptimizerTests
     }
 
     [Fact]
+    public void FeedbackNormsAreTheLargestEigenvalueAndTheTrace()
+    {
+        const int n = 12;
+        var diag = new double[n * n];
+        for (int i = 0; i < n; i++) diag[i * n + i] = i + 1;
+        var (norm, trace) = Feedback.Norms(diag, n);
+        Assert.Equal(n, norm, 1e-9);
+        Assert.Equal(n * (n + 1) / 2.0, trace, 1e-12);
+        // Rank one: D = b·bᵀ has the single non-zero eigenvalue ‖b‖² = tr D.
+        var b = new double[n];
+        for (int i = 0; i < n; i++) b[i] = Math.Sin(i + 1.0);
+        var d = new double[n * n];
+        for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) d[i * n + j] = b[i] * b[j];
+        double b2 = b.Sum(x => x * x);
+        (norm, trace) = Feedback.Norms(d, n);
+        Assert.Equal(b2, norm, 1e-9);
+        Assert.Equal(b2, trace, 1e-12);
+        Assert.Equal((0.0, 0.0), Feedback.Norms(new double[n * n], n));
+    }
+
+    [Fact]
     public void FeedbackStartsWithTheReadoutTransposedAndScalesItsRandomPart()
     {
         const int n = 60, o = 3;
