@@ -102,7 +102,11 @@ public sealed record StopReason(int Instance, long Tick, string Reason)
     public override string ToString() => $"instance {Instance}, tick {Tick}: {Reason}";
 }
 
-/// <summary>Accumulated wall time per phase (Stopwatch ticks), always on.</summary>
+/// <summary>
+/// Wall time per phase (Stopwatch ticks), always on and sampled: the event engine times the phases of every 16th tick
+/// (ticks 0, 16, 32, …) and counts each sample 16 times, so the totals are unbiased estimates that cost almost nothing
+/// (reading the clock eight times every tick cost about 10 % of a CUBA tick).
+/// </summary>
 public sealed class PhaseTimings
 {
     private readonly long[] _ticks = new long[Enum.GetValues<Phase>().Length];
