@@ -38,20 +38,70 @@ public static class ExponentialSum
         return s;
     }
 
+    /// <summary>Largest number of terms accepted (scratch space lives on the stack).</summary>
+    public const int MaxTerms = 64;
+
+    /// <summary>A real function of one variable, evaluated without allocation (a struct or ref struct).</summary>
+    public interface IFunction
+    {
+        /// <summary>f(x).</summary>
+        double At(double x);
+    }
+
+    /// <summary>F given by its terms.</summary>
+    private readonly ref struct Terms(ReadOnlySpan<ExpTerm> f) : IFunction
+    {
+        private readonly ReadOnlySpan<ExpTerm> _f = f;
+        public double At(double x) => Evaluate(_f, x);
+    }
+
+    /// <summary>−F given by its terms.</summary>
+    private readonly ref struct NegatedTerms(ReadOnlySpan<ExpTerm> f) : IFunction
+    {
+        private readonly ReadOnlySpan<ExpTerm> _f = f;
+        public double At(double x) => -Evaluate(_f, x);
+    }
+
+    /// <summary>A delegate as an <see cref="IFunction"/>.</summary>
+    private readonly struct Delegate(Func<double, double> f) : IFunction
+    {
+        public double At(double x) => f(x);
+    }
+
     /// <summary>Merges equal rates, drops zero terms, sorts by ascending rate.</summary>
     public static ExpTerm[] Normalize(ReadOnlySpan<ExpTerm> terms)
     {
-        var list = new List<ExpTerm>(terms.Length);
+        Span<ExpTerm> buffer = terms.Length <= 16 ? stackalloc ExpTerm[terms.Length] : new ExpTerm[terms.Length];
+        return buffer[..NormalizeInto(terms, buffer)].ToArray();
+    }
+
+    /// <summary>
+    /// <see cref="Normalize"/> into <paramref name="into"/> (length ≥ terms): equal rates merged in input order, zero terms
+    /// dropped, ascending rate (the rates are distinct after merging, so the order is unique). Returns the count.
+    /// </summary>
+    private static int NormalizeInto(ReadOnlySpan<ExpTerm> terms, Span<ExpTerm> into)
+    {
+        if (terms.Length > MaxTerms) throw new ArgumentException($"at most {MaxTerms} terms (the search recurses once per coefficient)", nameof(terms));
+        int m = 0;
         foreach (var t in terms)
         {
             if (t.Rate < 0 || !double.IsFinite(t.Rate)) throw new ArgumentOutOfRangeException(nameof(terms), "rates must be finite and ≥ 0");
-            int j = list.FindIndex(x => x.Rate == t.Rate);
-            if (j >= 0) list[j] = new ExpTerm(t.Rate, list[j].C0 + t.C0, list[j].C1 + t.C1);
-            else list.Add(t);
+            int j = 0;
+            while (j < m && into[j].Rate != t.Rate) j++;
+            if (j < m) into[j] = new ExpTerm(t.Rate, into[j].C0 + t.C0, into[j].C1 + t.C1);
+            else into[m++] = t;
         }
-        list.RemoveAll(t => t.C0 == 0 && t.C1 == 0);
-        list.Sort((a, b) => a.Rate.CompareTo(b.Rate));
-        return [.. list];
+        int kept = 0;
+        for (int k = 0; k < m; k++)
+            if (!(into[k].C0 == 0 && into[k].C1 == 0)) into[kept++] = into[k];
+        for (int k = 1; k < kept; k++)
+        {
+            var x = into[k];
+            int j = k - 1;
+            while (j >= 0 && into[j].Rate > x.Rate) { into[j + 1] = into[j]; j--; }
+            into[j + 1] = x;
+        }
+        return kept;
     }
 
     /// <summary>
@@ -60,12 +110,19 @@ public static class ExponentialSum
     /// </summary>
     public static List<double> Zeros(ReadOnlySpan<ExpTerm> terms, double lo, double hi)
     {
-        var roots = new List<double>();
-        ZerosInto(Normalize(terms), lo, hi, roots);
-        return roots;
+        var f = Normalize(terms);
+        Span<double> roots = stackalloc double[2 * f.Length + 1];
+        int count = 0;
+        ZerosInto(f, lo, hi, roots, ref count);
+        return [.. roots[..count]];
     }
 
-    private static void ZerosInto(ExpTerm[] f, double lo, double hi, List<double> roots)
+    /// <summary>
+    /// The zeros of a normalized F (at most m(F) − 1 ≤ 2·terms − 1 of them, so <paramref name="roots"/> needs room for
+    /// 2·f.Length) appended to <paramref name="roots"/>; no allocation (scratch on the stack; the recursion depth is the
+    /// number of coefficients).
+    /// </summary>
+    private static void ZerosInto(ReadOnlySpan<ExpTerm> f, double lo, double hi, Span<double> roots, ref int count)
     {
         if (f.Length == 0) return;
         if (f.Length == 1)
@@ -74,17 +131,23 @@ public static class ExponentialSum
             if (f[0].C1 != 0)
             {
                 double z = -f[0].C0 / f[0].C1;
-                if (z > lo && z < hi) roots.Add(z);
+                if (z > lo && z < hi) roots[count++] = z;
             }
             return;
         }
-        var h = Shift(f);
-        var crit = new List<double>();
-        ZerosInto(Normalize(Derivative(h)), lo, hi, crit);
+        Span<ExpTerm> h = stackalloc ExpTerm[f.Length];
+        Shift(f, h);
+        Span<ExpTerm> d = stackalloc ExpTerm[f.Length];
+        Derivative(h, d);
+        Span<ExpTerm> dn = stackalloc ExpTerm[f.Length];
+        int dm = NormalizeInto(d, dn);
+        Span<double> crit = stackalloc double[2 * f.Length + 1];
+        int nc = 0;
+        ZerosInto(dn[..dm], lo, hi, crit, ref nc);
         double a = lo, fa = Evaluate(h, lo);
-        for (int k = 0; k <= crit.Count; k++)
+        for (int k = 0; k <= nc; k++)
         {
-            double b = k < crit.Count ? crit[k] : hi;
+            double b = k < nc ? crit[k] : hi;
             double fb;
             if (double.IsPositiveInfinity(b))
             {
@@ -94,38 +157,34 @@ public static class ExponentialSum
                 fb = Evaluate(h, b);
             }
             else fb = Evaluate(h, b);
-            if (fa * fb < 0) roots.Add(Bisect(h, a, b, fa));
-            if (fb == 0 && b < hi) roots.Add(b);
+            if (fa * fb < 0) roots[count++] = Bisect(h, a, b, fa);
+            if (fb == 0 && b < hi) roots[count++] = b;
             a = b; fa = fb;
         }
     }
 
     /// <summary>e^{r₀h}·F with r₀ the smallest rate: rates r_k − r₀, the first becoming 0.</summary>
-    private static ExpTerm[] Shift(ExpTerm[] f)
+    private static void Shift(ReadOnlySpan<ExpTerm> f, Span<ExpTerm> h)
     {
         double r0 = f[0].Rate;
-        var h = new ExpTerm[f.Length];
         for (int k = 0; k < f.Length; k++) h[k] = new ExpTerm(k == 0 ? 0 : f[k].Rate - r0, f[k].C0, f[k].C1);
-        return h;
     }
 
     /// <summary>d/dh of (a + b·h)e^{−r·h} = (b − r·a − r·b·h)e^{−r·h}.</summary>
-    private static ExpTerm[] Derivative(ExpTerm[] f)
+    private static void Derivative(ReadOnlySpan<ExpTerm> f, Span<ExpTerm> d)
     {
-        var d = new ExpTerm[f.Length];
         for (int k = 0; k < f.Length; k++)
         {
             var t = f[k];
             d[k] = new ExpTerm(t.Rate, t.C1 - t.Rate * t.C0, -t.Rate * t.C1);
         }
-        return d;
     }
 
     /// <summary>Sign of F at +∞ for a shifted F (first term of rate 0 dominates): sign of its leading coefficient.</summary>
-    private static int SignAtInfinity(ExpTerm[] h) => h[0].Rate == 0 ? Math.Sign(h[0].C1 != 0 ? h[0].C1 : h[0].C0) : 0;
+    private static int SignAtInfinity(ReadOnlySpan<ExpTerm> h) => h[0].Rate == 0 ? Math.Sign(h[0].C1 != 0 ? h[0].C1 : h[0].C0) : 0;
 
     /// <summary>Finds b &gt; a with sign F(b) = <paramref name="sign"/> by doubling steps (exists: F tends to its leading term).</summary>
-    private static bool FiniteEnd(ExpTerm[] h, double a, int sign, out double b)
+    private static bool FiniteEnd(ReadOnlySpan<ExpTerm> h, double a, int sign, out double b)
     {
         double step = 1.0;
         for (int k = 1; k < h.Length; k++) if (h[k].Rate > 0) { step = 1.0 / h[k].Rate; break; }
@@ -141,10 +200,15 @@ public static class ExponentialSum
     }
 
     /// <summary>A zero of F on [a, b] where F(a), F(b) have opposite signs (see <see cref="Solve"/>).</summary>
-    private static double Bisect(ExpTerm[] f, double a, double b, double fa)
+    private static double Bisect(ReadOnlySpan<ExpTerm> f, double a, double b, double fa)
     {
-        if (fa < 0) return Solve(x => Evaluate(f, x), a, fa, b, Evaluate(f, b));
-        return Solve(x => -Evaluate(f, x), a, -fa, b, -Evaluate(f, b));
+        if (fa < 0)
+        {
+            var up = new Terms(f);
+            return Solve(ref up, a, fa, b, Evaluate(f, b));
+        }
+        var down = new NegatedTerms(f);
+        return Solve(ref down, a, -fa, b, -Evaluate(f, b));
     }
 
     /// <summary>
@@ -155,6 +219,13 @@ public static class ExponentialSum
     /// </summary>
     public static double Solve(Func<double, double> f, double lo, double flo, double hi, double fhi)
     {
+        var d = new Delegate(f);
+        return Solve(ref d, lo, flo, hi, fhi);
+    }
+
+    /// <inheritdoc cref="Solve(Func{double, double}, double, double, double, double)"/>
+    public static double Solve<TF>(scoped ref TF f, double lo, double flo, double hi, double fhi) where TF : IFunction, allows ref struct
+    {
         int side = 0;
         for (int it = 0; it < 400; it++)
         {
@@ -163,7 +234,7 @@ public static class ExponentialSum
             double m = it % 3 == 2 ? lo + 0.5 * width : lo - flo * (width / (fhi - flo));
             if (!(m > lo && m < hi)) m = lo + 0.5 * width;
             if (m <= lo || m >= hi) break;
-            double fm = f(m);
+            double fm = f.At(m);
             if (fm > 0) { hi = m; fhi = fm; if (side == 1) flo *= 0.5; side = 1; }
             else { lo = m; flo = fm; if (side == -1) fhi *= 0.5; side = -1; }
         }
@@ -180,32 +251,57 @@ public static class ExponentialSum
     /// tests of the final bracket and bisection; null evaluates the terms.</param>
     public static double FirstUpCrossing(ReadOnlySpan<ExpTerm> terms, Func<double, double>? sign = null)
     {
-        var f = Normalize(terms);
-        if (f.Length == 0) return double.PositiveInfinity;
-        var h = Shift(f);
-        Func<double, double> eval = sign ?? (x => Evaluate(f, x));
-        if (eval(0) > 0) return 0;
-        var crit = new List<double>();
-        ZerosInto(Normalize(Derivative(h)), 0, double.PositiveInfinity, crit);
+        if (sign is null) return FirstUpCrossingOfTerms(terms);
+        var d = new Delegate(sign);
+        return FirstUpCrossing(terms, ref d);
+    }
+
+    private static double FirstUpCrossingOfTerms(ReadOnlySpan<ExpTerm> terms)
+    {
+        Span<ExpTerm> f = stackalloc ExpTerm[terms.Length];
+        int m = NormalizeInto(terms, f);
+        var eval = new Terms(f[..m]);
+        return FirstUpCrossing(terms, ref eval);
+    }
+
+    /// <summary>
+    /// <see cref="FirstUpCrossing(ReadOnlySpan{ExpTerm}, Func{double, double})"/> with the sign evaluation as a struct:
+    /// no allocation at all (the precise engine calls it once per prediction).
+    /// </summary>
+    public static double FirstUpCrossing<TF>(ReadOnlySpan<ExpTerm> terms, scoped ref TF eval) where TF : IFunction, allows ref struct
+    {
+        Span<ExpTerm> f = stackalloc ExpTerm[terms.Length];
+        int m = NormalizeInto(terms, f);
+        if (m == 0) return double.PositiveInfinity;
+        Span<ExpTerm> h = stackalloc ExpTerm[m];
+        Shift(f[..m], h);
+        if (eval.At(0) > 0) return 0;
+        Span<ExpTerm> d = stackalloc ExpTerm[m];
+        Derivative(h, d);
+        Span<ExpTerm> dn = stackalloc ExpTerm[m];
+        int dm = NormalizeInto(d, dn);
+        Span<double> crit = stackalloc double[2 * m + 1];
+        int nc = 0;
+        ZerosInto(dn[..dm], 0, double.PositiveInfinity, crit, ref nc);
         double a = 0;
-        for (int k = 0; k <= crit.Count; k++)
+        for (int k = 0; k <= nc; k++)
         {
             double b;
-            if (k < crit.Count) b = crit[k];
+            if (k < nc) b = crit[k];
             else
             {
                 if (SignAtInfinity(h) <= 0) return double.PositiveInfinity;
-                if (!FiniteEndUp(eval, h, a, out b)) return double.PositiveInfinity;
+                if (!FiniteEndUp(ref eval, h, a, out b)) return double.PositiveInfinity;
             }
-            double fb = eval(b);
+            double fb = eval.At(b);
             // Invariant: eval(a) ≤ 0 (checked at 0, and at every earlier piece end); F monotone on [a, b].
-            if (fb > 0) return Solve(eval, a, eval(a), b, fb);
+            if (fb > 0) return Solve(ref eval, a, eval.At(a), b, fb);
             a = b;
         }
         return double.PositiveInfinity;
     }
 
-    private static bool FiniteEndUp(Func<double, double> eval, ExpTerm[] h, double a, out double b)
+    private static bool FiniteEndUp<TF>(scoped ref TF eval, scoped ReadOnlySpan<ExpTerm> h, double a, out double b) where TF : IFunction, allows ref struct
     {
         double step = 1.0;
         for (int k = 1; k < h.Length; k++) if (h[k].Rate > 0) { step = 1.0 / h[k].Rate; break; }
@@ -213,7 +309,7 @@ public static class ExponentialSum
         {
             b = a + step;
             if (!double.IsFinite(b)) break;
-            if (eval(b) > 0) return true;
+            if (eval.At(b) > 0) return true;
             step *= 2;
         }
         b = double.PositiveInfinity;

@@ -429,9 +429,15 @@ public sealed class PreciseEngine
         _terms[m++] = new ExpTerm(1 / tm, us - drive, 0);
         AddSynapticTerms(ref m, ge, tm, te);
         AddSynapticTerms(ref m, gi, tm, ti);
-        double uS = us, geS = ge, giS = gi;
-        double h = ExponentialSum.FirstUpCrossing(_terms.AsSpan(0, m), x => ExpMembrane(i, uS, geS, giS, x) - theta);
+        var membrane = new MembraneAboveThreshold(this, i, us, ge, gi, theta);
+        double h = ExponentialSum.FirstUpCrossing(_terms.AsSpan(0, m), ref membrane);
         return AfterLastSpike(i, start + h);
+    }
+
+    /// <summary>u(h) − θ of neuron i from (u_s, g_e, g_i) in the cancellation-free form of <see cref="ExpMembrane"/>.</summary>
+    private readonly struct MembraneAboveThreshold(PreciseEngine engine, int i, double u, double ge, double gi, double theta) : ExponentialSum.IFunction
+    {
+        public double At(double h) => engine.ExpMembrane(i, u, ge, gi, h) - theta;
     }
 
     /// <summary>At most one spike per neuron and time: with t_ref = 0 an immediate re-crossing fires one ulp later.</summary>
