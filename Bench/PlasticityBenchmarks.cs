@@ -1,0 +1,79 @@
+using BenchmarkDotNet.Attributes;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Engine;
+using Sim.Experiments;
+using Sim.Plasticity;
+
+namespace Sim.Bench;
+
+/// <summary>
+/// The rank-R rule's online update alone (MODELS.md §3.1 step 4) for N = 150: filter, D·err, pseudo-derivative,
+/// SGD on the N×N master weights; and the rule inside the event engine, where it also writes the weights onto the
+/// network's grid (one store-and-recall tick of learning).
+/// </summary>
+[MemoryDiagnoser]
+public class RuleUpdate
+{
+    private const int N = 150;
+    private RankRUpdate _update = null!;
+    private double[] _z = [], _v = [], _ej = [], _target = [];
+
+    /// <summary>Random D (full rank), inputs drawn once.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var rng = new Random(1);
+        var b = new double[N * N];
+        for (int k = 0; k < b.Length; k++) b[k] = rng.NextDouble() - 0.5;
+        _update = new RankRUpdate(N, Feedback.RankR(b, N, N), 1.0, 4.64, new Sgd(LearningRate.FivePerSqrtN(N)), 20);
+        _z = new double[N]; _v = new double[N]; _ej = new double[N]; _target = new double[N];
+        for (int i = 0; i < N; i++)
+        {
+            _z[i] = rng.Next(20) == 0 ? 1 : 0;
+            _v[i] = rng.NextDouble() * 4 - 2;
+            _ej[i] = rng.NextDouble() * 0.1;
+            _target[i] = rng.NextDouble() * 0.2;
+        }
+    }
+
+    /// <summary>One update (N² = 22 500 weights).</summary>
+    [Benchmark]
+    public double Update()
+    {
+        _update.Update(_z, _v, _ej, _target);
+        return _update.Weights[1];
+    }
+}
+
+/// <summary>One learning epoch of a store-and-recall cell (N = T = 150, R = 150, τ⋆ = 4.64 dt) on the event engine.</summary>
+[MemoryDiagnoser]
+public class StoreRecallEpoch
+{
+    private EventEngine _engine = null!;
+    private RankRRule _rule = null!;
+
+    /// <summary>Target, readout and feedback as in <see cref="StoreRecall.Run"/>; the engine and rule are reused.</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var task = new StoreRecall(new StoreRecallOptions { ReadoutIterations = 200 });
+        int n = task.Options.Neurons;
+        var sStar = SpikeFilter.FilterTrain(task.TargetSpikes(), n, 1.0, task.Options.TauStarDt);
+        var wOut = task.TrainReadout(sStar);
+        var b = Feedback.Matrix(wOut, task.Options.Outputs, n, 1);
+        var net = NetworkCompiler.Compile(task.BuildNetwork(null));
+        _engine = new EventEngine(net, new EngineOptions { Threads = 1 });
+        _rule = new RankRRule(net, "rec", Feedback.RankR(b, n, n), task.Options.TauStarDt, new Sgd(LearningRate.FivePerSqrtN(n)));
+        _rule.SetTarget(sStar);
+        _engine.AddPlasticityRule(_rule);
+    }
+
+    /// <summary>Reset, then 150 ticks with an online update every tick.</summary>
+    [Benchmark]
+    public long Epoch()
+    {
+        _engine.ResetState();
+        _rule.ResetTrial();
+        return _engine.Run(150).TicksRun;
+    }
+}
