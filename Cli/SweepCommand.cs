@@ -29,6 +29,7 @@ public static class SweepCommand
           --n N                neurons (default 150)
           --t T                steps per trial (default 150)
           --eta-scaled X       learning rate X*sqrt(N/R) (default 5/sqrt(N) for every R)
+          --eta-per-norm X     learning rate X/||D||_2: the same largest step for every feedback D
           --shard i/n          run only the cells with index % n == i
           --threads T          cells run in parallel (default 1)
           --max-cells K        stop after computing K cells in this run (resume later)
@@ -70,6 +71,7 @@ public static class SweepCommand
                 case "--threads": o = o with { Threads = Int(1) }; break;
                 case "--max-cells": o = o with { MaxNewCells = Int(1) }; break;
                 case "--eta-scaled": o = o with { EtaScaled = OptionParsing.Positive(a, Next()) }; break;
+                case "--eta-per-norm": o = o with { StepPerFeedbackNorm = OptionParsing.Positive(a, Next()) }; break;
                 case "--tau-values": o = o with { TauValues = OptionParsing.PositiveList(a, Next()) }; break;
                 case "--r-values":
                     try { o = o with { Rows = [.. Next().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(SweepRow.Parse)] }; }

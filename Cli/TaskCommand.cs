@@ -32,6 +32,7 @@ public static class TaskCommand
           --seed S           seed of every random draw (default 1)
           --eta X            fixed learning rate (default 5/sqrt(N))
           --eta-scaled X     learning rate X*sqrt(N/R)
+          --eta-per-norm X   learning rate X/||D||_2 (the same largest step for every feedback D)
           --every K          print every K epochs (default E/20)
           --engine E         event (default, one thread), dense (TorchSharp, cpu) or dense-cuda; the curves are
                              the same bit for bit on every engine
@@ -49,7 +50,7 @@ public static class TaskCommand
         if (args[0] != "store-recall") throw new UsageException($"unknown task '{args[0]}': expected store-recall");
         var o = new StoreRecallOptions { Epochs = 1000 };
         int? rank = null, every = null;
-        double? eta = null, etaScaled = null;
+        double? eta = null, etaScaled = null, etaPerNorm = null;
         string? outDir = null;
         string engine = "event";
         for (int i = 1; i < args.Length; i++)
@@ -73,6 +74,7 @@ public static class TaskCommand
                     break;
                 case "--eta": eta = Real(); break;
                 case "--eta-scaled": etaScaled = Real(); break;
+                case "--eta-per-norm": etaPerNorm = Real(); break;
                 case "--every": every = Int(); break;
                 case "-o" or "--out": outDir = Next(); break;
                 case "--engine":
@@ -83,10 +85,11 @@ public static class TaskCommand
             }
         }
         o = o with { Rank = rank ?? o.Neurons };
-        if (eta is not null && etaScaled is not null) throw new UsageException("--eta and --eta-scaled exclude each other");
+        if (new[] { eta, etaScaled, etaPerNorm }.Count(x => x is not null) > 1) throw new UsageException("--eta, --eta-scaled and --eta-per-norm exclude each other");
         try
         {
             if (eta is { } e) o = o with { LearningRate = LearningRate.Fixed(e) };
+            if (etaPerNorm is { } en) o = o with { StepPerFeedbackNorm = en };
             if (etaScaled is { } es) o = o with { LearningRate = LearningRate.SqrtNOverR(es, o.Neurons, o.Ltts ? o.Neurons : o.Rank) };
             o.Validate();
         }

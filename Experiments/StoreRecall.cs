@@ -43,6 +43,11 @@ public sealed record StoreRecallOptions
     public double ReadoutLearningRate { get; init; } = 0.0025;
     /// <summary>η of the recurrent rule and how it was chosen; null: 5/√N.</summary>
     public LearningRate? LearningRate { get; init; }
+    /// <summary>
+    /// When set (and <see cref="LearningRate"/> is not), η = this/‖D‖₂: every feedback takes the same largest step
+    /// (<see cref="Plasticity.LearningRate.PerFeedbackNorm"/>).
+    /// </summary>
+    public double? StepPerFeedbackNorm { get; init; }
     /// <summary>F of the W_rec grid 2^-F, fixed in advance (W_rec starts at 0).</summary>
     public int RecurrentWeightFractionBits { get; init; } = 20;
 
@@ -60,6 +65,8 @@ public sealed record StoreRecallOptions
         Need(TauStarDt > 0 && double.IsFinite(TauStarDt), nameof(TauStarDt), "must be finite and > 0");
         Need(Epochs >= 0, nameof(Epochs), "must be ≥ 0");
         Need(ReadoutIterations >= 0 && ReadoutLearningRate > 0, nameof(ReadoutIterations), "iterations ≥ 0 and a positive learning rate");
+        Need(StepPerFeedbackNorm is null || (StepPerFeedbackNorm > 0 && double.IsFinite(StepPerFeedbackNorm.Value)), nameof(StepPerFeedbackNorm), "must be finite and > 0");
+        Need(StepPerFeedbackNorm is null || LearningRate is null, nameof(StepPerFeedbackNorm), "excludes an explicit LearningRate");
     }
 }
 
@@ -76,6 +83,8 @@ public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double
 {
     /// <summary>The engine that ran the learning epochs (<see cref="ISimulationEngine.EngineName"/>).</summary>
     public string Engine { get; init; } = "event";
+    /// <summary>The learning rate used (and how it was chosen).</summary>
+    public LearningRate? Rate { get; init; }
     /// <summary>‖D‖₂ of the feedback (D = B⁺B⁺ᵀ for the output-space form), see <see cref="Plasticity.Feedback.Norms"/>.</summary>
     public double FeedbackNorm { get; init; }
     /// <summary>tr D.</summary>
@@ -297,8 +306,9 @@ public sealed class StoreRecall
         }
         else if (o.Ltts) feedback = new NeuronSpaceFeedback(Plasticity.Feedback.Ltts(bMat, n), n, "LTTS");
         else feedback = new NeuronSpaceFeedback(Plasticity.Feedback.RankR(bMat, n, o.Rank), n, $"rank {o.Rank}");
-        var rate = o.LearningRate ?? LearningRate.FivePerSqrtN(n);
         var (dNorm, dTrace) = Plasticity.Feedback.Norms(o.Ltts ? Plasticity.Feedback.Ltts(bMat, n) : Plasticity.Feedback.RankR(bMat, n, o.Rank), n);
+        var rate = o.LearningRate
+            ?? (o.StepPerFeedbackNorm is { } step ? LearningRate.PerFeedbackNorm(step, dNorm) : LearningRate.FivePerSqrtN(n));
 
         var net = NetworkCompiler.Compile(BuildNetwork(null));
         using var engine = _engineFactory(net);
@@ -329,7 +339,7 @@ public sealed class StoreRecall
         foreach (var row in zStar) foreach (double z in row) targetSpikes += (long)z;
         return new StoreRecallResult(limit, [.. mse], [.. ds], targetSpikes, mse.Count > 0 ? clock.Elapsed.TotalSeconds / mse.Count : 0,
             feedback.Name, rule.Core.Optimizer.Name)
-        { Engine = engine.EngineName, FeedbackNorm = dNorm, FeedbackTrace = dTrace, FinalOutput = mse.Count > 0 ? Readout(wOut, rec.Trace) : [] };
+        { Engine = engine.EngineName, Rate = rate, FeedbackNorm = dNorm, FeedbackTrace = dTrace, FinalOutput = mse.Count > 0 ? Readout(wOut, rec.Trace) : [] };
     }
 
     /// <summary>Spikes per tick as a 0/1 matrix z[t][i].</summary>

@@ -55,6 +55,8 @@ public sealed record StoreRecallSweepOptions
     public int Steps { get; init; } = 150;
     /// <summary>η: null = 5/√N (the default of <see cref="StoreRecall"/>); a value X = X·√(N/R) (R = N for LTTS).</summary>
     public double? EtaScaled { get; init; }
+    /// <summary>η = X/‖D‖₂ in every cell (equal largest step for every feedback); null: see <see cref="EtaScaled"/>.</summary>
+    public double? StepPerFeedbackNorm { get; init; }
     /// <summary>Worker threads (one cell per thread).</summary>
     public int Threads { get; init; } = 1;
     /// <summary>This run takes the cells with canonical index % <see cref="ShardCount"/> == <see cref="ShardIndex"/>.</summary>
@@ -74,6 +76,8 @@ public sealed record StoreRecallSweepOptions
         if (ShardCount < 1 || ShardIndex < 0 || ShardIndex >= ShardCount) throw new ArgumentException($"shard {ShardIndex}/{ShardCount}: need 0 ≤ i < n");
         if (Epochs < 1) throw new ArgumentException("Epochs must be ≥ 1");
         if (EtaScaled is { } e && !(e > 0 && double.IsFinite(e))) throw new ArgumentException("EtaScaled must be finite and > 0");
+        if (StepPerFeedbackNorm is { } st && !(st > 0 && double.IsFinite(st))) throw new ArgumentException("StepPerFeedbackNorm must be finite and > 0");
+        if (EtaScaled is not null && StepPerFeedbackNorm is not null) throw new ArgumentException("EtaScaled and StepPerFeedbackNorm exclude each other");
         foreach (var cell in AllCells()) CellOptions(cell).Validate();
     }
 
@@ -98,6 +102,7 @@ public sealed record StoreRecallSweepOptions
             Epochs = Epochs,
             Seed = cell.Seed,
             LearningRate = EtaScaled is { } x ? LearningRate.SqrtNOverR(x, Neurons, r) : null,
+            StepPerFeedbackNorm = StepPerFeedbackNorm,
         };
     }
 }
@@ -225,7 +230,7 @@ public static class StoreRecallSweep
         var task = new StoreRecall(o);
         var r = task.Run(null, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        var rate = o.LearningRate ?? LearningRate.FivePerSqrtN(o.Neurons);
+        var rate = r.Rate ?? o.LearningRate ?? LearningRate.FivePerSqrtN(o.Neurons);
         return new SweepCellResult
         {
             Row = cell.Row.Label,

@@ -26,6 +26,16 @@ public sealed record LearningRate(string Name, double Eta)
         return new(FormattableString.Invariant($"{eta:G6}*sqrt(N/R), N={n}, R={r}"), Check(eta) * Math.Sqrt((double)n / r));
     }
 
+    /// <summary>
+    /// η = step/‖D‖₂: the same largest step η·‖D‖₂ for every feedback D (so that ranks are compared at equal step size;
+    /// ‖D‖₂ from <see cref="Feedback.Norms"/>).
+    /// </summary>
+    public static LearningRate PerFeedbackNorm(double step, double feedbackNorm)
+    {
+        if (!(feedbackNorm > 0) || !double.IsFinite(feedbackNorm)) throw new ArgumentOutOfRangeException(nameof(feedbackNorm), "||D||_2 must be finite and > 0");
+        return new(FormattableString.Invariant($"{step:G6}/||D||_2, ||D||_2={feedbackNorm:G6}"), Check(step / feedbackNorm));
+    }
+
     private static double Check(double eta)
         => double.IsFinite(eta) && eta > 0 ? eta : throw new ArgumentOutOfRangeException(nameof(eta), "η must be finite and > 0");
 

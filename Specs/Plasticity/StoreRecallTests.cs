@@ -1,4 +1,5 @@
 using Sim.Experiments;
+using Sim.Plasticity;
 using Xunit;
 
 namespace Sim.Specs.Plasticity;
@@ -66,6 +67,28 @@ public class StoreRecallOutputSpaceTests
         Assert.True(last < 0.8 * first, $"MSE first 5 epochs {first:G4}, last 5 {last:G4}");
         Assert.Throws<ArgumentException>(() => new StoreRecall(new StoreRecallOptions { OutputSpace = true, Ltts = true }));
     }
+
+    /// <summary>
+    /// The equal-step learning rate: η = X/‖D‖₂ with the recorded ‖D‖₂ (which for rank R = O is the squared norm of
+    /// the readout directions, smaller than for full rank), next to the default η = 5/√N.
+    /// </summary>
+    [Fact]
+    public void EqualStepLearningRateUsesTheFeedbackNorm()
+    {
+        var small = new StoreRecallOptions { Neurons = 50, Steps = 60, Rank = 50, Epochs = 30, Seed = 1 };
+        var low = new StoreRecall(small with { Rank = 3, Epochs = 3, StepPerFeedbackNorm = 20 }).Run();
+        var high = new StoreRecall(small with { Rank = 50, Epochs = 3, StepPerFeedbackNorm = 20 }).Run();
+        Assert.NotNull(low.Rate);
+        Assert.Equal(20 / low.FeedbackNorm, low.Rate!.Eta, 1e-12);
+        Assert.Equal(20 / high.FeedbackNorm, high.Rate!.Eta, 1e-12);
+        Assert.True(low.FeedbackNorm < high.FeedbackNorm, $"||D_3|| = {low.FeedbackNorm}, ||D_50|| = {high.FeedbackNorm}");
+        Assert.True(high.FeedbackTrace > low.FeedbackTrace);
+        Assert.Contains("||D||_2", low.Rate.Name);
+        var plain = new StoreRecall(small with { Rank = 3, Epochs = 3 }).Run();
+        Assert.Equal(5 / Math.Sqrt(50), plain.Rate!.Eta, 1e-15);
+        Assert.NotEqual(plain.Rate.Eta, low.Rate.Eta);
+        Assert.Throws<ArgumentException>(() => new StoreRecall(small with { StepPerFeedbackNorm = 1, LearningRate = LearningRate.Fixed(1) }));
+    }
 }
 
 /// <summary><c>sim task store-recall</c>.</summary>
@@ -106,6 +129,7 @@ public class StoreRecallCommandTests
         Assert.Equal(2, Sim("task", "store-recall", "--rank", "1").Code);
         Assert.Equal(2, Sim("task", "store-recall", "--eta", "x").Code);
         Assert.Equal(2, Sim("task", "store-recall", "--eta", "1", "--eta-scaled", "1").Code);
+        Assert.Equal(2, Sim("task", "store-recall", "--eta-per-norm", "1", "--eta-scaled", "1").Code);
         var help = Sim("task", "store-recall", "--help");
         Assert.Equal(0, help.Code);
         Assert.Contains("--tau-star", help.Out);
