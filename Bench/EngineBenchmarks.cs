@@ -81,11 +81,17 @@ public class Delivery
     [GlobalSetup]
     public void Setup()
     {
+        _engine = new EventEngine(NetworkCompiler.Compile(FanIn(Targets, Value.Uniform(-0.1, 0.1), Value.Uniform(0.1, 1.0))));
+    }
+
+    /// <summary>1000 Poisson sources at 100 Hz onto <paramref name="targets"/> silent LifDelta neurons, 100 inputs each.</summary>
+    internal static NetworkSpec FanIn(int targets, Value weight, Value delayMs)
+    {
         var b = new NetworkBuilder { Run = new RunOptions { DtMs = 0.1 } };
-        var n = b.NeuronGroup("n", Targets, new LifDeltaParameters { VThresholdMv = 1e6, VResetMv = 0 });
+        var n = b.NeuronGroup("n", targets, new LifDeltaParameters { VThresholdMv = 1e6, VResetMv = 0 });
         var p = b.PoissonGroup("p", 1000, 100);
-        b.Synapses(p, n, new Connectivity.FixedInDegree(100), Value.Uniform(-0.1, 0.1), Value.Uniform(0.1, 1.0));
-        _engine = new EventEngine(NetworkCompiler.Compile(b.Build()));
+        b.Synapses(p, n, new Connectivity.FixedInDegree(100), weight, delayMs);
+        return b.Build();
     }
 
     /// <summary>100 ticks (10 ms): about Targets × 100 × 100 Hz × 10 ms = Targets × 100 synaptic events.</summary>
@@ -114,11 +120,7 @@ public class Scatter
     [GlobalSetup]
     public void Setup()
     {
-        var b = new NetworkBuilder { Run = new RunOptions { DtMs = 0.1 } };
-        var n = b.NeuronGroup("n", Targets, new LifDeltaParameters { VThresholdMv = 1e6, VResetMv = 0 });
-        var p = b.PoissonGroup("p", 1000, 100);
-        b.Synapses(p, n, new Connectivity.FixedInDegree(100), Value.Uniform(0.01, 0.1), 0.1);
-        var net = NetworkCompiler.Compile(b.Build());
+        var net = NetworkCompiler.Compile(Delivery.FanIn(Targets, Value.Uniform(0.01, 0.1), 0.1));
         _syn = net.Synapses;
         _acc = new double[Targets];
         _sources = net.SourceCount;

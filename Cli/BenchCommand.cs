@@ -155,9 +155,7 @@ public static class BenchCommand
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
         var net = NetworkCompiler.Compile(spec with { Run = spec.Run with { Batch = 1, InstanceOffset = 0, Threads = 1 } });
         var syn = net.Synapses;
-        var fanOut = new long[net.SourceCount];
-        for (int s = 0; s < fanOut.Length && s + 1 < syn.SegmentOffsets.Length; s++)
-            fanOut[s] = syn.SegmentStart[syn.SegmentOffsets[s + 1]] - syn.SegmentStart[syn.SegmentOffsets[s]];
+        var fanOut = FanOut(syn, net.SourceCount);
         long ticks = net.DurationTicks;
         double simSeconds = ticks * net.DtMs / 1000.0;
 
@@ -181,17 +179,7 @@ public static class BenchCommand
             events = counter.Events + inputEvents;
             heap = Math.Max(heap, GC.GetTotalMemory(false));
         }
-        Array.Sort(walls);
-        double median = repeats % 2 == 1 ? walls[repeats / 2] : 0.5 * (walls[repeats / 2 - 1] + walls[repeats / 2]);
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        return new Measurement(
-            net.NeuronCount, syn.Count, simSeconds,
-            simSeconds > 0 ? spikes / (net.NeuronCount * simSeconds) : 0,
-            simSeconds > 0 ? median / simSeconds : 0,
-            events, median > 0 ? events / median : 0,
-            process.PeakWorkingSet64, heap,
-            syn.Count > 0 ? (double)syn.Bytes / syn.Count : 0);
+        return Summarise(net, simSeconds, walls, spikes, events, heap);
     }
 
     /// <summary>
@@ -205,9 +193,7 @@ public static class BenchCommand
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
         var net = NetworkCompiler.Compile(spec with { Run = spec.Run with { Batch = 1, InstanceOffset = 0, Threads = 1 } }, exactDelays: true);
         var syn = net.Synapses;
-        var fanOut = new long[net.SourceCount];
-        for (int s = 0; s < fanOut.Length && s + 1 < syn.SegmentOffsets.Length; s++)
-            fanOut[s] = syn.SegmentStart[syn.SegmentOffsets[s + 1]] - syn.SegmentStart[syn.SegmentOffsets[s]];
+        var fanOut = FanOut(syn, net.SourceCount);
         double durationMs = spec.Run.DurationMs, simSeconds = durationMs / 1000.0;
         long inputEvents = 0;
         foreach (var inp in net.Inputs)
@@ -239,13 +225,7 @@ public static class BenchCommand
             events = counter.Events + inputEvents;
             heap = Math.Max(heap, GC.GetTotalMemory(false));
         }
-        Array.Sort(walls);
-        double median = repeats % 2 == 1 ? walls[repeats / 2] : 0.5 * (walls[repeats / 2 - 1] + walls[repeats / 2]);
-        using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        return new Measurement(net.NeuronCount, syn.Count, simSeconds, simSeconds > 0 ? spikes / (net.NeuronCount * simSeconds) : 0,
-            simSeconds > 0 ? median / simSeconds : 0, events, median > 0 ? events / median : 0,
-            process.PeakWorkingSet64, heap, syn.Count > 0 ? (double)syn.Bytes / syn.Count : 0);
+        return Summarise(net, simSeconds, walls, spikes, events, heap);
     }
 
     private sealed class PreciseCounter(long[] fanOut) : Sim.EventCore.Precise.IPreciseSpikeSink
@@ -258,6 +238,29 @@ public static class BenchCommand
             Spikes++;
             Events += fanOut[neuron];
         }
+    }
+
+    /// <summary>Synapses per source (the Σ of its segments).</summary>
+    private static long[] FanOut(SynapseTable syn, int sources)
+    {
+        var fanOut = new long[sources];
+        for (int s = 0; s < fanOut.Length && s + 1 < syn.SegmentOffsets.Length; s++)
+            fanOut[s] = syn.SegmentStart[syn.SegmentOffsets[s + 1]] - syn.SegmentStart[syn.SegmentOffsets[s]];
+        return fanOut;
+    }
+
+    /// <summary>The median wall time of the timed repeats and the per-network figures of the table.</summary>
+    private static Measurement Summarise(CompiledNetwork net, double simSeconds, double[] walls, long spikes, long events, long heap)
+    {
+        Array.Sort(walls);
+        int repeats = walls.Length;
+        double median = repeats % 2 == 1 ? walls[repeats / 2] : 0.5 * (walls[repeats / 2 - 1] + walls[repeats / 2]);
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var syn = net.Synapses;
+        return new Measurement(net.NeuronCount, syn.Count, simSeconds, simSeconds > 0 ? spikes / (net.NeuronCount * simSeconds) : 0,
+            simSeconds > 0 ? median / simSeconds : 0, events, median > 0 ? events / median : 0,
+            process.PeakWorkingSet64, heap, syn.Count > 0 ? (double)syn.Bytes / syn.Count : 0);
     }
 
     private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);

@@ -56,18 +56,11 @@ public sealed class CompiledNetwork
     /// </summary>
     public void SetTraceRow(int target, ReadOnlySpan<long> q)
     {
-        var tr = TraceSynapses;
-        if ((uint)target >= (uint)NeuronCount) throw new ArgumentOutOfRangeException(nameof(target));
-        int start = tr.RowStart[target], len = tr.RowStart[target + 1] - start;
-        if (q.Length != len) throw new ArgumentException($"row of neuron {target} has {len} trace synapses, got {q.Length} weights", nameof(q));
-        var pop = Populations[PopulationOf(target)];
+        var (pop, start) = TraceRow(target, q.Length, nameof(q));
         double limit = TraceRowLimit(pop);
-        ulong lim = (ulong)limit, sum = FixedPoint.SumAbsSaturating(q);
-        if (sum >= lim)
-            throw new InvalidOperationException(
-                $"plastic trace weights into neuron {target} of '{pop.Name}' reach at least {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
-                $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
-        tr.WriteRow(start, q);
+        ulong sum = FixedPoint.SumAbsSaturating(q);
+        if (sum >= (ulong)limit) throw BeyondExactRange(target, pop, sum, limit);
+        TraceSynapses.WriteRow(start, q);
     }
 
     /// <summary>
@@ -79,11 +72,8 @@ public sealed class CompiledNetwork
     [System.Runtime.CompilerServices.SkipLocalsInit]
     public void SetTraceRowWeights(int target, ReadOnlySpan<double> weights)
     {
-        var tr = TraceSynapses;
-        if ((uint)target >= (uint)NeuronCount) throw new ArgumentOutOfRangeException(nameof(target));
-        int start = tr.RowStart[target], len = tr.RowStart[target + 1] - start;
-        if (weights.Length != len) throw new ArgumentException($"row of neuron {target} has {len} trace synapses, got {weights.Length} weights", nameof(weights));
-        var pop = Populations[PopulationOf(target)];
+        var (pop, start) = TraceRow(target, weights.Length, nameof(weights));
+        int len = weights.Length;
         double limit = TraceRowLimit(pop);
         const int StackRow = 512;
         long[]? qRent = len > StackRow ? System.Buffers.ArrayPool<long>.Shared.Rent(len) : null;
@@ -96,11 +86,8 @@ public sealed class CompiledNetwork
             if (bad >= 0)
                 throw new InvalidOperationException(
                     $"plastic trace weight {bad} into neuron {target} of '{pop.Name}' is {weights[bad]:G6}: not finite or beyond the range of the grid 2^-{pop.TraceWeightFractionBits} (|w·2^F| < 2^51)");
-            if (sum >= limit)
-                throw new InvalidOperationException(
-                    $"plastic trace weights into neuron {target} of '{pop.Name}' reach at least {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
-                    $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
-            tr.WriteRow(start, qBuf, vBuf);
+            if (sum >= limit) throw BeyondExactRange(target, pop, sum, limit);
+            TraceSynapses.WriteRow(start, qBuf, vBuf);
         }
         finally
         {
@@ -108,6 +95,19 @@ public sealed class CompiledNetwork
             if (vRent is not null) System.Buffers.ArrayPool<double>.Shared.Return(vRent);
         }
     }
+
+    private (CompiledPopulation Population, int Start) TraceRow(int target, int length, string argument)
+    {
+        var tr = TraceSynapses;
+        if ((uint)target >= (uint)NeuronCount) throw new ArgumentOutOfRangeException(nameof(target));
+        int start = tr.RowStart[target], len = tr.RowStart[target + 1] - start;
+        if (length != len) throw new ArgumentException($"row of neuron {target} has {len} trace synapses, got {length} weights", argument);
+        return (Populations[PopulationOf(target)], start);
+    }
+
+    private static InvalidOperationException BeyondExactRange(int target, CompiledPopulation pop, double sum, double limit) => new(
+        $"plastic trace weights into neuron {target} of '{pop.Name}' reach at least {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
+        $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
 
     /// <summary>The largest Σ_j |q_j| a trace row into <paramref name="population"/> may reach: 2^(53 − G_in).</summary>
     public static double TraceRowLimit(CompiledPopulation population) => Math.ScaleB(FixedPoint.ExactLimit, -population.TraceInputFractionBits);

@@ -123,22 +123,25 @@ internal sealed class LifExpState : PopulationState
                 (vgi * Vector.LoadUnsafe(ref di, k)).StoreUnsafe(ref gi, k);
             }
         }
-        for (; i < n; i++)
-        {
-            ref double accE = ref Unsafe.Add(ref ae, i);
-            ref double accI = ref Unsafe.Add(ref ai, i);
-            double gE = accE * _scale + GExc[i];
-            double gI = accI * _scale + GInh[i];
-            accE = 0;
-            accI = 0;
-            double x = U[i] * _c.AlphaMem[i];
-            x = gE * _c.PExc[i] + x;
-            x = gI * _c.PInh[i] + x;
-            if (drive) x = Drive[i] * _c.DriveGain[i] + x;
-            Scratch[i] = x;
-            GExc[i] = gE * _c.AlphaExc[i];
-            GInh[i] = gI * _c.AlphaInh[i];
-        }
+        for (; i < n; i++) Scratch[i] = IntegrateOne(i, drive, ref ae, ref ai);
+    }
+
+    /// <summary>One neuron of the Integrate pass (the scalar tail of the vector loops): returns the candidate a.</summary>
+    private double IntegrateOne(int i, bool drive, ref double ae, ref double ai)
+    {
+        ref double accE = ref Unsafe.Add(ref ae, i);
+        ref double accI = ref Unsafe.Add(ref ai, i);
+        double gE = accE * _scale + GExc[i];
+        double gI = accI * _scale + GInh[i];
+        accE = 0;
+        accI = 0;
+        double x = U[i] * _c.AlphaMem[i];
+        x = gE * _c.PExc[i] + x;
+        x = gI * _c.PInh[i] + x;
+        if (drive) x = Drive[i] * _c.DriveGain[i] + x;
+        GExc[i] = gE * _c.AlphaExc[i];
+        GInh[i] = gI * _c.AlphaInh[i];
+        return x;
     }
 
     public override void Threshold(in TickContext ctx, int[] spikes, ref int spikeCount)
@@ -203,18 +206,7 @@ internal sealed class LifExpState : PopulationState
         }
         for (; i < n; i++)
         {
-            ref double accE = ref Unsafe.Add(ref ae, i);
-            ref double accI = ref Unsafe.Add(ref ai, i);
-            double gE = accE * _scale + GExc[i];
-            double gI = accI * _scale + GInh[i];
-            accE = 0;
-            accI = 0;
-            double x = U[i] * _c.AlphaMem[i];
-            x = gE * _c.PExc[i] + x;
-            x = gI * _c.PInh[i] + x;
-            if (drive) x = Drive[i] * _c.DriveGain[i] + x;
-            GExc[i] = gE * _c.AlphaExc[i];
-            GInh[i] = gI * _c.AlphaInh[i];
+            double x = IntegrateOne(i, drive, ref ae, ref ai);
             if (t - last[i] < _c.RefractoryTicks[i]) continue;
             U[i] = x;
             if (x > _c.ThetaU[i])
