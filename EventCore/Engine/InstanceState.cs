@@ -35,8 +35,10 @@ internal sealed class InstanceState : IPlasticityContext
     private int[] _histSrc = new int[4096], _histCount = new int[4096];
     private int _histHead, _histLen;
     public readonly long[] PhaseTicks = new long[Enum.GetValues<Phase>().Length];
-    /// <summary>Every how many ticks the phases are timed (a power of two).</summary>
+    /// <summary>Every how many ticks the phases are timed after the first <see cref="PhaseExactTicks"/> (a power of two).</summary>
     public const int PhaseSampleInterval = 16;
+    /// <summary>Ticks at the start of a run (tick index below this) whose phases are all timed.</summary>
+    public const long PhaseExactTicks = 1024;
 
     public InstanceState(CompiledNetwork net, int instance)
     {
@@ -101,9 +103,12 @@ internal sealed class InstanceState : IPlasticityContext
     {
         long t = Tick;
         int n = _net.NeuronCount;
-        // Phase timing is sampled: the phases of every 16th tick are timed and counted 16 times (reading the clock eight
-        // times per tick would cost about 10 % of a CUBA tick).
-        bool timed = (t & (PhaseSampleInterval - 1)) == 0;
+        // Phase timing: every tick of the first 1024 (where JIT compilation and tier-up happen, which a sample counted 16
+        // times would inflate), then every 16th tick, counted 16 times (reading the clock eight times per tick would
+        // cost about 10 % of a CUBA tick).
+        bool exact = t < PhaseExactTicks;
+        bool timed = exact || (t & (PhaseSampleInterval - 1)) == 0;
+        long weight = exact ? 1 : PhaseSampleInterval;
         long t0 = timed ? Stopwatch.GetTimestamp() : 0;
 
         // Deliver: each population reads its part of this tick's slot and clears it (read, then clear, in one pass).
@@ -152,13 +157,13 @@ internal sealed class InstanceState : IPlasticityContext
         Tick = t + 1;
         if (timed)
         {
-            PhaseTicks[(int)Phase.Deliver] += PhaseSampleInterval * (t1 - t0);
-            PhaseTicks[(int)Phase.Integrate] += PhaseSampleInterval * (t2 - t1);
-            PhaseTicks[(int)Phase.Threshold] += PhaseSampleInterval * (t3 - t2);
-            PhaseTicks[(int)Phase.Emit] += PhaseSampleInterval * (t4 - t3);
-            PhaseTicks[(int)Phase.Plasticity] += PhaseSampleInterval * (t4b - t4);
-            PhaseTicks[(int)Phase.Record] += PhaseSampleInterval * (t5 - t4b);
-            PhaseTicks[(int)Phase.Guard] += PhaseSampleInterval * (t6 - t5);
+            PhaseTicks[(int)Phase.Deliver] += weight * (t1 - t0);
+            PhaseTicks[(int)Phase.Integrate] += weight * (t2 - t1);
+            PhaseTicks[(int)Phase.Threshold] += weight * (t3 - t2);
+            PhaseTicks[(int)Phase.Emit] += weight * (t4 - t3);
+            PhaseTicks[(int)Phase.Plasticity] += weight * (t4b - t4);
+            PhaseTicks[(int)Phase.Record] += weight * (t5 - t4b);
+            PhaseTicks[(int)Phase.Guard] += weight * (t6 - t5);
         }
         return reason;
     }
