@@ -10,7 +10,8 @@ namespace Sim.Cli;
 /// <summary>
 /// <c>sim task store-recall</c>: one cell of the store-and-recall task (Capone, Muratore &amp; Paolucci 2022, Fig. 2;
 /// MODELS.md §4.1) with the rank-R / τ⋆ rule (<see cref="StoreRecall"/>) on the CPU event engine or, with
-/// <c>--engine dense | dense-cuda</c>, on the dense TorchSharp engine (the same curves bit for bit).
+/// <c>--engine dense | dense-cuda</c>, on the dense TorchSharp engine (the same curves bit for bit), or with
+/// <c>--engine float64 | float64-grid</c> by <see cref="StoreRecall.RunFloat64Reference"/>.
 /// </summary>
 public static class TaskCommand
 {
@@ -35,7 +36,9 @@ public static class TaskCommand
           --eta-per-norm X   learning rate X/||D||_2 (the same largest step for every feedback D)
           --every K          print every K epochs (default E/20)
           --engine E         event (default, one thread), dense (TorchSharp, cpu) or dense-cuda; the curves are
-                             the same bit for bit on every engine
+                             the same bit for bit on every engine. float64: a plain float64 transcription of
+                             the model and rule without the trace and weight grids (the unquantized comparison run
+                             of MODELS.md 1.3); float64-grid: the same with the grids (equal to the engines)
           -o, --out DIR      also write DIR/store-recall.csv (epoch, mse, delta_s) and DIR/summary.txt
           -h, --help         this text
 
@@ -79,7 +82,8 @@ public static class TaskCommand
                 case "-o" or "--out": outDir = Next(); break;
                 case "--engine":
                     engine = Next();
-                    if (engine is not ("event" or "dense" or "dense-cuda")) throw new UsageException($"--engine must be event, dense or dense-cuda, not '{engine}'");
+                    if (engine is not ("event" or "dense" or "dense-cuda" or "float64" or "float64-grid"))
+                        throw new UsageException($"--engine must be event, dense, dense-cuda, float64 or float64-grid, not '{engine}'");
                     break;
                 default: throw new UsageException($"unknown option '{a}'");
             }
@@ -102,14 +106,20 @@ public static class TaskCommand
         StoreRecallResult result;
         try
         {
-            Func<CompiledNetwork, ISimulationEngine>? factory = engine == "event" ? null : net => RunCommand.CreateEngine(engine, net);
+            Func<CompiledNetwork, ISimulationEngine>? factory = engine is "event" or "float64" or "float64-grid" ? null : net => RunCommand.CreateEngine(engine, net);
             var task = new StoreRecall(o, factory);
             stdout.WriteLine(FormattableString.Invariant($"store-recall: N = {o.Neurons}, T = {o.Steps}, {(o.Ltts ? "LTTS" : $"R = {o.Rank}")}{(o.OutputSpace ? " (output space)" : "")}, tau* = {o.TauStarDt} dt, {o.Epochs} epochs, seed {o.Seed}"));
-            result = task.Run((epoch, mse, ds) =>
+            void Progress(int epoch, double mse, double ds)
             {
                 if (epoch % k == 0 || epoch == o.Epochs - 1)
                     stdout.WriteLine(FormattableString.Invariant($"epoch {epoch,6}: mse {mse:G4}, dS {ds:F0}"));
-            }, cts.Token);
+            }
+            result = engine switch
+            {
+                "float64" => task.RunFloat64Reference(quantized: false, Progress, cts.Token),
+                "float64-grid" => task.RunFloat64Reference(quantized: true, Progress, cts.Token),
+                _ => task.Run(Progress, cts.Token),
+            };
         }
         finally { Console.CancelKeyPress -= onCancel; }
 

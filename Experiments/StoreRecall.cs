@@ -285,14 +285,19 @@ public sealed class StoreRecall
         return sum / ((double)Options.Steps * m);
     }
 
-    /// <summary>Runs the whole cell; <paramref name="progress"/> (optional) receives (epoch, MSE, ΔS) after each epoch.</summary>
-    public StoreRecallResult Run(Action<int, double, double>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>What every learning run of a cell starts from (steps 1–3 of MODELS.md §3.1).</summary>
+    private sealed record Setup(double[][] ZStar, double[][] SStar, double[] WOut, double ReadoutLimit, ErrorFeedback Feedback,
+        double[][] RuleTarget, LearningRate Rate, double FeedbackNorm, double FeedbackTrace)
+    {
+        public long TargetSpikes => ZStar.Sum(row => row.Sum(z => (long)z));
+    }
+
+    private Setup Prepare()
     {
         var o = Options;
         int n = o.Neurons;
-        double tauStarMs = o.TauStarDt; // dt = 1 ms
         var zStar = TargetSpikes();
-        var sStar = SpikeFilter.FilterTrain(zStar, n, 1.0, tauStarMs);
+        var sStar = SpikeFilter.FilterTrain(zStar, n, 1.0, o.TauStarDt);   // dt = 1 ms
         var wOut = TrainReadout(sStar);
         double limit = Mse(wOut, sStar);
         var bMat = Plasticity.Feedback.Matrix(wOut, o.Outputs, n, o.Seed, o.Cell);
@@ -309,40 +314,152 @@ public sealed class StoreRecall
         var (dNorm, dTrace) = Plasticity.Feedback.Norms(o.Ltts ? Plasticity.Feedback.Ltts(bMat, n) : Plasticity.Feedback.RankR(bMat, n, o.Rank), n);
         var rate = o.LearningRate
             ?? (o.StepPerFeedbackNorm is { } step ? LearningRate.PerFeedbackNorm(step, dNorm) : LearningRate.FivePerSqrtN(n));
+        return new Setup(zStar, sStar, wOut, limit, feedback, ruleTarget, rate, dNorm, dTrace);
+    }
 
+    /// <summary>Runs the whole cell; <paramref name="progress"/> (optional) receives (epoch, MSE, ΔS) after each epoch.</summary>
+    public StoreRecallResult Run(Action<int, double, double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var o = Options;
+        int n = o.Neurons;
+        var setup = Prepare();
         var net = NetworkCompiler.Compile(BuildNetwork(null));
         using var engine = _engineFactory(net);
-        var rule = new RankRRule(net, Pop, feedback, tauStarMs, new Sgd(rate));
-        rule.SetTarget(ruleTarget);
+        var rule = new RankRRule(net, Pop, setup.Feedback, o.TauStarDt, new Sgd(setup.Rate));
+        rule.SetTarget(setup.RuleTarget);
         engine.AddPlasticityRule(rule);
         var rec = new TraceRecorder(rule, n, o.Steps, net.Population(Pop).Offset);
         engine.AddSpikeSink(rec);
-
-        var mse = new List<double>();
-        var ds = new List<double>();
-        var clock = Stopwatch.StartNew();
-        for (int e = 0; e < o.Epochs && !cancellationToken.IsCancellationRequested; e++)
+        return Learn(setup, engine.EngineName, rule.Core.Optimizer.Name, rec.Trace, rec.Z, progress, cancellationToken, () =>
         {
             engine.ResetState();
             rule.ResetTrial();
             rec.Clear();
             engine.Run(o.Steps);
-            double m = Mse(wOut, rec.Trace);
+        });
+    }
+
+    /// <summary>
+    /// The same cell learned by a plain float64 transcription of MODELS.md §1.3 and §3.1 instead of an engine: with
+    /// <paramref name="quantized"/> it keeps the model's grids (hz and ej rounded to 2^-G, W_rec·hz from the grid
+    /// weights Q·2^-F) and reproduces the event engine bit for bit (a spec checks it); without, it is the
+    /// **unquantized float64 run** of §1.3: hz and ej unrounded, W_rec·hz = Σ_j W_ij·hz_j (j ascending) with the float64
+    /// master weights W, no weight grid. Comparing the two shows whether the grids affect learning.
+    /// Supports the neuron-space and output-space forms; the same target, readout, feedback, W_in and learning rate.
+    /// </summary>
+    public StoreRecallResult RunFloat64Reference(bool quantized, Action<int, double, double>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var o = Options;
+        int n = o.Neurons;
+        var setup = Prepare();
+        var net = NetworkCompiler.Compile(BuildNetwork(null));
+        var pop = net.Population(Pop);
+        var c = (GoalLifConstants)pop.Constants;
+        var update = new RankRUpdate(setup.Feedback, net.DtMs, o.TauStarDt, new Sgd(setup.Rate), pop.TraceWeightFractionBits);
+        // Initial v as the engine draws it; W_in·x as the engine delivers it (clock spike at tick t arrives at t + d).
+        double[] v0;
+        using (var probe = new EventEngine(net, new EngineOptions { Threads = 1 })) v0 = probe.GetVariable(0, Pop, "v");
+        var clock = net.Inputs.Single(i => i.ClockSpanTicks > 0);
+        var syn = net.Synapses;
+        double inScale = Math.ScaleB(1.0, -pop.WeightFractionBits), recScale = Math.ScaleB(1.0, -pop.TraceWeightFractionBits);
+        var input = new double[o.Steps][];
+        for (int t = 0; t < o.Steps; t++) input[t] = new double[n];
+        for (long t = 0; t < o.Steps; t++)
+        {
+            int ch = clock.ClockChannelAt(t);
+            if (ch < 0) continue;
+            int src = clock.Offset + ch;
+            for (int g = syn.SegmentOffsets[src]; g < syn.SegmentOffsets[src + 1]; g++)
+            {
+                long at = t + syn.SegmentDelay[g];
+                if (at >= o.Steps) continue;
+                for (int k = syn.SegmentStart[g]; k < syn.SegmentStart[g + 1]; k++)
+                    if (syn.Target[k] >= pop.Offset && syn.Target[k] < pop.Offset + n) input[at][syn.Target[k] - pop.Offset] += syn.Q[k];
+            }
+        }
+        foreach (var row in input) for (int i = 0; i < n; i++) row[i] *= inScale;   // exact: integer sums times 2^-F
+
+        double[] v = new double[n], z = new double[n], hz = new double[n], ej = new double[n], rec = new double[n];
+        var trace = new double[o.Steps][];
+        var zRec = new double[o.Steps][];
+        for (int t = 0; t < o.Steps; t++) { trace[t] = new double[n]; zRec[t] = new double[n]; }
+        double Q(double x) => quantized ? Math.Round(x * c.TraceScale, MidpointRounding.ToEven) * c.TraceUnit : x;
+        return Learn(setup, quantized ? "float64 reference, grids kept" : "float64 reference, unquantized", update.Optimizer.Name, trace, zRec,
+            progress, cancellationToken, () =>
+        {
+            v0.CopyTo(v, 0);
+            Array.Clear(z); Array.Clear(hz); Array.Clear(ej);
+            update.Filter.Reset();
+            for (int t = 0; t < o.Steps; t++)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    hz[i] = Q(z[i] * c.OneMinusAlphaSyn[i] + hz[i] * c.AlphaSyn[i]);
+                    ej[i] = Q(hz[i] * c.OneMinusAlphaMem[i] + ej[i] * c.AlphaMem[i]);
+                }
+                if (quantized)
+                {
+                    var q = update.GridWeights;
+                    for (int i = 0; i < n; i++)
+                    {
+                        double sum = 0;   // exact: Q·hz are multiples of 2^-G below 2^53·2^-G
+                        for (int j = 0; j < n; j++) sum += q[i * n + j] * hz[j];
+                        rec[i] = (sum + 0.0) * recScale;
+                    }
+                }
+                else
+                {
+                    var w = update.Weights;
+                    for (int i = 0; i < n; i++)
+                    {
+                        double sum = 0;
+                        for (int j = 0; j < n; j++) sum += w[i * n + j] * hz[j];
+                        rec[i] = sum;
+                    }
+                }
+                for (int i = 0; i < n; i++)
+                {
+                    double cur = input[t][i] + rec[i];
+                    cur = cur + c.Bias[i];
+                    double a = v[i] * c.AlphaMem[i];
+                    a = cur * c.OneMinusAlphaMem[i] + a;
+                    a = c.ResetJump[i] * z[i] + a;
+                    v[i] = a;
+                    z[i] = v[i] > c.Threshold[i] ? 1.0 : 0.0;
+                }
+                update.Update(z, v, ej, setup.RuleTarget[t]);
+                update.Filter.Value.CopyTo(trace[t]);
+                z.CopyTo(zRec[t], 0);
+            }
+        });
+    }
+
+    /// <summary>The epoch loop shared by the engine run and the float64 reference: MSE and ΔS per epoch.</summary>
+    private StoreRecallResult Learn(Setup setup, string engineName, string optimizerName, double[][] trace, double[][] zRec,
+        Action<int, double, double>? progress, CancellationToken cancellationToken, Action epoch)
+    {
+        var o = Options;
+        int n = o.Neurons;
+        var mse = new List<double>();
+        var ds = new List<double>();
+        var clock = Stopwatch.StartNew();
+        for (int e = 0; e < o.Epochs && !cancellationToken.IsCancellationRequested; e++)
+        {
+            epoch();
+            double m = Mse(setup.WOut, trace);
             double s = 0;
             for (int t = 0; t < o.Steps; t++)
-                for (int i = 0; i < n; i++) s += Math.Abs(zStar[t][i] - rec.Z[t][i]);
+                for (int i = 0; i < n; i++) s += Math.Abs(setup.ZStar[t][i] - zRec[t][i]);
             mse.Add(m); ds.Add(s);
             progress?.Invoke(e, m, s);
         }
         clock.Stop();
-        long targetSpikes = 0;
-        foreach (var row in zStar) foreach (double z in row) targetSpikes += (long)z;
-        return new StoreRecallResult(limit, [.. mse], [.. ds], targetSpikes, mse.Count > 0 ? clock.Elapsed.TotalSeconds / mse.Count : 0,
-            feedback.Name, rule.Core.Optimizer.Name)
-        { Engine = engine.EngineName, Rate = rate, FeedbackNorm = dNorm, FeedbackTrace = dTrace, FinalOutput = mse.Count > 0 ? Readout(wOut, rec.Trace) : [] };
+        return new StoreRecallResult(setup.ReadoutLimit, [.. mse], [.. ds], setup.TargetSpikes, mse.Count > 0 ? clock.Elapsed.TotalSeconds / mse.Count : 0,
+            setup.Feedback.Name, optimizerName)
+        { Engine = engineName, Rate = setup.Rate, FeedbackNorm = setup.FeedbackNorm, FeedbackTrace = setup.FeedbackTrace,
+          FinalOutput = mse.Count > 0 ? Readout(setup.WOut, trace) : [] };
     }
 
-    /// <summary>Spikes per tick as a 0/1 matrix z[t][i].</summary>
     private sealed class SpikeRaster(int steps, int n, int offset) : ISpikeSink
     {
         public readonly double[][] Z = [.. Enumerable.Range(0, steps).Select(_ => new double[n])];
