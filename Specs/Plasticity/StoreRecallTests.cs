@@ -145,6 +145,23 @@ public class StoreRecallCommandTests
     }
 
     [Fact]
+    public void Float64EnginesPrintTheSameCurveWithTheGrids()
+    {
+        string[] common = ["task", "store-recall", "--neurons", "30", "--steps", "40", "--rank", "10", "--epochs", "4", "--every", "1"];
+        var ev = Sim([.. common]);
+        var grid = Sim([.. common, "--engine", "float64-grid"]);
+        var plain = Sim([.. common, "--engine", "float64"]);
+        Assert.Equal(0, grid.Code);
+        Assert.Equal(0, plain.Code);
+        Assert.Contains("float64 reference, grids kept", grid.Out);
+        Assert.Contains("float64 reference, unquantized", plain.Out);
+        static string[] Curve(string text) => [.. text.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal) && l.Contains("mse"))];
+        Assert.Equal(4, Curve(ev.Out).Length);
+        Assert.Equal(Curve(ev.Out), Curve(grid.Out));
+        Assert.Equal(2, Sim("task", "store-recall", "--engine", "float32").Code);
+    }
+
+    [Fact]
     public void BadArgumentsExitTwo()
     {
         Assert.Equal(2, Sim("task").Code);
