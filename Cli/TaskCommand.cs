@@ -34,6 +34,8 @@ public static class TaskCommand
           --eta X            fixed learning rate (default 5/sqrt(N))
           --eta-scaled X     learning rate X*sqrt(N/R)
           --eta-per-norm X   learning rate X/||D||_2 (the same largest step for every feedback D)
+          --per-trial        sum the rule's updates over each epoch and apply them at its end (default:
+                             online, every step, as in the paper)
           --every K          print every K epochs (default E/20)
           --engine E         event (default, one thread), dense (TorchSharp, cpu) or dense-cuda; the curves are
                              the same bit for bit on every engine. float64: a plain float64 transcription of
@@ -54,6 +56,7 @@ public static class TaskCommand
         var o = new StoreRecallOptions { Epochs = 1000 };
         int? rank = null, every = null;
         double? eta = null, etaScaled = null, etaPerNorm = null;
+        bool perTrial = false;
         string? outDir = null;
         string engine = "event";
         for (int i = 1; i < args.Length; i++)
@@ -78,6 +81,7 @@ public static class TaskCommand
                 case "--eta": eta = Real(); break;
                 case "--eta-scaled": etaScaled = Real(); break;
                 case "--eta-per-norm": etaPerNorm = Real(); break;
+                case "--per-trial": perTrial = true; break;
                 case "--every": every = Int(); break;
                 case "-o" or "--out": outDir = Next(); break;
                 case "--engine":
@@ -94,6 +98,7 @@ public static class TaskCommand
         {
             if (eta is { } e) o = o with { LearningRate = LearningRate.Fixed(e) };
             if (etaPerNorm is { } en) o = o with { StepPerFeedbackNorm = en };
+            if (perTrial) o = o with { PerTrial = true };
             if (etaScaled is { } es) o = o with { LearningRate = LearningRate.SqrtNOverR(es, o.Neurons, o.Ltts ? o.Neurons : o.Rank) };
             o.Validate();
         }
@@ -129,6 +134,7 @@ public static class TaskCommand
         summary.AppendLine(FormattableString.Invariant($"target spikes: {result.TargetSpikes}"));
         summary.AppendLine(FormattableString.Invariant($"feedback: {result.Feedback} (||D||_2 = {result.FeedbackNorm:G4}, tr D = {result.FeedbackTrace:G4})"));
         summary.AppendLine(FormattableString.Invariant($"optimizer: {result.Optimizer}"));
+        summary.AppendLine(o.PerTrial ? "updates: per trial (summed over each epoch, applied at its end)" : "updates: online (every step)");
         summary.AppendLine($"engine: {result.Engine}");
         summary.AppendLine(FormattableString.Invariant($"epochs: {result.Mse.Length}{(interrupted ? " (interrupted)" : "")}, {result.SecondsPerEpoch * 1000:F2} ms per epoch"));
         if (result.Mse.Length > 0)

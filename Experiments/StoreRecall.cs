@@ -48,6 +48,11 @@ public sealed record StoreRecallOptions
     /// (<see cref="Plasticity.LearningRate.PerFeedbackNorm"/>).
     /// </summary>
     public double? StepPerFeedbackNorm { get; init; }
+    /// <summary>
+    /// Per-trial updates (<see cref="UpdateMode.PerTrial"/>): the rule sums its directions over an epoch and applies them
+    /// once at its end; false (the paper's protocol): online, every tick.
+    /// </summary>
+    public bool PerTrial { get; init; }
     /// <summary>F of the W_rec grid 2^-F, fixed in advance (W_rec starts at 0).</summary>
     public int RecurrentWeightFractionBits { get; init; } = 20;
 
@@ -325,7 +330,7 @@ public sealed class StoreRecall
         var setup = Prepare();
         var net = NetworkCompiler.Compile(BuildNetwork(null));
         using var engine = _engineFactory(net);
-        var rule = new RankRRule(net, Pop, setup.Feedback, o.TauStarDt, new Sgd(setup.Rate));
+        var rule = new RankRRule(net, Pop, setup.Feedback, o.TauStarDt, new Sgd(setup.Rate)) { Mode = o.PerTrial ? UpdateMode.PerTrial : UpdateMode.Online };
         rule.SetTarget(setup.RuleTarget);
         engine.AddPlasticityRule(rule);
         var rec = new TraceRecorder(rule, n, o.Steps, net.Population(Pop).Offset);
@@ -336,6 +341,7 @@ public sealed class StoreRecall
             rule.ResetTrial();
             rec.Clear();
             engine.Run(o.Steps);
+            rule.EndTrial();
         });
     }
 
@@ -355,7 +361,10 @@ public sealed class StoreRecall
         var net = NetworkCompiler.Compile(BuildNetwork(null));
         var pop = net.Population(Pop);
         var c = (GoalLifConstants)pop.Constants;
-        var update = new RankRUpdate(setup.Feedback, net.DtMs, o.TauStarDt, new Sgd(setup.Rate), pop.TraceWeightFractionBits);
+        var update = new RankRUpdate(setup.Feedback, net.DtMs, o.TauStarDt, new Sgd(setup.Rate), pop.TraceWeightFractionBits)
+        {
+            Mode = o.PerTrial ? UpdateMode.PerTrial : UpdateMode.Online,
+        };
         // Initial v as the engine draws it; W_in·x as the engine delivers it (clock spike at tick t arrives at t + d).
         double[] v0;
         using (var probe = new EventEngine(net, new EngineOptions { Threads = 1 })) v0 = probe.GetVariable(0, Pop, "v");
@@ -431,6 +440,7 @@ public sealed class StoreRecall
                 update.Filter.Value.CopyTo(trace[t]);
                 z.CopyTo(zRec[t], 0);
             }
+            update.EndTrial();
         });
     }
 

@@ -192,6 +192,15 @@ public sealed class DenseEngine : ISimulationEngine
         {
             _ring.zero_();
             foreach (var p in _pops) p.ResetState();
+            // The plastic weights live in the compiled network; a rule may have rewritten them between runs (e.g. a
+            // per-trial update at the end of an epoch), so the device copy is re-read from the table here.
+            var tr = Network.TraceSynapses;
+            if (tr.Count > 0)
+                foreach (var p in _pops)
+                {
+                    for (int i = p.Pop.Offset; i < p.Pop.Offset + p.Pop.Size; i++) p.MirrorRow(i, tr);
+                    p.UploadTraceWeights();
+                }
         }
         ResetInputs();
         Tick = 0;

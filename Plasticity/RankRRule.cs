@@ -27,6 +27,7 @@ namespace Sim.Plasticity;
 /// </summary>
 public sealed class RankRUpdate
 {
+    private double[]? _acc;
     private readonly double[] _w, _e, _g, _dir;
     private readonly ErrorFeedback _feedback;
     private readonly long[] _q;
@@ -107,6 +108,21 @@ public sealed class RankRUpdate
         Filter.Step(z);
         _feedback.Project(targetTrace, Filter.Value, _e);
         for (int i = 0; i < n; i++) _g[i] = _e[i] * PseudoDerivative.Of(v[i]);
+        if (Mode == UpdateMode.PerTrial)
+        {
+            // Σ_t d_t in tick order; W is left alone until EndTrial.
+            var acc = _acc ??= new double[n * n];
+            for (int i = 0; i < n; i++)
+            {
+                var d = _dir.AsSpan(i * n, n);
+                TensorPrimitives.Multiply(ej, _g[i], d);
+                d[i] = 0;
+                var a = acc.AsSpan(i * n, n);
+                TensorPrimitives.Add(a, d, a);
+            }
+            PendingTicks++;
+            return;
+        }
         if (_optimizer is Sgd sgd)
         {
             // SGD row by row while the row is in L1: the same element-wise sequence as building d and calling Sgd.Step.
@@ -137,6 +153,34 @@ public sealed class RankRUpdate
 
     private InvalidOperationException OutOfGrid(int k)
         => new($"a plastic weight W[{k / N}, {k % N}] = {_w[k]:G6} has left the representable range of the grid 2^-{WeightFractionBits} (|W·2^F| < 2^51)");
+
+    /// <summary>When the weights change: every tick (<see cref="UpdateMode.Online"/>, the paper's protocol) or once per trial.</summary>
+    public UpdateMode Mode
+    {
+        get;
+        set
+        {
+            if (PendingTicks > 0) throw new InvalidOperationException("the mode cannot change in the middle of a trial with pending updates");
+            field = value;
+        }
+    }
+
+    /// <summary>Ticks accumulated since the last <see cref="EndTrial"/> (per-trial mode).</summary>
+    public int PendingTicks { get; private set; }
+
+    /// <summary>
+    /// Per-trial mode: applies the summed direction D = Σ_t d_t of the trial with the optimizer (one step, e.g.
+    /// W ← W + η·D for SGD), zeroes the diagonal and clears the sum. Online mode: nothing to do.
+    /// </summary>
+    public void EndTrial()
+    {
+        if (Mode != UpdateMode.PerTrial || _acc is null || PendingTicks == 0) return;
+        _optimizer.Step(_w, _acc);
+        for (int i = 0; i < N; i++) _w[i * N + i] = 0;
+        Array.Clear(_acc);
+        PendingTicks = 0;
+        _gridStale = true;
+    }
 
     private void Quantize()
     {
@@ -214,6 +258,35 @@ public sealed class RankRRule : IPlasticityRule
     /// <summary>Start of a trial: ŝ ← 0 (the weights and the optimizer state are kept).</summary>
     public void ResetTrial() => Core.Filter.Reset();
 
+    /// <summary>Online (every tick, the default) or per-trial updates (<see cref="UpdateMode"/>).</summary>
+    public UpdateMode Mode { get => Core.Mode; set => Core.Mode = value; }
+
+    /// <summary>
+    /// End of a trial in per-trial mode: applies the trial's summed update (<see cref="RankRUpdate.EndTrial"/>) and
+    /// writes the new grid weights into the network (<see cref="CompiledNetwork.SetTraceRowWeights"/>), where both
+    /// engines read them from the next run on (the dense engine re-reads them in <c>ResetState</c>). Call it between
+    /// runs, after the trial's ticks, before <c>ResetState</c> of the next trial. Online mode: nothing to do.
+    /// </summary>
+    public void EndTrial()
+    {
+        if (Mode != UpdateMode.PerTrial) return;
+        Core.EndTrial();
+        WriteWeights((target, row) => _net.SetTraceRowWeights(target, row));
+    }
+
+    private void WriteWeights(Action<int, double[]> write)
+    {
+        int n = Core.N;
+        var w = Core.Weights;
+        for (int i = 0; i < n; i++)
+        {
+            var r = w.Slice(i * n, n);
+            r[..i].CopyTo(_row);
+            r[(i + 1)..].CopyTo(_row.AsSpan(i));
+            write(_offset + i, _row);
+        }
+    }
+
     /// <inheritdoc/>
     public void Apply(int instance, long tick, IPlasticityContext context)
     {
@@ -221,6 +294,7 @@ public sealed class RankRRule : IPlasticityRule
         if (!Learning) { Core.Observe(z); return; }
         if (tick >= _target.Length) throw new InvalidOperationException($"tick {tick} is beyond the {_target.Length} ticks of the target; reset the trial");
         Core.Update(z, context.Variable(_pop, "v"), context.Variable(_pop, "ej"), _target[tick]);
+        if (Mode == UpdateMode.PerTrial) return;   // the weights change at EndTrial
         int n = Core.N;
         var w = Core.Weights;
         for (int i = 0; i < n; i++)
@@ -231,4 +305,16 @@ public sealed class RankRRule : IPlasticityRule
             context.SetTraceRowWeights(_offset + i, _row);
         }
     }
+}
+
+/// <summary>When a rule changes the weights.</summary>
+public enum UpdateMode
+{
+    /// <summary>Every tick, acting from the next tick (MODELS.md §3.1 step 4, the paper's protocol).</summary>
+    Online,
+    /// <summary>
+    /// Once per trial: the directions of every tick are summed (in tick order) and applied in one optimizer step at the
+    /// end of the trial; the weights are constant during a trial.
+    /// </summary>
+    PerTrial,
 }

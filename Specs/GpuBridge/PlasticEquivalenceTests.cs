@@ -288,6 +288,25 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
     [Fact]
     public void StoreRecallCurvesAreIdenticalOnBothEngines() => SameCurves(TorchRuntime.Cpu);
 
+    /// <summary>
+    /// (c) Per-trial updates (the rule writes the weights into the network between epochs, the dense engine re-reads
+    /// them in ResetState): the event engine, the dense engine and the float64 transcription with grids agree bit for
+    /// bit, and the curve differs from the online one (the weights are constant within a trial).
+    /// </summary>
+    [Fact]
+    public void PerTrialUpdatesAreIdenticalOnBothEnginesAndTheReference()
+    {
+        var o = Cell with { PerTrial = true, Epochs = 8 };
+        var ev = new StoreRecall(o).Run();
+        var dense = new StoreRecall(o, net => new DenseEngine(net)).Run();
+        var reference = new StoreRecall(o).RunFloat64Reference(quantized: true);
+        Assert.True(ReferenceModelTests.SameBits(ev.Mse, dense.Mse), "per-epoch MSE differs (dense)");
+        Assert.True(ReferenceModelTests.SameBits(ev.SpikeError, dense.SpikeError), "per-epoch ΔS differs (dense)");
+        Assert.True(ReferenceModelTests.SameBits(ev.Mse, reference.Mse), "per-epoch MSE differs (reference)");
+        var online = new StoreRecall(o with { PerTrial = false }).Run();
+        Assert.NotEqual(online.Mse, ev.Mse);
+    }
+
     /// <summary><c>sim task store-recall --engine dense</c> writes the same curve as the event engine, byte for byte.</summary>
     [Fact]
     public void TaskCommandOnTheDenseEngineWritesTheSameCurve()

@@ -191,6 +191,48 @@ public class RankRRuleTests
         Assert.Throws<InvalidOperationException>(() => net.SetTraceRow(pop.Offset, [long.MinValue, 0, 0]));
     }
 
+    /// <summary>
+    /// Per-trial mode: W is constant during the trial; EndTrial applies η·Σ_t d_t (the directions of every tick, summed in
+    /// tick order) in one SGD step, with a zero diagonal; a second EndTrial without ticks changes nothing.
+    /// </summary>
+    [Fact]
+    public void PerTrialModeAppliesTheSummedDirectionOnce()
+    {
+        const int n = 7, ticks = 12;
+        var rng = new Random(5);
+        var d = new double[n * n];
+        for (int k = 0; k < d.Length; k++) d[k] = rng.NextDouble() - 0.5;
+        var w0 = new double[n * n];
+        for (int k = 0; k < w0.Length; k++) w0[k] = 0.1 * (rng.NextDouble() - 0.5);
+        var update = new RankRUpdate(n, d, 1.0, 3.0, new Sgd(LearningRate.Fixed(0.3)), F, w0) { Mode = UpdateMode.PerTrial };
+        var before = update.Weights.ToArray();
+        var sum = new double[n * n];
+        for (int t = 0; t < ticks; t++)
+        {
+            var z = Enumerable.Range(0, n).Select(_ => rng.Next(3) == 0 ? 1.0 : 0.0).ToArray();
+            var v = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 4 - 2).ToArray();
+            var ej = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 0.2).ToArray();
+            var target = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 0.3).ToArray();
+            update.Update(z, v, ej, target);
+            Assert.Equal(before, update.Weights.ToArray());
+            var dir = update.LastDirection;
+            for (int k = 0; k < sum.Length; k++) sum[k] += dir[k];
+        }
+        Assert.Equal(ticks, update.PendingTicks);
+        Assert.Throws<InvalidOperationException>(() => update.Mode = UpdateMode.Online);
+        update.EndTrial();
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double expected = i == j ? 0 : sum[i * n + j] * 0.3 + before[i * n + j];
+                Assert.Equal(expected, update.Weights[i * n + j]);
+            }
+        var after = update.Weights.ToArray();
+        update.EndTrial();
+        Assert.Equal(after, update.Weights.ToArray());
+        Assert.Equal(0, update.PendingTicks);
+    }
+
     [Fact]
     public void RealWeightsAreRoundedOntoTheGridAndCheckedLikeIntegerRows()
     {
