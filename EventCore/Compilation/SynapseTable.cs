@@ -68,19 +68,13 @@ public sealed class TraceCouplingTable
     /// </summary>
     public ReadOnlySpan<double> QValue => QValueArray;
 
-    internal double[] QValueArray
+    internal double[] QValueArray => LazyInitializer.EnsureInitialized(ref _qValue, () =>
     {
-        get
-        {
-            if (_qValue is null)
-            {
-                var v = new double[Q.Length];
-                for (int k = 0; k < v.Length; k++) v[k] = Q[k];
-                _qValue = v;
-            }
-            return _qValue;
-        }
-    }
+        // Built once, by whichever instance thread asks first; every thread then sees the same array.
+        var v = new double[Q.Length];
+        for (int k = 0; k < v.Length; k++) v[k] = Q[k];
+        return v;
+    });
 
     /// <summary>Writes a row already converted to both forms (bounds checked by the caller).</summary>
     internal void WriteRow(int start, ReadOnlySpan<long> q, ReadOnlySpan<double> qValue)
@@ -105,7 +99,7 @@ public sealed class TraceCouplingTable
     /// The rows cut into runs of consecutive source ids (an all-to-all row without autapses is two runs), for kernels that
     /// read the presynaptic traces as contiguous slices instead of gathering them. Computed once (the layout is fixed).
     /// </summary>
-    public RowRuns Runs => _runs ??= RowRuns.Of(RowStart, Source);
+    public RowRuns Runs => LazyInitializer.EnsureInitialized(ref _runs, () => RowRuns.Of(RowStart, Source));
 
     /// <summary>Rows of a CSR table cut into runs of consecutive source ids.</summary>
     public sealed class RowRuns
