@@ -113,7 +113,8 @@ public sealed class CompiledNetwork
     public static double TraceRowLimit(CompiledPopulation population) => Math.ScaleB(FixedPoint.ExactLimit, -population.TraceInputFractionBits);
 
     /// <summary>Bytes of engine state per instance (ring + neuron state + scratch), for memory estimates.</summary>
-    public long StateBytesPerInstance => (long)(MaxDelayTicks + 1) * NeuronCount * 2 * sizeof(double) + (long)NeuronCount * 8 * sizeof(double);
+    public long StateBytesPerInstance => (long)(MaxDelayTicks + 1) * NeuronCount * 2 * sizeof(double) + (long)NeuronCount * 8 * sizeof(double)
+        + (long)(SourceCount - NeuronCount) * (8 + 8 + 8 + 12);   // Poisson calendar (64 ticks × 1 bit), next time, count, heap entry
 }
 
 /// <summary>Conversions between ms and ticks: one rounding rule, used everywhere.</summary>

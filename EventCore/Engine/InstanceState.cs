@@ -26,6 +26,13 @@ internal sealed class InstanceState : IPlasticityContext
     // Poisson sources: next spike time, spike counter, and a binary heap of (tick, source id) ordered by tick then id.
     private readonly double[] _poissonNext;
     private readonly long[] _poissonCount;
+    // Poisson schedule: a calendar of the next CalendarTicks ticks (one bit per input source and tick, ascending source
+    // order for free) in front of a binary heap on (tick, source) for spikes further ahead. At high input rates almost
+    // every source fires within a few ticks, so most spikes never touch the heap.
+    private const int CalendarTicks = 64;   // a power of two
+    private readonly ulong[] _calendar;
+    private readonly int[] _calendarCount = new int[CalendarTicks];
+    private readonly int _calendarWords, _calendarBase;
     private readonly long[] _heapTick;
     private readonly int[] _heapSrc;
     private int _heapCount;
@@ -58,6 +65,9 @@ internal sealed class InstanceState : IPlasticityContext
         _poissonCount = new long[net.SourceCount];
         _heapTick = new long[poissonSources];
         _heapSrc = new int[poissonSources];
+        _calendarBase = n;
+        _calendarWords = (net.SourceCount - n + 63) / 64;
+        _calendar = new ulong[CalendarTicks * _calendarWords];
         _spikeCursor = new int[net.Inputs.Length];
         _stateArrays = [.. Populations.Select(p => p.StateArrays().ToArray())];
         Reset();
@@ -76,6 +86,7 @@ internal sealed class InstanceState : IPlasticityContext
         Array.Clear(_spikeCursor);
         _histHead = _histLen = 0;
         _heapCount = 0;
+        Array.Clear(_calendar); Array.Clear(_calendarCount);
         foreach (var inp in _net.Inputs)
         {
             if (inp.RatePerMs is null) continue;
@@ -95,7 +106,21 @@ internal sealed class InstanceState : IPlasticityContext
     {
         double t = _poissonNext[src];
         if (inp.PoissonStopped(t)) return;
-        HeapPush(TimeGrid.FloorTicks(t, _net.DtMs), src);
+        ScheduleAt(TimeGrid.FloorTicks(t, _net.DtMs), src);
+    }
+
+    private void ScheduleAt(long tick, int src)
+    {
+        Debug.Assert(tick >= Tick, "a Poisson spike scheduled in the past");
+        if (tick < Tick + CalendarTicks) CalendarAdd(tick, src);
+        else HeapPush(tick, src);
+    }
+
+    private void CalendarAdd(long tick, int src)
+    {
+        int bucket = (int)(tick & (CalendarTicks - 1)), bit = src - _calendarBase;
+        _calendar[bucket * _calendarWords + (bit >> 6)] |= 1UL << (bit & 63);
+        _calendarCount[bucket]++;
     }
 
     /// <summary>One tick through every phase; returns the guard's reason to stop, or null.</summary>
@@ -251,21 +276,46 @@ internal sealed class InstanceState : IPlasticityContext
 
     private void EmitInputs(SynapseTable syn, long t, int n)
     {
-        // Poisson: pop every source due this tick; a source with several spikes in the tick delivers each.
-        while (_heapCount > 0 && _heapTick[0] == t)
+        // Poisson: every source due this tick, in ascending source order; a source with several spikes in the tick
+        // delivers each. Heap entries that came within the calendar's horizon move into it first.
+        while (_heapCount > 0 && _heapTick[0] < t + CalendarTicks)
         {
-            int src = _heapSrc[0];
+            long due = _heapTick[0];
+            int s = _heapSrc[0];
             HeapPop();
-            var inp = InputOf(src);
-            int local = src - inp.Offset;
-            int count = 0;
-            do
+            CalendarAdd(due, s);
+        }
+        int bucket = (int)(t & (CalendarTicks - 1));
+        if (_calendarCount[bucket] > 0)
+        {
+            int words = _calendarWords, first = bucket * words;
+            for (int w = 0; w < words; w++)
             {
-                count++;
-                _poissonNext[src] = inp.NextPoissonTimeMs(_net.Seed, Instance, local, ++_poissonCount[src], _poissonNext[src]);
-            } while (TimeGrid.FloorTicks(_poissonNext[src], _net.DtMs) == t && !inp.PoissonStopped(_poissonNext[src]));
-            EmitSource(syn, src, t, n, count);
-            SchedulePoisson(inp, src);
+                ulong word = _calendar[first + w];
+                if (word == 0) continue;
+                _calendar[first + w] = 0;   // new entries from this loop go to later ticks, i.e. other buckets
+                while (word != 0)
+                {
+                    int src = _calendarBase + (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(word);
+                    word &= word - 1;
+                    var inp = InputOf(src);
+                    int local = src - inp.Offset;
+                    int count = 0;
+                    double next;
+                    long nextTick;
+                    bool stopped;
+                    do
+                    {
+                        count++;
+                        next = _poissonNext[src] = inp.NextPoissonTimeMs(_net.Seed, Instance, local, ++_poissonCount[src], _poissonNext[src]);
+                        nextTick = TimeGrid.FloorTicks(next, _net.DtMs);
+                        stopped = inp.PoissonStopped(next);
+                    } while (nextTick == t && !stopped);
+                    EmitSource(syn, src, t, n, count);
+                    if (!stopped) ScheduleAt(nextTick, src);
+                }
+            }
+            _calendarCount[bucket] = 0;
         }
         for (int i = 0; i < _net.Inputs.Length; i++)
         {
@@ -372,6 +422,7 @@ internal sealed class InstanceState : IPlasticityContext
         c.PoissonNextMs.CopyTo(_poissonNext, 0);
         c.PoissonCount.CopyTo(_poissonCount, 0);
         _heapCount = 0;
+        Array.Clear(_calendar); Array.Clear(_calendarCount);
         foreach (var inp in _net.Inputs)
             if (inp.RatePerMs is not null)
                 for (int s = 0; s < inp.Size; s++)
