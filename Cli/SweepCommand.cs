@@ -30,6 +30,7 @@ public static class SweepCommand
           --t T                steps per trial (default 150)
           --eta-scaled X       learning rate X*sqrt(N/R) (default 5/sqrt(N) for every R)
           --eta-per-norm X     learning rate X/||D||_2: the same largest step for every feedback D
+          --per-trial          sum each cell's updates over an epoch, apply them at its end (default: online)
           --shard i/n          run only the cells with index % n == i
           --threads T          cells run in parallel (default 1)
           --max-cells K        stop after computing K cells in this run (resume later)
@@ -72,6 +73,7 @@ public static class SweepCommand
                 case "--max-cells": o = o with { MaxNewCells = Int(1) }; break;
                 case "--eta-scaled": o = o with { EtaScaled = OptionParsing.Positive(a, Next()) }; break;
                 case "--eta-per-norm": o = o with { StepPerFeedbackNorm = OptionParsing.Positive(a, Next()) }; break;
+                case "--per-trial": o = o with { PerTrial = true }; break;
                 case "--tau-values": o = o with { TauValues = OptionParsing.PositiveList(a, Next()) }; break;
                 case "--r-values":
                     try { o = o with { Rows = [.. Next().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(SweepRow.Parse)] }; }

@@ -57,6 +57,8 @@ public sealed record StoreRecallSweepOptions
     public double? EtaScaled { get; init; }
     /// <summary>η = X/‖D‖₂ in every cell (equal largest step for every feedback); null: see <see cref="EtaScaled"/>.</summary>
     public double? StepPerFeedbackNorm { get; init; }
+    /// <summary>Per-trial updates in every cell (<see cref="StoreRecallOptions.PerTrial"/>); false: online, as in the paper.</summary>
+    public bool PerTrial { get; init; }
     /// <summary>Worker threads (one cell per thread).</summary>
     public int Threads { get; init; } = 1;
     /// <summary>This run takes the cells with canonical index % <see cref="ShardCount"/> == <see cref="ShardIndex"/>.</summary>
@@ -103,6 +105,7 @@ public sealed record StoreRecallSweepOptions
             Seed = cell.Seed,
             LearningRate = EtaScaled is { } x ? LearningRate.SqrtNOverR(x, Neurons, r) : null,
             StepPerFeedbackNorm = StepPerFeedbackNorm,
+            PerTrial = PerTrial,
         };
     }
 }
@@ -132,6 +135,8 @@ public sealed record SweepCellResult
     public required string Feedback { get; init; }
     /// <summary>Readout limit (MSE of the trained readout on ŝ*).</summary>
     public required double ReadoutLimit { get; init; }
+    /// <summary>True when the cell used per-trial updates (false: online; also in cells written before it was recorded).</summary>
+    public bool PerTrial { get; init; }
     /// <summary>‖D‖₂ of the feedback (0 in cells written before it was recorded).</summary>
     public double FeedbackNorm { get; init; }
     /// <summary>tr D (0 in cells written before it was recorded).</summary>
@@ -244,6 +249,7 @@ public static class StoreRecallSweep
             Eta = rate.Eta,
             Feedback = r.Feedback,
             ReadoutLimit = r.ReadoutLimit,
+            PerTrial = o.PerTrial,
             FeedbackNorm = r.FeedbackNorm,
             FeedbackTrace = r.FeedbackTrace,
             TargetSpikes = r.TargetSpikes,

@@ -22,6 +22,20 @@ public sealed class SweepTests : IDisposable
 
     private string Dir(string name) => Path.Combine(_root, name);
 
+    /// <summary>A per-trial sweep cell records its mode and has the curve of the same cell run alone.</summary>
+    [Fact]
+    public void PerTrialCellsRecordTheirModeAndMatchTheSingleCell()
+    {
+        var options = Tiny with { PerTrial = true, Rows = [new SweepRow(20)], TauValues = [8.0], Threads = 1 };
+        var cell = options.AllCells().Single();
+        var result = StoreRecallSweep.RunCell(options, cell);
+        Assert.True(result.PerTrial);
+        var alone = new StoreRecall(options.CellOptions(cell)).Run();
+        Assert.True(options.CellOptions(cell).PerTrial);
+        Assert.Equal(alone.Mse, result.Mse);
+        Assert.False(StoreRecallSweep.RunCell(Tiny, Tiny.AllCells()[0]).PerTrial);
+    }
+
     /// <summary>Deletes the temporary folders.</summary>
     public void Dispose()
     {
