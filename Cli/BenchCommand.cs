@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
+using Sim.Experiments;
 
 namespace Sim.Cli;
 
@@ -24,13 +25,16 @@ public static class BenchCommand
 {
     /// <summary>Help text of <c>sim bench</c>.</summary>
     public const string Help = """
-        usage: sim bench [--quick] [--filter NAME] [--repeats N] [--engine event|precise]
+        usage: sim bench [--quick] [--filter NAME] [--repeats N] [--engine event|precise|dense]
 
         Runs the macro benchmark set on one engine (single thread, one instance) and prints a table:
           cuba            CUBA, 4000 LifExp neurons (MODELS.md §5.1), 1 s
           brunel-A, -D    Brunel 2000 at scale 0.2 (2500 LifDelta neurons, C_E 200, C_I 50), regimes A and D, 0.5 s
           lowrate-10Hz, -1Hz, -0.1Hz
                           input-driven CUBA-like network, 4000 neurons, mean rate set by the drive (§5.4), 1 s
+          cuba-ps         CUBA with LifDelta neurons and 0.125 ms delays (§5.2, the precise engine's benchmark), 1 s
+          store-recall    one learning epoch of the store-and-recall task (N = T = R = 150, tau* = 4.64 dt; event
+                          engine with the rank-R rule; 'sim s' counts the 0.15 s of one epoch, 20 epochs timed)
         Each network runs once to warm up, then N more times (fresh engine each); the table gives the median.
 
         Columns: neurons, synapses, simulated s, mean rate (Hz), wall s per simulated s (median), synaptic events
@@ -41,9 +45,9 @@ public static class BenchCommand
           --quick          short runs (50-100 ms simulated, 1 timed repeat): a smoke test for CI
           --filter NAME    only networks whose name contains NAME (case-insensitive)
           --repeats N      timed repeats after the warm-up (default 3; --quick: 1)
-          --engine E       event (default: the grid engine) or precise (continuous time, event-driven: its cost
-                           follows the number of events, not neurons x steps; LifExp/LifDelta networks only,
-                           so brunel-* and lowrate-* and cuba run, with exact delays)
+          --engine E       event (default: the grid engine), precise (continuous time, event-driven: its cost
+                           follows the number of events, not neurons x steps; with exact delays) or dense
+                           (TorchSharp on the CPU); store-recall always runs on the event engine
           -h, --help       this text
 
         Exit codes: 0 ok, 1 a run failed, 2 bad arguments or no network matches the filter.
@@ -60,6 +64,8 @@ public static class BenchCommand
         new("lowrate-10Hz", 1000, 100, d => BenchmarkNetworks.LowRate(10, 4000, d, 1)),
         new("lowrate-1Hz", 1000, 100, d => BenchmarkNetworks.LowRate(1, 4000, d, 1)),
         new("lowrate-0.1Hz", 1000, 100, d => BenchmarkNetworks.LowRate(0.1, 4000, d, 1)),
+        new("cuba-ps", 1000, 100, d => BenchmarkNetworks.CubaPs(d, 1)),
+        new("store-recall", 0, 0, _ => throw new InvalidOperationException("measured by MeasureStoreRecall")),
     ];
 
     /// <summary>Names of the networks in the set, in table order.</summary>
@@ -74,7 +80,7 @@ public static class BenchCommand
         bool quick = false;
         string? filter = null;
         int? repeats = null;
-        bool precise = false;
+        string engineName = "event";
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -96,9 +102,9 @@ public static class BenchCommand
                     i++;
                     break;
                 case "--engine":
-                    if (i + 1 >= args.Length || args[i + 1] is not ("event" or "precise"))
-                        return Usage(stderr, "--engine needs 'event' or 'precise'");
-                    precise = args[++i] == "precise";
+                    if (i + 1 >= args.Length || args[i + 1] is not ("event" or "precise" or "dense"))
+                        return Usage(stderr, "--engine needs 'event', 'precise' or 'dense'");
+                    engineName = args[++i];
                     break;
                 default:
                     return Usage(stderr, $"unknown option '{args[i]}' for bench");
@@ -109,15 +115,26 @@ public static class BenchCommand
             return Usage(stderr, $"no network matches '{filter}' (networks: {string.Join(", ", Cases.Select(c => c.Name))})");
         int timed = repeats ?? (quick ? 1 : 3);
 
-        stdout.WriteLine($"sim bench: {(precise ? "PreciseEngine" : "EventEngine")}, 1 thread, 1 instance; {Environment.ProcessorCount} logical CPU(s), " +
+        string engineLabel = engineName switch { "precise" => "PreciseEngine", "dense" => "DenseEngine (cpu)", _ => "EventEngine" };
+        stdout.WriteLine($"sim bench: {engineLabel}, 1 thread, 1 instance; {Environment.ProcessorCount} logical CPU(s), " +
                          $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}; warm-up + {timed} timed run(s), median");
         var table = new Table(["network", "neurons", "synapses", "sim s", "rate Hz", "wall s/sim s", "syn events/s", "peak WS MiB", "heap MiB", "B/syn"]);
         foreach (var c in selected)
         {
             try
             {
-                var spec = c.Build(quick ? c.QuickDurationMs : c.DurationMs);
-                var m = precise ? MeasurePrecise(spec, timed) : Measure(spec, timed);
+                Measurement m;
+                if (c.Name == "store-recall") m = MeasureStoreRecall(quick ? 3 : 20, timed);
+                else
+                {
+                    var spec = c.Build(quick ? c.QuickDurationMs : c.DurationMs);
+                    m = engineName switch
+                    {
+                        "precise" => MeasurePrecise(spec, timed),
+                        "dense" => Measure(spec, timed, net => RunCommand.CreateEngine("dense", net)),
+                        _ => Measure(spec, timed),
+                    };
+                }
                 table.Add([
                     c.Name, m.Neurons.ToString("N0", CultureInfo.InvariantCulture), m.Synapses.ToString("N0", CultureInfo.InvariantCulture),
                     F(m.SimulatedSeconds, "G3"), F(m.RateHz, "F3"), F(m.WallPerSimSecond, "F4"), F(m.EventsPerWallSecond, "E3"),
@@ -149,7 +166,7 @@ public static class BenchCommand
         long Events, double EventsPerWallSecond, long PeakWorkingSetBytes, long HeapBytes, double BytesPerSynapse);
 
     /// <summary>Compiles <paramref name="spec"/>, runs it once to warm up and <paramref name="repeats"/> times timed.</summary>
-    public static Measurement Measure(NetworkSpec spec, int repeats)
+    public static Measurement Measure(NetworkSpec spec, int repeats, Func<CompiledNetwork, ISimulationEngine>? engineFactory = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
@@ -163,7 +180,7 @@ public static class BenchCommand
         long spikes = 0, events = 0, heap = 0;
         for (int r = -1; r < repeats; r++)
         {
-            using var engine = new EventEngine(net, new EngineOptions { Batch = 1, Threads = 1 });
+            using var engine = engineFactory?.Invoke(net) ?? new EventEngine(net, new EngineOptions { Batch = 1, Threads = 1 });
             var counter = new EventCounter(fanOut);
             engine.AddSpikeSink(counter);
             long t0 = Stopwatch.GetTimestamp();
@@ -240,6 +257,36 @@ public static class BenchCommand
         }
     }
 
+    /// <summary>
+    /// One store-and-recall learning epoch (N = T = R = 150, τ⋆ = 4.64 dt, seed 1) on the event engine with the rank-R
+    /// rule: <paramref name="epochs"/> epochs per repeat after one warm-up repeat; "simulated seconds" are the epochs'
+    /// 0.15 s each, so wall s per simulated s = (ms per epoch)/150.
+    /// </summary>
+    public static Measurement MeasureStoreRecall(int epochs, int repeats)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        var options = new StoreRecallOptions { Epochs = epochs, ReadoutIterations = 200 };
+        var walls = new double[repeats];
+        StoreRecallResult? last = null;
+        for (int r = -1; r < repeats; r++)
+        {
+            last = new StoreRecall(options).Run();
+            if (r >= 0) walls[r] = last.SecondsPerEpoch * epochs;
+        }
+        var net = NetworkCompiler.Compile(new StoreRecall(options).BuildNetwork(null));
+        double simSeconds = epochs * options.Steps * net.DtMs / 1000.0;
+        GC.KeepAlive(last);
+        // Static (clock) and plastic (trace-coupled W_rec) synapses; the rate and events of a learning run are not counted.
+        return Summarise(net, simSeconds, walls, 0, 0, GC.GetTotalMemory(false)) with
+        {
+            Synapses = net.Synapses.Count + net.TraceSynapses.Count,
+            RateHz = double.NaN,
+            EventsPerWallSecond = double.NaN,
+            BytesPerSynapse = double.NaN,
+        };
+    }
+
     /// <summary>Synapses per source (the Σ of its segments).</summary>
     private static long[] FanOut(SynapseTable syn, int sources)
     {
@@ -263,7 +310,7 @@ public static class BenchCommand
             process.PeakWorkingSet64, heap, syn.Count > 0 ? (double)syn.Bytes / syn.Count : 0);
     }
 
-    private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+    private static string F(double v, string format) => double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);
 
     private static int Usage(TextWriter stderr, string message)
     {
