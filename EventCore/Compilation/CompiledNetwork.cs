@@ -265,9 +265,15 @@ public sealed class CompiledInput
     /// time: t_k = t_{k−1} + Exp(rate), t_{−1} = start. One definition for all engines.
     /// </summary>
     public double NextPoissonTimeMs(ulong seed, int instance, int source, long k, double previousMs)
+        => NextPoissonTimeFromKeyMs(PoissonKey(seed, instance, source), source, k, previousMs);
+
+    /// <summary>The random-stream key of Poisson source <paramref name="source"/> (local index) of an instance.</summary>
+    public ulong PoissonKey(ulong seed, int instance, int source) => CounterRng.Key(seed, RngStreams.Poisson(Index), (ulong)instance, (ulong)source);
+
+    /// <summary>As <see cref="NextPoissonTimeMs(ulong, int, int, long, double)"/> with the source's key already computed (<see cref="PoissonKey"/>).</summary>
+    public double NextPoissonTimeFromKeyMs(ulong sourceKey, int source, long k, double previousMs)
     {
-        ulong key = CounterRng.Key(seed, RngStreams.Poisson(Index), (ulong)instance, (ulong)source);
-        double u = CounterRng.UniformOpen0(CounterRng.Word(key, (ulong)k));
+        double u = CounterRng.UniformOpen0(CounterRng.Word(sourceKey, (ulong)k));
         return previousMs - Math.Log(u) / RatePerMs![source];
     }
 }

@@ -33,6 +33,7 @@ internal sealed class InstanceState : IPlasticityContext
     private readonly ulong[] _calendar;
     private readonly int[] _calendarCount = new int[CalendarTicks];
     private readonly int _calendarWords, _calendarBase;
+    private readonly ulong[] _poissonKey;   // per source, fixed for the instance
     private readonly long[] _heapTick;
     private readonly int[] _heapSrc;
     private int _heapCount;
@@ -62,6 +63,7 @@ internal sealed class InstanceState : IPlasticityContext
         Spikes = new int[n];
         int poissonSources = net.Inputs.Where(i => i.RatePerMs is not null).Sum(i => i.Size);
         _poissonNext = new double[net.SourceCount];
+        _poissonKey = new ulong[net.SourceCount];
         _poissonCount = new long[net.SourceCount];
         _heapTick = new long[poissonSources];
         _heapSrc = new int[poissonSources];
@@ -96,7 +98,8 @@ internal sealed class InstanceState : IPlasticityContext
                 int src = inp.Offset + s;
                 _poissonCount[src] = 0;
                 if (inp.RatePerMs[s] <= 0) continue;
-                _poissonNext[src] = inp.NextPoissonTimeMs(_net.Seed, Instance, s, 0, spec.StartMs);
+                _poissonKey[src] = inp.PoissonKey(_net.Seed, Instance, s);
+                _poissonNext[src] = inp.NextPoissonTimeFromKeyMs(_poissonKey[src], s, 0, spec.StartMs);
                 SchedulePoisson(inp, src);
             }
         }
@@ -307,7 +310,7 @@ internal sealed class InstanceState : IPlasticityContext
                     do
                     {
                         count++;
-                        next = _poissonNext[src] = inp.NextPoissonTimeMs(_net.Seed, Instance, local, ++_poissonCount[src], _poissonNext[src]);
+                        next = _poissonNext[src] = inp.NextPoissonTimeFromKeyMs(_poissonKey[src], local, ++_poissonCount[src], _poissonNext[src]);
                         nextTick = TimeGrid.FloorTicks(next, _net.DtMs);
                         stopped = inp.PoissonStopped(next);
                     } while (nextTick == t && !stopped);
