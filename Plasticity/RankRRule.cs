@@ -271,10 +271,11 @@ public sealed class RankRRule : IPlasticityRule
     {
         if (Mode != UpdateMode.PerTrial) return;
         Core.EndTrial();
-        WriteWeights((target, row) => _net.SetTraceRowWeights(target, row));
+        WriteWeights(null);
     }
 
-    private void WriteWeights(Action<int, double[]> write)
+    /// <summary>Writes W (without its diagonal) row by row through the engine's context, or straight into the network.</summary>
+    private void WriteWeights(IPlasticityContext? context)
     {
         int n = Core.N;
         var w = Core.Weights;
@@ -283,7 +284,8 @@ public sealed class RankRRule : IPlasticityRule
             var r = w.Slice(i * n, n);
             r[..i].CopyTo(_row);
             r[(i + 1)..].CopyTo(_row.AsSpan(i));
-            write(_offset + i, _row);
+            if (context is null) _net.SetTraceRowWeights(_offset + i, _row);
+            else context.SetTraceRowWeights(_offset + i, _row);
         }
     }
 
@@ -295,15 +297,7 @@ public sealed class RankRRule : IPlasticityRule
         if (tick >= _target.Length) throw new InvalidOperationException($"tick {tick} is beyond the {_target.Length} ticks of the target; reset the trial");
         Core.Update(z, context.Variable(_pop, "v"), context.Variable(_pop, "ej"), _target[tick]);
         if (Mode == UpdateMode.PerTrial) return;   // the weights change at EndTrial
-        int n = Core.N;
-        var w = Core.Weights;
-        for (int i = 0; i < n; i++)
-        {
-            var r = w.Slice(i * n, n);
-            r[..i].CopyTo(_row);
-            r[(i + 1)..].CopyTo(_row.AsSpan(i));
-            context.SetTraceRowWeights(_offset + i, _row);
-        }
+        WriteWeights(context);
     }
 }
 
