@@ -118,6 +118,7 @@ public sealed class DenseEngine : ISimulationEngine
         }
         ResetInputs();
         _plasticity = new DensePlasticityContext(this);
+        _traceVersion = Network.TraceSynapses.Version;   // the device copies were just built from the table
         _inputCounts = new double[b * _nIn];
         if (net.Spec.Run.MaxRateHz is { } maxRate) _guards.Add(new RateGuard(net, maxRate, net.Spec.Run.GuardWindowMs, FirstInstance, b));
         _noiseKeys = new long[b];
@@ -192,15 +193,6 @@ public sealed class DenseEngine : ISimulationEngine
         {
             _ring.zero_();
             foreach (var p in _pops) p.ResetState();
-            // The plastic weights live in the compiled network; a rule may have rewritten them between runs (e.g. a
-            // per-trial update at the end of an epoch), so the device copy is re-read from the table here.
-            var tr = Network.TraceSynapses;
-            if (tr.Count > 0)
-                foreach (var p in _pops)
-                {
-                    for (int i = p.Pop.Offset; i < p.Pop.Offset + p.Pop.Size; i++) p.MirrorRow(i, tr);
-                    p.UploadTraceWeights();
-                }
         }
         ResetInputs();
         Tick = 0;
@@ -316,6 +308,27 @@ public sealed class DenseEngine : ISimulationEngine
         _sinks.Add(sink);
     }
 
+    // Version of the compiled trace table that the device copies of W_rec reflect.
+    private long _traceVersion;
+
+    /// <summary>
+    /// The plastic weights live in the compiled network. Writes through this engine's plasticity context are mirrored
+    /// as they happen; any other write (e.g. a per-trial rule update between runs, or a caller using
+    /// <see cref="CompiledNetwork.SetTraceRow"/>) shows as a newer table version, and the device copies are re-read
+    /// here, before the tick that uses them.
+    /// </summary>
+    private void SyncTraceWeights()
+    {
+        var tr = Network.TraceSynapses;
+        if (tr.Version == _traceVersion) return;
+        foreach (var p in _pops)
+        {
+            for (int i = p.Pop.Offset; i < p.Pop.Offset + p.Pop.Size; i++) p.MirrorRow(i, tr);
+            p.UploadTraceWeights();
+        }
+        _traceVersion = tr.Version;
+    }
+
     /// <summary>Runs <paramref name="ticks"/> ticks (any split into several calls gives the same result).</summary>
     public RunResult Run(long ticks, CancellationToken cancellationToken = default)
     {
@@ -353,6 +366,7 @@ public sealed class DenseEngine : ISimulationEngine
         ObjectDisposedException.ThrowIf(_disposed, this);
         long t = Tick;
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+        SyncTraceWeights();
         foreach (var p in _pops) p.UpdateDrive(t);
         GenerateInputs(t);
         if (_hasNoise)
@@ -593,16 +607,20 @@ public sealed class DenseEngine : ISimulationEngine
         public void SetTraceRow(int target, ReadOnlySpan<long> q)
         {
             var net = engine.Network;
+            bool inSync = net.TraceSynapses.Version == engine._traceVersion;
             net.SetTraceRow(target, q);   // checks Σ|q|·2^G_in < 2^53 and throws, row unchanged, beyond it
             engine._pops[net.PopulationOf(target)].MirrorRow(target, net.TraceSynapses);
+            if (inSync) engine._traceVersion = net.TraceSynapses.Version;   // this write is mirrored; an earlier foreign one is not
         }
 
         /// <inheritdoc/>
         public void SetTraceRowWeights(int target, ReadOnlySpan<double> weights)
         {
             var net = engine.Network;
+            bool inSync = net.TraceSynapses.Version == engine._traceVersion;
             net.SetTraceRowWeights(target, weights);
             engine._pops[net.PopulationOf(target)].MirrorRow(target, net.TraceSynapses);
+            if (inSync) engine._traceVersion = net.TraceSynapses.Version;
         }
 
         /// <inheritdoc/>

@@ -264,8 +264,8 @@ public sealed class RankRRule : IPlasticityRule
     /// <summary>
     /// End of a trial in per-trial mode: applies the trial's summed update (<see cref="RankRUpdate.EndTrial"/>) and
     /// writes the new grid weights into the network (<see cref="CompiledNetwork.SetTraceRowWeights"/>), where both
-    /// engines read them from the next run on (the dense engine re-reads them in <c>ResetState</c>). Call it between
-    /// runs, after the trial's ticks, before <c>ResetState</c> of the next trial. Online mode: nothing to do.
+    /// engines read them from their next tick on (the dense engine sees the newer table version and re-reads its device
+    /// copy). Call it between runs, after the trial's ticks. Online mode: nothing to do.
     /// </summary>
     public void EndTrial()
     {

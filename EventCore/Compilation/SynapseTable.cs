@@ -76,11 +76,19 @@ public sealed class TraceCouplingTable
         return v;
     });
 
+    /// <summary>
+    /// Incremented by every write of weights (<see cref="CompiledNetwork.SetTraceRow"/>,
+    /// <see cref="CompiledNetwork.SetTraceRowWeights"/>), so that an engine holding its own copy of the weights can tell
+    /// whether the table changed behind its back (e.g. a rule writing between runs) and re-read it.
+    /// </summary>
+    public long Version { get; private set; }
+
     /// <summary>Writes a row already converted to both forms (bounds checked by the caller).</summary>
     internal void WriteRow(int start, ReadOnlySpan<long> q, ReadOnlySpan<double> qValue)
     {
         q.CopyTo(Q.AsSpan(start, q.Length));
         qValue.CopyTo(QValueArray.AsSpan(start, q.Length));
+        Version++;
     }
 
     /// <summary>Writes row weights into <see cref="Q"/> and <see cref="QValue"/> (bounds already checked by the caller).</summary>
@@ -93,6 +101,7 @@ public sealed class TraceCouplingTable
             for (; k <= q.Length - System.Numerics.Vector<long>.Count; k += System.Numerics.Vector<long>.Count)
                 System.Numerics.Vector.ConvertToDouble(new System.Numerics.Vector<long>(q[k..])).CopyTo(v[k..]);   // exact: |q| < 2^53
         for (; k < q.Length; k++) v[k] = q[k];
+        Version++;
     }
 
     /// <summary>

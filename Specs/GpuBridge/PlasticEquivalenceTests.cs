@@ -216,6 +216,37 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         Assert.Null(DenseEquivalenceTests.FirstDifference(ReferenceModelTests.Record(ev, 60), again));
     }
 
+    /// <summary>
+    /// Weights written straight into the network between two runs (not through a rule's context, and without
+    /// ResetState) act on the dense engine from its next tick exactly as on the event engine: the dense engine notices
+    /// the newer table version and re-reads its device copy.
+    /// </summary>
+    [Fact]
+    public void WeightsWrittenBetweenRunsReachTheDenseEngine()
+    {
+        (List<(long, int)>[] Spikes, Dictionary<string, double[]>[] State) Run(Func<CompiledNetwork, ISimulationEngine> make)
+        {
+            var net = NetworkCompiler.Compile(DenseEquivalenceTests.StochasticGoalLif());
+            using var engine = make(net);
+            engine.Run(40);
+            var tr = net.TraceSynapses;
+            for (int i = 0; i < net.NeuronCount; i += 3)
+            {
+                int len = tr.RowStart[i + 1] - tr.RowStart[i];
+                var row = new double[len];
+                for (int k = 0; k < len; k++) row[k] = 2.5 * Math.Sin(i + 3.0 * k);
+                net.SetTraceRowWeights(i, row);
+            }
+            return ReferenceModelTests.Record(engine, 80);
+        }
+        var ev = Run(net => new EventEngine(net));
+        var dense = Run(net => new DenseEngine(net));
+        Assert.Null(DenseEquivalenceTests.FirstDifference(ev, dense));
+        using var plain = new EventEngine(NetworkCompiler.Compile(DenseEquivalenceTests.StochasticGoalLif()));
+        var untouched = ReferenceModelTests.Record(plain, 120);
+        Assert.NotEqual(untouched.Spikes[0].Where(s => s.Item1 >= 40), ev.Spikes[0]);   // the new weights matter
+    }
+
     /// <summary>The dense engine refuses rules for a batch &gt; 1 (the plastic weights are shared), like the event engine.</summary>
     [Fact]
     public void DenseRulesNeedOneInstance()
