@@ -205,6 +205,7 @@ public sealed class DenseEngine : ISimulationEngine
     /// </summary>
     internal double[]? DeviceTraceWeights(int population)
     {
+        SyncTraceWeights();
         var w = _pops[population].RecWeightT;
         if (w is null) return null;
         using Tensor c = w.cpu().contiguous().reshape(-1);

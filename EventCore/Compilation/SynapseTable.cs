@@ -50,10 +50,14 @@ public sealed class TraceCouplingTable
     /// <summary>Global source neuron id.</summary>
     public required int[] Source { get; init; }
     /// <summary>
-    /// Weight on the trace-weight grid of the target population. Written only by the compiler and by
-    /// <see cref="CompiledNetwork.SetTraceRow"/> (plasticity); engines read it every tick.
+    /// Weight on the trace-weight grid of the target population, read only: written by the compiler and then only
+    /// through <see cref="CompiledNetwork.SetTraceRow"/> / <see cref="CompiledNetwork.SetTraceRowWeights"/>, which also
+    /// keep <see cref="QValue"/> and <see cref="Version"/> in step (engines read them every tick).
     /// </summary>
-    public required long[] Q { get; init; }
+    public ReadOnlySpan<long> Q => QArray;
+
+    /// <summary>The storage of <see cref="Q"/>.</summary>
+    internal long[] QArray { get; init; } = [];
     /// <summary>Number of synapses.</summary>
     public int Count => Source.Length;
 
@@ -71,8 +75,8 @@ public sealed class TraceCouplingTable
     internal double[] QValueArray => LazyInitializer.EnsureInitialized(ref _qValue, () =>
     {
         // Built once, by whichever instance thread asks first; every thread then sees the same array.
-        var v = new double[Q.Length];
-        for (int k = 0; k < v.Length; k++) v[k] = Q[k];
+        var v = new double[QArray.Length];
+        for (int k = 0; k < v.Length; k++) v[k] = QArray[k];
         return v;
     });
 
@@ -86,7 +90,7 @@ public sealed class TraceCouplingTable
     /// <summary>Writes a row already converted to both forms (bounds checked by the caller).</summary>
     internal void WriteRow(int start, ReadOnlySpan<long> q, ReadOnlySpan<double> qValue)
     {
-        q.CopyTo(Q.AsSpan(start, q.Length));
+        q.CopyTo(QArray.AsSpan(start, q.Length));
         qValue.CopyTo(QValueArray.AsSpan(start, q.Length));
         Version++;
     }
@@ -94,7 +98,7 @@ public sealed class TraceCouplingTable
     /// <summary>Writes row weights into <see cref="Q"/> and <see cref="QValue"/> (bounds already checked by the caller).</summary>
     internal void WriteRow(int start, ReadOnlySpan<long> q)
     {
-        q.CopyTo(Q.AsSpan(start, q.Length));
+        q.CopyTo(QArray.AsSpan(start, q.Length));
         var v = QValueArray.AsSpan(start, q.Length);
         int k = 0;
         if (System.Numerics.Vector.IsHardwareAccelerated)

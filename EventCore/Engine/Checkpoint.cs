@@ -109,6 +109,21 @@ public sealed class Checkpoint
             throw new InvalidDataException("the checkpoint belongs to a different network (structure, weights, seed or dt differ)");
         if (Instances.Length != batch || FirstInstance != firstInstance)
             throw new InvalidDataException($"the checkpoint holds instances {FirstInstance}..{FirstInstance + Instances.Length - 1}, this engine runs {firstInstance}..{firstInstance + batch - 1}");
+        // GoalLif traces must lie on their grid 2^-G in [0, 1]: the engines form W_rec·hz as exact sums that rely on it
+        // (the event engine in float64, the dense engine from trunc(hz·2^G)), and would disagree on an off-grid value.
+        foreach (var p in network.Populations)
+        {
+            if (p.Constants is not Compilation.GoalLifConstants c) continue;
+            foreach (var inst in Instances)
+                foreach (string v in (string[])["hz", "ej"])
+                    if (inst.State.TryGetValue($"{p.Name}.{v}", out var x))
+                        for (int i = 0; i < x.Length; i++)
+                        {
+                            double h = x[i] * c.TraceScale;
+                            if (!(x[i] >= 0 && x[i] <= 1) || h != Math.Round(h))
+                                throw new InvalidDataException($"checkpoint state '{p.Name}.{v}'[{i}] = {x[i]:R} is not on the trace grid 2^-{c.TraceBits} in [0, 1]");
+                        }
+        }
     }
 
     /// <summary>A fingerprint of a compiled network: SHA-256 of its resolved description's structure and constants.</summary>

@@ -93,4 +93,30 @@ public class FixedPointTests
         ulong got = FixedPoint.SumAbsSaturating(q);
         Assert.Equal((ulong)BigInteger.Min(exact, cap), got);
     }
+
+    /// <summary>
+    /// The kernels rely on x·y + z being rounded twice (numerics contract: never a fused multiply-add), in
+    /// <c>TensorPrimitives.MultiplyAdd</c> (both overloads, vector and scalar tails) and in <c>Vector&lt;double&gt;</c>
+    /// expressions, because the dense engine and the references compute it that way. Inputs where a fused operation
+    /// gives a different result: x = y = 1 + 2^-30, z = −(1 + 2^-29): unfused 0, fused 2^-60.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(37)]
+    public void MultiplyAddIsNeverFused(int length)
+    {
+        double a = 1 + Math.ScaleB(1.0, -30), c = -(1 + Math.ScaleB(1.0, -29));
+        Assert.Equal(Math.ScaleB(1.0, -60), Math.FusedMultiplyAdd(a, a, c));   // the inputs do tell the two apart
+        var x = Enumerable.Repeat(a, length).ToArray();
+        var z = Enumerable.Repeat(c, length).ToArray();
+        var d = new double[length];
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x, a, z, d);
+        Assert.All(d, v => Assert.Equal(0.0, v));
+        System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(x, x, z, d);
+        Assert.All(d, v => Assert.Equal(0.0, v));
+        var vx = new Vector<double>(a);
+        var r = vx * vx + new Vector<double>(c);
+        for (int k = 0; k < Vector<double>.Count; k++) Assert.Equal(0.0, r[k]);
+    }
 }

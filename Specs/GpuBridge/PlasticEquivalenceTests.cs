@@ -247,6 +247,32 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         Assert.NotEqual(untouched.Spikes[0].Where(s => s.Item1 >= 40), ev.Spikes[0]);   // the new weights matter
     }
 
+    /// <summary>
+    /// A checkpoint whose GoalLif trace is off its grid (the engines' exact W_rec·hz relies on the grid, and the two
+    /// engines would round it differently) is refused by both engines; the untouched checkpoint restores on both.
+    /// </summary>
+    [Fact]
+    public void CheckpointsWithOffGridTracesAreRefused()
+    {
+        var net = NetworkCompiler.Compile(DenseEquivalenceTests.StochasticGoalLif());
+        using var ev = new EventEngine(net);
+        ev.Run(20);
+        var checkpoint = ev.SaveCheckpoint();
+        using (var ok = new EventEngine(net)) ok.Restore(checkpoint);
+        using (var ok = new DenseEngine(net)) ok.Restore(checkpoint);
+        foreach (string v in (string[])["net.hz", "net.ej"])
+        {
+            var x = checkpoint.Instances[1].State[v];
+            double saved = x[3];
+            x[3] = saved + 1e-9;
+            using var e2 = new EventEngine(net);
+            Assert.Contains("trace grid", Assert.Throws<InvalidDataException>(() => e2.Restore(checkpoint)).Message);
+            using var d2 = new DenseEngine(net);
+            Assert.Throws<InvalidDataException>(() => d2.Restore(checkpoint));
+            x[3] = saved;
+        }
+    }
+
     /// <summary>The dense engine refuses rules for a batch &gt; 1 (the plastic weights are shared), like the event engine.</summary>
     [Fact]
     public void DenseRulesNeedOneInstance()
@@ -274,13 +300,13 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         dense.AddPlasticityRule(rule);
         var ex = Assert.Throws<InvalidOperationException>(() => dense.Run(1));
         Assert.Contains("exact range", ex.Message);
-        Assert.All(net.TraceSynapses.Q, q => Assert.Equal(0, q));
+        Assert.All(net.TraceSynapses.Q.ToArray(), q => Assert.Equal(0, q));
         Assert.All(dense.DeviceTraceWeights(pop.Index)!, w => Assert.Equal(0.0, w));
         // A row inside the range is mirrored onto the device.
         rule.Value = 5;
         dense.ResetState();
         dense.Run(1);
-        Assert.Equal(5L * (pop.Size - 1), net.TraceSynapses.Q.Sum());
+        Assert.Equal(5L * (pop.Size - 1), net.TraceSynapses.Q.ToArray().Sum());
         Assert.True(ReferenceModelTests.SameBits(TableAsDense(net, [.. net.TraceSynapses.Q]), dense.DeviceTraceWeights(pop.Index)!));
     }
 
