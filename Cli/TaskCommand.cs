@@ -64,7 +64,6 @@ public static class TaskCommand
             string a = args[i];
             string Next() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{a} needs a value");
             int Int() => int.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new UsageException($"{a} needs an integer");
-            double Real() => double.TryParse(Next(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) ? v : throw new UsageException($"{a} needs a finite number");
             switch (a)
             {
                 case "-h" or "--help": throw new HelpRequested(Help);
@@ -73,14 +72,14 @@ public static class TaskCommand
                 case "--rank": rank = Int(); break;
                 case "--ltts": o = o with { Ltts = true }; break;
                 case "--output-space": o = o with { OutputSpace = true }; break;
-                case "--tau-star": o = o with { TauStarDt = Real() }; break;
+                case "--tau-star": o = o with { TauStarDt = OptionParsing.Positive(a, Next()) }; break;
                 case "--epochs": o = o with { Epochs = Int() }; break;
                 case "--seed":
                     o = o with { Seed = ulong.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong s) ? s : throw new UsageException("--seed needs a non-negative integer") };
                     break;
-                case "--eta": eta = Real(); break;
-                case "--eta-scaled": etaScaled = Real(); break;
-                case "--eta-per-norm": etaPerNorm = Real(); break;
+                case "--eta": eta = OptionParsing.Positive(a, Next()); break;
+                case "--eta-scaled": etaScaled = OptionParsing.Positive(a, Next()); break;
+                case "--eta-per-norm": etaPerNorm = OptionParsing.Positive(a, Next()); break;
                 case "--per-trial": perTrial = true; break;
                 case "--every": every = Int(); break;
                 case "-o" or "--out": outDir = Next(); break;

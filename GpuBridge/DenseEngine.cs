@@ -831,24 +831,13 @@ public sealed class DenseEngine : ISimulationEngine
             return a;
         }
 
-        // PopulationState.UpdateDrive: drive_i = I_ext,i, then drive_i ← amp_c,i·s_c + drive_i per current in spec order.
+        // As PopulationState.UpdateDrive: CompiledPopulation.RefreshCurrentScales and DriveInto, then a device copy.
         public void UpdateDrive(long tick)
         {
             if (!Pop.HasDrive) return;
-            var currents = Pop.Currents;
-            bool changed = _driveT is null;
-            for (int c = 0; c < currents.Length; c++)
-            {
-                double s = currents[c].ScaleAt(tick);
-                if (!s.Equals(_lastScale[c])) { _lastScale[c] = s; changed = true; }
-            }
+            bool changed = Pop.RefreshCurrentScales(tick, _lastScale) || _driveT is null;
             if (!changed) return;
-            Pop.ConstantDrive.CopyTo(_drive, 0);
-            for (int c = 0; c < currents.Length; c++)
-            {
-                double[] amp = currents[c].Amplitude;
-                for (int i = 0; i < _drive.Length; i++) _drive[i] = amp[i] * _lastScale[c] + _drive[i];
-            }
+            Pop.DriveInto(_lastScale, _drive);   // the same host formula as the event engine
             _driveT?.Dispose();
             using (no_grad())
             using (Tensor cpu = tensor(_drive, dtype: ScalarType.Float64))

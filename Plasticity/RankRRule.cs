@@ -34,6 +34,7 @@ public sealed class RankRUpdate
     private readonly IOptimizer _optimizer;
     private readonly double _gridScale;
     private bool _gridStale;
+    private double[]? _qValue;
 
     /// <summary>Creates the update.</summary>
     /// <param name="n">N, neurons.</param>
@@ -184,7 +185,8 @@ public sealed class RankRUpdate
 
     private void Quantize()
     {
-        int k = FixedPoint.QuantizeTo(_w, _gridScale, _q);
+        _qValue ??= new double[_q.Length];   // only for GridWeights, never in the tick loop
+        int k = FixedPoint.QuantizeRow(_w, _gridScale, _q, _qValue, out _);
         if (k >= 0) throw OutOfGrid(k);
         _gridStale = false;
     }

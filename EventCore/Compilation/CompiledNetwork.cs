@@ -160,6 +160,34 @@ public sealed class CompiledPopulation
     public required bool HasDrive { get; init; }
     /// <summary>Constant part of the drive, per neuron (I_ext; zeros for GoalLif).</summary>
     public required double[] ConstantDrive { get; init; }
+
+    /// <summary>
+    /// Writes the scale of every current at <paramref name="tick"/> into <paramref name="scales"/> (one per current)
+    /// and returns whether any of them changed (bitwise; a NaN start value counts as changed). Shared by the engines,
+    /// so that they recompute the drive on the same ticks.
+    /// </summary>
+    public bool RefreshCurrentScales(long tick, double[] scales)
+    {
+        bool changed = false;
+        for (int c = 0; c < Currents.Length; c++)
+        {
+            double s = Currents[c].ScaleAt(tick);
+            if (!s.Equals(scales[c])) { scales[c] = s; changed = true; }
+        }
+        return changed;
+    }
+
+    /// <summary>
+    /// The drive of every neuron for the given current scales: drive_i = I_ext,i, then drive_i ← amp_c,i·s_c + drive_i
+    /// for each current c in spec order (element-wise, multiply then add, never fused). The one definition both
+    /// engines use.
+    /// </summary>
+    public void DriveInto(ReadOnlySpan<double> scales, Span<double> drive)
+    {
+        ConstantDrive.CopyTo(drive);
+        for (int c = 0; c < Currents.Length; c++)
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(Currents[c].Amplitude, scales[c], drive, drive);
+    }
 }
 
 /// <summary>

@@ -77,18 +77,8 @@ internal abstract class PopulationState(CompiledPopulation population)
     /// <summary>Recomputes the drive when a current's scale changes: drive_i = I_ext,i, then + amp_c,i·s_c in spec order.</summary>
     public void UpdateDrive(long tick)
     {
-        var currents = Population.Currents;
-        if (currents.Length == 0) return;
-        bool changed = false;
-        for (int c = 0; c < currents.Length; c++)
-        {
-            double s = currents[c].ScaleAt(tick);
-            if (!s.Equals(_lastScale[c])) { _lastScale[c] = s; changed = true; }
-        }
-        if (!changed) return;
-        Population.ConstantDrive.CopyTo(Drive, 0);
-        for (int c = 0; c < currents.Length; c++)
-            TensorPrimitives.MultiplyAdd(currents[c].Amplitude, _lastScale[c], Drive, Drive);
+        if (Population.Currents.Length == 0) return;
+        if (Population.RefreshCurrentScales(tick, _lastScale)) Population.DriveInto(_lastScale, Drive);
     }
 
     /// <summary>

@@ -38,43 +38,11 @@ public static class FixedPoint
     /// <summary>Rounds a non-negative value onto the grid 2^-G (round half to even); the form both engines use for traces.</summary>
     public static double RoundToGrid(double x, double twoPowG, double twoPowMinusG) => Math.Round(x * twoPowG, MidpointRounding.ToEven) * twoPowMinusG;
 
-    /// <summary>Largest |x·2^F| that <see cref="QuantizeTo"/> accepts: 2^51 (the range of the exact magic-number rounding).</summary>
+    /// <summary>Largest |x·2^F| that <see cref="QuantizeRow"/> accepts: 2^51 (the range of the exact magic-number rounding).</summary>
     public const double MaxQuantizedMagnitude = 2251799813685248.0; // 2^51
 
     private const double RoundingMagic = 6755399441055744.0; // 1.5·2^52
     private const long RoundingMagicBits = 0x4338000000000000;
-
-    /// <summary>
-    /// q_k = round_half_even(x_k·scale) for every k, vectorised; returns the first index whose |x_k·scale| is not below
-    /// 2^51 (or is NaN), or −1 when all were converted. Exact and independent of the vector width: for |y| &lt; 2^51,
-    /// y + 1.5·2^52 lies in [2^52, 2^53), where float64 spacing is 1, so the addition itself rounds half to even, and the
-    /// integer is read from the bits. <paramref name="scale"/> should be a power of two (then y is exact).
-    /// </summary>
-    public static int QuantizeTo(ReadOnlySpan<double> x, double scale, Span<long> q)
-    {
-        if (q.Length < x.Length) throw new ArgumentException("destination too short", nameof(q));
-        int k = 0;
-        if (Vector.IsHardwareAccelerated && x.Length >= Vector<double>.Count)
-        {
-            var vs = new Vector<double>(scale);
-            var lim = new Vector<double>(MaxQuantizedMagnitude);
-            var magic = new Vector<double>(RoundingMagic);
-            var magicBits = new Vector<long>(RoundingMagicBits);
-            for (; k <= x.Length - Vector<double>.Count; k += Vector<double>.Count)
-            {
-                var y = new Vector<double>(x[k..]) * vs;
-                if (!Vector.LessThanAll(Vector.Abs(y), lim)) return FirstOutOfRange(x, scale, k);
-                (Vector.AsVectorInt64(y + magic) - magicBits).CopyTo(q[k..]);
-            }
-        }
-        for (; k < x.Length; k++)
-        {
-            double y = x[k] * scale;
-            if (!(Math.Abs(y) < MaxQuantizedMagnitude)) return k;
-            q[k] = BitConverter.DoubleToInt64Bits(y + RoundingMagic) - RoundingMagicBits;
-        }
-        return -1;
-    }
 
     private static int FirstOutOfRange(ReadOnlySpan<double> x, double scale, int from)
     {
@@ -121,8 +89,10 @@ public static class FixedPoint
     /// One pass over a row of real weights: q_k = round_half_even(w_k·scale) as integers (<paramref name="q"/>) and as
     /// exact float64 (<paramref name="qValue"/>), and Σ_k |q_k| (exact below 2^53, ≥ 2^53 otherwise: the terms are
     /// non-negative integers, so any summation order is exact while it stays below 2^53 and cannot fall below it after).
-    /// Returns the first index whose |w_k·scale| is not below 2^51 (or is NaN), or −1. The same magic-number rounding as
-    /// <see cref="QuantizeTo"/>: exact and independent of the vector width.
+    /// Returns the first index whose |w_k·scale| is not below 2^51 (or is NaN), or −1. Exact and independent of the
+    /// vector width: for |y| &lt; 2^51, y + 1.5·2^52 lies in [2^52, 2^53), where float64 spacing is 1, so the addition
+    /// itself rounds half to even, and the integer is read from the bits. <paramref name="scale"/> should be a power of
+    /// two (then y = w·scale is exact).
     /// </summary>
     public static int QuantizeRow(ReadOnlySpan<double> w, double scale, Span<long> q, Span<double> qValue, out double sumAbs)
     {
