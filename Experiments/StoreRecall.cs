@@ -291,7 +291,7 @@ public sealed class StoreRecall
     }
 
     /// <summary>What every learning run of a cell starts from (steps 1–3 of MODELS.md §3.1).</summary>
-    private sealed record Setup(double[][] ZStar, double[][] SStar, double[] WOut, double ReadoutLimit, ErrorFeedback Feedback,
+    private sealed record Setup(double[][] ZStar, double[] WOut, double ReadoutLimit, ErrorFeedback Feedback,
         double[][] RuleTarget, LearningRate Rate, double FeedbackNorm, double FeedbackTrace)
     {
         public long TargetSpikes => ZStar.Sum(row => row.Sum(z => (long)z));
@@ -319,7 +319,7 @@ public sealed class StoreRecall
         var (dNorm, dTrace) = Plasticity.Feedback.Norms(o.Ltts ? Plasticity.Feedback.Ltts(bMat, n) : Plasticity.Feedback.RankR(bMat, n, o.Rank), n);
         var rate = o.LearningRate
             ?? (o.StepPerFeedbackNorm is { } step ? LearningRate.PerFeedbackNorm(step, dNorm) : LearningRate.FivePerSqrtN(n));
-        return new Setup(zStar, sStar, wOut, limit, feedback, ruleTarget, rate, dNorm, dTrace);
+        return new Setup(zStar, wOut, limit, feedback, ruleTarget, rate, dNorm, dTrace);
     }
 
     /// <summary>Runs the whole cell; <paramref name="progress"/> (optional) receives (epoch, MSE, ΔS) after each epoch.</summary>

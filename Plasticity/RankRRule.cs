@@ -109,43 +109,32 @@ public sealed class RankRUpdate
         Filter.Step(z);
         _feedback.Project(targetTrace, Filter.Value, _e);
         for (int i = 0; i < n; i++) _g[i] = _e[i] * PseudoDerivative.Of(v[i]);
-        if (Mode == UpdateMode.PerTrial)
+        // d_ij = ej_j·g_i (d_ii = 0), row by row while the row is in L1, then one of: sum it (per trial, tick order; W is
+        // left alone until EndTrial), apply it with SGD at once (w_ij + d_ij·η, the same element-wise sequence as
+        // Sgd.Step), or keep the whole d for another optimizer.
+        bool perTrial = Mode == UpdateMode.PerTrial;
+        var acc = perTrial ? _acc ??= new double[n * n] : null;
+        var sgd = perTrial ? null : _optimizer as Sgd;
+        for (int i = 0; i < n; i++)
         {
-            // Σ_t d_t in tick order; W is left alone until EndTrial.
-            var acc = _acc ??= new double[n * n];
-            for (int i = 0; i < n; i++)
+            var d = _dir.AsSpan(i * n, n);
+            TensorPrimitives.Multiply(ej, _g[i], d);
+            d[i] = 0;
+            if (acc is not null)
             {
-                var d = _dir.AsSpan(i * n, n);
-                TensorPrimitives.Multiply(ej, _g[i], d);
-                d[i] = 0;
                 var a = acc.AsSpan(i * n, n);
                 TensorPrimitives.Add(a, d, a);
             }
-            PendingTicks++;
-            return;
-        }
-        if (_optimizer is Sgd sgd)
-        {
-            // SGD row by row while the row is in L1: the same element-wise sequence as building d and calling Sgd.Step.
-            double eta = sgd.Rate.Eta;
-            for (int i = 0; i < n; i++)
+            else if (sgd is not null)
             {
-                var d = _dir.AsSpan(i * n, n);
                 var w = _w.AsSpan(i * n, n);
-                TensorPrimitives.Multiply(ej, _g[i], d);   // d_ij = ej_j·g_i
-                d[i] = 0;
-                TensorPrimitives.MultiplyAdd(d, eta, w, w);
+                TensorPrimitives.MultiplyAdd(d, sgd.Rate.Eta, w, w);
                 w[i] = 0;
             }
         }
-        else
+        if (perTrial) { PendingTicks++; return; }
+        if (sgd is null)
         {
-            for (int i = 0; i < n; i++)
-            {
-                var row = _dir.AsSpan(i * n, n);
-                TensorPrimitives.Multiply(ej, _g[i], row);
-                row[i] = 0;
-            }
             _optimizer.Step(_w, _dir);
             for (int i = 0; i < n; i++) _w[i * n + i] = 0;
         }
