@@ -268,15 +268,13 @@ public static class BenchCommand
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
         var options = new StoreRecallOptions { Epochs = epochs, ReadoutIterations = 200 };
         var walls = new double[repeats];
-        StoreRecallResult? last = null;
         for (int r = -1; r < repeats; r++)
         {
-            last = new StoreRecall(options).Run();
-            if (r >= 0) walls[r] = last.SecondsPerEpoch * epochs;
+            var result = new StoreRecall(options).Run();
+            if (r >= 0) walls[r] = result.SecondsPerEpoch * epochs;   // r = −1: warm-up
         }
         var net = NetworkCompiler.Compile(new StoreRecall(options).BuildNetwork(null));
         double simSeconds = epochs * options.Steps * net.DtMs / 1000.0;
-        GC.KeepAlive(last);
         // Static (clock) and plastic (trace-coupled W_rec) synapses; the rate and events of a learning run are not counted.
         return Summarise(net, simSeconds, walls, 0, 0, GC.GetTotalMemory(false)) with
         {

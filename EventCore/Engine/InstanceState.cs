@@ -34,6 +34,7 @@ internal sealed class InstanceState : IPlasticityContext
     private readonly int[] _calendarCount = new int[CalendarTicks];
     private readonly int _calendarWords, _calendarBase;
     private readonly ulong[] _poissonKey;   // per source, fixed for the instance
+    private readonly int[] _inputOfSource;  // input index of every input source (source id − NeuronCount)
     private readonly long[] _heapTick;
     private readonly int[] _heapSrc;
     private int _heapCount;
@@ -64,6 +65,8 @@ internal sealed class InstanceState : IPlasticityContext
         int poissonSources = net.Inputs.Where(i => i.RatePerMs is not null).Sum(i => i.Size);
         _poissonNext = new double[net.SourceCount];
         _poissonKey = new ulong[net.SourceCount];
+        _inputOfSource = new int[net.SourceCount - n];
+        foreach (var inp in net.Inputs) Array.Fill(_inputOfSource, inp.Index, inp.Offset - n, inp.Size);
         _poissonCount = new long[net.SourceCount];
         _heapTick = new long[poissonSources];
         _heapSrc = new int[poissonSources];
@@ -337,12 +340,7 @@ internal sealed class InstanceState : IPlasticityContext
         }
     }
 
-    private CompiledInput InputOf(int src)
-    {
-        var inputs = _net.Inputs;
-        for (int i = 0; i < inputs.Length; i++) if (src < inputs[i].Offset + inputs[i].Size) return inputs[i];
-        throw new InvalidOperationException("source id out of range");
-    }
+    private CompiledInput InputOf(int src) => _net.Inputs[_inputOfSource[src - _net.NeuronCount]];
 
     // Binary min-heap on (tick, source): ties broken by source id, so the pop order is deterministic.
     private void HeapPush(long tick, int src)
