@@ -259,6 +259,30 @@ public class RankRRuleTests
         Assert.Equal([7.0, -9.0, 11.0], tr.QValue.Slice(start, 3).ToArray());
     }
 
+    /// <summary>Rows longer than the stack scratch (512) take the pooled-buffer path with the same rounding and checks.</summary>
+    [Fact]
+    public void LongTraceRowsAreRoundedAndCheckedToo()
+    {
+        var net = NetworkCompiler.Compile(Network(700, 8, null, null));
+        var pop = net.Population("rec");
+        var tr = net.TraceSynapses;
+        double unit = Math.ScaleB(1.0, -pop.TraceWeightFractionBits);
+        int target = pop.Offset + 5, start = tr.RowStart[target], len = tr.RowStart[target + 1] - start;
+        Assert.True(len > 512);
+        var w = Enumerable.Range(0, len).Select(k => (k - 350 + 0.5) * unit).ToArray();   // every value a tie
+        net.SetTraceRowWeights(target, w);
+        for (int k = 0; k < len; k++)
+        {
+            long expected = (long)Math.Round(w[k] / unit, MidpointRounding.ToEven);
+            Assert.Equal(expected, tr.Q[start + k]);
+            Assert.Equal((double)expected, tr.QValue[start + k]);
+        }
+        var before = tr.Q.Slice(start, len).ToArray();
+        w[600] = double.PositiveInfinity;
+        Assert.Contains("weight 600", Assert.Throws<InvalidOperationException>(() => net.SetTraceRowWeights(target, w)).Message);
+        Assert.Equal(before, tr.Q.Slice(start, len).ToArray());
+    }
+
     [Fact]
     public void RulesNeedOneInstanceAndAnAllToAllRecurrentProjection()
     {
