@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Models;
@@ -71,6 +72,8 @@ public sealed class PreciseEngine
     private readonly PredictionHeap _predictions;
     private readonly List<IPreciseSpikeSink> _sinks = [];
     private readonly bool[] _touched;
+    /// <summary>Per neuron: its entry in <see cref="_predictions"/> is a lower bound of the crossing, not the crossing.</summary>
+    private readonly bool[] _boundOnly;
     private readonly List<int> _touchedList = [];
     private readonly List<int> _spikesNow = [];
     private readonly long[] _poissonCount;
@@ -165,7 +168,8 @@ public sealed class PreciseEngine
         }
 
         _predictions = new PredictionHeap(n);
-        for (int i = 0; i < n; i++) _predictions.Set(i, PredictCrossing(i));
+        _boundOnly = new bool[n];
+        for (int i = 0; i < n; i++) Predict(i);
 
         // Inputs: Poisson processes at their continuous times; spike-time arrays in (time, index) order, one pending event each.
         _poissonCount = new long[network.SourceCount];
@@ -209,6 +213,14 @@ public sealed class PreciseEngine
     public long EventsProcessed { get; private set; }
     /// <summary>Spikes emitted so far.</summary>
     public long SpikeCount { get; private set; }
+    /// <summary>Root searches for a LifExp crossing run so far (diagnostic: most predictions end at a closed-form bound).</summary>
+    public long CrossingSearches { get; private set; }
+
+    /// <summary>
+    /// When true, every LifExp prediction runs the root search at once instead of first scheduling a closed-form lower
+    /// bound (the reference behaviour the lazy predictions are tested against; results are identical).
+    /// </summary>
+    internal bool EagerPredictions { get; init; }
 
     /// <summary>Adds a spike sink.</summary>
     public void AddSpikeSink(IPreciseSpikeSink sink) => _sinks.Add(sink);
@@ -243,6 +255,17 @@ public sealed class PreciseEngine
         while (true)
         {
             double tq = _events.Count > 0 ? _events.Min.Time : double.PositiveInfinity;
+            // A lower bound that could come before the next event is replaced by the exact crossing (never earlier than
+            // the bound, computed from the same stored state as an eager prediction would have been).
+            while (_predictions.Count > 0 && _boundOnly[_predictions.MinId] && _predictions.MinTime <= tq && _predictions.MinTime < end)
+            {
+                int i = _predictions.MinId;
+                _boundOnly[i] = false;
+                double exact = ExactCrossing(i);
+                Debug.Assert(!(exact < _predictions.MinTime), "the lower bound of a crossing exceeded the crossing");
+                _predictions.Set(i, exact);
+                CrossingSearches++;
+            }
             double tp = _predictions.Count > 0 ? _predictions.MinTime : double.PositiveInfinity;
             double t = Math.Min(tq, tp);
             if (!(t < end)) break;
@@ -270,7 +293,7 @@ public sealed class PreciseEngine
             foreach (int i in _touchedList)
             {
                 _touched[i] = false;
-                _predictions.Set(i, PredictCrossing(i));
+                Predict(i);
             }
             _touchedList.Clear();
             if (_spikesNow.Count > 0)
@@ -393,9 +416,39 @@ public sealed class PreciseEngine
         return tauX / (tauX - tauM) * em * ExponentialSum.ExpM1(-h * (tauM - tauX) / (tauX * tauM));
     }
 
-    /// <summary>The predicted time of neuron i's next threshold crossing from its stored state, or +∞.</summary>
-    private double PredictCrossing(int i)
+    /// <summary>
+    /// Sets neuron i's entry in the prediction heap from its stored state: the crossing time, +∞ (no crossing), or, for
+    /// LifExp, a lower bound of the crossing when one is cheap and positive (<see cref="CrossingBound"/>). A bound is
+    /// replaced by the exact crossing only if no event touches the neuron before it comes due; at low rates and under
+    /// frequent input (CUBA) most predictions thus never run the root search. Spike times are unchanged: the exact
+    /// crossing is computed from the same stored state either way (spec: lazy = eager).
+    /// </summary>
+    private void Predict(int i)
     {
+        double t = CrossingBound(i, out bool exactNeeded, out bool isBound);
+        if (exactNeeded)
+        {
+            t = ExactCrossing(i);
+            CrossingSearches++;
+        }
+        _boundOnly[i] = isBound;
+        _predictions.Set(i, t);
+    }
+
+    /// <summary>
+    /// LifDelta: the crossing (closed form). LifExp: +∞ when no crossing is possible, a time before which none is
+    /// possible (<paramref name="isBound"/>), or <paramref name="exactNeeded"/> = true when the root search must run now.
+    /// <para>Bound: the synaptic kernel k_x(h) = κ_x(e^{−h/τ_x} − e^{−h/τ_m}) = (1/τ_m)∫₀^h e^{−s/τ_x}e^{−(h−s)/τ_m} ds
+    /// lies in [0, min(1, τ_x/τ_m)) for h ≥ 0, so u(h) − θ ≤ B(h) = (I − θ) + (u_s − I)e^{−h/τ_m} + G,
+    /// G = Σ_x max(0, g_x)·min(1, τ_x/τ_m). With a margin ε = 10⁻⁹·(|I| + |θ| + |u_s| + |g_e| + |g_i|), far above the
+    /// rounding of evaluating u, the rounded membrane stays below θ wherever B + ε &lt; 0: never if u_s ≥ I and B(0) + ε
+    /// &lt; 0, or if u_s &lt; I and c = I − θ + G + ε &lt; 0; else, for u_s &lt; I and B(0) + ε &lt; 0, not before
+    /// h_b = τ_m·ln((I − u_s)/c), returned shrunk by a factor 1 − 10⁻⁹ (rounding of ln and of the sum with t).</para>
+    /// </summary>
+    private double CrossingBound(int i, out bool exactNeeded, out bool isBound)
+    {
+        exactNeeded = false;
+        isBound = false;
         double t0 = _tLast[i];
         double start = Math.Max(t0, _refEnd[i]);
         double theta = _theta[i];
@@ -408,22 +461,42 @@ public sealed class PreciseEngine
             // t* = τ ln((u∞ − u₀)/(u∞ − θ)) = τ log1p((θ − u₀)/(u∞ − θ)).
             return start + _tauM[i] * ExponentialSum.Log1P((theta - u0) / (uInf - theta));
         }
-        double ge = _ge[i], gi = _gi[i], us = _u[i];
+        StartState(i, t0, start, out double us, out double ge, out double gi);
+        double tm = _tauM[i], drive = _drive[i];
+        double g = Math.Max(0, ge) * Math.Min(1, _tauE[i] / tm) + Math.Max(0, gi) * Math.Min(1, _tauI[i] / tm);
+        double margin = 1e-9 * (Math.Abs(drive) + Math.Abs(theta) + Math.Abs(us) + Math.Abs(ge) + Math.Abs(gi));
+        double bound0 = (drive - theta) + Math.Max(0, us - drive) + g;
+        if (bound0 < -margin) return double.PositiveInfinity;      // B(h) ≤ B-value at the worse end: never a crossing
+        if (EagerPredictions || !(us < drive)) { exactNeeded = true; return 0; }
+        double c = (drive - theta) + g + margin;
+        if (!((us - drive) + c < 0)) { exactNeeded = true; return 0; }  // B(0) + ε ≥ 0: a crossing may be immediate
+        double hb = tm * Math.Log((drive - us) / c);
+        if (!(hb > 0) || !double.IsFinite(hb)) { exactNeeded = true; return 0; }
+        isBound = true;
+        return start + hb * (1 - 1e-9);
+    }
+
+    /// <summary>(u, g_e, g_i) of neuron i at <paramref name="start"/> = max(t₀, end of refractoriness) from its stored state.</summary>
+    private void StartState(int i, double t0, double start, out double us, out double ge, out double gi)
+    {
+        ge = _ge[i]; gi = _gi[i]; us = _u[i];
         if (start > t0)
         {
             ge *= Math.Exp(-(start - t0) / _tauE[i]);
             gi *= Math.Exp(-(start - t0) / _tauI[i]);
             us = _reset[i];
         }
+    }
+
+    /// <summary>The time of LifExp neuron i's next threshold crossing from its stored state (root search), or +∞.</summary>
+    private double ExactCrossing(int i)
+    {
+        double t0 = _tLast[i];
+        double start = Math.Max(t0, _refEnd[i]);
+        double theta = _theta[i];
+        StartState(i, t0, start, out double us, out double ge, out double gi);
         double tm = _tauM[i], te = _tauE[i], ti = _tauI[i], drive = _drive[i];
         // u(h) − θ = (I − θ) + (u_s − I)e^{−h/τ_m} + Σ_x g_x κ_x (e^{−h/τ_x} − e^{−h/τ_m}), κ_x = τ_x/(τ_x − τ_m).
-        // Quick rejection (most predictions at low rates): the synaptic kernel k_x(h) = κ_x(e^{−h/τ_x} − e^{−h/τ_m}) =
-        // (1/τ_m)∫₀^h e^{−s/τ_x}e^{−(h−s)/τ_m} ds lies in [0, min(1, τ_x/τ_m)) for h ≥ 0, so
-        // u(h) − θ ≤ (I − θ) + max(0, u_s − I) + Σ_x max(0, g_x)·min(1, τ_x/τ_m). When that bound is negative (with a
-        // margin far above rounding) there is no crossing, and the root finder need not run.
-        double bound = (drive - theta) + Math.Max(0, us - drive) + Math.Max(0, ge) * Math.Min(1, te / tm) + Math.Max(0, gi) * Math.Min(1, ti / tm);
-        double magnitude = Math.Abs(drive) + Math.Abs(theta) + Math.Abs(us) + Math.Abs(ge) + Math.Abs(gi);
-        if (bound < -1e-9 * magnitude) return double.PositiveInfinity;
         int m = 0;
         _terms[m++] = new ExpTerm(0, drive - theta, 0);
         _terms[m++] = new ExpTerm(1 / tm, us - drive, 0);
