@@ -80,9 +80,27 @@ public sealed class PreciseEngine
     private readonly int[][] _inputOrder;
     private readonly int[] _inputCursor;
     private readonly ExpTerm[] _terms = new ExpTerm[7];
+    // Arrival runs: the synapses of a source with one and the same exact delay, in synapse order. A spike queues one
+    // event per run instead of one per synapse (see RunMs for why the processing order is unchanged).
+    private readonly int[] _sourceRunStart;   // per source: its first run; sentinel at the end
+    private readonly int[] _runStart;         // per run: first position in _runSynapse; sentinel at the end
+    private readonly double[] _runDelayMs;    // per run: the common delay
+    private readonly bool[] _runTargetsAscend; // per run: targets non-decreasing along the run
+    private readonly int[] _runSynapse;       // synapse indices, grouped by run, ascending within a run
+    private readonly int[] _runSeqOrigin;     // per run: synapse k's insertion number is the event's + (k − this)
+    private readonly bool _groupArrivals;
+    private long _arrivalSeq;                 // insertion number of the next synapse arrival
+    private ArrivalItem[] _batch = new ArrivalItem[256];
 
     /// <summary>Creates the engine at time 0 with the initial state of instance <paramref name="instance"/> (default: the spec's instance offset).</summary>
-    public PreciseEngine(CompiledNetwork network, int? instance = null)
+    public PreciseEngine(CompiledNetwork network, int? instance = null) : this(network, instance, groupArrivals: true) { }
+
+    /// <summary>
+    /// As the public constructor; <paramref name="groupArrivals"/> = false queues one event per synapse, keyed by its
+    /// target (time, kind, target, insertion number): the queue leaves them in the processing order by itself, the
+    /// reference the grouped queue and its merge are tested against.
+    /// </summary>
+    internal PreciseEngine(CompiledNetwork network, int? instance, bool groupArrivals)
     {
         // Continuous delays need the exact per-synapse delays; recompiling draws the same synapses (counter-based RNG).
         if (network.Synapses.DelayMs is null) network = NetworkCompiler.Compile(network.Spec, exactDelays: true);
@@ -167,6 +185,9 @@ public sealed class PreciseEngine
             }
         }
 
+        _groupArrivals = groupArrivals;
+        BuildArrivalRuns(network.Synapses, network.SourceCount, groupArrivals, out _sourceRunStart, out _runStart, out _runDelayMs,
+            out _runTargetsAscend, out _runSynapse, out _runSeqOrigin);
         _predictions = new PredictionHeap(n);
         _boundOnly = new bool[n];
         for (int i = 0; i < n; i++) Predict(i);
@@ -281,10 +302,10 @@ public sealed class PreciseEngine
             // Arrivals and input spikes at t.
             while (_events.Count > 0 && _events.Min.Time == t)
             {
+                if (_events.Min.Kind == PreciseEventKind.Arrival) { ArriveAll(t, syn); continue; }
                 var e = _events.Pop();
                 EventsProcessed++;
-                if (e.Kind == PreciseEventKind.Arrival) Arrive(e.Id, e.Payload, t, syn);
-                else InputSpike(e, t, syn);
+                InputSpike(e, t, syn);
             }
             // Jumps above threshold, then new predictions for every neuron touched at t.
             _touchedList.Sort();
@@ -325,12 +346,101 @@ public sealed class PreciseEngine
         Emit(i, t, syn);
     }
 
+    /// <summary>
+    /// Queues the arrivals of a spike of <paramref name="source"/> at <paramref name="t"/>: one event per arrival run (time
+    /// t + d, insertion number of the run's first synapse); synapse k of the source gets insertion number
+    /// base + (k − first synapse of the source), the number it would have had if each arrival were queued on its own.
+    /// </summary>
     private void Emit(int source, double t, SynapseTable syn)
     {
-        int[] segStart = syn.SegmentStart, target = syn.Target;
+        int from = syn.SegmentStart[syn.SegmentOffsets[source]], to = syn.SegmentStart[syn.SegmentOffsets[source + 1]];
+        long seqBase = _arrivalSeq;
+        _arrivalSeq += to - from;
+        for (int r = _sourceRunStart[source]; r < _sourceRunStart[source + 1]; r++)
+            _events.Push(t + _runDelayMs[r], PreciseEventKind.Arrival, _groupArrivals ? source : syn.Target[_runSynapse[_runStart[r]]], r,
+                seqBase + (_runSeqOrigin[r] - from));
+    }
+
+    /// <summary>One synapse arrival of a batch: target, insertion number, synapse.</summary>
+    private readonly record struct ArrivalItem(int Target, long Seq, int Synapse);
+
+    /// <summary>Orders arrivals by (target, insertion number), the order of the per-synapse event queue.</summary>
+    private readonly struct ArrivalOrder : IComparer<ArrivalItem>
+    {
+        public int Compare(ArrivalItem a, ArrivalItem b) => a.Target != b.Target ? a.Target.CompareTo(b.Target) : a.Seq.CompareTo(b.Seq);
+    }
+
+    /// <summary>
+    /// Processes every arrival run queued for time t (they are at the top of the queue): their synapses in the order
+    /// (target, insertion number), exactly the order in which one event per synapse would leave the queue (time, kind,
+    /// target, insertion). A single run whose targets ascend is already in that order; several are merged by a sort.
+    /// </summary>
+    private void ArriveAll(double t, SynapseTable syn)
+    {
+        int count = 0, runs = 0, lastRun = -1;
+        int[] target = syn.Target;
+        while (_events.Count > 0 && _events.Min.Time == t && _events.Min.Kind == PreciseEventKind.Arrival)
+        {
+            var e = _events.Pop();
+            int r = e.Payload, origin = _runSeqOrigin[r];
+            int a = _runStart[r], b = _runStart[r + 1];
+            if (count + (b - a) > _batch.Length) Array.Resize(ref _batch, Math.Max(2 * _batch.Length, count + (b - a)));
+            for (int p = a; p < b; p++)
+            {
+                int k = _runSynapse[p];
+                _batch[count++] = new ArrivalItem(target[k], e.Seq + (k - origin), k);
+            }
+            runs++;
+            lastRun = r;
+        }
+        var batch = _batch.AsSpan(0, count);
+        if (runs > 1 || !_runTargetsAscend[lastRun]) batch.Sort(default(ArrivalOrder));
+        foreach (ref readonly var item in batch) Arrive(item.Target, item.Synapse, t, syn);
+        EventsProcessed += count;
+    }
+
+    /// <summary>Groups each source's synapses into runs of equal exact delay (delays ascending; synapse order within a run).</summary>
+    private static void BuildArrivalRuns(SynapseTable syn, int sources, bool group, out int[] sourceRunStart, out int[] runStart,
+        out double[] runDelay, out bool[] runAscend, out int[] runSynapse, out int[] runSeqOrigin)
+    {
         double[] delay = syn.DelayMs!;
-        int from = segStart[syn.SegmentOffsets[source]], to = segStart[syn.SegmentOffsets[source + 1]];
-        for (int k = from; k < to; k++) _events.Push(t + delay[k], PreciseEventKind.Arrival, target[k], k);
+        int[] target = syn.Target;
+        sourceRunStart = new int[sources + 1];
+        runSynapse = new int[target.Length];
+        var starts = new List<int>();
+        var delays = new List<double>();
+        var ascend = new List<bool>();
+        var origins = new List<int>();
+        int pos = 0;
+        int[] order = [];
+        for (int s = 0; s < sources; s++)
+        {
+            sourceRunStart[s] = starts.Count;
+            int from = syn.SegmentStart[syn.SegmentOffsets[s]], to = syn.SegmentStart[syn.SegmentOffsets[s + 1]], m = to - from;
+            if (order.Length < m) order = new int[m];
+            var o = order.AsSpan(0, m);
+            for (int j = 0; j < m; j++) o[j] = from + j;
+            o.Sort((x, y) => delay[x] != delay[y] ? delay[x].CompareTo(delay[y]) : x.CompareTo(y));
+            for (int j = 0; j < m; j++)
+            {
+                int k = o[j];
+                if (j == 0 || !group || delay[k] != delay[o[j - 1]])
+                {
+                    starts.Add(pos);
+                    delays.Add(delay[k]);
+                    ascend.Add(true);
+                    origins.Add(group ? from : k);
+                }
+                else if (target[k] < target[o[j - 1]]) ascend[^1] = false;
+                runSynapse[pos++] = k;
+            }
+        }
+        sourceRunStart[sources] = starts.Count;
+        starts.Add(pos);
+        runStart = [.. starts];
+        runDelay = [.. delays];
+        runAscend = [.. ascend];
+        runSeqOrigin = [.. origins];
     }
 
     private void Arrive(int i, int synapse, double t, SynapseTable syn)

@@ -3,7 +3,7 @@ namespace Sim.EventCore.Precise;
 /// <summary>Kinds of queued events; at equal times they are processed in this order.</summary>
 internal enum PreciseEventKind : byte
 {
-    /// <summary>A synaptic arrival at a neuron (id = target neuron).</summary>
+    /// <summary>The arrivals of one spike through one arrival run (id = source, or the target when each synapse is its own run; payload = run).</summary>
     Arrival = 1,
     /// <summary>A spike of an input source (id = source id).</summary>
     Input = 2,
@@ -16,7 +16,7 @@ internal struct PreciseEvent
     public PreciseEventKind Kind;
     public int Id;
     public long Seq;
-    /// <summary>Arrival: the synapse index; input: the input index.</summary>
+    /// <summary>Arrival: the arrival run; input: the input index.</summary>
     public int Payload;
 
     public readonly bool Before(in PreciseEvent o)
@@ -33,10 +33,14 @@ internal sealed class PreciseEventHeap
 
     public ref readonly PreciseEvent Min => ref _a[0];
 
-    public void Push(double time, PreciseEventKind kind, int id, int payload)
+    /// <summary>Queues an event numbered in insertion order.</summary>
+    public void Push(double time, PreciseEventKind kind, int id, int payload) => Push(time, kind, id, payload, _seq++);
+
+    /// <summary>Queues an event with a given insertion number (the caller keeps the numbers unique per (time, kind, id)).</summary>
+    public void Push(double time, PreciseEventKind kind, int id, int payload, long seq)
     {
         if (Count == _a.Length) Array.Resize(ref _a, _a.Length * 2);
-        var e = new PreciseEvent { Time = time, Kind = kind, Id = id, Seq = _seq++, Payload = payload };
+        var e = new PreciseEvent { Time = time, Kind = kind, Id = id, Seq = seq, Payload = payload };
         int i = Count++;
         while (i > 0)
         {

@@ -1,6 +1,7 @@
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
+using Sim.EventCore.Precise;
 using Xunit;
 
 namespace Sim.Specs.EventCore;
@@ -25,6 +26,29 @@ public class AllocationTests
         engine.Run(1000);
         engine.Run(1000);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void PreciseEngineAllocatesNothingOnceItsQueuesHaveGrown()
+    {
+        // LifExp (root searches, lower bounds) and LifDelta (jumps) neurons, Poisson and recurrent arrivals with exact
+        // heterogeneous delays (arrival runs, batches merged by a sort).
+        var b = new NetworkBuilder { Run = new RunOptions { DtMs = 0.1, Seed = 4 } };
+        var g = b.NeuronGroup("n", 300, new LifExpParameters { ELeakMv = -49, VThresholdMv = -50, VInitMv = Value.Uniform(-60, -50) });
+        var d = b.NeuronGroup("d", 100, new LifDeltaParameters { VInitMv = Value.Uniform(-60, -50) });
+        var p = b.PoissonGroup("drive", 100, 300);
+        b.Synapses(p, d, new Connectivity.FixedInDegree(10), 1.5, Value.Uniform(0.1, 1.0));
+        b.Synapses(g, g, new Connectivity.FixedProbability(0.05), Value.Uniform(-3, 1), Value.Uniform(0.1, 2.0));
+        b.Synapses(d, g, new Connectivity.FixedInDegree(10), 1.0, 0.5);
+        var engine = new PreciseEngine(NetworkCompiler.Compile(b.Build()));
+        engine.RunMs(1000);   // warm-up: JIT, and the event queue and arrival batch reach their working sizes
+        long spikes = engine.SpikeCount;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        engine.RunMs(100);
+        engine.RunMs(100);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(engine.SpikeCount - spikes > 200, $"{engine.SpikeCount - spikes} spikes");
         Assert.Equal(0, allocated);
     }
 }
