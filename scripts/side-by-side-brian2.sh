@@ -47,8 +47,11 @@ echo "side-by-side: Brian2 (generating and compiling one C++ project per seed; c
 
 echo "side-by-side: Sim ..." >&2
 : > "$WORK/sim.txt"
+# examples/cuba.yaml up to its monitors, then the spike monitor only (what brian2_cuba.py records).
+sed '/^monitors:/,$d' examples/cuba.yaml > "$WORK/cuba-spikes.yaml"
+printf 'monitors:\n  - kind: spikes\n    populations: [exc, inh]\n' >> "$WORK/cuba-spikes.yaml"
 for s in "${SEEDS[@]}"; do
-  out=$("$SIM" run --no-progress --no-plot --seed "$s" --duration-ms "$DURATION_MS" --out "$WORK/sim-runs")
+  out=$("$SIM" run "$WORK/cuba-spikes.yaml" --no-progress --no-plot --seed "$s" --duration-ms "$DURATION_MS" --out "$WORK/sim-runs")
   rate=$(awk '/^mean rate/ {print $3}' <<<"$out")
   wall=$(awk '/^wall time/ {print $3}' <<<"$out")
   syn=$(awk '/^synapses/ {gsub(",", "", $2); print $2}' <<<"$out")

@@ -108,7 +108,7 @@ public class NetworkFileTests
             TauMemMs = 20, TauExcMs = 5, TauInhMs = 10, VThresholdMv = -50, VResetMv = -60, ELeakMv = -49, RefractoryMs = 5,
             VInitMv = Value.Uniform(-60, -50),
         }, lif);
-        Assert.Equal(new[] { 1.62, 1.62, -9, -9 }, spec.Projections.Select(p => ((Value.Constant)p.Weight).V));
+        Assert.Equal(new[] { 1.62, -9, 1.62, -9 }, spec.Projections.Select(p => ((Value.Constant)p.Weight).V));
         Assert.All(spec.Projections, p =>
         {
             Assert.Equal(new Connectivity.FixedProbability(0.02, Autapses: true), p.Connectivity);
@@ -124,6 +124,22 @@ public class NetworkFileTests
         Assert.Equal(inhLine, spec.Locations["populations[1]"].Line);
         Assert.Equal(Array.FindIndex(lines, l => l.Contains("target: inh, connectivity", StringComparison.Ordinal) && l.Contains("-9", StringComparison.Ordinal)) + 1,
             spec.Locations["projections[3].weight"].Line);
+    }
+
+    [Theory]
+    [InlineData(1UL)]
+    [InlineData(7UL)]
+    public void Cuba_example_builds_the_same_network_as_the_built_in_default(ulong seed)
+    {
+        // `sim run examples/cuba.yaml` and `sim run` (BenchmarkNetworks.Cuba) must be one network: same synapses,
+        // weights and delays for every seed (the projection order keys the random streams).
+        var file = NetworkFile.Load(Example("cuba.yaml"));
+        var fromFile = Sim.EventCore.Compilation.NetworkCompiler.Compile(file with { Run = file.Run with { Seed = seed } });
+        var builtIn = Sim.EventCore.Compilation.NetworkCompiler.Compile(BenchmarkNetworks.Cuba(seed: seed));
+        Assert.Equal(builtIn.Synapses.Target, fromFile.Synapses.Target);
+        Assert.Equal(builtIn.Synapses.Q, fromFile.Synapses.Q);
+        Assert.Equal(builtIn.Synapses.SegmentStart, fromFile.Synapses.SegmentStart);
+        Assert.Equal(builtIn.Synapses.SegmentDelay, fromFile.Synapses.SegmentDelay);
     }
 
     [Fact]
