@@ -74,6 +74,8 @@ public sealed class PreciseEngine
     private readonly bool[] _touched;
     /// <summary>Per neuron: its entry in <see cref="_predictions"/> is a lower bound of the crossing, not the crossing.</summary>
     private readonly bool[] _boundOnly;
+    /// <summary>Per LifExp neuron: the maximum of the synaptic kernels k_e, k_i (see <see cref="NoCrossingBefore"/>).</summary>
+    private readonly double[] _kMaxE, _kMaxI;
     private readonly List<int> _touchedList = [];
     private readonly List<int> _spikesNow = [];
     private readonly long[] _poissonCount;
@@ -190,6 +192,10 @@ public sealed class PreciseEngine
             out _runTargetsAscend, out _runSynapse, out _runSeqOrigin);
         _predictions = new PredictionHeap(n);
         _boundOnly = new bool[n];
+        _kMaxE = new double[n];
+        _kMaxI = new double[n];
+        for (int i = 0; i < n; i++)
+            if (_isExp[i]) { _kMaxE[i] = KernelMaximum(_tauM[i], _tauE[i]); _kMaxI[i] = KernelMaximum(_tauM[i], _tauI[i]); }
         for (int i = 0; i < n; i++) Predict(i);
 
         // Inputs: Poisson processes at their continuous times; spike-time arrays in (time, index) order, one pending event each.
@@ -276,17 +282,10 @@ public sealed class PreciseEngine
         while (true)
         {
             double tq = _events.Count > 0 ? _events.Min.Time : double.PositiveInfinity;
-            // A lower bound that could come before the next event is replaced by the exact crossing (never earlier than
-            // the bound, computed from the same stored state as an eager prediction would have been).
+            // A lower bound that could come before the next event is replaced by a later bound or by the exact crossing
+            // (never earlier than the bound, and computed from the same stored state as an eager prediction would be).
             while (_predictions.Count > 0 && _boundOnly[_predictions.MinId] && _predictions.MinTime <= tq && _predictions.MinTime < end)
-            {
-                int i = _predictions.MinId;
-                _boundOnly[i] = false;
-                double exact = ExactCrossing(i);
-                Debug.Assert(!(exact < _predictions.MinTime), "the lower bound of a crossing exceeded the crossing");
-                _predictions.Set(i, exact);
-                CrossingSearches++;
-            }
+                Resolve(_predictions.MinId, _predictions.MinTime);
             double tp = _predictions.Count > 0 ? _predictions.MinTime : double.PositiveInfinity;
             double t = Math.Min(tq, tp);
             if (!(t < end)) break;
@@ -528,62 +527,134 @@ public sealed class PreciseEngine
 
     /// <summary>
     /// Sets neuron i's entry in the prediction heap from its stored state: the crossing time, +∞ (no crossing), or, for
-    /// LifExp, a lower bound of the crossing when one is cheap and positive (<see cref="CrossingBound"/>). A bound is
-    /// replaced by the exact crossing only if no event touches the neuron before it comes due; at low rates and under
-    /// frequent input (CUBA) most predictions thus never run the root search. Spike times are unchanged: the exact
-    /// crossing is computed from the same stored state either way (spec: lazy = eager).
+    /// LifExp, a lower bound of the crossing (<see cref="NoCrossingBefore"/>) when it lies at least
+    /// <see cref="MinBoundStep"/>·τ_m ahead. A bound that comes due before any event touches the neuron is replaced
+    /// (<see cref="Resolve"/>) by the next bound from the state at that time, or by the exact crossing once the bounds
+    /// stop advancing. Under frequent input (CUBA, the low-rate family at 10 Hz) most predictions thus never run the root
+    /// search. Spike times are unchanged: the exact crossing is always computed from the stored state, as an eager
+    /// prediction would have been (spec: lazy = eager).
     /// </summary>
     private void Predict(int i)
     {
-        double t = CrossingBound(i, out bool exactNeeded, out bool isBound);
-        if (exactNeeded)
+        double t0 = _tLast[i], start = Math.Max(t0, _refEnd[i]);
+        if (!_isExp[i])
         {
-            t = ExactCrossing(i);
-            CrossingSearches++;
+            _boundOnly[i] = false;
+            _predictions.Set(i, DeltaCrossing(i, t0, start));
+            return;
         }
-        _boundOnly[i] = isBound;
-        _predictions.Set(i, t);
+        StartState(i, t0, start, out double us, out double ge, out double gi);
+        double h = EagerPredictions ? (NeverCrosses(i, us, ge, gi) ? double.PositiveInfinity : 0) : NoCrossingBefore(i, us, ge, gi);
+        SetBoundOrCrossing(i, start, h);
     }
 
     /// <summary>
-    /// LifDelta: the crossing (closed form). LifExp: +∞ when no crossing is possible, a time before which none is
-    /// possible (<paramref name="isBound"/>), or <paramref name="exactNeeded"/> = true when the root search must run now.
-    /// <para>Bound: the synaptic kernel k_x(h) = κ_x(e^{−h/τ_x} − e^{−h/τ_m}) = (1/τ_m)∫₀^h e^{−s/τ_x}e^{−(h−s)/τ_m} ds
-    /// lies in [0, min(1, τ_x/τ_m)) for h ≥ 0, so u(h) − θ ≤ B(h) = (I − θ) + (u_s − I)e^{−h/τ_m} + G,
-    /// G = Σ_x max(0, g_x)·min(1, τ_x/τ_m). With a margin ε = 10⁻⁹·(|I| + |θ| + |u_s| + |g_e| + |g_i|), far above the
-    /// rounding of evaluating u, the rounded membrane stays below θ wherever B + ε &lt; 0: never if u_s ≥ I and B(0) + ε
-    /// &lt; 0, or if u_s &lt; I and c = I − θ + G + ε &lt; 0; else, for u_s &lt; I and B(0) + ε &lt; 0, not before
-    /// h_b = τ_m·ln((I − u_s)/c), returned shrunk by a factor 1 − 10⁻⁹ (rounding of ln and of the sum with t).</para>
+    /// A bound that came due at <paramref name="t"/> (no event touched neuron i since it was set): the next bound from
+    /// the state at t (closed form from the stored state, which is not changed), or the exact crossing.
     /// </summary>
-    private double CrossingBound(int i, out bool exactNeeded, out bool isBound)
+    private void Resolve(int i, double t)
     {
-        exactNeeded = false;
-        isBound = false;
-        double t0 = _tLast[i];
-        double start = Math.Max(t0, _refEnd[i]);
-        double theta = _theta[i];
-        if (!_isExp[i])
+        StateAt(i, t, out double u, out double ge, out double gi);
+        SetBoundOrCrossing(i, t, NoCrossingBefore(i, u, ge, gi));
+    }
+
+    /// <summary>+∞, a bound at from + h, or (h below <see cref="MinBoundStep"/>·τ_m) the exact crossing.</summary>
+    private void SetBoundOrCrossing(int i, double from, double h)
+    {
+        if (double.IsPositiveInfinity(h))
         {
-            double u0 = start > t0 ? _reset[i] : _u[i];
-            if (u0 > theta) return AfterLastSpike(i, start);
-            double uInf = _drive[i] * _tauM[i];
-            if (!(uInf > theta)) return double.PositiveInfinity;
-            // t* = τ ln((u∞ − u₀)/(u∞ − θ)) = τ log1p((θ − u₀)/(u∞ − θ)).
-            return start + _tauM[i] * ExponentialSum.Log1P((theta - u0) / (uInf - theta));
+            _boundOnly[i] = false;
+            _predictions.Set(i, double.PositiveInfinity);
         }
-        StartState(i, t0, start, out double us, out double ge, out double gi);
-        double tm = _tauM[i], drive = _drive[i];
-        double g = Math.Max(0, ge) * Math.Min(1, _tauE[i] / tm) + Math.Max(0, gi) * Math.Min(1, _tauI[i] / tm);
-        double margin = 1e-9 * (Math.Abs(drive) + Math.Abs(theta) + Math.Abs(us) + Math.Abs(ge) + Math.Abs(gi));
-        double bound0 = (drive - theta) + Math.Max(0, us - drive) + g;
-        if (bound0 < -margin) return double.PositiveInfinity;      // B(h) ≤ B-value at the worse end: never a crossing
-        if (EagerPredictions || !(us < drive)) { exactNeeded = true; return 0; }
-        double c = (drive - theta) + g + margin;
-        if (!((us - drive) + c < 0)) { exactNeeded = true; return 0; }  // B(0) + ε ≥ 0: a crossing may be immediate
-        double hb = tm * Math.Log((drive - us) / c);
-        if (!(hb > 0) || !double.IsFinite(hb)) { exactNeeded = true; return 0; }
-        isBound = true;
-        return start + hb * (1 - 1e-9);
+        else if (h >= MinBoundStep * _tauM[i])
+        {
+            _boundOnly[i] = true;
+            _predictions.Set(i, from + h * (1 - 1e-9));
+        }
+        else
+        {
+            _boundOnly[i] = false;
+            double exact = ExactCrossing(i);
+            Debug.Assert(!(exact < from), "a lower bound of the crossing exceeded the crossing");
+            _predictions.Set(i, exact);
+            CrossingSearches++;
+        }
+    }
+
+    /// <summary>Bounds shorter than this fraction of τ_m are not scheduled: the root search runs instead.</summary>
+    private const double MinBoundStep = 1.0 / 64;
+
+    /// <summary>LifDelta's next crossing from its stored state in closed form (at <paramref name="start"/> if above θ).</summary>
+    private double DeltaCrossing(int i, double t0, double start)
+    {
+        double theta = _theta[i];
+        double u0 = start > t0 ? _reset[i] : _u[i];
+        if (u0 > theta) return AfterLastSpike(i, start);
+        double uInf = _drive[i] * _tauM[i];
+        if (!(uInf > theta)) return double.PositiveInfinity;
+        // t* = τ ln((u∞ − u₀)/(u∞ − θ)) = τ log1p((θ − u₀)/(u∞ − θ)).
+        return start + _tauM[i] * ExponentialSum.Log1P((theta - u0) / (uInf - theta));
+    }
+
+    /// <summary>
+    /// The constant bound of <see cref="NoCrossingBefore"/> rules out any crossing from (u, g_e, g_i), not refractory.
+    /// </summary>
+    private bool NeverCrosses(int i, double u, double ge, double gi)
+    {
+        double drive = _drive[i], theta = _theta[i];
+        double margin = 1e-9 * (Math.Abs(drive) + Math.Abs(theta) + Math.Abs(u) + Math.Abs(ge) + Math.Abs(gi));
+        double gMax = Math.Max(0, ge) * _kMaxE[i] + Math.Max(0, gi) * _kMaxI[i];
+        return (drive - theta) + Math.Max(0, u - drive) + gMax < -margin;
+    }
+
+    /// <summary>
+    /// A time h ≥ 0 such that LifExp neuron i, not refractory, with state (u, g_e, g_i) now and no further input, does
+    /// not cross θ before h (+∞: never; 0: possibly at once).
+    /// <para>In x = h/τ_m, u(h) − θ = (I − θ) + (u − I)e^{−x} + Σ_x g_x k_x(h) with the synaptic kernel
+    /// k_x(h) = κ_x(e^{−h/τ_x} − e^{−h/τ_m}) = (1/τ_m)∫₀^h e^{−s/τ_x}e^{−(h−s)/τ_m} ds, which lies in
+    /// [0, min(x, k̂_x)], k̂_x = (τ_x/τ_m)^{τ_m/(τ_m − τ_x)} its maximum (1/e for τ_x = τ_m). Two upper bounds of
+    /// u − θ follow, each increasing in h:
+    /// B₁(x) = (u − θ) + (max(0, I − u) + g⁺)·x (e^{−x} ≥ 1 − x; g⁺ = Σ max(0, g_x)), and
+    /// B₂(x) = (I − θ) + (u − I)e^{−x} + Ĝ, Ĝ = Σ max(0, g_x)·k̂_x (constant when u ≥ I).
+    /// No crossing can occur before both are ≥ −ε, ε = 10⁻⁹·(|I| + |θ| + |u| + |g_e| + |g_i|), a margin far above
+    /// the rounding of evaluating u: h = τ_m·max(x₁, x₂) with x₁ = (θ − u − ε)/(max(0, I − u) + g⁺) and
+    /// x₂ = ln((I − u)/(I − θ + Ĝ + ε)) (0 if negative); never if B₂ stays below −ε. The result is used shrunk by
+    /// 1 − 10⁻⁹ (rounding of the logarithm and of adding it to a time).</para>
+    /// </summary>
+    private double NoCrossingBefore(int i, double u, double ge, double gi)
+    {
+        double drive = _drive[i], theta = _theta[i], tm = _tauM[i];
+        double margin = 1e-9 * (Math.Abs(drive) + Math.Abs(theta) + Math.Abs(u) + Math.Abs(ge) + Math.Abs(gi));
+        double gPos = Math.Max(0, ge) + Math.Max(0, gi);
+        double gMax = Math.Max(0, ge) * _kMaxE[i] + Math.Max(0, gi) * _kMaxI[i];
+        if ((drive - theta) + Math.Max(0, u - drive) + gMax < -margin) return double.PositiveInfinity;
+        double gap = theta - u - margin;
+        if (!(gap > 0)) return 0;
+        double slope = Math.Max(0, drive - u) + gPos;
+        if (!(slope > 0)) return double.PositiveInfinity;              // u − θ ≤ u − θ < −ε for all h
+        double x = gap / slope;
+        if (u < drive)
+        {
+            double c = (drive - theta) + gMax + margin;                // > 0 here (else the first test returned)
+            double x2 = Math.Log((drive - u) / c);
+            if (x2 > x) x = x2;
+        }
+        double h = tm * x;
+        return double.IsFinite(h) && h > 0 ? h : 0;
+    }
+
+    /// <summary>
+    /// An upper bound of max_h k_x(h) = (τ_x/τ_m)^{τ_m/(τ_m − τ_x)} (1/e for τ_x = τ_m): the value raised by a
+    /// relative 10⁻⁹ (for τ_x close to τ_m the exponent carries a relative error of about 10⁻¹⁶·τ_m/|τ_m − τ_x|),
+    /// never above the elementary bound min(1, τ_x/τ_m).
+    /// </summary>
+    internal static double KernelMaximum(double tauM, double tauX)
+    {
+        double r = tauX / tauM;
+        if (tauX == tauM) return Math.Exp(-1) * (1 + 1e-9);
+        if (Math.Abs(tauX - tauM) < 1e-6 * tauM) return Math.Min(1, r);
+        double k = Math.Pow(r, tauM / (tauM - tauX));
+        return double.IsFinite(k) ? Math.Min(Math.Min(1, r), k * (1 + 1e-9)) : Math.Min(1, r);
     }
 
     /// <summary>(u, g_e, g_i) of neuron i at <paramref name="start"/> = max(t₀, end of refractoriness) from its stored state.</summary>

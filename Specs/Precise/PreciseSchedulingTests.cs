@@ -115,6 +115,26 @@ public class PreciseSchedulingTests
         return single.SameAs(grouped).Label($"seed {seed.Get}: per synapse {single.Spikes.Count} spikes / {single.Events} events, grouped {grouped.Spikes.Count} / {grouped.Events}");
     }
 
+    [Theory]
+    [InlineData(20, 5)]
+    [InlineData(20, 10)]
+    [InlineData(20, 20)]
+    [InlineData(20, 20.5)]
+    [InlineData(10, 40)]
+    [InlineData(20, 19.99999)]
+    [InlineData(5, 0.1)]
+    public void KernelMaximumBoundsTheSynapticKernelTightly(double tauM, double tauX)
+    {
+        // The maximum over a fine grid of h (closed form, the same as the single-neuron specs use) never exceeds the
+        // bound, and the bound is tight (within 10⁻⁶) except within 10⁻⁶ relative of τ_x = τ_m (elementary bound there).
+        double kHat = PreciseEngine.KernelMaximum(tauM, tauX);
+        double sampled = 0;
+        for (int k = 1; k <= 200_000; k++) sampled = Math.Max(sampled, PreciseTestSupport.Kernel(k * 1e-4 * Math.Max(tauM, tauX), tauM, tauX));
+        Assert.True(sampled <= kHat, $"sampled max {sampled:R} > bound {kHat:R}");
+        if (Math.Abs(tauX - tauM) >= 1e-6 * tauM) Assert.True(kHat <= sampled * (1 + 1e-6), $"bound {kHat:R} not tight (sampled {sampled:R})");
+        Assert.True(kHat <= Math.Min(1, tauX / tauM));
+    }
+
     [Fact]
     public void CubaSpikesAreUnchangedAndMostRootSearchesAreSkipped()
     {
