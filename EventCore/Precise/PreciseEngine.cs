@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Models;
@@ -87,12 +88,12 @@ public sealed class PreciseEngine
     private readonly int[] _sourceRunStart;   // per source: its first run; sentinel at the end
     private readonly int[] _runStart;         // per run: first position in _runSynapse; sentinel at the end
     private readonly double[] _runDelayMs;    // per run: the common delay
-    private readonly bool[] _runTargetsAscend; // per run: targets non-decreasing along the run
     private readonly int[] _runSynapse;       // synapse indices, grouped by run, ascending within a run
     private readonly int[] _runSeqOrigin;     // per run: synapse k's insertion number is the event's + (k − this)
     private readonly bool _groupArrivals;
     private long _arrivalSeq;                 // insertion number of the next synapse arrival
     private ArrivalItem[] _batch = new ArrivalItem[256];
+    private DueRun[] _due = new DueRun[64];
 
     /// <summary>Creates the engine at time 0 with the initial state of instance <paramref name="instance"/> (default: the spec's instance offset).</summary>
     public PreciseEngine(CompiledNetwork network, int? instance = null) : this(network, instance, groupArrivals: true) { }
@@ -189,7 +190,7 @@ public sealed class PreciseEngine
 
         _groupArrivals = groupArrivals;
         BuildArrivalRuns(network.Synapses, network.SourceCount, groupArrivals, out _sourceRunStart, out _runStart, out _runDelayMs,
-            out _runTargetsAscend, out _runSynapse, out _runSeqOrigin);
+            out _runSynapse, out _runSeqOrigin);
         _predictions = new PredictionHeap(n);
         _boundOnly = new bool[n];
         _kMaxE = new double[n];
@@ -307,7 +308,7 @@ public sealed class PreciseEngine
                 InputSpike(e, t, syn);
             }
             // Jumps above threshold, then new predictions for every neuron touched at t.
-            _touchedList.Sort();
+            SortTouched();
             foreach (int i in _touchedList)
                 if (!_isExp[i] && t >= _refEnd[i] && _lastSpike[i] != t && _u[i] > _theta[i]) Fire(i, t, syn);
             foreach (int i in _touchedList)
@@ -325,6 +326,29 @@ public sealed class PreciseEngine
             }
         }
         TimeMs = end;
+    }
+
+    /// <summary>
+    /// Puts the neurons touched at this time in ascending id: usually they already are (one arrival run, whose targets
+    /// the compiler sorted); a long list is rebuilt from the flags (a vectorised scan), a short one sorted.
+    /// </summary>
+    private void SortTouched()
+    {
+        var list = CollectionsMarshal.AsSpan(_touchedList);
+        int j = 1;
+        while (j < list.Length && list[j - 1] < list[j]) j++;
+        if (j >= list.Length) return;
+        if (list.Length * 16 < _n) { list.Sort(); return; }
+        var flags = _touched.AsSpan();
+        int c = 0;
+        for (int from = 0; ;)
+        {
+            int k = flags[from..].IndexOf(true);
+            if (k < 0) break;
+            list[c++] = from + k;
+            from += k + 1;
+        }
+        Debug.Assert(c == list.Length);
     }
 
     private void Touch(int i)
@@ -369,46 +393,82 @@ public sealed class PreciseEngine
         public int Compare(ArrivalItem a, ArrivalItem b) => a.Target != b.Target ? a.Target.CompareTo(b.Target) : a.Seq.CompareTo(b.Seq);
     }
 
+    /// <summary>An arrival run due now: the insertion number of its spike's first synapse, and the run.</summary>
+    private readonly record struct DueRun(long Seq, int Run);
+
+    /// <summary>Orders due runs by insertion number (emission order).</summary>
+    private readonly struct DueRunOrder : IComparer<DueRun>
+    {
+        public int Compare(DueRun a, DueRun b) => a.Seq.CompareTo(b.Seq);
+    }
+
     /// <summary>
-    /// Processes every arrival run queued for time t (they are at the top of the queue): their synapses in the order
-    /// (target, insertion number), exactly the order in which one event per synapse would leave the queue (time, kind,
-    /// target, insertion). A single run whose targets ascend is already in that order; several are merged by a sort.
+    /// Processes every arrival run queued for time t (they are at the top of the queue). The per-synapse queue would
+    /// deliver them in (target, insertion number) order; only the order per target matters (arrivals at different
+    /// neurons do not interact within one time: each updates its own neuron, and the touched neurons are tested in
+    /// ascending id afterwards). So the runs are taken in emission order and each in synapse order, which orders every
+    /// target's arrivals by insertion number. Two runs of one spike (different delays landing at the same time after
+    /// rounding) share an insertion base and would interleave: then every arrival is sorted by (target, insertion).
+    /// With one event per synapse (the reference), the queue's own order is used.
     /// </summary>
     private void ArriveAll(double t, SynapseTable syn)
     {
-        int count = 0, runs = 0, lastRun = -1;
-        int[] target = syn.Target;
+        int runs = 0;
         while (_events.Count > 0 && _events.Min.Time == t && _events.Min.Kind == PreciseEventKind.Arrival)
         {
             var e = _events.Pop();
-            int r = e.Payload, origin = _runSeqOrigin[r];
-            int a = _runStart[r], b = _runStart[r + 1];
-            if (count + (b - a) > _batch.Length) Array.Resize(ref _batch, Math.Max(2 * _batch.Length, count + (b - a)));
-            for (int p = a; p < b; p++)
-            {
-                int k = _runSynapse[p];
-                _batch[count++] = new ArrivalItem(target[k], e.Seq + (k - origin), k);
-            }
-            runs++;
-            lastRun = r;
+            if (runs == _due.Length) Array.Resize(ref _due, 2 * _due.Length);
+            _due[runs++] = new DueRun(e.Seq, e.Payload);
         }
-        var batch = _batch.AsSpan(0, count);
-        if (runs > 1 || !_runTargetsAscend[lastRun]) batch.Sort(default(ArrivalOrder));
-        foreach (ref readonly var item in batch) Arrive(item.Target, item.Synapse, t, syn);
+        var due = _due.AsSpan(0, runs);
+        bool distinct = true;
+        if (_groupArrivals && runs > 1)
+        {
+            due.Sort(default(DueRunOrder));
+            for (int j = 1; j < runs && distinct; j++) distinct = due[j].Seq != due[j - 1].Seq;
+        }
+        int[] target = syn.Target;
+        long count = 0;
+        if (distinct)
+        {
+            foreach (var d in due)
+                for (int p = _runStart[d.Run], b = _runStart[d.Run + 1]; p < b; p++)
+                {
+                    int k = _runSynapse[p];
+                    Arrive(target[k], k, t, syn);
+                    count++;
+                }
+        }
+        else
+        {
+            int n = 0;
+            foreach (var d in due)
+            {
+                int a = _runStart[d.Run], b = _runStart[d.Run + 1], origin = _runSeqOrigin[d.Run];
+                if (n + (b - a) > _batch.Length) Array.Resize(ref _batch, Math.Max(2 * _batch.Length, n + (b - a)));
+                for (int p = a; p < b; p++)
+                {
+                    int k = _runSynapse[p];
+                    _batch[n++] = new ArrivalItem(target[k], d.Seq + (k - origin), k);
+                }
+            }
+            var batch = _batch.AsSpan(0, n);
+            batch.Sort(default(ArrivalOrder));
+            foreach (ref readonly var item in batch) Arrive(item.Target, item.Synapse, t, syn);
+            count = n;
+        }
         EventsProcessed += count;
     }
 
     /// <summary>Groups each source's synapses into runs of equal exact delay (delays ascending; synapse order within a run).</summary>
     private static void BuildArrivalRuns(SynapseTable syn, int sources, bool group, out int[] sourceRunStart, out int[] runStart,
-        out double[] runDelay, out bool[] runAscend, out int[] runSynapse, out int[] runSeqOrigin)
+        out double[] runDelay, out int[] runSynapse, out int[] runSeqOrigin)
     {
         double[] delay = syn.DelayMs!;
-        int[] target = syn.Target;
         sourceRunStart = new int[sources + 1];
-        runSynapse = new int[target.Length];
+        runSynapse = new int[syn.Target.Length];
         var starts = new List<int>();
         var delays = new List<double>();
-        var ascend = new List<bool>();
         var origins = new List<int>();
         int pos = 0;
         int[] order = [];
@@ -427,10 +487,8 @@ public sealed class PreciseEngine
                 {
                     starts.Add(pos);
                     delays.Add(delay[k]);
-                    ascend.Add(true);
                     origins.Add(group ? from : k);
                 }
-                else if (target[k] < target[o[j - 1]]) ascend[^1] = false;
                 runSynapse[pos++] = k;
             }
         }
@@ -438,7 +496,6 @@ public sealed class PreciseEngine
         starts.Add(pos);
         runStart = [.. starts];
         runDelay = [.. delays];
-        runAscend = [.. ascend];
         runSeqOrigin = [.. origins];
     }
 

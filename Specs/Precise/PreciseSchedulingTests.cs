@@ -115,6 +115,42 @@ public class PreciseSchedulingTests
         return single.SameAs(grouped).Label($"seed {seed.Get}: per synapse {single.Spikes.Count} spikes / {single.Events} events, grouped {grouped.Spikes.Count} / {grouped.Events}");
     }
 
+    [Fact]
+    public void RunsOfOneSpikeLandingAtOneTimeAreMergedBySynapse()
+    {
+        // At t ≈ 2^20 ms the delays 0.5 and 0.5 + 10^-12 ms land on the same double: one spike then has two arrival runs
+        // due at once with the same insertion base, and their arrivals at a neuron must interleave in synapse order. The
+        // LifDelta targets' membranes take arbitrary values first (earlier jumps, decay), and jumps of both signs make
+        // the summation order visible in the rounding.
+        const double T = 1048576;
+        var r = new Random(11);
+        var b = new NetworkBuilder("coincident") { Run = new RunOptions { DtMs = 0.1, Seed = 3 } };
+        var d = b.NeuronGroup("d", 40, new LifDeltaParameters { TauMemMs = 20, ELeakMv = -60, VThresholdMv = 0, VResetMv = -60, RefractoryMs = 0 });
+        int m = 6;
+        var ids = new List<int>();
+        var times = new List<double>();
+        for (int k = 0; k < 60; k++) { ids.Add(r.Next(m)); times.Add(T - 10 + r.Next(40) * 0.25); }
+        var gen = b.SpikeGeneratorGroup("g", m, [.. ids], [.. times]);
+        b.Synapses(gen, d, new Connectivity.FixedProbability(0.5), Value.Uniform(-35, 35), 0.5);
+        b.Synapses(gen, d, new Connectivity.FixedProbability(0.5), Value.Uniform(-35, 35), 0.5 + 1e-12);
+        var net = NetworkCompiler.Compile(b.Build());
+        Assert.Equal(T + 0.5, T + (0.5 + 1e-12));
+        (List<(double, int)> Spikes, List<double[]> V) RunIt(bool group)
+        {
+            var e = new PreciseEngine(net, null, group);
+            var rec = new PreciseSpikeRecorder();
+            e.AddSpikeSink(rec);
+            e.RunMs(T - 10);
+            var v = new List<double[]>();
+            for (int k = 0; k < 100; k++) { e.RunMs(0.25); v.Add(e.GetVariable("d", "v_mv")); }
+            return ([.. rec.Spikes], v);
+        }
+        var single = RunIt(group: false);
+        var grouped = RunIt(group: true);
+        Assert.Equal(single.Spikes, grouped.Spikes);
+        Assert.Equal(single.V, grouped.V);
+    }
+
     [Theory]
     [InlineData(20, 5)]
     [InlineData(20, 10)]
