@@ -70,6 +70,14 @@ public sealed class PreciseEngine
     private readonly double[] _u, _ge, _gi, _tLast, _refEnd, _lastSpike;
     private readonly int[] _popOf;
     private readonly PreciseEventHeap _events = new();
+    /// <summary>The next spike time of every active Poisson source (global source id), ordered by (time, id).</summary>
+    private readonly PredictionHeap _poisson;
+    /// <summary>Per source: its input's index (inputs only).</summary>
+    private readonly int[] _inputOfSource;
+    /// <summary>Arrival runs queued per distinct delay (null: in <see cref="_events"/>, with many distinct delays).</summary>
+    private readonly ArrivalFifos? _fifos;
+    /// <summary>Per run: its FIFO (index of its delay among the distinct delays).</summary>
+    private readonly int[] _runClass = [];
     private readonly PredictionHeap _predictions;
     private readonly List<IPreciseSpikeSink> _sinks = [];
     private readonly bool[] _touched;
@@ -191,6 +199,15 @@ public sealed class PreciseEngine
         _groupArrivals = groupArrivals;
         BuildArrivalRuns(network.Synapses, network.SourceCount, groupArrivals, out _sourceRunStart, out _runStart, out _runDelayMs,
             out _runSynapse, out _runSeqOrigin);
+        if (groupArrivals)
+        {
+            var distinct = _runDelayMs.Distinct().Order().ToArray();
+            if (distinct.Length <= ArrivalFifos.MaxClasses)
+            {
+                _fifos = new ArrivalFifos(distinct.Length);
+                _runClass = [.. _runDelayMs.Select(d => Array.BinarySearch(distinct, d))];
+            }
+        }
         _predictions = new PredictionHeap(n);
         _boundOnly = new bool[n];
         _kMaxE = new double[n];
@@ -201,6 +218,8 @@ public sealed class PreciseEngine
 
         // Inputs: Poisson processes at their continuous times; spike-time arrays in (time, index) order, one pending event each.
         _poissonCount = new long[network.SourceCount];
+        _poisson = new PredictionHeap(network.SourceCount);
+        _inputOfSource = new int[network.SourceCount];
         _inputOrder = new int[network.Inputs.Length][];
         _inputCursor = new int[network.Inputs.Length];
         foreach (var inp in network.Inputs)
@@ -212,7 +231,8 @@ public sealed class PreciseEngine
                 {
                     if (rate[s] <= 0) continue;
                     double t0 = inp.NextPoissonTimeMs(network.Seed, Instance, s, 0, ps.StartMs);
-                    if (!inp.PoissonStopped(t0)) _events.Push(t0, PreciseEventKind.Input, inp.Offset + s, inp.Index);
+                    _inputOfSource[inp.Offset + s] = inp.Index;
+                    if (!inp.PoissonStopped(t0)) _poisson.Set(inp.Offset + s, t0);
                 }
             }
             else if (inp.SpikeTimesMs is { } times)
@@ -282,7 +302,8 @@ public sealed class PreciseEngine
         var syn = _net.Synapses;
         while (true)
         {
-            double tq = _events.Count > 0 ? _events.Min.Time : double.PositiveInfinity;
+            double tq = Math.Min(_events.Count > 0 ? _events.Min.Time : double.PositiveInfinity,
+                Math.Min(_poisson.Count > 0 ? _poisson.MinTime : double.PositiveInfinity, _fifos?.MinTime ?? double.PositiveInfinity));
             // A lower bound that could come before the next event is replaced by a later bound or by the exact crossing
             // (never earlier than the bound, and computed from the same stored state as an eager prediction would be).
             while (_predictions.Count > 0 && _boundOnly[_predictions.MinId] && _predictions.MinTime <= tq && _predictions.MinTime < end)
@@ -299,13 +320,16 @@ public sealed class PreciseEngine
                 Propagate(i, t);
                 Fire(i, t, syn);
             }
-            // Arrivals and input spikes at t.
-            while (_events.Count > 0 && _events.Min.Time == t)
+            // Arrivals at t, then input spikes at t in ascending source id (Poisson and spike-time sources merged).
+            while (true)
             {
-                if (_events.Min.Kind == PreciseEventKind.Arrival) { ArriveAll(t, syn); continue; }
-                var e = _events.Pop();
+                bool heapDue = _events.Count > 0 && _events.Min.Time == t;
+                if ((heapDue && _events.Min.Kind == PreciseEventKind.Arrival) || _fifos?.MinTime == t) { ArriveAll(t, syn); continue; }
+                bool poissonDue = _poisson.Count > 0 && _poisson.MinTime == t;
+                if (!heapDue && !poissonDue) break;
                 EventsProcessed++;
-                InputSpike(e, t, syn);
+                if (poissonDue && (!heapDue || _poisson.MinId < _events.Min.Id)) PoissonSpike(_poisson.MinId, t, syn);
+                else InputSpike(_events.Pop(), t, syn);
             }
             // Jumps above threshold, then new predictions for every neuron touched at t.
             SortTouched();
@@ -380,8 +404,11 @@ public sealed class PreciseEngine
         long seqBase = _arrivalSeq;
         _arrivalSeq += to - from;
         for (int r = _sourceRunStart[source]; r < _sourceRunStart[source + 1]; r++)
-            _events.Push(t + _runDelayMs[r], PreciseEventKind.Arrival, _groupArrivals ? source : syn.Target[_runSynapse[_runStart[r]]], r,
+        {
+            if (_fifos is not null) _fifos.Push(_runClass[r], t + _runDelayMs[r], seqBase + (_runSeqOrigin[r] - from), r);
+            else _events.Push(t + _runDelayMs[r], PreciseEventKind.Arrival, _groupArrivals ? source : syn.Target[_runSynapse[_runStart[r]]], r,
                 seqBase + (_runSeqOrigin[r] - from));
+        }
     }
 
     /// <summary>One synapse arrival of a batch: target, insertion number, synapse.</summary>
@@ -419,6 +446,11 @@ public sealed class PreciseEngine
             var e = _events.Pop();
             if (runs == _due.Length) Array.Resize(ref _due, 2 * _due.Length);
             _due[runs++] = new DueRun(e.Seq, e.Payload);
+        }
+        while (_fifos is not null && _fifos.TryPopAt(t, out long seq, out int run))
+        {
+            if (runs == _due.Length) Array.Resize(ref _due, 2 * _due.Length);
+            _due[runs++] = new DueRun(seq, run);
         }
         var due = _due.AsSpan(0, runs);
         bool distinct = true;
@@ -511,22 +543,23 @@ public sealed class PreciseEngine
         Touch(i);
     }
 
+    /// <summary>A spike of a spike-time input source: its arrivals, then the input's next spike is queued.</summary>
     private void InputSpike(in PreciseEvent e, double t, SynapseTable syn)
     {
         var inp = _net.Inputs[e.Payload];
         Emit(e.Id, t, syn);
-        if (inp.RatePerMs is not null)
-        {
-            int local = e.Id - inp.Offset;
-            double next = inp.NextPoissonTimeMs(_net.Seed, Instance, local, ++_poissonCount[e.Id], t);
-            if (!inp.PoissonStopped(next)) _events.Push(next, PreciseEventKind.Input, e.Id, inp.Index);
-        }
-        else
-        {
-            var order = _inputOrder[inp.Index];
-            int c = ++_inputCursor[inp.Index];
-            if (c < order.Length) _events.Push(inp.SpikeTimesMs![order[c]], PreciseEventKind.Input, inp.Offset + inp.SpikeIndices![order[c]], inp.Index);
-        }
+        var order = _inputOrder[inp.Index];
+        int c = ++_inputCursor[inp.Index];
+        if (c < order.Length) _events.Push(inp.SpikeTimesMs![order[c]], PreciseEventKind.Input, inp.Offset + inp.SpikeIndices![order[c]], inp.Index);
+    }
+
+    /// <summary>A spike of Poisson source <paramref name="source"/> at t: its arrivals, then its next spike time (the shared continuous-time draw).</summary>
+    private void PoissonSpike(int source, double t, SynapseTable syn)
+    {
+        var inp = _net.Inputs[_inputOfSource[source]];
+        Emit(source, t, syn);
+        double next = inp.NextPoissonTimeMs(_net.Seed, Instance, source - inp.Offset, ++_poissonCount[source], t);
+        _poisson.Set(source, inp.PoissonStopped(next) ? double.PositiveInfinity : next);
     }
 
     /// <summary>Advances neuron i's stored state to time t (≥ its last update) in closed form.</summary>

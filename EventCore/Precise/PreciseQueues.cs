@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace Sim.EventCore.Precise;
 
 /// <summary>Kinds of queued events; at equal times they are processed in this order.</summary>
@@ -76,27 +78,33 @@ internal sealed class PreciseEventHeap
 }
 
 /// <summary>
-/// Indexed binary min-heap holding at most one predicted threshold-crossing time per neuron, ordered by (time, neuron id);
-/// a new prediction replaces the old one in O(log N) (no stale entries).
+/// Indexed binary min-heap holding at most one time per id (a neuron's predicted crossing, a Poisson source's next
+/// spike), ordered by (time, id); a new time replaces the old one in O(log N) (no stale entries). Times are kept in the
+/// heap nodes next to their ids, so a comparison reads one node, not an id and then its time.
 /// </summary>
 internal sealed class PredictionHeap
 {
-    private readonly int[] _heap, _pos;
-    private readonly double[] _time;
+    private struct Node
+    {
+        public double Time;
+        public int Id;
+    }
+
+    private readonly Node[] _heap;
+    private readonly int[] _pos;
 
     public PredictionHeap(int n)
     {
-        _heap = new int[n];
+        _heap = new Node[n];
         _pos = new int[n];
-        _time = new double[n];
         Array.Fill(_pos, -1);
     }
 
     public int Count { get; private set; }
-    public int MinId => _heap[0];
-    public double MinTime => _time[_heap[0]];
+    public int MinId => _heap[0].Id;
+    public double MinTime => _heap[0].Time;
 
-    /// <summary>Sets (or, for +∞, removes) the prediction of neuron <paramref name="id"/>.</summary>
+    /// <summary>Sets (or, for +∞, removes) the time of <paramref name="id"/>.</summary>
     public void Set(int id, double time)
     {
         int p = _pos[id];
@@ -105,64 +113,139 @@ internal sealed class PredictionHeap
             if (p >= 0) RemoveAt(p);
             return;
         }
-        _time[id] = time;
-        if (p < 0)
-        {
-            p = Count++;
-            _heap[p] = id;
-            _pos[id] = p;
-        }
-        p = Up(p);
-        Down(p);
+        var node = new Node { Time = time, Id = id };
+        if (p < 0) p = Count++;
+        else if (Less(_heap[p], node)) { Down(p, node); return; }
+        Up(p, node);
     }
 
     public int PopMin()
     {
-        int id = _heap[0];
+        int id = _heap[0].Id;
         RemoveAt(0);
         return id;
     }
 
     private void RemoveAt(int p)
     {
-        int id = _heap[p];
-        _pos[id] = -1;
+        _pos[_heap[p].Id] = -1;
         int last = --Count;
         if (p == last) return;
-        _heap[p] = _heap[last];
-        _pos[_heap[p]] = p;
-        p = Up(p);
-        Down(p);
+        var moved = _heap[last];
+        if (p > 0 && Less(moved, _heap[(p - 1) >> 1])) Up(p, moved);
+        else Down(p, moved);
     }
 
-    private bool Less(int a, int b) => _time[a] < _time[b] || (_time[a] == _time[b] && a < b);
+    private static bool Less(in Node a, in Node b) => a.Time < b.Time || (a.Time == b.Time && a.Id < b.Id);
 
-    private int Up(int p)
+    /// <summary>Places <paramref name="node"/> at or above hole <paramref name="p"/>.</summary>
+    private void Up(int p, Node node)
     {
-        int id = _heap[p];
         while (p > 0)
         {
             int q = (p - 1) >> 1;
-            if (!Less(id, _heap[q])) break;
-            _heap[p] = _heap[q]; _pos[_heap[p]] = p;
+            if (!Less(node, _heap[q])) break;
+            _heap[p] = _heap[q];
+            _pos[_heap[p].Id] = p;
             p = q;
         }
-        _heap[p] = id; _pos[id] = p;
-        return p;
+        _heap[p] = node;
+        _pos[node.Id] = p;
     }
 
-    private void Down(int p)
+    /// <summary>Places <paramref name="node"/> at or below hole <paramref name="p"/>.</summary>
+    private void Down(int p, Node node)
     {
-        int id = _heap[p];
+        int n = Count;
         while (true)
         {
             int c = 2 * p + 1;
-            if (c >= Count) break;
-            if (c + 1 < Count && Less(_heap[c + 1], _heap[c])) c++;
-            if (!Less(_heap[c], id)) break;
-            _heap[p] = _heap[c]; _pos[_heap[p]] = p;
+            if (c >= n) break;
+            if (c + 1 < n && Less(_heap[c + 1], _heap[c])) c++;
+            if (!Less(_heap[c], node)) break;
+            _heap[p] = _heap[c];
+            _pos[_heap[p].Id] = p;
             p = c;
         }
-        _heap[p] = id; _pos[id] = p;
+        _heap[p] = node;
+        _pos[node.Id] = p;
+    }
+}
+
+/// <summary>
+/// Arrival runs queued per distinct delay: spikes are processed in non-decreasing time, so the runs of one delay d are
+/// queued in non-decreasing time t + d and each queue is a FIFO (a growable ring). The next time is the smallest head
+/// over the few queues. Used when a network has at most <see cref="MaxClasses"/> distinct delays.
+/// </summary>
+internal sealed class ArrivalFifos
+{
+    /// <summary>Largest number of distinct delays served by FIFOs (beyond it the engine uses the heap).</summary>
+    public const int MaxClasses = 16;
+
+    private struct Entry
+    {
+        public double Time;
+        public long Seq;
+        public int Run;
+    }
+
+    private readonly Entry[][] _ring;
+    private readonly int[] _head, _count;
+
+    public ArrivalFifos(int classes)
+    {
+        _ring = new Entry[classes][];
+        for (int c = 0; c < classes; c++) _ring[c] = new Entry[64];
+        _head = new int[classes];
+        _count = new int[classes];
+    }
+
+    /// <summary>Queues a run at <paramref name="time"/> (not before the last time queued in this class).</summary>
+    public void Push(int cls, double time, long seq, int run)
+    {
+        var ring = _ring[cls];
+        int n = _count[cls];
+        if (n == ring.Length)
+        {
+            var bigger = new Entry[2 * ring.Length];
+            for (int k = 0; k < n; k++) bigger[k] = ring[(_head[cls] + k) & (ring.Length - 1)];
+            _ring[cls] = ring = bigger;
+            _head[cls] = 0;
+        }
+        Debug.Assert(n == 0 || !(time < ring[(_head[cls] + n - 1) & (ring.Length - 1)].Time), "arrival runs of one delay out of time order");
+        ring[(_head[cls] + n) & (ring.Length - 1)] = new Entry { Time = time, Seq = seq, Run = run };
+        _count[cls] = n + 1;
+    }
+
+    /// <summary>The earliest queued time, or +∞.</summary>
+    public double MinTime
+    {
+        get
+        {
+            double m = double.PositiveInfinity;
+            for (int c = 0; c < _count.Length; c++)
+                if (_count[c] > 0 && _ring[c][_head[c]].Time < m) m = _ring[c][_head[c]].Time;
+            return m;
+        }
+    }
+
+    /// <summary>Removes one run queued at exactly <paramref name="time"/>, if any.</summary>
+    public bool TryPopAt(double time, out long seq, out int run)
+    {
+        for (int c = 0; c < _count.Length; c++)
+        {
+            if (_count[c] == 0) continue;
+            var ring = _ring[c];
+            ref var e = ref ring[_head[c]];
+            if (e.Time != time) continue;
+            seq = e.Seq;
+            run = e.Run;
+            _head[c] = (_head[c] + 1) & (ring.Length - 1);
+            _count[c]--;
+            return true;
+        }
+        seq = 0;
+        run = -1;
+        return false;
     }
 }
