@@ -109,7 +109,8 @@ public class PreciseSchedulingTests
     {
         // Delays shared by many synapses of a source (one to three arrival runs per source) and spikes on a grid, so
         // that runs of several spikes land at the same time and must be merged in emission order.
-        var net = NetworkCompiler.Compile(RandomNetwork(seed.Get, coarseDelays: true));
+        // Every third case has continuous delays (more than 16 distinct: arrival runs in the heap, not per-delay FIFOs).
+        var net = NetworkCompiler.Compile(RandomNetwork(seed.Get, coarseDelays: seed.Get % 3 != 0));
         var single = Run(net, eager: false, group: false, 160, 1.25);
         var grouped = Run(net, eager: false, group: true, 160, 1.25);
         return single.SameAs(grouped).Label($"seed {seed.Get}: per synapse {single.Spikes.Count} spikes / {single.Events} events, grouped {grouped.Spikes.Count} / {grouped.Events}");
