@@ -104,15 +104,19 @@ public sealed class PreciseEngine
     private DueRun[] _due = new DueRun[64];
 
     /// <summary>Creates the engine at time 0 with the initial state of instance <paramref name="instance"/> (default: the spec's instance offset).</summary>
-    public PreciseEngine(CompiledNetwork network, int? instance = null) : this(network, instance, groupArrivals: true) { }
+    public PreciseEngine(CompiledNetwork network, int? instance = null) : this(network, instance, referenceScheduling: false, eagerPredictions: false) { }
 
     /// <summary>
-    /// As the public constructor; <paramref name="groupArrivals"/> = false queues one event per synapse, keyed by its
-    /// target (time, kind, target, insertion number): the queue leaves them in the processing order by itself, the
-    /// reference the grouped queue and its merge are tested against.
+    /// As the public constructor, with the reference behaviours the fast paths are tested against (same results).
+    /// <paramref name="referenceScheduling"/>: one queue for everything, as a plain event-driven simulator would have it
+    /// — one event per synapse keyed by its target (time, kind, target, insertion number; the queue leaves arrivals in
+    /// the processing order by itself), Poisson spikes in the same queue, touched neurons sorted.
+    /// <paramref name="eagerPredictions"/>: every LifExp prediction runs the root search at once (from the start).
     /// </summary>
-    internal PreciseEngine(CompiledNetwork network, int? instance, bool groupArrivals)
+    internal PreciseEngine(CompiledNetwork network, int? instance, bool referenceScheduling, bool eagerPredictions)
     {
+        bool groupArrivals = !referenceScheduling;
+        _eagerPredictions = eagerPredictions;
         // Continuous delays need the exact per-synapse delays; recompiling draws the same synapses (counter-based RNG).
         if (network.Synapses.DelayMs is null) network = NetworkCompiler.Compile(network.Spec, exactDelays: true);
         _net = network;
@@ -232,7 +236,9 @@ public sealed class PreciseEngine
                     if (rate[s] <= 0) continue;
                     double t0 = inp.NextPoissonTimeMs(network.Seed, Instance, s, 0, ps.StartMs);
                     _inputOfSource[inp.Offset + s] = inp.Index;
-                    if (!inp.PoissonStopped(t0)) _poisson.Set(inp.Offset + s, t0);
+                    if (inp.PoissonStopped(t0)) continue;
+                    if (referenceScheduling) _events.Push(t0, PreciseEventKind.Input, inp.Offset + s, inp.Index);
+                    else _poisson.Set(inp.Offset + s, t0);
                 }
             }
             else if (inp.SpikeTimesMs is { } times)
@@ -264,11 +270,22 @@ public sealed class PreciseEngine
     /// <summary>Root searches for a LifExp crossing run so far (diagnostic: most predictions end at a closed-form bound).</summary>
     public long CrossingSearches { get; private set; }
 
+    /// <summary>Every LifExp prediction runs the root search at once (the reference for the lazy predictions).</summary>
+    private readonly bool _eagerPredictions;
+
+    /// <summary>Neuron i's entry in the prediction queue (+∞ if none) and whether it is a lower bound (specs).</summary>
+    internal (double TimeMs, bool IsBound) Prediction(int i) => (_predictions.TimeOf(i), _boundOnly[i]);
+
     /// <summary>
-    /// When true, every LifExp prediction runs the root search at once instead of first scheduling a closed-form lower
-    /// bound (the reference behaviour the lazy predictions are tested against; results are identical).
+    /// Replaces LifExp neuron i's prediction by a lower bound at <paramref name="timeMs"/> (specs: any time not after its
+    /// crossing is a valid bound, so this must not change any result).
     /// </summary>
-    internal bool EagerPredictions { get; init; }
+    internal void ScheduleBound(int i, double timeMs)
+    {
+        if (!_isExp[i] || !(timeMs >= TimeMs)) throw new ArgumentException("a bound needs a LifExp neuron and a time not before the engine's");
+        _boundOnly[i] = true;
+        _predictions.Set(i, timeMs);
+    }
 
     /// <summary>Adds a spike sink.</summary>
     public void AddSpikeSink(IPreciseSpikeSink sink) => _sinks.Add(sink);
@@ -315,6 +332,9 @@ public sealed class PreciseEngine
             // Predicted threshold crossings at t, ascending id.
             while (_predictions.Count > 0 && _predictions.MinTime == t)
             {
+                // A bound due at t with a lower id than a crossing at t: resolve it first (its crossing, if at t,
+                // then comes next in id order; never fire at a bound).
+                if (_boundOnly[_predictions.MinId]) { Resolve(_predictions.MinId, t); continue; }
                 int i = _predictions.PopMin();
                 EventsProcessed++;
                 Propagate(i, t);
@@ -332,7 +352,8 @@ public sealed class PreciseEngine
                 else InputSpike(_events.Pop(), t, syn);
             }
             // Jumps above threshold, then new predictions for every neuron touched at t.
-            SortTouched();
+            if (_groupArrivals) SortTouched();
+            else _touchedList.Sort();
             foreach (int i in _touchedList)
                 if (!_isExp[i] && t >= _refEnd[i] && _lastSpike[i] != t && _u[i] > _theta[i]) Fire(i, t, syn);
             foreach (int i in _touchedList)
@@ -543,11 +564,20 @@ public sealed class PreciseEngine
         Touch(i);
     }
 
-    /// <summary>A spike of a spike-time input source: its arrivals, then the input's next spike is queued.</summary>
+    /// <summary>
+    /// A spike of an input source from the main queue (spike-time sources; Poisson sources too with the reference
+    /// scheduling): its arrivals, then the source's next spike is queued.
+    /// </summary>
     private void InputSpike(in PreciseEvent e, double t, SynapseTable syn)
     {
         var inp = _net.Inputs[e.Payload];
         Emit(e.Id, t, syn);
+        if (inp.RatePerMs is not null)
+        {
+            double next = inp.NextPoissonTimeMs(_net.Seed, Instance, e.Id - inp.Offset, ++_poissonCount[e.Id], t);
+            if (!inp.PoissonStopped(next)) _events.Push(next, PreciseEventKind.Input, e.Id, inp.Index);
+            return;
+        }
         var order = _inputOrder[inp.Index];
         int c = ++_inputCursor[inp.Index];
         if (c < order.Length) _events.Push(inp.SpikeTimesMs![order[c]], PreciseEventKind.Input, inp.Offset + inp.SpikeIndices![order[c]], inp.Index);
@@ -608,11 +638,19 @@ public sealed class PreciseEngine
         return drive + (u - drive) * em + ge * SynapticKernel(h, tm, _tauE[i], em) + gi * SynapticKernel(h, tm, _tauI[i], em);
     }
 
-    /// <summary>τ_x/(τ_x − τ_m)·(e^{−h/τ_x} − e^{−h/τ_m}) in a cancellation-free form; (h/τ_m)e^{−h/τ_m} when τ_x = τ_m.</summary>
+    /// <summary>
+    /// τ_x/(τ_x − τ_m)·(e^{−h/τ_x} − e^{−h/τ_m}) in a cancellation-free form, κ·e^{−h/τ_m}·expm1(h(τ_x − τ_m)/(τ_x τ_m));
+    /// (h/τ_m)e^{−h/τ_m} when τ_x = τ_m. For τ_x &gt; τ_m the expm1 argument grows with h and overflows after a long
+    /// silence (h(τ_x − τ_m)/(τ_x τ_m) &gt; 700, e.g. 10.5 s for τ_x = 30, τ_m = 10 ms), where e^{−h/τ_m} has long
+    /// underflowed: there the same value is computed as −κ·e^{−h/τ_x}·expm1(−h(τ_x − τ_m)/(τ_x τ_m)), which cannot
+    /// overflow (0·∞ would give NaN).
+    /// </summary>
     internal static double SynapticKernel(double h, double tauM, double tauX, double em)
     {
         if (tauX == tauM) return h / tauM * em;
-        return tauX / (tauX - tauM) * em * ExponentialSum.ExpM1(-h * (tauM - tauX) / (tauX * tauM));
+        double x = -h * (tauM - tauX) / (tauX * tauM);
+        if (x > 700) return -(tauX / (tauX - tauM)) * Math.Exp(-h / tauX) * ExponentialSum.ExpM1(-x);
+        return tauX / (tauX - tauM) * em * ExponentialSum.ExpM1(x);
     }
 
     /// <summary>
@@ -634,7 +672,7 @@ public sealed class PreciseEngine
             return;
         }
         StartState(i, t0, start, out double us, out double ge, out double gi);
-        double h = EagerPredictions ? (NeverCrosses(i, us, ge, gi) ? double.PositiveInfinity : 0) : NoCrossingBefore(i, us, ge, gi);
+        double h = _eagerPredictions ? (NeverCrosses(i, us, ge, gi) ? double.PositiveInfinity : 0) : NoCrossingBefore(i, us, ge, gi);
         SetBoundOrCrossing(i, start, h);
     }
 
@@ -655,20 +693,27 @@ public sealed class PreciseEngine
         {
             _boundOnly[i] = false;
             _predictions.Set(i, double.PositiveInfinity);
+            return;
         }
-        else if (h >= MinBoundStep * _tauM[i])
+        if (h >= MinBoundStep * _tauM[i])
         {
-            _boundOnly[i] = true;
-            _predictions.Set(i, from + h * (1 - 1e-9));
+            // Four ulps of the time below the rounded sum: the state at `from` was evaluated at start + (from − start)
+            // rounded, which for long runs can differ from `from` by more than the 10⁻⁹ relative margin of h.
+            double tb = from + h * (1 - 1e-9);
+            tb -= 4 * (Math.BitIncrement(tb) - tb);
+            if (tb > from)
+            {
+                _boundOnly[i] = true;
+                _predictions.Set(i, tb);
+                return;
+            }
         }
-        else
-        {
-            _boundOnly[i] = false;
-            double exact = ExactCrossing(i);
-            Debug.Assert(!(exact < from), "a lower bound of the crossing exceeded the crossing");
-            _predictions.Set(i, exact);
-            CrossingSearches++;
-        }
+        _boundOnly[i] = false;
+        double exact = ExactCrossing(i);
+        if (exact < from)
+            throw new InvalidOperationException($"PreciseEngine: neuron {i}'s crossing at {exact:R} ms lies before its lower bound {from:R} ms (internal error: please report the network)");
+        _predictions.Set(i, exact);
+        CrossingSearches++;
     }
 
     /// <summary>Bounds shorter than this fraction of τ_m are not scheduled: the root search runs instead.</summary>

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Sim.EventCore.Precise;
 
 /// <summary>Kinds of queued events; at equal times they are processed in this order.</summary>
@@ -102,6 +100,8 @@ internal sealed class PredictionHeap
 
     public int Count { get; private set; }
     public int MinId => _heap[0].Id;
+    /// <summary>The time of <paramref name="id"/>, or +∞ if it has none.</summary>
+    public double TimeOf(int id) => _pos[id] < 0 ? double.PositiveInfinity : _heap[_pos[id]].Time;
     public double MinTime => _heap[0].Time;
 
     /// <summary>Sets (or, for +∞, removes) the time of <paramref name="id"/>.</summary>
@@ -212,7 +212,8 @@ internal sealed class ArrivalFifos
             _ring[cls] = ring = bigger;
             _head[cls] = 0;
         }
-        Debug.Assert(n == 0 || !(time < ring[(_head[cls] + n - 1) & (ring.Length - 1)].Time), "arrival runs of one delay out of time order");
+        if (n > 0 && time < ring[(_head[cls] + n - 1) & (ring.Length - 1)].Time)
+            throw new InvalidOperationException($"PreciseEngine: arrival at {time:R} ms queued after one at {ring[(_head[cls] + n - 1) & (ring.Length - 1)].Time:R} ms for the same delay (internal error: events went back in time; please report the network)");
         ring[(_head[cls] + n) & (ring.Length - 1)] = new Entry { Time = time, Seq = seq, Run = run };
         _count[cls] = n + 1;
     }

@@ -36,7 +36,7 @@ public class PreciseSchedulingTests
             RefractoryMs = r.Next(3) switch { 0 => 0, 1 => 2, _ => 3 },
             IExtMv = Value.Uniform(-2, 4 * r.NextDouble()),
             VInitMv = Value.Uniform(-60, -50),
-            GExcInitMv = Value.Uniform(0, 3), GInhInitMv = Value.Uniform(-3, 0),
+            GExcInitMv = Value.Uniform(-1, 3), GInhInitMv = Value.Uniform(-3, 1),   // both signs in both
         });
         var poisson = b.PoissonGroup("p", r.Next(5, 30), 50 + 400 * r.NextDouble(), startMs: 2 * r.NextDouble());
         b.Synapses(poisson, pop, new Connectivity.FixedProbability(0.2), Value.Uniform(0.2, 2.5), coarseDelays ? 0.25 : Value.Uniform(0.1, 2.0));
@@ -81,7 +81,7 @@ public class PreciseSchedulingTests
 
     private static Trace Run(CompiledNetwork net, bool eager, bool group, int parts, double partMs)
     {
-        var e = new PreciseEngine(net, null, group) { EagerPredictions = eager };
+        var e = new PreciseEngine(net, null, referenceScheduling: !group, eagerPredictions: eager);
         var rec = new PreciseSpikeRecorder();
         e.AddSpikeSink(rec);
         var states = new List<double[]>();
@@ -138,7 +138,7 @@ public class PreciseSchedulingTests
         Assert.Equal(T + 0.5, T + (0.5 + 1e-12));
         (List<(double, int)> Spikes, List<double[]> V) RunIt(bool group)
         {
-            var e = new PreciseEngine(net, null, group);
+            var e = new PreciseEngine(net, null, referenceScheduling: !group, eagerPredictions: false);
             var rec = new PreciseSpikeRecorder();
             e.AddSpikeSink(rec);
             e.RunMs(T - 10);
@@ -150,6 +150,59 @@ public class PreciseSchedulingTests
         var grouped = RunIt(group: true);
         Assert.Equal(single.Spikes, grouped.Spikes);
         Assert.Equal(single.V, grouped.V);
+    }
+
+    [Fact]
+    public void ABoundDueWithACrossingAtTheSameTimeIsResolvedNotFired()
+    {
+        // Neuron 0 (LifDelta) crosses at t*; neuron 1 (LifExp, I < θ, no input) never crosses. A lower bound of neuron
+        // 1 at exactly t* (any time before a crossing is a valid bound) sits behind neuron 0's crossing in the queue
+        // ((time, id) order): when neuron 0 has fired, the bound comes up at t* and must be resolved, not fired.
+        var b = new NetworkBuilder("tie") { Run = new RunOptions { DtMs = 0.1, Seed = 1 } };
+        b.NeuronGroup("a", 1, new LifDeltaParameters { TauMemMs = 10, ELeakMv = 0, VThresholdMv = 10, VResetMv = 0, RefractoryMs = 2, IExtMvPerMs = 2, VInitMv = -30.0 });
+        b.NeuronGroup("b", 1, new LifExpParameters { TauMemMs = 10, TauExcMs = 5, TauInhMs = 10, ELeakMv = 0, VThresholdMv = 10, VResetMv = 0, RefractoryMs = 2, IExtMv = 9, VInitMv = 7.75, GExcInitMv = 0.5 });
+        var net = NetworkCompiler.Compile(b.Build());
+        var engine = new PreciseEngine(net);
+        var (crossing, isBound) = engine.Prediction(0);
+        Assert.False(isBound);
+        Assert.True(crossing is > 0 and < 100, $"neuron 0 crosses at {crossing}");
+        engine.ScheduleBound(1, crossing);
+        var rec = new PreciseSpikeRecorder();
+        engine.AddSpikeSink(rec);
+        engine.RunMs(100);
+        Assert.DoesNotContain(rec.Spikes, s => s.Neuron == 1);
+        Assert.Contains((crossing, 0), rec.Spikes);
+        var reference = new PreciseEngine(net, null, referenceScheduling: true, eagerPredictions: true);
+        var rr = new PreciseSpikeRecorder();
+        reference.AddSpikeSink(rr);
+        reference.RunMs(100);
+        Assert.Equal(rr.Spikes, rec.Spikes);
+    }
+
+    [Property(MaxTest = 100)]
+    public Property PredictionHeapMatchesASortedModel(NonNegativeInt seed)
+    {
+        // Random Set / remove (+∞) / PopMin against a model: the minimum by (time, id), ties on time included.
+        var r = new Random(seed.Get);
+        int n = r.Next(1, 40);
+        var heap = new PredictionHeap(n);
+        var model = new Dictionary<int, double>();
+        for (int step = 0; step < 400; step++)
+        {
+            int op = r.Next(10), id = r.Next(n);
+            if (op < 6) { double t = r.Next(8) * 0.5; heap.Set(id, t); model[id] = t; }
+            else if (op < 8) { heap.Set(id, double.PositiveInfinity); model.Remove(id); }
+            else if (model.Count > 0)
+            {
+                var min = model.OrderBy(kv => kv.Value).ThenBy(kv => kv.Key).First();
+                if (heap.MinId != min.Key || heap.MinTime != min.Value) return false.Label($"step {step}: heap ({heap.MinTime}, {heap.MinId}), model ({min.Value}, {min.Key})");
+                if (heap.PopMin() != min.Key) return false.Label($"step {step}: pop");
+                model.Remove(min.Key);
+            }
+            if (heap.Count != model.Count) return false.Label($"step {step}: count {heap.Count} vs {model.Count}");
+            foreach (var (k, v) in model) if (heap.TimeOf(k) != v) return false.Label($"step {step}: time of {k}");
+        }
+        return true.ToProperty();
     }
 
     [Theory]

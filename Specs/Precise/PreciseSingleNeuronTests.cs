@@ -113,6 +113,35 @@ public class PreciseSingleNeuronTests
         Assert.True(Rel(spikes[0], a + hc) <= Tol, $"{spikes[0]:R} vs {a + hc:R}");
     }
 
+    [Theory]
+    [InlineData(30.0, 10.0)]
+    [InlineData(40.0, 20.0)]
+    [InlineData(5.0, 20.0)]
+    public void LifExpStaysFiniteAfterALongSilence(double tauE, double tauM)
+    {
+        // An input at 1 ms, then 20 s without events (for τ_e > τ_m the kernel's expm1 argument h(τ_e − τ_m)/(τ_e τ_m)
+        // passes 700 after about 10 s, where the cancellation-free form once gave 0·∞ = NaN), then an input strong
+        // enough to fire: the state must stay finite, decay to rest, and the late input must give the closed-form spike.
+        const double w = 64, late = 20_000;
+        double hPeak = Math.Log(tauM / tauE) * tauE * tauM / (tauM - tauE);
+        double theta = 0.8 * w * Kernel(hPeak, tauM, tauE);
+        var p = new LifExpParameters { TauMemMs = tauM, TauExcMs = tauE, TauInhMs = 5, ELeakMv = -60, VThresholdMv = -60 + theta, VResetMv = -70, RefractoryMs = 2 };
+        var spec = PreciseTestSupport.Neuron(p, [0.5, late - 0.5], [1.0, w]);
+        var engine = new PreciseEngine(NetworkCompiler.Compile(spec));
+        var rec = new PreciseSpikeRecorder();
+        engine.AddSpikeSink(rec);
+        engine.RunMs(late - 1);
+        double v = engine.GetVariable("n", "v_mv")[0], ge = engine.GetVariable("n", "g_exc_mv")[0];
+        Assert.True(double.IsFinite(v) && double.IsFinite(ge), $"v = {v}, g_e = {ge}");
+        Assert.Equal(-60, v, 12);
+        Assert.Equal(0, ge, 12);
+        engine.RunMs(200);
+        double hc = Bisect(h => w * Kernel(h, tauM, tauE) - theta, 0, hPeak);
+        var spikes = rec.TimesOf(0);
+        Assert.Single(spikes);
+        Assert.True(Rel(spikes[0], late + hc) <= Tol, $"{spikes[0]:R} vs {late + hc:R}");
+    }
+
     [Fact]
     public void LifExpConstantDriveSpikeTrainMatchesClosedForm()
     {
