@@ -52,6 +52,11 @@ public sealed class PreciseSpikeRecorder : IPreciseSpikeSink
 /// simultaneous jumps into one neuron are summed before the test (like a grid tick), and a crossing reached at t
 /// fires before inputs arriving at the same t act. Spikes at one time are reported in ascending neuron id.
 /// Weights are the compiled fixed-point weights (the same as the grid engines).</para>
+/// <para><b>Scheduling</b> (docs/precise-engine.md): a spike queues one event per arrival run (its synapses with one
+/// exact delay; per-delay FIFOs when a network has at most 16 delays), Poisson sources have their own indexed heap, and a
+/// LifExp neuron's queue entry is usually a closed-form lower bound of its crossing rather than the crossing (the root
+/// search runs only when the bounds stop advancing). None of this changes a result: the specs compare against a
+/// reference mode with one queue, one event per synapse and eager root searches, bit for bit.</para>
 /// <para><b>Runs.</b> <see cref="RunMs"/> processes every event with time &lt; TimeMs + duration; the stored state is
 /// only changed at events, so RunMs(a); RunMs(b) gives the same spikes as RunMs(a + b) (when a + b is exact).</para>
 /// <para><b>Accuracy.</b> Spike times agree with closed forms to a few ulps (tests: ≤ 1e-15 relative). For LifExp with
