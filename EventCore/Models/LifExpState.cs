@@ -53,9 +53,8 @@ internal sealed class LifExpState : PopulationState
 
     // Homogeneous, noise-free populations run Integrate and Threshold as one pass in Threshold (nothing reads the state
     // between the two phases): the candidate membrane a never goes through memory, and u and the refractory clock are
-    // loaded once. Per element the operations are those of the two separate passes, in the same order. The vector body
-    // repeats IntegrateCore's uniform branch on purpose: moving the seven broadcast constants into a shared helper struct
-    // made CUBA 35–40 % slower (the JIT keeps structs of more than four fields in memory, not in registers).
+    // loaded once. Per element the operations are those of the two separate passes, in the same order (both call
+    // UniformStep).
     private bool Fused => Vector.IsHardwareAccelerated && Vector<double>.Count == Vector<long>.Count
         && _c.UniformPropagators && _c.UniformThreshold && !(Population.NoiseDeltaV > 0) && Size > 0;
 
@@ -92,17 +91,9 @@ internal sealed class LifExpState : PopulationState
             for (; i <= n - w; i += w)
             {
                 nuint k = (nuint)i;
-                var vge = Vector.LoadUnsafe(ref ae, k) * scale + Vector.LoadUnsafe(ref ge, k);
-                var vgi = Vector.LoadUnsafe(ref ai, k) * scale + Vector.LoadUnsafe(ref gi, k);
-                Vector<double>.Zero.StoreUnsafe(ref ae, k);
-                Vector<double>.Zero.StoreUnsafe(ref ai, k);
-                var va = Vector.LoadUnsafe(ref u, k) * vam;
-                va = vge * vpe + va;
-                va = vgi * vpi + va;
+                var va = UniformStep(ref ae, ref ai, ref ge, ref gi, Vector.LoadUnsafe(ref u, k), k, scale, vam, vpe, vpi, vde, vdi);
                 if (drive) va = Vector.LoadUnsafe(ref dr, k) * vdg + va;
                 va.StoreUnsafe(ref a, k);
-                (vge * vde).StoreUnsafe(ref ge, k);
-                (vgi * vdi).StoreUnsafe(ref gi, k);
             }
         }
         else if (Vector.IsHardwareAccelerated)
@@ -126,6 +117,28 @@ internal sealed class LifExpState : PopulationState
             }
         }
         for (; i < n; i++) Scratch[i] = IntegrateOne(i, drive, ref ae, ref ai);
+    }
+
+    /// <summary>
+    /// The uniform Integrate step for one vector of neurons at offset k, without the drive (shared by the Integrate pass
+    /// and the fused Integrate+Threshold pass): g ← acc·2^-F + g, the ring slots cleared, a ← u·α_m + g_e·P_e + g_i·P_i
+    /// (unfused, in that order, as the class comment), g ← g·α. Inlined, so the constants stay in registers (a struct
+    /// holding them was measured 35–40 % slower on CUBA).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<double> UniformStep(ref double ae, ref double ai, ref double ge, ref double gi, Vector<double> vu, nuint k,
+        Vector<double> scale, Vector<double> vam, Vector<double> vpe, Vector<double> vpi, Vector<double> vde, Vector<double> vdi)
+    {
+        var vge = Vector.LoadUnsafe(ref ae, k) * scale + Vector.LoadUnsafe(ref ge, k);
+        var vgi = Vector.LoadUnsafe(ref ai, k) * scale + Vector.LoadUnsafe(ref gi, k);
+        Vector<double>.Zero.StoreUnsafe(ref ae, k);
+        Vector<double>.Zero.StoreUnsafe(ref ai, k);
+        var va = vu * vam;
+        va = vge * vpe + va;
+        va = vgi * vpi + va;
+        (vge * vde).StoreUnsafe(ref ge, k);
+        (vgi * vdi).StoreUnsafe(ref gi, k);
+        return va;
     }
 
     /// <summary>One neuron of the Integrate pass (the scalar tail of the vector loops): returns the candidate a.</summary>
@@ -182,17 +195,9 @@ internal sealed class LifExpState : PopulationState
         for (; i <= n - w; i += w)
         {
             nuint k = (nuint)i;
-            var vge = Vector.LoadUnsafe(ref ae, k) * scale + Vector.LoadUnsafe(ref ge, k);
-            var vgi = Vector.LoadUnsafe(ref ai, k) * scale + Vector.LoadUnsafe(ref gi, k);
-            Vector<double>.Zero.StoreUnsafe(ref ae, k);
-            Vector<double>.Zero.StoreUnsafe(ref ai, k);
             var vu = Vector.LoadUnsafe(ref u, k);
-            var va = vu * vam;
-            va = vge * vpe + va;
-            va = vgi * vpi + va;
+            var va = UniformStep(ref ae, ref ai, ref ge, ref gi, vu, k, scale, vam, vpe, vpi, vde, vdi);
             if (drive) va = Vector.LoadUnsafe(ref dr, k) * vdg + va;
-            (vge * vde).StoreUnsafe(ref ge, k);
-            (vgi * vdi).StoreUnsafe(ref gi, k);
             var active = Vector.GreaterThanOrEqual(vt - Vector.LoadUnsafe(ref rl, k), vn);
             var un = Vector.ConditionalSelect(active, va, vu);
             var fire = Vector.GreaterThan(un, vth) & active;
