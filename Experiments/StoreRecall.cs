@@ -89,7 +89,7 @@ public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double
     /// <summary>The engine that ran the learning epochs (<see cref="ISimulationEngine.EngineName"/>).</summary>
     public string Engine { get; init; } = "event";
     /// <summary>The learning rate used (and how it was chosen).</summary>
-    public LearningRate? Rate { get; init; }
+    public required LearningRate Rate { get; init; }
     /// <summary>‖D‖₂ of the feedback (D = B⁺B⁺ᵀ for the output-space form), see <see cref="Plasticity.Feedback.Norms"/>.</summary>
     public double FeedbackNorm { get; init; }
     /// <summary>tr D.</summary>
@@ -306,6 +306,8 @@ public sealed class StoreRecall
         var wOut = TrainReadout(sStar);
         double limit = Mse(wOut, sStar);
         var bMat = Plasticity.Feedback.Matrix(wOut, o.Outputs, n, o.Seed, o.Cell);
+        // D = B⁺B⁺ᵀ (rank R) or the LTTS form: the neuron-space feedback, and ‖D‖₂, tr D (reported; η per ‖D‖₂).
+        var d = o.Ltts ? Plasticity.Feedback.Ltts(bMat, n) : Plasticity.Feedback.RankR(bMat, n, o.Rank);
         ErrorFeedback feedback;
         double[][] ruleTarget = sStar;
         if (o.OutputSpace)
@@ -314,9 +316,8 @@ public sealed class StoreRecall
             ruleTarget = output.Targets(Target, sStar);
             feedback = output;
         }
-        else if (o.Ltts) feedback = new NeuronSpaceFeedback(Plasticity.Feedback.Ltts(bMat, n), n, "LTTS");
-        else feedback = new NeuronSpaceFeedback(Plasticity.Feedback.RankR(bMat, n, o.Rank), n, $"rank {o.Rank}");
-        var (dNorm, dTrace) = Plasticity.Feedback.Norms(o.Ltts ? Plasticity.Feedback.Ltts(bMat, n) : Plasticity.Feedback.RankR(bMat, n, o.Rank), n);
+        else feedback = new NeuronSpaceFeedback(d, n, o.Ltts ? "LTTS" : $"rank {o.Rank}");
+        var (dNorm, dTrace) = Plasticity.Feedback.Norms(d, n);
         var rate = o.LearningRate
             ?? (o.StepPerFeedbackNorm is { } step ? LearningRate.PerFeedbackNorm(step, dNorm) : LearningRate.FivePerSqrtN(n));
         return new Setup(zStar, wOut, limit, feedback, ruleTarget, rate, dNorm, dTrace);

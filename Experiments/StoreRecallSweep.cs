@@ -137,6 +137,8 @@ public sealed record SweepCellResult
     public required double ReadoutLimit { get; init; }
     /// <summary>True when the cell used per-trial updates (false: online; also in cells written before it was recorded).</summary>
     public bool PerTrial { get; init; }
+    /// <summary>X of η = X/‖D‖₂ when the cell used that rate (<see cref="StoreRecallOptions.StepPerFeedbackNorm"/>), else null.</summary>
+    public double? StepPerFeedbackNorm { get; init; }
     /// <summary>‖D‖₂ of the feedback (0 in cells written before it was recorded).</summary>
     public double FeedbackNorm { get; init; }
     /// <summary>tr D (0 in cells written before it was recorded).</summary>
@@ -235,7 +237,7 @@ public static class StoreRecallSweep
         var task = new StoreRecall(o);
         var r = task.Run(null, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        var rate = r.Rate ?? o.LearningRate ?? LearningRate.FivePerSqrtN(o.Neurons);
+        var rate = r.Rate;
         return new SweepCellResult
         {
             Row = cell.Row.Label,
@@ -250,6 +252,7 @@ public static class StoreRecallSweep
             Feedback = r.Feedback,
             ReadoutLimit = r.ReadoutLimit,
             PerTrial = o.PerTrial,
+            StepPerFeedbackNorm = o.StepPerFeedbackNorm,
             FeedbackNorm = r.FeedbackNorm,
             FeedbackTrace = r.FeedbackTrace,
             TargetSpikes = r.TargetSpikes,
@@ -271,12 +274,17 @@ public static class StoreRecallSweep
     public static SweepCellResult ReadCell(string path) =>
         JsonSerializer.Deserialize<SweepCellResult>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty cell file");
 
-    /// <summary>True when a stored cell was made with these options (same N, T, epochs, η).</summary>
+    /// <summary>
+    /// True when a stored cell was made with these options: same N, T, epochs, update mode and learning rate (η itself,
+    /// or for η = X/‖D‖₂ the same X, since ‖D‖₂ is known only once the cell is set up).
+    /// </summary>
     public static bool Matches(SweepCellResult stored, StoreRecallSweepOptions options, SweepCell cell)
     {
         var o = options.CellOptions(cell);
-        var rate = o.LearningRate ?? LearningRate.FivePerSqrtN(o.Neurons);
-        return stored.Neurons == o.Neurons && stored.Steps == o.Steps && stored.Epochs == o.Epochs && stored.Eta == rate.Eta
+        bool sameRate = o.StepPerFeedbackNorm is { } step
+            ? stored.StepPerFeedbackNorm == step
+            : stored.StepPerFeedbackNorm is null && stored.Eta == (o.LearningRate ?? LearningRate.FivePerSqrtN(o.Neurons)).Eta;
+        return stored.Neurons == o.Neurons && stored.Steps == o.Steps && stored.Epochs == o.Epochs && sameRate && stored.PerTrial == o.PerTrial
             && stored.Row == cell.Row.Label && stored.TauStarDt == cell.TauStarDt && stored.Seed == cell.Seed;
     }
 
@@ -297,7 +305,7 @@ public static class StoreRecallSweep
             string path = CellPath(outDir, cell);
             if (!File.Exists(path)) { todo.Add(cell); continue; }
             if (!Matches(ReadCell(path), options, cell))
-                throw new InvalidOperationException($"{path} was made with other options (N, T, epochs or eta); use another output folder");
+                throw new InvalidOperationException($"{path} was made with other options (N, T, epochs, eta or per-trial updates); use another output folder");
         }
         int done = cells.Count - todo.Count, computed = 0, claimed = 0, next = -1;
         int limit = options.MaxNewCells ?? int.MaxValue;

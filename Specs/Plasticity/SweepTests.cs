@@ -95,6 +95,21 @@ public sealed class SweepTests : IDisposable
         var dir = Dir("other");
         StoreRecallSweep.Run(Tiny with { MaxNewCells = 1 }, dir);
         Assert.Throws<InvalidOperationException>(() => StoreRecallSweep.Run(Tiny with { Epochs = 6 }, dir));
+        Assert.Throws<InvalidOperationException>(() => StoreRecallSweep.Run(Tiny with { PerTrial = true }, dir));
+        Assert.Throws<InvalidOperationException>(() => StoreRecallSweep.Run(Tiny with { StepPerFeedbackNorm = 20 }, dir));
+    }
+
+    [Fact]
+    public void ASweepWithTheRatePerFeedbackNormResumes()
+    {
+        // η = X/‖D‖₂ differs per cell; a stored cell matches by X (and the mode), not by an η computed without ‖D‖₂.
+        string dir = Dir("per-norm");
+        var options = Tiny with { StepPerFeedbackNorm = 20 };
+        Assert.Equal(1, StoreRecallSweep.Run(options with { MaxNewCells = 1, Threads = 1 }, dir));
+        Assert.Equal(3, StoreRecallSweep.Run(options, dir));
+        Assert.Equal(0, StoreRecallSweep.Run(options, dir));
+        Assert.Throws<InvalidOperationException>(() => StoreRecallSweep.Run(options with { StepPerFeedbackNorm = 10 }, dir));
+        Assert.Throws<InvalidOperationException>(() => StoreRecallSweep.Run(Tiny, dir));
     }
 
     [Fact]
