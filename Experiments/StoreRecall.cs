@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Sim.EventCore.Compilation;
+using Sim.EventCore.Numerics;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
 using Sim.Plasticity;
@@ -372,6 +373,7 @@ public sealed class StoreRecall
         var clock = net.Inputs.Single(i => i.ClockSpanTicks > 0);
         var syn = net.Synapses;
         double inScale = Math.ScaleB(1.0, -pop.WeightFractionBits), recScale = Math.ScaleB(1.0, -pop.TraceWeightFractionBits);
+        double rowLimit = CompiledNetwork.TraceRowLimit(pop);
         var input = new double[o.Steps][];
         for (int t = 0; t < o.Steps; t++) input[t] = new double[n];
         for (long t = 0; t < o.Steps; t++)
@@ -412,6 +414,11 @@ public sealed class StoreRecall
                     var q = update.GridWeights;
                     for (int i = 0; i < n; i++)
                     {
+                        // The engines refuse a row beyond the exactness bound Σ_j |Q_ij|·2^G < 2^53 (SetTraceRowWeights);
+                        // so does the transcription, which relies on it for the exact sum below.
+                        ulong abs = FixedPoint.SumAbsSaturating(q.Slice(i * n, n));
+                        if (abs >= (ulong)rowLimit)
+                            throw new InvalidOperationException($"plastic trace weights into neuron {i} reach {abs:E3} grid units, beyond the exact range {rowLimit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53)");
                         double sum = 0;   // exact: Q·hz are multiples of 2^-G below 2^53·2^-G
                         for (int j = 0; j < n; j++) sum += q[i * n + j] * hz[j];
                         rec[i] = (sum + 0.0) * recScale;

@@ -92,6 +92,20 @@ public class StoreRecallOutputSpaceTests
     }
 
     /// <summary>
+    /// A learning rate so large that a row of grid weights leaves the exact range (Σ_j |Q_ij|·2^G ≥ 2^53): the engine
+    /// refuses to write it, and the float64 transcription with grids, which needs the bound for its exact sums, refuses too.
+    /// </summary>
+    [Fact]
+    public void Float64ReferenceRefusesRowsBeyondTheExactRangeLikeTheEngine()
+    {
+        var o = new StoreRecallOptions { Neurons = 30, Steps = 40, Rank = 30, Epochs = 4, Seed = 3, LearningRate = LearningRate.Fixed(3e3) };
+        var engine = Assert.Throws<InvalidOperationException>(() => new StoreRecall(o).Run());
+        var reference = Assert.Throws<InvalidOperationException>(() => new StoreRecall(o).RunFloat64Reference(quantized: true));
+        Assert.Contains("exact range", engine.Message);
+        Assert.Contains("exact range", reference.Message);
+    }
+
+    /// <summary>
     /// The equal-step learning rate: η = X/‖D‖₂ with the recorded ‖D‖₂ (which for rank R = O is the squared norm of
     /// the readout directions, smaller than for full rank), next to the default η = 5/√N.
     /// </summary>
