@@ -23,7 +23,8 @@ namespace Sim.Plasticity;
 /// Q_ij  = round_half_even(W_ij·2^F)                           (numerics contract item 8)
 /// </code>
 /// W (float64, row-major N×N, [i, j] = from j to i) is the master copy: updates accumulate in it unrounded, and Q, the
-/// grid image the neuron kernel uses (w = Q·2^-F), is recomputed from it after every update.
+/// grid image the neuron kernel uses (w = Q·2^-F), is formed from it when needed: by the network as the rule writes a
+/// row (<see cref="CompiledNetwork.SetTraceRowWeights"/>), or on reading <see cref="GridWeights"/>.
 /// </summary>
 public sealed class RankRUpdate
 {
@@ -110,8 +111,8 @@ public sealed class RankRUpdate
         _feedback.Project(targetTrace, Filter.Value, _e);
         for (int i = 0; i < n; i++) _g[i] = _e[i] * PseudoDerivative.Of(v[i]);
         // d_ij = ej_j·g_i (d_ii = 0), row by row while the row is in L1, then one of: sum it (per trial, tick order; W is
-        // left alone until EndTrial), apply it with SGD at once (w_ij + d_ij·η, the same element-wise sequence as
-        // Sgd.Step), or keep the whole d for another optimizer.
+        // left alone until EndTrial), apply it with SGD at once (Sgd.Step is element-wise, so a row at a time is the
+        // same as the whole matrix), or keep the whole d for another optimizer (Adam's state is per element of W).
         bool perTrial = Mode == UpdateMode.PerTrial;
         var acc = perTrial ? _acc ??= new double[n * n] : null;
         var sgd = perTrial ? null : _optimizer as Sgd;
@@ -128,7 +129,7 @@ public sealed class RankRUpdate
             else if (sgd is not null)
             {
                 var w = _w.AsSpan(i * n, n);
-                TensorPrimitives.MultiplyAdd(d, sgd.Rate.Eta, w, w);
+                sgd.Step(w, d);
                 w[i] = 0;
             }
         }
@@ -160,16 +161,18 @@ public sealed class RankRUpdate
 
     /// <summary>
     /// Per-trial mode: applies the summed direction D = Σ_t d_t of the trial with the optimizer (one step, e.g.
-    /// W ← W + η·D for SGD), zeroes the diagonal and clears the sum. Online mode: nothing to do.
+    /// W ← W + η·D for SGD), zeroes the diagonal and clears the sum. Online mode, or no pending tick: nothing to do.
     /// </summary>
-    public void EndTrial()
+    /// <returns>True when a step was applied (W changed).</returns>
+    public bool EndTrial()
     {
-        if (Mode != UpdateMode.PerTrial || _acc is null || PendingTicks == 0) return;
+        if (Mode != UpdateMode.PerTrial || _acc is null || PendingTicks == 0) return false;
         _optimizer.Step(_w, _acc);
         for (int i = 0; i < N; i++) _w[i * N + i] = 0;
         Array.Clear(_acc);
         PendingTicks = 0;
         _gridStale = true;
+        return true;
     }
 
     private void Quantize()
@@ -184,7 +187,7 @@ public sealed class RankRUpdate
 /// <summary>
 /// The rank-R rule plugged into an engine (<see cref="IPlasticityRule"/>): in the Plasticity phase of every tick it reads
 /// v, z and ej of its GoalLif population, runs <see cref="RankRUpdate.Update"/> against the target trace of that tick and
-/// writes the new grid weights Q into the network's trace-coupling table (<see cref="CompiledNetwork.SetTraceRow"/>,
+/// writes W into the network's trace-coupling table, rounded to the grid (<see cref="CompiledNetwork.SetTraceRowWeights"/>,
 /// which refuses a row that would break the exactness bound Σ_j |Q_ij|·2^G_in &lt; 2^53); they act from the next tick.
 /// The population's trace projection must be all-to-all onto itself without autapses (the model's W_rec), with an
 /// explicit weight grid (e.g. F = 20) so that it does not depend on the initial weights.
@@ -260,9 +263,8 @@ public sealed class RankRRule : IPlasticityRule
     /// </summary>
     public void EndTrial()
     {
-        if (Mode != UpdateMode.PerTrial) return;
-        Core.EndTrial();
-        WriteWeights(null);
+        // Nothing to write when no step was applied (the table's version would change and make the dense engine re-read it).
+        if (Mode == UpdateMode.PerTrial && Core.EndTrial()) WriteWeights(null);
     }
 
     /// <summary>Writes W (without its diagonal) row by row through the engine's context, or straight into the network.</summary>

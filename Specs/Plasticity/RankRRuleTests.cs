@@ -220,7 +220,7 @@ public class RankRRuleTests
         }
         Assert.Equal(ticks, update.PendingTicks);
         Assert.Throws<InvalidOperationException>(() => update.Mode = UpdateMode.Online);
-        update.EndTrial();
+        Assert.True(update.EndTrial());
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++)
             {
@@ -228,7 +228,7 @@ public class RankRRuleTests
                 Assert.Equal(expected, update.Weights[i * n + j]);
             }
         var after = update.Weights.ToArray();
-        update.EndTrial();
+        Assert.False(update.EndTrial());   // nothing pending: no step
         Assert.Equal(after, update.Weights.ToArray());
         Assert.Equal(0, update.PendingTicks);
     }
@@ -281,6 +281,18 @@ public class RankRRuleTests
         w[600] = double.PositiveInfinity;
         Assert.Contains("weight 600", Assert.Throws<InvalidOperationException>(() => net.SetTraceRowWeights(target, w)).Message);
         Assert.Equal(before, tr.Q.Slice(start, len).ToArray());
+    }
+
+    [Fact]
+    public void EndingATrialWithoutTicksWritesNothing()
+    {
+        // Per-trial mode with no pending tick: no step, so the trace table keeps its version (a new version would make
+        // the dense engine re-read its whole device copy for nothing).
+        var net = NetworkCompiler.Compile(Network(4, 8, null, null));
+        var rule = new RankRRule(net, "rec", new double[16], 4.64, new Sgd(LearningRate.Fixed(1))) { Mode = UpdateMode.PerTrial };
+        long version = net.TraceSynapses.Version;
+        rule.EndTrial();
+        Assert.Equal(version, net.TraceSynapses.Version);
     }
 
     [Fact]
