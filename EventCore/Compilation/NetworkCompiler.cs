@@ -509,7 +509,7 @@ public static class NetworkCompiler
             rowStart[b.Target[k] + 1]++;
         }
         for (int i = 0; i < nNeurons; i++) rowStart[i + 1] += rowStart[i];
-        return new TraceCouplingTable { RowStart = rowStart, Source = src, QArray = q };
+        return new TraceCouplingTable(rowStart, src, q);
     }
 
     /// <summary>Growable struct-of-arrays of synapses during compilation.</summary>

@@ -45,10 +45,21 @@ public sealed class SynapseTable
 /// </summary>
 public sealed class TraceCouplingTable
 {
+    /// <summary>The table of rows <paramref name="rowStart"/>, sources <paramref name="source"/> and grid weights <paramref name="q"/>.</summary>
+    internal TraceCouplingTable(int[] rowStart, int[] source, long[] q)
+    {
+        RowStart = rowStart;
+        Source = source;
+        QArray = q;
+        QValueArray = new double[q.Length];
+        for (int k = 0; k < q.Length; k++) QValueArray[k] = q[k];   // exact: |q| < 2^53 (row bound)
+        Runs = RowRuns.Of(rowStart, source);
+    }
+
     /// <summary>Row of target neuron i: [RowStart[i], RowStart[i+1]); length NeuronCount + 1.</summary>
-    public required int[] RowStart { get; init; }
+    public int[] RowStart { get; }
     /// <summary>Global source neuron id.</summary>
-    public required int[] Source { get; init; }
+    public int[] Source { get; }
     /// <summary>
     /// Weight on the trace-weight grid of the target population, read only: written by the compiler and then only
     /// through <see cref="CompiledNetwork.SetTraceRow"/> / <see cref="CompiledNetwork.SetTraceRowWeights"/>, which also
@@ -57,12 +68,9 @@ public sealed class TraceCouplingTable
     public ReadOnlySpan<long> Q => QArray;
 
     /// <summary>The storage of <see cref="Q"/>.</summary>
-    internal long[] QArray { get; init; } = [];
+    internal long[] QArray { get; }
     /// <summary>Number of synapses.</summary>
     public int Count => Source.Length;
-
-    private double[]? _qValue;
-    private RowRuns? _runs;
 
     /// <summary>
     /// <see cref="Q"/> as float64 (exact: every |Q| &lt; 2^53 by the row bound), kept in step with Q by
@@ -72,13 +80,8 @@ public sealed class TraceCouplingTable
     /// </summary>
     public ReadOnlySpan<double> QValue => QValueArray;
 
-    internal double[] QValueArray => LazyInitializer.EnsureInitialized(ref _qValue, () =>
-    {
-        // Built once, by whichever instance thread asks first; every thread then sees the same array.
-        var v = new double[QArray.Length];
-        for (int k = 0; k < v.Length; k++) v[k] = QArray[k];
-        return v;
-    });
+    /// <summary>The storage of <see cref="QValue"/> (built with the table: engines read it every tick).</summary>
+    internal double[] QValueArray { get; }
 
     /// <summary>
     /// Incremented by every write of weights (<see cref="CompiledNetwork.SetTraceRow"/>,
@@ -110,9 +113,9 @@ public sealed class TraceCouplingTable
 
     /// <summary>
     /// The rows cut into runs of consecutive source ids (an all-to-all row without autapses is two runs), for kernels that
-    /// read the presynaptic traces as contiguous slices instead of gathering them. Computed once (the layout is fixed).
+    /// read the presynaptic traces as contiguous slices instead of gathering them. Built with the table (the layout is fixed).
     /// </summary>
-    public RowRuns Runs => LazyInitializer.EnsureInitialized(ref _runs, () => RowRuns.Of(RowStart, Source));
+    public RowRuns Runs { get; }
 
     /// <summary>Rows of a CSR table cut into runs of consecutive source ids.</summary>
     public sealed class RowRuns

@@ -20,6 +20,11 @@ public class AllocationTests
         b.Synapses(g, g, new Connectivity.FixedInDegree(20), 0.5, Value.Uniform(0.1, 2.0));
         b.Synapses(g, d, new Connectivity.FixedInDegree(20), 1.0);
         b.Current(d, 5.0, [0, 50], [1.0, 2.0]);
+        // GoalLif with trace coupling (W_rec·hz every tick: the float64 weight image and the row runs).
+        var gl = b.NeuronGroup("gl", 30, new GoalLifParameters());
+        b.Synapses(p, gl, new Connectivity.FixedInDegree(5), 2.0);
+        b.Synapses(gl, gl, new Connectivity.AllToAll(Autapses: false), Value.Uniform(-0.5, 0.5), weightFractionBits: 20);
+        b.Synapses(gl, gl, new Connectivity.FixedProbability(0.3, Autapses: false), Value.Uniform(-0.5, 0.5), weightFractionBits: 20);
         using var engine = new EventEngine(NetworkCompiler.Compile(b.Build()), new EngineOptions { Threads = 1 });
         engine.Run(2000);   // warm-up: JIT, and the spike-history log reaches its peak size
         long before = GC.GetAllocatedBytesForCurrentThread();
