@@ -249,7 +249,7 @@ public sealed class DenseEngine : ISimulationEngine
         {
             var state = new Dictionary<string, double[]>();
             var last = new long[_n];
-            Array.Fill(last, DensePopulation.PopulationStateNeverSpiked);
+            Array.Fill(last, InstanceCheckpoint.NeverSpiked);
             for (int i = 0; i < _pops.Length; i++)
             {
                 var pop = _pops[i].Pop;
@@ -607,21 +607,31 @@ public sealed class DenseEngine : ISimulationEngine
         /// <inheritdoc/>
         public void SetTraceRow(int target, ReadOnlySpan<long> q)
         {
-            var net = engine.Network;
-            bool inSync = net.TraceSynapses.Version == engine._traceVersion;
-            net.SetTraceRow(target, q);   // checks Σ|q|·2^G_in < 2^53 and throws, row unchanged, beyond it
-            engine._pops[net.PopulationOf(target)].MirrorRow(target, net.TraceSynapses);
-            if (inSync) engine._traceVersion = net.TraceSynapses.Version;   // this write is mirrored; an earlier foreign one is not
+            bool inSync = InSync;
+            engine.Network.SetTraceRow(target, q);   // checks Σ|q|·2^G_in < 2^53 and throws, row unchanged, beyond it
+            Mirror(target, inSync);
         }
 
         /// <inheritdoc/>
         public void SetTraceRowWeights(int target, ReadOnlySpan<double> weights)
         {
+            bool inSync = InSync;
+            engine.Network.SetTraceRowWeights(target, weights);   // the same checks, after rounding onto the grid
+            Mirror(target, inSync);
+        }
+
+        /// <summary>The device copy holds every write made so far (none behind its back).</summary>
+        private bool InSync => engine.Network.TraceSynapses.Version == engine._traceVersion;
+
+        /// <summary>
+        /// Copies the row just written into the device copy. The copy stays current only if it was before the write; an
+        /// earlier foreign write (not mirrored) leaves the version behind, so the next tick re-reads everything.
+        /// </summary>
+        private void Mirror(int target, bool wasInSync)
+        {
             var net = engine.Network;
-            bool inSync = net.TraceSynapses.Version == engine._traceVersion;
-            net.SetTraceRowWeights(target, weights);
             engine._pops[net.PopulationOf(target)].MirrorRow(target, net.TraceSynapses);
-            if (inSync) engine._traceVersion = net.TraceSynapses.Version;
+            if (wasInSync) engine._traceVersion = net.TraceSynapses.Version;
         }
 
         /// <inheritdoc/>
@@ -747,12 +757,10 @@ public sealed class DenseEngine : ISimulationEngine
             }
         }
 
-        internal const long PopulationStateNeverSpiked = InstanceCheckpoint.NeverSpiked;
-
         // An explicit Scalar kept alive by the using (see TorchNumerics.One on temporary Scalars).
         private static void FillNeverSpiked(Tensor last)
         {
-            using Scalar never = PopulationStateNeverSpiked.ToScalar();
+            using Scalar never = InstanceCheckpoint.NeverSpiked.ToScalar();
             last.fill_(never);
         }
 
@@ -890,7 +898,8 @@ public sealed class DenseEngine : ISimulationEngine
                     if (RecWeightT is not null)
                     {
                         // Exact W_rec·hz: hz·2^G_in is an integer (every source trace lies on a grid at least as fine as
-                        // G_in allows; trunc is a no-op kept to mirror the event engine's (long) cast), an exact
+                        // G_in allows, so trunc is a no-op; the event engine forms Q·hz in float64 from the same grid
+                        // values, and a checkpoint with an off-grid hz, where trunc would act, is refused), an exact
                         // integer-valued matmul, + 0 (a signed zero becomes +0 like a long sum converted to double), × 2^-(F+G_in).
                         using Scalar g = _recScale.ToScalar();
                         using Scalar zero = 0.0.ToScalar();

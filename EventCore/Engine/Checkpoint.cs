@@ -110,7 +110,9 @@ public sealed class Checkpoint
         if (Instances.Length != batch || FirstInstance != firstInstance)
             throw new InvalidDataException($"the checkpoint holds instances {FirstInstance}..{FirstInstance + Instances.Length - 1}, this engine runs {firstInstance}..{firstInstance + batch - 1}");
         // GoalLif traces must lie on their grid 2^-G in [0, 1]: the engines form W_rec·hz as exact sums that rely on it
-        // (the event engine in float64, the dense engine from trunc(hz·2^G)), and would disagree on an off-grid value.
+        // (the event engine in float64, the dense engine from trunc(hz·2^G)), and would disagree on an off-grid hz; ej is
+        // rounded onto the same grid every tick (MODELS.md §1.3), so an off-grid ej can only come from a damaged or
+        // foreign file and is refused as well.
         foreach (var p in network.Populations)
         {
             if (p.Constants is not Compilation.GoalLifConstants c) continue;

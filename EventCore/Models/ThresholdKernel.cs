@@ -61,8 +61,9 @@ internal static class ThresholdKernel
         }
     }
 
+    /// <summary>Neuron i spikes at tick t: u ← u_r, last spike ← t, its global id appended.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Fire(int i, long t, double[] u, double[] reset, long[] last, int offset, int[] spikes, ref int count)
+    internal static void Fire(int i, long t, double[] u, double[] reset, long[] last, int offset, int[] spikes, ref int count)
     {
         u[i] = reset[i];
         last[i] = t;

@@ -346,8 +346,8 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
     public void StoreRecallCurvesAreIdenticalOnBothEngines() => SameCurves(TorchRuntime.Cpu);
 
     /// <summary>
-    /// (c) Per-trial updates (the rule writes the weights into the network between epochs, the dense engine re-reads
-    /// them in ResetState): the event engine, the dense engine and the float64 transcription with grids agree bit for
+    /// (c) Per-trial updates (the rule writes the weights into the network between epochs; the dense engine sees the
+    /// newer table version and re-reads them before its next tick): the event engine, the dense engine and the float64 transcription with grids agree bit for
     /// bit, and the curve differs from the online one (the weights are constant within a trial).
     /// </summary>
     [Fact]
