@@ -138,10 +138,10 @@ public class Scatter
     [Benchmark]
     public double ScatterAll()
     {
-        var syn = _syn;
+        int[] offsets = _syn.SegmentOffsetsArray, start = _syn.SegmentStartArray, target = _syn.TargetArray, q = _syn.QArray;
         for (int s = 0; s < _sources; s++)
-            for (int g = syn.SegmentOffsets[s]; g < syn.SegmentOffsets[s + 1]; g++)
-                DeliveryKernel.ScatterAdd(_acc, syn.Target, syn.Q, syn.SegmentStart[g], syn.SegmentStart[g + 1]);
+            for (int g = offsets[s]; g < offsets[s + 1]; g++)
+                DeliveryKernel.ScatterAdd(_acc, target, q, start[g], start[g + 1]);
         return _acc[0];
     }
 }

@@ -481,7 +481,7 @@ public sealed class DenseEngine : ISimulationEngine
     private static void EnsureFits(CompiledNetwork net, int batch, long? budgetBytes)
     {
         long budget = budgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
-        int delays = net.Synapses.SegmentDelay.Distinct().Count();
+        int delays = net.Synapses.SegmentDelay.ToArray().Distinct().Count();
         double n = net.NeuronCount, s = net.SourceCount;
         double bytes = 8.0 * (delays * s * 2 * n + (net.TraceSynapses.Count > 0 ? n * n : 0) + (net.MaxDelayTicks + 1.0) * batch * s + 16.0 * batch * n);
         if (bytes * 2 > budget)

@@ -487,8 +487,8 @@ public static class NetworkCompiler
         segStart.Add(m);
         return new SynapseTable
         {
-            SegmentOffsets = segOffsets, SegmentDelay = [.. segDelay], SegmentReceptor = [.. segRec], SegmentStart = [.. segStart],
-            SegmentProjection = [.. segProj], Target = target, Q = qs, DelayMs = delayMs, MaxDelayTicks = maxDelay,
+            SegmentOffsetsArray = segOffsets, SegmentDelayArray = [.. segDelay], SegmentReceptorArray = [.. segRec], SegmentStartArray = [.. segStart],
+            SegmentProjection = [.. segProj], TargetArray = target, QArray = qs, DelayMs = delayMs, MaxDelayTicks = maxDelay,
         };
     }
 

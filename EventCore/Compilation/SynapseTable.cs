@@ -8,18 +8,30 @@ namespace Sim.EventCore.Compilation;
 /// </summary>
 public sealed class SynapseTable
 {
+    // The arrays are read-only to everyone outside EventCore: the delivery kernel runs without bounds checks on the
+    // strength of one validation (DeliveryKernel.Validate), which a later write could silently invalidate.
+
     /// <summary>Segments of source s: [SegmentOffsets[s], SegmentOffsets[s+1]).</summary>
-    public required int[] SegmentOffsets { get; init; }
+    public ReadOnlySpan<int> SegmentOffsets => SegmentOffsetsArray;
     /// <summary>Delay of each segment (ticks ≥ 1).</summary>
-    public required int[] SegmentDelay { get; init; }
+    public ReadOnlySpan<int> SegmentDelay => SegmentDelayArray;
     /// <summary>Receptor of each segment (0 exc, 1 inh).</summary>
-    public required byte[] SegmentReceptor { get; init; }
+    public ReadOnlySpan<byte> SegmentReceptor => SegmentReceptorArray;
     /// <summary>Synapses of segment g: [SegmentStart[g], SegmentStart[g+1]); one sentinel entry at the end.</summary>
-    public required int[] SegmentStart { get; init; }
+    public ReadOnlySpan<int> SegmentStart => SegmentStartArray;
     /// <summary>Global target neuron id.</summary>
-    public required int[] Target { get; init; }
+    public ReadOnlySpan<int> Target => TargetArray;
     /// <summary>Weight on the grid of the target's population.</summary>
-    public required int[] Q { get; init; }
+    public ReadOnlySpan<int> Q => QArray;
+
+    internal int[] SegmentOffsetsArray { get; init; } = [];
+    internal int[] SegmentDelayArray { get; init; } = [];
+    internal byte[] SegmentReceptorArray { get; init; } = [];
+    internal int[] SegmentStartArray { get; init; } = [];
+    internal int[] TargetArray { get; init; } = [];
+    internal int[] QArray { get; init; } = [];
+    /// <summary>Set once <see cref="Engine.DeliveryKernel.Validate"/> has passed (the arrays cannot change afterwards).</summary>
+    internal bool Validated { get; set; }
     /// <summary>
     /// Exact delay (ms) of each synapse as drawn from the description, before rounding to ticks (same order as
     /// <see cref="Target"/>); used by continuous-time engines (PreciseEngine). Within a segment all round to its tick delay.
@@ -31,9 +43,9 @@ public sealed class SynapseTable
     /// <summary>Largest delay (ticks), at least 1.</summary>
     public required int MaxDelayTicks { get; init; }
     /// <summary>Number of synapses.</summary>
-    public int Count => Target.Length;
+    public int Count => TargetArray.Length;
     /// <summary>Bytes held by the table.</summary>
-    public long Bytes => (long)Target.Length * (DelayMs is null ? 8 : 16) + (long)SegmentDelay.Length * (4 + 1 + 4 + 4) + (long)SegmentOffsets.Length * 4;
+    public long Bytes => (long)TargetArray.Length * (DelayMs is null ? 8 : 16) + (long)SegmentDelayArray.Length * (4 + 1 + 4 + 4) + (long)SegmentOffsetsArray.Length * 4;
 }
 
 /// <summary>

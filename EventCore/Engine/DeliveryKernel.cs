@@ -8,8 +8,9 @@ namespace Sim.EventCore.Engine;
 /// The scatter-add of spike delivery (Auryn's and NEST's inner loop): acc[target[k]] += q[k] for one segment of a
 /// source's synapse row (one delay, one receptor), into the ring slot of that delay. The sums are integers below 2^53
 /// (numerics contract item 3), so they are exact in any order and the loop may be unrolled freely.
-/// <para>The loop runs without bounds checks: <see cref="Validate"/> checks once, when an engine is built, that every
-/// target of the table lies in [0, N) and that the segment bounds are consistent, and the compiled table is immutable.</para>
+/// <para>The loop runs without bounds checks: <see cref="Validate"/> checks once per compiled table (when the first engine
+/// is built on it) that every target lies in [0, N) and that the segment bounds are consistent; the table's arrays are
+/// read-only outside EventCore, so nothing can invalidate that afterwards.</para>
 /// </summary>
 internal static class DeliveryKernel
 {
@@ -46,9 +47,11 @@ internal static class DeliveryKernel
     /// <summary>
     /// Checks what the unchecked loop relies on: segment bounds within the table and ascending, every target in
     /// [0, <paramref name="neurons"/>), weights and targets of equal length. Throws <see cref="InvalidOperationException"/>.
+    /// A table that passed once is not scanned again (sweeps build many engines on one network).
     /// </summary>
     public static void Validate(SynapseTable syn, int neurons, int sources)
     {
+        if (syn.Validated) return;
         if (syn.Q.Length != syn.Target.Length) throw new InvalidOperationException("synapse table: weights and targets differ in length");
         if (syn.SegmentOffsets.Length != sources + 1) throw new InvalidOperationException("synapse table: segment offsets do not cover the sources");
         int segments = syn.SegmentStart.Length - 1;
@@ -60,5 +63,6 @@ internal static class DeliveryKernel
                 throw new InvalidOperationException($"synapse table: segment {g} out of range");
         foreach (int t in syn.Target)
             if ((uint)t >= (uint)neurons) throw new InvalidOperationException($"synapse table: target {t} outside [0, {neurons})");
+        syn.Validated = true;
     }
 }

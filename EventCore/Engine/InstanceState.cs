@@ -267,8 +267,8 @@ internal sealed class InstanceState : IPlasticityContext
     /// <summary>Adds a source's weights to the ring slots t + d for every delay d with t + d ≥ <paramref name="fromTick"/>.</summary>
     private void EmitInto(SynapseTable syn, int source, long t, int n, int multiplicity, long fromTick)
     {
-        int[] segStart = syn.SegmentStart, target = syn.Target, q = syn.Q, delay = syn.SegmentDelay;
-        byte[] rec = syn.SegmentReceptor;
+        int[] segStart = syn.SegmentStartArray, target = syn.TargetArray, q = syn.QArray, delay = syn.SegmentDelayArray;
+        byte[] rec = syn.SegmentReceptorArray;
         for (int g = syn.SegmentOffsets[source]; g < syn.SegmentOffsets[source + 1]; g++)
         {
             if (t + delay[g] < fromTick) continue;

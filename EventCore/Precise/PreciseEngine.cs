@@ -485,7 +485,7 @@ public sealed class PreciseEngine
             due.Sort(default(DueRunOrder));
             for (int j = 1; j < runs && distinct; j++) distinct = due[j].Seq != due[j - 1].Seq;
         }
-        int[] target = syn.Target;
+        int[] target = syn.TargetArray;
         long count = 0;
         if (distinct)
         {

@@ -171,4 +171,21 @@ public class ValidationTests
         var error = Assert.Single(spec.Validate());
         Assert.Equal("net.yaml:9:19: populations[0].params.tau_mem_ms: must be > 0, got -1", error.ToString());
     }
+
+    [Fact]
+    public void ACorruptSynapseTableIsRefusedBeforeTheUncheckedDeliveryRuns()
+    {
+        // The delivery loop has no bounds checks; the engine validates the table once (it is read-only outside EventCore,
+        // so only an internal write, as here, could break it) and refuses a target outside [0, N) or a bad segment.
+        NetworkSpec Spec() => BenchmarkNetworks.Cuba(10, seed: 1, scale: 0.05);
+        var badTarget = NetworkCompiler.Compile(Spec());
+        badTarget.Synapses.TargetArray[7] = badTarget.NeuronCount;
+        Assert.Contains("target", Assert.Throws<InvalidOperationException>(() => new EventEngine(badTarget)).Message);
+        var badSegment = NetworkCompiler.Compile(Spec());
+        badSegment.Synapses.SegmentStartArray[1] = badSegment.Synapses.Count + 1;
+        Assert.Contains("segment", Assert.Throws<InvalidOperationException>(() => new EventEngine(badSegment)).Message);
+        var good = NetworkCompiler.Compile(Spec());
+        using (new EventEngine(good)) { }
+        Assert.True(good.Synapses.Validated);
+    }
 }
