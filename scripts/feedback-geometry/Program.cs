@@ -1,32 +1,25 @@
 using Sim.Experiments;
 using Sim.Plasticity;
 // Geometry of the rank-R feedback of the store-and-recall task (MODELS.md §3.1, §4.1), seeds 1 and 2, τ⋆ = 4.64 dt:
-// ‖D‖₂ (power iteration), tr D, the gain ‖D·ŝ*‖/‖ŝ*‖ (mean over t) and the share of D·ŝ* that lies in the span of
+// ‖D‖₂ and tr D (Feedback.Norms, as recorded by the sweep), the gain ‖D·ŝ*‖/‖ŝ*‖ (mean over t) and the share of D·ŝ* that lies in the span of
 // the readout rows W_out (the only directions that change the output directly).
 // Run: dotnet run -c Release --project scripts/feedback-geometry      (about 10 s; not part of Sim.sln)
-int n = 150;
 foreach (ulong seed in new ulong[] { 1, 2 })
 {
-    var task = new StoreRecall(new StoreRecallOptions { Seed = seed });
+    var options = new StoreRecallOptions { Seed = seed };   // N = 150, T = 150, 3 outputs, τ⋆ = 4.64 dt (the defaults)
+    int n = options.Neurons, outputs = options.Outputs;
+    var task = new StoreRecall(options);
     var z = task.TargetSpikes();
-    var s = SpikeFilter.FilterTrain(z, n, 1.0, 4.64);
+    var s = SpikeFilter.FilterTrain(z, n, 1.0, options.TauStarDt);
     var wOut = task.TrainReadout(s);
-    var b = Feedback.Matrix(wOut, 3, n, seed, 0);
+    var b = Feedback.Matrix(wOut, outputs, n, seed, 0);
+    var readoutBasis = OrthonormalRows(wOut, outputs, n);
     Console.WriteLine($"seed {seed}: std(W_out) = {Feedback.StandardDeviation(wOut):G4}");
     Console.WriteLine("R      ||D||_2     tr(D)    ||D s*||/||s*||  (mean over t)   ||P_out D s*|| share");
     foreach (int r in new[] { 3, 19, 35, 52, 101, 150, -1 })
     {
         var d = r > 0 ? Feedback.RankR(b, n, r) : Feedback.Ltts(b, n);
-        var v = new double[n]; for (int i = 0; i < n; i++) v[i] = 1.0 / Math.Sqrt(n) * (1 + 0.01 * i);
-        double lambda = 0;
-        for (int it = 0; it < 500; it++)
-        {
-            var w = new double[n];
-            for (int i = 0; i < n; i++) for (int j = 0; j < n; j++) w[i] += d[i * n + j] * v[j];
-            lambda = Math.Sqrt(w.Sum(x => x * x));
-            for (int i = 0; i < n; i++) v[i] = w[i] / lambda;
-        }
-        double tr = 0; for (int i = 0; i < n; i++) tr += d[i * n + i];
+        var (lambda, tr) = Feedback.Norms(d, n);
         // Initial error of a free network with W_rec = 0 is roughly s* itself (the untrained net does not reproduce z*): use err = s*.
         double gain = 0, outShare = 0; int cnt = 0;
         foreach (var row in s)
@@ -38,8 +31,7 @@ foreach (ulong seed in new ulong[] { 1, 2 })
             gain += en / norm; cnt++;
             // share of D·err along the readout rows (span of W_out^T)
             double proj = 0;
-            var q = OrthonormalRows(wOut, 3, n);
-            foreach (var qr in q) { double c = 0; for (int i = 0; i < n; i++) c += qr[i] * e[i]; proj += c * c; }
+            foreach (var qr in readoutBasis) { double c = 0; for (int i = 0; i < n; i++) c += qr[i] * e[i]; proj += c * c; }
             outShare += Math.Sqrt(proj) / Math.Max(en, 1e-300);
         }
         Console.WriteLine($"{(r > 0 ? r.ToString() : "LTTS"),-6} {lambda,9:G4} {tr,9:G4} {gain / cnt,12:G4} {outShare / cnt,22:G4}");

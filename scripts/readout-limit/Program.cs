@@ -3,14 +3,13 @@
 // Run: dotnet run -c Release --project scripts/readout-limit      (about 1 minute; not part of Sim.sln)
 using Sim.Experiments;
 using Sim.Plasticity;
-// Readout limit: GD recipe (5000 it, lr 0.0025) vs more iterations vs the least-squares optimum.
 foreach (ulong seed in new ulong[] { 1, 2, 3 })
 {
     var o = new StoreRecallOptions { Seed = seed };
     var task = new StoreRecall(o);
     var z = task.TargetSpikes();
     int n = o.Neurons, T = o.Steps, m = o.Outputs;
-    var s = SpikeFilter.FilterTrain(z, n, 1.0, 4.64);
+    var s = SpikeFilter.FilterTrain(z, n, 1.0, o.TauStarDt);
     double gd5k = task.Mse(task.TrainReadout(s), s);
     double gd50k = task.Mse(new StoreRecall(o with { ReadoutIterations = 50000 }).TrainReadout(s), s);
     // LS: minimise Σ_t ||y*_t − W s_t||² → W = Y Sᵀ (S Sᵀ + λI)⁻¹, solved per output by Cholesky.
