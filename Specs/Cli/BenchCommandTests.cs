@@ -65,9 +65,16 @@ public class BenchCommandTests
         var sr = BenchCommand.MeasureStoreRecall(2, 1);
         Assert.Equal(150 * 149 + 5 * 150, sr.Synapses);
         Assert.True(sr.WallPerSimSecond > 0);
+        var srDense = BenchCommand.MeasureStoreRecall(2, 1, net => new Sim.GpuBridge.DenseEngine(net));
+        Assert.Equal(sr.Synapses, srDense.Synapses);
+        Assert.True(srDense.WallPerSimSecond > 0);
         var stdout = new StringWriter();
         Assert.Equal(ExitCodes.Ok, BenchCommand.Execute(["--quick", "--filter", "store-recall"], stdout, new StringWriter()));
         Assert.Contains("store-recall", stdout.ToString());
+        // The precise engine has no GoalLif neurons: the row runs on the event engine and says so.
+        var precise = new StringWriter();
+        Assert.Equal(ExitCodes.Ok, BenchCommand.Execute(["--quick", "--engine", "precise", "--filter", "store-recall"], precise, new StringWriter()));
+        Assert.Contains("store-recall (event)", precise.ToString());
     }
 
     /// <summary>Bad options and a filter that matches nothing are usage errors (exit 2).</summary>
