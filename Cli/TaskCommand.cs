@@ -56,7 +56,6 @@ public static class TaskCommand
         var o = new StoreRecallOptions { Epochs = 1000 };
         int? rank = null, every = null;
         double? eta = null, etaScaled = null, etaPerNorm = null;
-        bool perTrial = false;
         string? outDir = null;
         string engine = "event";
         for (int i = 1; i < args.Length; i++)
@@ -80,7 +79,7 @@ public static class TaskCommand
                 case "--eta": eta = OptionParsing.Positive(a, Next()); break;
                 case "--eta-scaled": etaScaled = OptionParsing.Positive(a, Next()); break;
                 case "--eta-per-norm": etaPerNorm = OptionParsing.Positive(a, Next()); break;
-                case "--per-trial": perTrial = true; break;
+                case "--per-trial": o = o with { PerTrial = true }; break;
                 case "--every": every = Int(); break;
                 case "-o" or "--out": outDir = Next(); break;
                 case "--engine":
@@ -97,7 +96,6 @@ public static class TaskCommand
         {
             if (eta is { } e) o = o with { LearningRate = LearningRate.Fixed(e) };
             if (etaPerNorm is { } en) o = o with { StepPerFeedbackNorm = en };
-            if (perTrial) o = o with { PerTrial = true };
             if (etaScaled is { } es) o = o with { LearningRate = LearningRate.SqrtNOverR(es, o.Neurons, o.Ltts ? o.Neurons : o.Rank) };
             o.Validate();
         }
