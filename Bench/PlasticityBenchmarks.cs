@@ -49,24 +49,16 @@ public class RuleUpdate
 [MemoryDiagnoser]
 public class StoreRecallEpoch
 {
-    private EventEngine _engine = null!;
+    private ISimulationEngine _engine = null!;
     private RankRRule _rule = null!;
 
-    /// <summary>Target, readout and feedback as in <see cref="StoreRecall.Run"/>; the engine and rule are reused.</summary>
+    /// <summary>The cell's engine and rule exactly as <see cref="StoreRecall.Run"/> sets them up, reused across epochs.</summary>
     [GlobalSetup]
-    public void Setup()
-    {
-        var task = new StoreRecall(new StoreRecallOptions { ReadoutIterations = 200 });
-        int n = task.Options.Neurons;
-        var sStar = SpikeFilter.FilterTrain(task.TargetSpikes(), n, 1.0, task.Options.TauStarDt);
-        var wOut = task.TrainReadout(sStar);
-        var b = Feedback.Matrix(wOut, task.Options.Outputs, n, 1);
-        var net = NetworkCompiler.Compile(task.BuildNetwork(null));
-        _engine = new EventEngine(net, new EngineOptions { Threads = 1 });
-        _rule = new RankRRule(net, "rec", Feedback.RankR(b, n, n), task.Options.TauStarDt, new Sgd(LearningRate.FivePerSqrtN(n)));
-        _rule.SetTarget(sStar);
-        _engine.AddPlasticityRule(_rule);
-    }
+    public void Setup() => (_engine, _rule) = new StoreRecall(new StoreRecallOptions { ReadoutIterations = 200 }).CreateLearner();
+
+    /// <summary>Disposes the engine.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => _engine.Dispose();
 
     /// <summary>Reset, then 150 ticks with an online update every tick.</summary>
     [Benchmark]

@@ -324,17 +324,36 @@ public sealed class StoreRecall
         return new Setup(zStar, wOut, limit, feedback, ruleTarget, rate, dNorm, dTrace);
     }
 
+    /// <summary>
+    /// The network, engine and rank-R rule of this cell as <see cref="Run"/> uses them (target, readout, feedback and
+    /// learning rate prepared, the rule attached to the engine): one learning epoch is
+    /// <c>engine.ResetState(); rule.ResetTrial(); engine.Run(Steps); rule.EndTrial();</c>. The caller disposes the engine.
+    /// </summary>
+    public (ISimulationEngine Engine, RankRRule Rule) CreateLearner()
+    {
+        var (_, engine, rule) = CreateLearner(Prepare());
+        return (engine, rule);
+    }
+
+    private (CompiledNetwork Network, ISimulationEngine Engine, RankRRule Rule) CreateLearner(Setup setup)
+    {
+        var o = Options;
+        var net = NetworkCompiler.Compile(BuildNetwork(null));
+        var engine = _engineFactory(net);
+        var rule = new RankRRule(net, Pop, setup.Feedback, o.TauStarDt, new Sgd(setup.Rate)) { Mode = o.PerTrial ? UpdateMode.PerTrial : UpdateMode.Online };
+        rule.SetTarget(setup.RuleTarget);
+        engine.AddPlasticityRule(rule);
+        return (net, engine, rule);
+    }
+
     /// <summary>Runs the whole cell; <paramref name="progress"/> (optional) receives (epoch, MSE, ΔS) after each epoch.</summary>
     public StoreRecallResult Run(Action<int, double, double>? progress = null, CancellationToken cancellationToken = default)
     {
         var o = Options;
         int n = o.Neurons;
         var setup = Prepare();
-        var net = NetworkCompiler.Compile(BuildNetwork(null));
-        using var engine = _engineFactory(net);
-        var rule = new RankRRule(net, Pop, setup.Feedback, o.TauStarDt, new Sgd(setup.Rate)) { Mode = o.PerTrial ? UpdateMode.PerTrial : UpdateMode.Online };
-        rule.SetTarget(setup.RuleTarget);
-        engine.AddPlasticityRule(rule);
+        var (net, engineMade, rule) = CreateLearner(setup);
+        using var engine = engineMade;
         var rec = new TraceRecorder(rule, n, o.Steps, net.Population(Pop).Offset);
         engine.AddSpikeSink(rec);
         return Learn(setup, engine.EngineName, rule.Core.Optimizer.Name, rec.Trace, rec.Z, progress, cancellationToken, () =>
