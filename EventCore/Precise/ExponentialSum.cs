@@ -261,7 +261,7 @@ public static class ExponentialSum
         Span<ExpTerm> f = stackalloc ExpTerm[terms.Length];
         int m = NormalizeInto(terms, f);
         var eval = new Terms(f[..m]);
-        return FirstUpCrossing(terms, ref eval);
+        return FirstUpCrossing(f[..m], ref eval);   // already normalized (normalizing again changes nothing)
     }
 
     /// <summary>

@@ -676,7 +676,7 @@ public sealed class PreciseEngine
             _predictions.Set(i, DeltaCrossing(i, t0, start));
             return;
         }
-        StartState(i, t0, start, out double us, out double ge, out double gi);
+        StateAt(i, start, out double us, out double ge, out double gi);   // the state where the free trajectory starts
         double h = _eagerPredictions ? (NeverCrosses(i, us, ge, gi) ? double.PositiveInfinity : 0) : NoCrossingBefore(i, us, ge, gi);
         SetBoundOrCrossing(i, start, h);
     }
@@ -739,11 +739,16 @@ public sealed class PreciseEngine
     /// <summary>
     /// The constant bound of <see cref="NoCrossingBefore"/> rules out any crossing from (u, g_e, g_i), not refractory.
     /// </summary>
-    private bool NeverCrosses(int i, double u, double ge, double gi)
+    private bool NeverCrosses(int i, double u, double ge, double gi) => NeverCrosses(i, u, ge, gi, out _, out _);
+
+    /// <inheritdoc cref="NeverCrosses(int, double, double, double)"/>
+    /// <param name="margin">ε = 10⁻⁹·(|I| + |θ| + |u| + |g_e| + |g_i|).</param>
+    /// <param name="gMax">Ĝ = Σ_x max(0, g_x)·k̂_x.</param>
+    private bool NeverCrosses(int i, double u, double ge, double gi, out double margin, out double gMax)
     {
         double drive = _drive[i], theta = _theta[i];
-        double margin = 1e-9 * (Math.Abs(drive) + Math.Abs(theta) + Math.Abs(u) + Math.Abs(ge) + Math.Abs(gi));
-        double gMax = Math.Max(0, ge) * _kMaxE[i] + Math.Max(0, gi) * _kMaxI[i];
+        margin = 1e-9 * (Math.Abs(drive) + Math.Abs(theta) + Math.Abs(u) + Math.Abs(ge) + Math.Abs(gi));
+        gMax = Math.Max(0, ge) * _kMaxE[i] + Math.Max(0, gi) * _kMaxI[i];
         return (drive - theta) + Math.Max(0, u - drive) + gMax < -margin;
     }
 
@@ -763,11 +768,9 @@ public sealed class PreciseEngine
     /// </summary>
     private double NoCrossingBefore(int i, double u, double ge, double gi)
     {
+        if (NeverCrosses(i, u, ge, gi, out double margin, out double gMax)) return double.PositiveInfinity;
         double drive = _drive[i], theta = _theta[i], tm = _tauM[i];
-        double margin = 1e-9 * (Math.Abs(drive) + Math.Abs(theta) + Math.Abs(u) + Math.Abs(ge) + Math.Abs(gi));
         double gPos = Math.Max(0, ge) + Math.Max(0, gi);
-        double gMax = Math.Max(0, ge) * _kMaxE[i] + Math.Max(0, gi) * _kMaxI[i];
-        if ((drive - theta) + Math.Max(0, u - drive) + gMax < -margin) return double.PositiveInfinity;
         double gap = theta - u - margin;
         if (!(gap > 0)) return 0;
         double slope = Math.Max(0, drive - u) + gPos;
@@ -797,25 +800,12 @@ public sealed class PreciseEngine
         return double.IsFinite(k) ? Math.Min(Math.Min(1, r), k * (1 + 1e-9)) : Math.Min(1, r);
     }
 
-    /// <summary>(u, g_e, g_i) of neuron i at <paramref name="start"/> = max(t₀, end of refractoriness) from its stored state.</summary>
-    private void StartState(int i, double t0, double start, out double us, out double ge, out double gi)
-    {
-        ge = _ge[i]; gi = _gi[i]; us = _u[i];
-        if (start > t0)
-        {
-            ge *= Math.Exp(-(start - t0) / _tauE[i]);
-            gi *= Math.Exp(-(start - t0) / _tauI[i]);
-            us = _reset[i];
-        }
-    }
-
     /// <summary>The time of LifExp neuron i's next threshold crossing from its stored state (root search), or +∞.</summary>
     private double ExactCrossing(int i)
     {
-        double t0 = _tLast[i];
-        double start = Math.Max(t0, _refEnd[i]);
+        double start = Math.Max(_tLast[i], _refEnd[i]);
         double theta = _theta[i];
-        StartState(i, t0, start, out double us, out double ge, out double gi);
+        StateAt(i, start, out double us, out double ge, out double gi);   // the state where the free trajectory starts
         double tm = _tauM[i], te = _tauE[i], ti = _tauI[i], drive = _drive[i];
         // u(h) − θ = (I − θ) + (u_s − I)e^{−h/τ_m} + Σ_x g_x κ_x (e^{−h/τ_x} − e^{−h/τ_m}), κ_x = τ_x/(τ_x − τ_m).
         int m = 0;
