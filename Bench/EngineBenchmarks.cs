@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
+using Sim.EventCore.Models;
 
 namespace Sim.Bench;
 
@@ -40,20 +41,20 @@ public class IntegrationStep
 {
     private EventEngine _engine = null!;
 
-    /// <summary>Model under test.</summary>
-    [Params(NeuronModel.LifExp, NeuronModel.LifDelta, NeuronModel.GoalLif)]
-    public NeuronModel Model { get; set; }
+    /// <summary>Model under test: every registered model.</summary>
+    [ParamsSource(nameof(Models))]
+    public string Model { get; set; } = "lif_exp";
+
+    /// <summary>The registered models' names.</summary>
+    public static IEnumerable<string> Models => ModelRegistry.Names;
 
     /// <summary>Builds 4000 sub-threshold neurons of the model.</summary>
     [GlobalSetup]
     public void Setup()
     {
-        NeuronParameters p = Model switch
-        {
-            NeuronModel.LifExp => new LifExpParameters { VInitMv = Value.Uniform(-70, -60) },
-            NeuronModel.LifDelta => new LifDeltaParameters { VInitMv = Value.Uniform(-70, -60) },
-            _ => new GoalLifParameters(),
-        };
+        // The model's defaults (at rest, no input): the cost of one integration pass does not depend on the values.
+        ModelRegistry.TryGet(Model, out var model);
+        NeuronParameters p = model.DefaultParameters();
         var b = new NetworkBuilder { Run = new RunOptions { DtMs = 0.1 } };
         b.NeuronGroup("n", 4000, p);
         _engine = new EventEngine(NetworkCompiler.Compile(b.Build()));

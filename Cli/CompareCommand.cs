@@ -119,7 +119,7 @@ public static class CompareCommand
         var denseSpikes = new TickSpikes(dense.FirstInstance, batch);
         ev.AddSpikeSink(evSpikes);
         dense.AddSpikeSink(denseSpikes);
-        var variables = net.Populations.SelectMany(p => Naming.StateVariables(p.Model).Select(v => (Pop: p, Var: v))).ToArray();
+        var variables = net.Populations.SelectMany(p => p.Model.ReportedVariableNames.Select(v => (Pop: p, Var: v))).ToArray();
         long total = 0;
         var evClock = new Stopwatch();
         var denseClock = new Stopwatch();
@@ -168,7 +168,7 @@ public static class CompareCommand
     {
         var pop = net.Populations[net.PopulationOf(neuron)];
         int i = neuron - pop.Offset;
-        foreach (var v in Naming.StateVariables(pop.Model))
+        foreach (var v in pop.Model.ReportedVariableNames)
         {
             double x = ev.GetVariable(b, pop.Name, v)[i], y = dense.GetVariable(b, pop.Name, v)[i];
             stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -45,7 +45,7 @@ public sealed class RunDigest(int firstInstance, int batch) : ISpikeSink
             _filled[b] = 0;
             total.AppendData(_perInstance[b].GetHashAndReset());
             foreach (var p in engine.Network.Populations)
-                foreach (var v in Sim.EventCore.Description.Naming.StateVariables(p.Model))
+                foreach (var v in p.Model.ReportedVariableNames)
                     state.AppendData(MemoryMarshal.AsBytes(engine.GetVariable(b, p.Name, v).AsSpan()));
         }
         byte[] s = state.GetHashAndReset();

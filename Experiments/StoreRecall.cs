@@ -3,6 +3,7 @@ using Sim.EventCore.Compilation;
 using Sim.EventCore.Numerics;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
+using Sim.EventCore.Models;
 using Sim.Plasticity;
 
 namespace Sim.Experiments;

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
+using Sim.EventCore.Models;
 using Sim.EventCore.Numerics;
 
 namespace Sim.Plasticity;
@@ -16,7 +17,7 @@ namespace Sim.Plasticity;
 /// err_j = ŝ*_j[t+1] − ŝ_j
 /// e_i   = Σ_j D_ij·err_j          j ascending from +0.0 (canonical order, numerics contract item 7)
 ///         (or the output-space form of Eq. 8, <see cref="OutputSpaceFeedback"/>; see <see cref="ErrorFeedback"/>)
-/// g_i   = e_i·p(v_i[t+1])         p = σ(v)(1 − σ(v)) (<see cref="PseudoDerivative"/>)
+/// g_i   = e_i·p(v_i[t+1])         p = σ(v)(1 − σ(v)) (<see cref="SigmoidPseudoDerivative"/>)
 /// d_ij  = g_i·ej_j[t+1]  (i ≠ j),  d_ii = 0
 /// W     ← optimizer(W, d)          SGD: W_ij ← W_ij + η·d_ij
 /// W_ii  ← 0
@@ -109,7 +110,7 @@ public sealed class RankRUpdate
         if (targetTrace.Length != _feedback.TargetLength) throw new ArgumentException($"expected a target row of length {_feedback.TargetLength}", nameof(targetTrace));
         Filter.Step(z);
         _feedback.Project(targetTrace, Filter.Value, _e);
-        for (int i = 0; i < n; i++) _g[i] = _e[i] * PseudoDerivative.Of(v[i]);
+        for (int i = 0; i < n; i++) _g[i] = _e[i] * SigmoidPseudoDerivative.Of(v[i]);
         // d_ij = ej_j·g_i (d_ii = 0), row by row while the row is in L1, then one of: sum it (per trial, tick order; W is
         // left alone until EndTrial), apply it with SGD at once (Sgd.Step is element-wise, so a row at a time is the
         // same as the whole matrix), or keep the whole d for another optimizer (Adam's state is per element of W).
@@ -210,7 +211,7 @@ public sealed class RankRRule : IPlasticityRule
     {
         _net = network;
         var p = network.Population(population);
-        if (p.Model != NeuronModel.GoalLif) throw new ArgumentException($"population '{population}' is {p.Model}; the rank-R rule needs GoalLif", nameof(population));
+        if (p.Model != GoalLifModel.Instance) throw new ArgumentException($"population '{population}' is {p.Model.Name}; the rank-R rule needs goal_lif", nameof(population));
         _pop = p.Index; _offset = p.Offset;
         int n = p.Size;
         var tr = network.TraceSynapses;

@@ -1,4 +1,5 @@
 using Sim.EventCore.Description;
+using Sim.EventCore.Models;
 using Sim.EventCore.Numerics;
 
 namespace Sim.EventCore.Compilation;
@@ -29,7 +30,7 @@ public sealed class CompiledNetwork
     public required int SourceCount { get; init; }
     /// <summary>Spike-coupled synapses.</summary>
     public required SynapseTable Synapses { get; init; }
-    /// <summary>Trace-coupled synapses between GoalLif populations (rows by target).</summary>
+    /// <summary>Trace-coupled synapses (from a population exporting a coupling trace to one taking trace input; rows by target).</summary>
     public required TraceCouplingTable TraceSynapses { get; init; }
     /// <summary>Largest delay in ticks (the ring needs one slot more).</summary>
     public int MaxDelayTicks => Synapses.MaxDelayTicks;
@@ -133,8 +134,8 @@ public sealed class CompiledPopulation
     public required int Index { get; init; }
     /// <summary>Name.</summary>
     public required string Name { get; init; }
-    /// <summary>Model.</summary>
-    public required NeuronModel Model { get; init; }
+    /// <summary>The neuron model (its unit in EventCore/Models/).</summary>
+    public required NeuronModelDefinition Model { get; init; }
     /// <summary>First global neuron id.</summary>
     public required int Offset { get; init; }
     /// <summary>Number of neurons.</summary>
@@ -143,22 +144,22 @@ public sealed class CompiledPopulation
     public required double NoiseDeltaV { get; init; }
     /// <summary>Fraction bits F of the spike-input weight grid of this population.</summary>
     public required int WeightFractionBits { get; init; }
-    /// <summary>Fraction bits of the trace-coupling weight grid (GoalLif targets only).</summary>
+    /// <summary>Fraction bits of the trace-coupling weight grid (targets whose model takes trace input).</summary>
     public required int TraceWeightFractionBits { get; init; }
     /// <summary>
     /// Fraction bits G_in on which the presynaptic traces hz of incoming trace projections are read: the largest
     /// TraceFractionBits of their source populations (a coarser grid embeds exactly in a finer one).
     /// </summary>
     public required int TraceInputFractionBits { get; init; }
-    /// <summary>Model constants (one of <see cref="LifExpConstants"/>, <see cref="LifDeltaConstants"/>, <see cref="GoalLifConstants"/>).</summary>
-    public required object Constants { get; init; }
+    /// <summary>The model's compiled per-neuron constants (e.g. <see cref="LifExpConstants"/>).</summary>
+    public required ModelConstants Constants { get; init; }
     /// <summary>The source description.</summary>
     public required PopulationSpec Spec { get; init; }
     /// <summary>Currents injected into this population, in spec order.</summary>
     public required CompiledCurrent[] Currents { get; init; }
     /// <summary>True when the drive term (constant I_ext plus currents) is ever nonzero; engines skip it otherwise.</summary>
     public required bool HasDrive { get; init; }
-    /// <summary>Constant part of the drive, per neuron (I_ext; zeros for GoalLif).</summary>
+    /// <summary>Constant part of the drive, per neuron (the model's I_ext term; zeros for models without one).</summary>
     public required double[] ConstantDrive { get; init; }
 
     /// <summary>
@@ -188,67 +189,6 @@ public sealed class CompiledPopulation
         for (int c = 0; c < Currents.Length; c++)
             System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(Currents[c].Amplitude, scales[c], drive, drive);
     }
-}
-
-/// <summary>
-/// Per-neuron constants of <see cref="LifExpParameters"/>, in the shifted frame u = v − E_L (so the resting state
-/// u = g = 0 is an exact fixed point).
-/// </summary>
-public sealed class LifExpConstants(int n)
-{
-    public readonly double[] AlphaMem = new double[n], AlphaExc = new double[n], AlphaInh = new double[n];
-    public readonly double[] PExc = new double[n], PInh = new double[n], DriveGain = new double[n];
-    public readonly double[] ThetaU = new double[n], ResetU = new double[n], ELeakMv = new double[n];
-    public readonly long[] RefractoryTicks = new long[n];
-
-    /// <summary>True when every neuron has the same propagators (kernels then broadcast scalars instead of loading arrays).</summary>
-    public bool UniformPropagators { get; private set; }
-
-    /// <summary>True when every neuron has the same θ and refractory ticks.</summary>
-    public bool UniformThreshold { get; private set; }
-
-    /// <summary>Sets the uniformity flags from the arrays (call once after filling them).</summary>
-    public void Seal()
-    {
-        UniformPropagators = Uniformity.Same(AlphaMem) && Uniformity.Same(AlphaExc) && Uniformity.Same(AlphaInh)
-            && Uniformity.Same(PExc) && Uniformity.Same(PInh) && Uniformity.Same(DriveGain);
-        UniformThreshold = Uniformity.Same(ThetaU) && Uniformity.Same(RefractoryTicks);
-    }
-}
-
-/// <summary>Per-neuron constants of <see cref="LifDeltaParameters"/> (u = v − E_L; DriveGain = τ_m(1 − α_m)).</summary>
-public sealed class LifDeltaConstants(int n)
-{
-    public readonly double[] AlphaMem = new double[n], DriveGain = new double[n];
-    public readonly double[] ThetaU = new double[n], ResetU = new double[n], ELeakMv = new double[n];
-    public readonly long[] RefractoryTicks = new long[n];
-
-    /// <summary>True when every neuron has the same θ and refractory ticks.</summary>
-    public bool UniformThreshold { get; private set; }
-
-    /// <summary>Sets the uniformity flag from the arrays (call once after filling them).</summary>
-    public void Seal() => UniformThreshold = Uniformity.Same(ThetaU) && Uniformity.Same(RefractoryTicks);
-}
-
-/// <summary>Whether a per-neuron constant is the same for every neuron (bitwise).</summary>
-internal static class Uniformity
-{
-    public static bool Same(double[] a) => a.Length == 0 || Array.TrueForAll(a, x => x.Equals(a[0]));
-    public static bool Same(long[] a) => a.Length == 0 || Array.TrueForAll(a, x => x == a[0]);
-}
-
-/// <summary>Per-neuron constants of <see cref="GoalLifParameters"/>.</summary>
-public sealed class GoalLifConstants(int n, int traceBits)
-{
-    public readonly double[] AlphaMem = new double[n], OneMinusAlphaMem = new double[n];
-    public readonly double[] AlphaSyn = new double[n], OneMinusAlphaSyn = new double[n];
-    public readonly double[] Bias = new double[n], ResetJump = new double[n], Threshold = new double[n];
-    /// <summary>G: hz and ej live on the grid 2^-G.</summary>
-    public readonly int TraceBits = traceBits;
-    /// <summary>2^G.</summary>
-    public readonly double TraceScale = Math.ScaleB(1.0, traceBits);
-    /// <summary>2^-G.</summary>
-    public readonly double TraceUnit = Math.ScaleB(1.0, -traceBits);
 }
 
 /// <summary>A compiled input: its place in the source-id space and what makes it spike.</summary>

@@ -1,4 +1,5 @@
 using Sim.EventCore.Description;
+using Sim.EventCore.Models;
 using Sim.EventCore.Numerics;
 
 namespace Sim.EventCore.Compilation;
@@ -45,7 +46,7 @@ public static class NetworkCompiler
             int srcOffset = srcIsPop ? offsets[sp] : inputOffsets[inputIndex[pr.Source]];
             int nPre = srcIsPop ? spec.Populations[sp].Size : spec.Inputs[inputIndex[pr.Source]].Size;
             int nPost = spec.Populations[tp].Size;
-            bool trace = srcIsPop && spec.Populations[sp].Parameters.Model == NeuronModel.GoalLif && spec.Populations[tp].Parameters.Model == NeuronModel.GoalLif;
+            bool trace = srcIsPop && NetworkSpecValidator.IsTraceCoupled(spec.Populations[sp], spec.Populations[tp]);
             var buf = trace ? traceSyn : spikeSyn;
             int first = buf.Count;
             GeneratePairs(pr, pi, seed, nPre, nPost, srcIsPop && pr.Source == pr.Target, (pre, post) => buf.Add(srcOffset + pre, offsets[tp] + post, pi));
@@ -71,11 +72,12 @@ public static class NetworkCompiler
         var traceInputBits = new int[spec.Populations.Count];
         for (int p = 0; p < spec.Populations.Count; p++)
         {
-            traceInputBits[p] = spec.Populations[p].Parameters is GoalLifParameters own ? own.TraceFractionBits : 0;
+            // G_in: the finest grid among the traces read by this population (its own exported trace included, as before).
+            var own = spec.Populations[p].Parameters;
+            traceInputBits[p] = own.Model.TakesTraceInput && own.Model.CouplingTraceVariable >= 0 ? own.Model.CouplingTraceBits(own) : 0;
             foreach (var pr in spec.Projections)
-                if (popIndex[pr.Target] == p && popIndex.TryGetValue(pr.Source, out int sp) && spec.Populations[sp].Parameters is GoalLifParameters src
-                    && spec.Populations[p].Parameters is GoalLifParameters)
-                    traceInputBits[p] = Math.Max(traceInputBits[p], src.TraceFractionBits);
+                if (popIndex[pr.Target] == p && popIndex.TryGetValue(pr.Source, out int sp) && NetworkSpecValidator.IsTraceCoupled(spec.Populations[sp], spec.Populations[p]))
+                    traceInputBits[p] = Math.Max(traceInputBits[p], spec.Populations[sp].Parameters.Model.CouplingTraceBits(spec.Populations[sp].Parameters));
             popBits[p] = GridBits(spec, popIndex, p, spikeSyn, offsets, trace: false, 0);
             traceBits[p] = GridBits(spec, popIndex, p, traceSyn, offsets, trace: true, traceInputBits[p]);
         }
@@ -97,7 +99,8 @@ public static class NetworkCompiler
         };
     }
 
-    private static SpecException Error(NetworkSpec spec, string field, string message)
+    /// <summary>An error at <paramref name="field"/>, located at the field or its nearest recorded parent in the file.</summary>
+    internal static SpecException Error(NetworkSpec spec, string field, string message)
     {
         SourceLocation? loc = null;
         for (string f = field; loc is null && f.Length > 0; f = f.Contains('.') ? f[..f.LastIndexOf('.')] : "")
@@ -204,7 +207,7 @@ public static class NetworkCompiler
         {
             var pr = spec.Projections[pi];
             if (popIndex[pr.Target] != p) continue;
-            bool isTrace = popIndex.TryGetValue(pr.Source, out int sp) && spec.Populations[sp].Parameters.Model == NeuronModel.GoalLif && pop.Parameters.Model == NeuronModel.GoalLif;
+            bool isTrace = popIndex.TryGetValue(pr.Source, out int sp) && NetworkSpecValidator.IsTraceCoupled(spec.Populations[sp], pop);
             if (isTrace != trace) continue;
             incoming.Add(pi);
             if (pr.WeightFractionBits is { } b)
@@ -249,105 +252,9 @@ public static class NetworkCompiler
         int n = ps.Size;
         double dt = spec.Run.DtMs;
         ulong seed = spec.Run.Seed;
-        double[] Draw(Value v, string name) => DrawPopulationValues(spec, p, v, name);
-        void CheckPositive(double[] a, string field)
-        {
-            for (int i = 0; i < a.Length; i++)
-                if (!(a[i] > 0)) throw Error(spec, $"populations[{p}].params.{field}", $"neuron {i} drew {Value.Fmt(a[i])}; must be > 0");
-        }
-        int[] RefTicks(Value v)
-        {
-            var ms = Draw(v, "refractory_ms");
-            var t = new int[n];
-            for (int i = 0; i < n; i++)
-            {
-                if (!(ms[i] >= 0)) throw Error(spec, $"populations[{p}].params.refractory_ms", $"neuron {i} drew {Value.Fmt(ms[i])}; must be ≥ 0");
-                t[i] = checked((int)TimeGrid.Ticks(ms[i], dt));
-            }
-            return t;
-        }
-
-        object constants;
-        var constantDrive = new double[n];
-        switch (ps.Parameters)
-        {
-            case LifExpParameters q:
-            {
-                var c = new LifExpConstants(n);
-                var tm = Draw(q.TauMemMs, "tau_mem_ms"); CheckPositive(tm, "tau_mem_ms");
-                var te = Draw(q.TauExcMs, "tau_exc_ms"); CheckPositive(te, "tau_exc_ms");
-                var ti = Draw(q.TauInhMs, "tau_inh_ms"); CheckPositive(ti, "tau_inh_ms");
-                var el = Draw(q.ELeakMv, "e_leak_mv");
-                var vt = Draw(q.VThresholdMv, "v_threshold_mv");
-                var vr = Draw(q.VResetMv, "v_reset_mv");
-                var ie = Draw(q.IExtMv, "i_ext_mv");
-                var rt = RefTicks(q.RefractoryMs);
-                for (int i = 0; i < n; i++)
-                {
-                    if (vr[i] >= vt[i]) throw Error(spec, $"populations[{p}].params.v_reset_mv", $"neuron {i}: v_reset {Value.Fmt(vr[i])} is not below v_threshold {Value.Fmt(vt[i])}");
-                    c.AlphaMem[i] = Math.Exp(-dt / tm[i]);
-                    c.AlphaExc[i] = Math.Exp(-dt / te[i]);
-                    c.AlphaInh[i] = Math.Exp(-dt / ti[i]);
-                    c.PExc[i] = SynapticPropagator(dt, tm[i], te[i], c.AlphaMem[i], c.AlphaExc[i]);
-                    c.PInh[i] = SynapticPropagator(dt, tm[i], ti[i], c.AlphaMem[i], c.AlphaInh[i]);
-                    c.DriveGain[i] = 1.0 - c.AlphaMem[i];
-                    c.ThetaU[i] = vt[i] - el[i];
-                    c.ResetU[i] = vr[i] - el[i];
-                    c.ELeakMv[i] = el[i];
-                    c.RefractoryTicks[i] = rt[i];
-                    constantDrive[i] = ie[i];
-                }
-                c.Seal();
-                constants = c;
-                break;
-            }
-            case LifDeltaParameters q:
-            {
-                var c = new LifDeltaConstants(n);
-                var tm = Draw(q.TauMemMs, "tau_mem_ms"); CheckPositive(tm, "tau_mem_ms");
-                var el = Draw(q.ELeakMv, "e_leak_mv");
-                var vt = Draw(q.VThresholdMv, "v_threshold_mv");
-                var vr = Draw(q.VResetMv, "v_reset_mv");
-                var ie = Draw(q.IExtMvPerMs, "i_ext_mv_per_ms");
-                var rt = RefTicks(q.RefractoryMs);
-                for (int i = 0; i < n; i++)
-                {
-                    if (vr[i] >= vt[i]) throw Error(spec, $"populations[{p}].params.v_reset_mv", $"neuron {i}: v_reset {Value.Fmt(vr[i])} is not below v_threshold {Value.Fmt(vt[i])}");
-                    c.AlphaMem[i] = Math.Exp(-dt / tm[i]);
-                    c.DriveGain[i] = tm[i] * (1.0 - c.AlphaMem[i]);
-                    c.ThetaU[i] = vt[i] - el[i];
-                    c.ResetU[i] = vr[i] - el[i];
-                    c.ELeakMv[i] = el[i];
-                    c.RefractoryTicks[i] = rt[i];
-                    constantDrive[i] = ie[i];
-                }
-                c.Seal();
-                constants = c;
-                break;
-            }
-            case GoalLifParameters q:
-            {
-                var c = new GoalLifConstants(n, q.TraceFractionBits);
-                var tm = Draw(q.TauMemMs, "tau_mem_ms"); CheckPositive(tm, "tau_mem_ms");
-                var ts = Draw(q.TauSynMs, "tau_syn_ms"); CheckPositive(ts, "tau_syn_ms");
-                var bias = Draw(q.Bias, "bias");
-                var reset = Draw(q.ResetJump, "reset_jump");
-                var thr = Draw(q.Threshold, "threshold");
-                for (int i = 0; i < n; i++)
-                {
-                    c.AlphaMem[i] = Math.Exp(-dt / tm[i]);
-                    c.OneMinusAlphaMem[i] = 1.0 - c.AlphaMem[i];
-                    c.AlphaSyn[i] = Math.Exp(-dt / ts[i]);
-                    c.OneMinusAlphaSyn[i] = 1.0 - c.AlphaSyn[i];
-                    c.Bias[i] = bias[i];
-                    c.ResetJump[i] = reset[i];
-                    c.Threshold[i] = thr[i];
-                }
-                constants = c;
-                break;
-            }
-            default: throw new InvalidOperationException("unknown model");
-        }
+        var context = new ModelCompileContext(spec, p);
+        var constants = ps.Parameters.Model.Compile(ps.Parameters, context);
+        var constantDrive = context.ConstantDrive;
 
         var currents = new List<CompiledCurrent>();
         for (int ci = 0; ci < spec.Currents.Count; ci++)
@@ -388,10 +295,6 @@ public static class NetworkCompiler
         for (int i = 0; i < n; i++) a[i] = v.Draw(key, i);
         return a;
     }
-
-    /// <summary>P_x = τ_x/(τ_x − τ_m)·(α_x − α_m), or its limit h/τ_m·α_m when τ_x = τ_m (MODELS.md §1.1).</summary>
-    public static double SynapticPropagator(double dt, double tauMem, double tauSyn, double alphaMem, double alphaSyn)
-        => tauSyn == tauMem ? dt / tauMem * alphaMem : tauSyn / (tauSyn - tauMem) * (alphaSyn - alphaMem);
 
     private static CompiledInput CompileInput(NetworkSpec spec, int i, int offset)
     {

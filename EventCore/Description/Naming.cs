@@ -23,18 +23,6 @@ public static class Naming
         return sb.ToString();
     }
 
-    /// <summary>File name of a model (lif_exp, lif_delta, goal_lif).</summary>
-    public static string ModelName(NeuronModel m) => ToSnake(m.ToString());
-
-    /// <summary>Parses a model name in either spelling.</summary>
-    public static bool TryParseModel(string s, out NeuronModel model)
-    {
-        foreach (var m in Enum.GetValues<NeuronModel>())
-            if (ModelName(m) == s || m.ToString().Equals(s, StringComparison.OrdinalIgnoreCase)) { model = m; return true; }
-        model = default;
-        return false;
-    }
-
     /// <summary>The settable <see cref="Value"/> and int properties of a parameter record, with their file keys.</summary>
     public static IReadOnlyList<ParameterField> Fields(Type parametersType)
     {
@@ -49,24 +37,6 @@ public static class Naming
         }
         return list;
     }
-
-    /// <summary>The parameter record type of a model.</summary>
-    public static Type ParametersType(NeuronModel m) => m switch
-    {
-        NeuronModel.LifExp => typeof(LifExpParameters),
-        NeuronModel.LifDelta => typeof(LifDeltaParameters),
-        NeuronModel.GoalLif => typeof(GoalLifParameters),
-        _ => throw new ArgumentOutOfRangeException(nameof(m)),
-    };
-
-    /// <summary>State variables a monitor may record, per model (values reported in absolute units).</summary>
-    public static IReadOnlyList<string> StateVariables(NeuronModel m) => m switch
-    {
-        NeuronModel.LifExp => ["v_mv", "g_exc_mv", "g_inh_mv"],
-        NeuronModel.LifDelta => ["v_mv"],
-        NeuronModel.GoalLif => ["v", "z", "hz", "ej"],
-        _ => throw new ArgumentOutOfRangeException(nameof(m)),
-    };
 }
 
 /// <summary>One parameter of a model: its file key, property and constraint.</summary>

@@ -56,7 +56,7 @@ public static partial class NetworkFile
         {
             Line(2, "- name: " + Str(p.Name));
             Line(4, "size: " + Int(p.Size));
-            Line(4, "model: " + Naming.ModelName(p.Parameters.Model));
+            Line(4, "model: " + p.Parameters.Model.Name);
             Line(4, "params:");
             foreach (var f in Naming.Fields(p.Parameters.GetType()))
                 Line(6, $"{f.Key}: " + (f.Property.GetValue(p.Parameters) switch
@@ -215,7 +215,7 @@ public static partial class NetworkFile
     private static readonly string[] TopKeys = ["name", "run", "populations", "inputs", "projections", "currents", "monitors"];
     private static readonly string[] RunKeys = ["dt_ms", "duration_ms", "seed", "batch", "instance_offset", "threads", "max_rate_hz", "guard_window_ms"];
     private static readonly string[] PopulationKeys = ["name", "size", "model", "params", "escape_noise"];
-    private static readonly string[] ModelNames = [.. Enum.GetValues<NeuronModel>().Select(Naming.ModelName)];
+    private static string[] ModelNames => [.. Models.ModelRegistry.Names];
     private static readonly Dictionary<string, string[]> InputKeys = new()
     {
         ["poisson"] = ["name", "kind", "size", "rate_hz", "start_ms", "stop_ms"],
@@ -383,20 +383,20 @@ public static partial class NetworkFile
             if (m["model"] is not { } mn) Err(m.Field("model"), m.Node, $"missing required key 'model' (one of {string.Join(", ", ModelNames)})");
             else if (Text(mn, m.Field("model"), out string modelName))
             {
-                if (Naming.TryParseModel(modelName, out var model)) parameters = ReadParameters(m["params"], m.Field("params"), model);
+                if (Models.ModelRegistry.TryGet(modelName, out var model)) parameters = ReadParameters(m["params"], m.Field("params"), model);
                 else Err(m.Field("model"), mn, $"unknown model '{modelName}'{Suggest(modelName, ModelNames)}; one of {string.Join(", ", ModelNames)}");
             }
             var noise = Opt(m, "escape_noise", OrNullRef<EscapeNoise>(ReadNoise), null);
             return parameters is null ? null : new PopulationSpec(name, size, parameters) { Noise = noise };
         }
 
-        private NeuronParameters? ReadParameters(YamlNode? node, string path, NeuronModel model)
+        private NeuronParameters? ReadParameters(YamlNode? node, string path, Models.NeuronModelDefinition model)
         {
-            var type = Naming.ParametersType(model);
-            var parameters = (NeuronParameters)Activator.CreateInstance(type)!;
+            var type = model.ParametersType;
+            var parameters = model.DefaultParameters();
             var fields = Naming.Fields(type);
             if (node is null || IsNull(node)) return parameters;
-            if (Keys(node, path, [.. fields.Select(f => f.Key)], $"{Naming.ModelName(model)} parameters") is not { } m) return null;
+            if (Keys(node, path, [.. fields.Select(f => f.Key)], $"{model.Name} parameters") is not { } m) return null;
             var nullability = new NullabilityInfoContext();
             foreach (var f in fields)
             {

@@ -68,20 +68,7 @@ public static partial class NetworkSpecValidator
                     if (v is Value.ArrayValue av && av.Values.Length != p.Size) Err(pf, $"has {av.Values.Length} values for {p.Size} neurons");
                 }
             }
-            switch (p.Parameters)
-            {
-                case LifExpParameters q:
-                    if (q.VResetMv.IsConstant && q.VThresholdMv.IsConstant && q.VResetMv.Max >= q.VThresholdMv.Min)
-                        Err(f + ".params.v_reset_mv", $"must be below v_threshold_mv ({q.VThresholdMv})");
-                    break;
-                case LifDeltaParameters q:
-                    if (q.VResetMv.IsConstant && q.VThresholdMv.IsConstant && q.VResetMv.Max >= q.VThresholdMv.Min)
-                        Err(f + ".params.v_reset_mv", $"must be below v_threshold_mv ({q.VThresholdMv})");
-                    break;
-                case GoalLifParameters q:
-                    if (q.TraceFractionBits is < 8 or > 40) Err(f + ".params.trace_fraction_bits", $"must be in [8, 40], got {q.TraceFractionBits}");
-                    break;
-            }
+            foreach (var (key, message) in p.Parameters.Model.Validate(p.Parameters)) Err($"{f}.params.{key}", message);
             if (p.Noise is { } n && (!double.IsFinite(n.DeltaV) || n.DeltaV <= 0))
                 Err(f + ".escape_noise.delta_v", $"must be finite and > 0, got {Value.Fmt(n.DeltaV)}");
         }
@@ -167,9 +154,10 @@ public static partial class NetworkSpecValidator
             if (pr.DelayMs is Value.ArrayValue da && da.Values.Length != nSyn)
                 Err(f + ".delay_ms", nSyn < 0 ? "per-synapse delays need pairs, one_to_one or all_to_all connectivity" : $"has {da.Values.Length} values for {nSyn} synapses");
             if (pr.WeightFractionBits is { } wb && (wb < -30 || wb > 52)) Err(f + ".weight_fraction_bits", $"must be in [-30, 52], got {wb}");
-            if (tgt?.Parameters is GoalLifParameters && popByName.TryGetValue(pr.Source, out var src) && src.Parameters is GoalLifParameters
+            if (tgt is not null && popByName.TryGetValue(pr.Source, out var src) && IsTraceCoupled(src, tgt)
                 && dtOk && !(pr.DelayMs.IsConstant && Math.Abs(pr.DelayMs.Min - dt) <= 1e-9 * dt))
-                Err(f + ".delay_ms", "a projection between GoalLif populations acts through the filtered trace hz without delay; its delay must be one tick (dt)");
+                Err(f + ".delay_ms", $"a projection from {src.Parameters.Model.Name} to {tgt.Parameters.Model.Name} acts through the exported trace " +
+                    $"'{src.Parameters.Model.StateVariables[src.Parameters.Model.CouplingTraceVariable].Name}' without delay; its delay must be one tick (dt)");
             if (pr.WeightFractionBits is { } wb2 && pr.Weight.MaxAbs * Math.ScaleB(1.0, wb2) > Numerics.FixedPoint.MaxAbsQ)
                 Err(f + ".weight_fraction_bits", $"weights up to {Value.Fmt(pr.Weight.MaxAbs)} do not fit the grid 2^-{wb2} with |q| ≤ 2^30");
         }
@@ -203,8 +191,9 @@ public static partial class NetworkSpecValidator
                     break;
                 case StateMonitorSpec st:
                     if (!popByName.TryGetValue(st.Population, out var sp)) { Err(f + ".population", $"'{st.Population}' is not a population"); break; }
-                    var vars = Naming.StateVariables(sp.Parameters.Model);
-                    foreach (var v in st.Variables) if (!vars.Contains(v)) Err(f + ".variables", $"'{v}' is not a state variable of {Naming.ModelName(sp.Parameters.Model)} (one of {string.Join(", ", vars)})");
+                    if (sp.Parameters is null) break;
+                    var vars = sp.Parameters.Model.ReportedVariableNames;
+                    foreach (var v in st.Variables) if (!vars.Contains(v)) Err(f + ".variables", $"'{v}' is not a state variable of {sp.Parameters.Model.Name} (one of {string.Join(", ", vars)})");
                     foreach (int idx in st.Indices) if ((uint)idx >= (uint)sp.Size) { Err(f + ".indices", $"index {idx} is out of range [0, {sp.Size}) of '{st.Population}'"); break; }
                     if (!double.IsFinite(st.IntervalMs) || (dtOk && st.IntervalMs < dt * (1 - 1e-9))) Err(f + ".interval_ms", "must be finite and at least one tick");
                     break;
@@ -216,6 +205,13 @@ public static partial class NetworkSpecValidator
         }
         return errors;
     }
+
+    /// <summary>
+    /// True when a projection from <paramref name="source"/> to <paramref name="target"/> is trace-coupled: the source's
+    /// model exports a coupling trace and the target's model takes trace input (the compiler's rule too).
+    /// </summary>
+    public static bool IsTraceCoupled(PopulationSpec source, PopulationSpec target)
+        => source.Parameters is { } s && target.Parameters is { } t && s.Model.CouplingTraceVariable >= 0 && t.Model.TakesTraceInput;
 
     private static string Parent(string field)
     {

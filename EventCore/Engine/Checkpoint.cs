@@ -109,22 +109,15 @@ public sealed class Checkpoint
             throw new InvalidDataException("the checkpoint belongs to a different network (structure, weights, seed or dt differ)");
         if (Instances.Length != batch || FirstInstance != firstInstance)
             throw new InvalidDataException($"the checkpoint holds instances {FirstInstance}..{FirstInstance + Instances.Length - 1}, this engine runs {firstInstance}..{firstInstance + batch - 1}");
-        // GoalLif traces must lie on their grid 2^-G in [0, 1]: the engines form W_rec·hz as exact sums that rely on it
-        // (the event engine in float64, the dense engine from trunc(hz·2^G)), and would disagree on an off-grid hz; ej is
-        // rounded onto the same grid every tick (MODELS.md §1.3), so an off-grid ej can only come from a damaged or
-        // foreign file and is refused as well.
+        // The model may require stored values the engines rely on (GoalLif: hz and ej on their grid, which the exact
+        // trace coupling needs); a damaged or foreign file is refused rather than run with diverging engines.
         foreach (var p in network.Populations)
         {
-            if (p.Constants is not Compilation.GoalLifConstants c) continue;
+            var vars = p.Model.StateVariables;
             foreach (var inst in Instances)
-                foreach (string v in (string[])["hz", "ej"])
-                    if (inst.State.TryGetValue($"{p.Name}.{v}", out var x))
-                        for (int i = 0; i < x.Length; i++)
-                        {
-                            double h = x[i] * c.TraceScale;
-                            if (!(x[i] >= 0 && x[i] <= 1) || h != Math.Round(h))
-                                throw new InvalidDataException($"checkpoint state '{p.Name}.{v}'[{i}] = {x[i]:R} is not on the trace grid 2^-{c.TraceBits} in [0, 1]");
-                        }
+                for (int v = 0; v < vars.Count; v++)
+                    if (inst.State.TryGetValue($"{p.Name}.{vars[v].Name}", out var x) && p.Model.CheckStoredValues(p.Constants, v, x) is { } problem)
+                        throw new InvalidDataException($"checkpoint state '{p.Name}.{vars[v].Name}'{problem}");
         }
     }
 

@@ -21,8 +21,10 @@ internal sealed class InstanceState : IPlasticityContext
     public readonly int[] Spikes;
     public int SpikeCount;
     public long Tick;
-    public readonly double[] Hz, RecInput;
+    /// <summary>Per global neuron id: the exported coupling trace (e.g. GoalLif hz) of this tick, and the trace-coupled input.</summary>
+    public readonly double[] CouplingValues, TraceInput;
     private readonly bool _hasTrace;
+    private readonly PopulationState[] _couplingSources;
     // Poisson sources: next spike time, spike counter, and a binary heap of (tick, source id) ordered by tick then id.
     private readonly double[] _poissonNext;
     private readonly long[] _poissonCount;
@@ -54,10 +56,12 @@ internal sealed class InstanceState : IPlasticityContext
         _net = net;
         Instance = instance;
         int n = net.NeuronCount;
-        Hz = new double[n];
-        RecInput = new double[n];
+        CouplingValues = new double[n];
+        TraceInput = new double[n];
         _hasTrace = net.TraceSynapses.Count > 0;
-        Populations = [.. net.Populations.Select(p => PopulationState.Create(p, Hz, RecInput))];
+        var context = new EventStateContext(CouplingValues, TraceInput);
+        Populations = [.. net.Populations.Select(p => p.Model.CreateEventState(p, context))];
+        _couplingSources = [.. Populations.Where(p => p.Model.CouplingTraceVariable >= 0)];
         RingSlots = net.MaxDelayTicks + 1;
         AccExc = new double[(long)RingSlots * n];
         AccInh = new double[(long)RingSlots * n];
@@ -74,12 +78,8 @@ internal sealed class InstanceState : IPlasticityContext
         _calendarWords = (net.SourceCount - n + 63) / 64;
         _calendar = new ulong[CalendarTicks * _calendarWords];
         _spikeCursor = new int[net.Inputs.Length];
-        _stateArrays = [.. Populations.Select(p => p.StateArrays().ToArray())];
         Reset();
     }
-
-    // Per population, its named state arrays (fixed arrays, so the memories stay valid for the instance's life).
-    private readonly (string Name, Memory<double> Values)[][] _stateArrays;
 
     /// <summary>Initial state at tick 0.</summary>
     public void Reset()
@@ -88,6 +88,7 @@ internal sealed class InstanceState : IPlasticityContext
         Array.Clear(AccExc); Array.Clear(AccInh);
         foreach (var p in Populations) p.Initialise(_net.Seed, Instance);
         foreach (var p in Populations) p.UpdateDrive(0);
+        Array.Clear(CouplingValues); Array.Clear(TraceInput);
         Array.Clear(_spikeCursor);
         _histHead = _histLen = 0;
         _heapCount = 0;
@@ -154,7 +155,11 @@ internal sealed class InstanceState : IPlasticityContext
         // Integrate: traces first (GoalLif), then the exact trace-coupled input, then the membranes.
         var ctx = new TickContext(t, CounterRng.Key(_net.Seed, RngStreams.EscapeNoise, (ulong)Instance, (ulong)t));
         foreach (var p in Populations) p.UpdateTraces();
-        if (_hasTrace) ComputeTraceInput();
+        if (_hasTrace)
+        {
+            foreach (var p in _couplingSources) p.State[p.Model.CouplingTraceVariable].CopyTo(CouplingValues, p.Offset);
+            ComputeTraceInput();
+        }
         foreach (var p in Populations) p.Integrate(ctx);
         long t2 = timed ? Stopwatch.GetTimestamp() : 0;
 
@@ -205,10 +210,10 @@ internal sealed class InstanceState : IPlasticityContext
         int[] rowStart = tr.RowStart, src = tr.Source;
         var runs = tr.Runs;
         int[] runStart = runs.RowRunStart, first = runs.First, firstSrc = runs.FirstSource, runLen = runs.Length;
-        double[] q = tr.QValueArray, hz = Hz;
+        double[] q = tr.QValueArray, hz = CouplingValues;
         foreach (var p in Populations)
         {
-            if (p is not GoalLifState) continue;
+            if (!p.Model.TakesTraceInput) continue;
             // W_rec·hz as an exact sum: hz = H·2^-G_in with H an integer (every source trace lies on a grid at least as
             // coarse), so every product Q·hz and every partial sum is a multiple of 2^-G_in below 2^53·2^-G_in (the row
             // bound): exact in float64 in any order. Rows made of long runs of consecutive sources (all-to-all) use
@@ -227,7 +232,7 @@ internal sealed class InstanceState : IPlasticityContext
                 {
                     for (int k = rowStart[i]; k < rowStart[i + 1]; k++) sum += q[k] * hz[src[k]];
                 }
-                RecInput[i] = (sum + 0.0) * unit;
+                TraceInput[i] = (sum + 0.0) * unit;
             }
         }
     }
@@ -386,7 +391,7 @@ internal sealed class InstanceState : IPlasticityContext
         var last = new long[_net.NeuronCount];
         foreach (var p in Populations)
         {
-            foreach (var (name, values) in p.StateArrays()) state[$"{p.Population.Name}.{name}"] = values.ToArray();
+            foreach (var (name, values) in p.StateArrays()) state[$"{p.Population.Name}.{name}"] = (double[])values.Clone();
             p.LastSpike.CopyTo(last, p.Offset);
         }
         var ticks = new long[_histLen]; var src = new int[_histLen]; var count = new int[_histLen];
@@ -414,7 +419,7 @@ internal sealed class InstanceState : IPlasticityContext
                 string key = $"{p.Population.Name}.{name}";
                 if (!c.State.TryGetValue(key, out var saved) || saved.Length != values.Length)
                     throw new InvalidDataException($"checkpoint lacks state '{key}' of length {values.Length}");
-                saved.CopyTo(values.Span);
+                saved.CopyTo(values, 0);
             }
             c.LastSpike.AsSpan(p.Offset, p.Size).CopyTo(p.LastSpike);
             p.ForceDriveUpdate();
@@ -445,7 +450,9 @@ internal sealed class InstanceState : IPlasticityContext
 
     public ReadOnlySpan<double> Variable(int population, string variable)
     {
-        foreach (var (name, values) in _stateArrays[population]) if (name == variable) return values.Span;
+        var p = Populations[population];
+        var vars = p.Model.StateVariables;
+        for (int k = 0; k < vars.Count; k++) if (vars[k].Name == variable) return p.State[k];
         throw new ArgumentException($"'{variable}' is not a state variable of population '{Populations[population].Population.Name}'", nameof(variable));
     }
 

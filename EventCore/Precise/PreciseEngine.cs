@@ -131,8 +131,8 @@ public sealed class PreciseEngine
         for (int p = 0; p < network.Populations.Length; p++)
         {
             var pop = network.Populations[p];
-            if (pop.Model is not (NeuronModel.LifDelta or NeuronModel.LifExp))
-                errors.Add(new SpecError($"populations[{p}].model", $"population '{pop.Name}': the precise engine supports lif_delta and lif_exp, not {Naming.ModelName(pop.Model)}"));
+            if (!pop.Model.SupportsPrecise)
+                errors.Add(new SpecError($"populations[{p}].model", $"population '{pop.Name}': model {pop.Model.Name} has no exact propagator; the precise engine supports {string.Join(", ", ModelRegistry.All.Where(m => m.SupportsPrecise).Select(m => m.Name))}"));
             if (pop.Spec.Noise is not null)
                 errors.Add(new SpecError($"populations[{p}].noise", $"population '{pop.Name}': escape noise is not supported by the precise engine"));
         }
@@ -159,8 +159,6 @@ public sealed class PreciseEngine
         _touched = new bool[n];
         Array.Fill(_refEnd, double.NegativeInfinity);
         Array.Fill(_lastSpike, double.NegativeInfinity);
-        var hz = new double[n];
-        var rec = new double[n];
         foreach (var pop in network.Populations)
         {
             int o = pop.Offset;
@@ -172,35 +170,25 @@ public sealed class PreciseEngine
                 foreach (var cur in pop.Currents) d += cur.Amplitude[i] * 1.0;
                 _drive[o + i] = d;
             }
-            var state = PopulationState.Create(pop, hz, rec);
-            state.Initialise(network.Seed, Instance);
-            if (pop.Spec.Parameters is LifExpParameters qe)
+            var state = pop.Model.StateVariables.Select(_ => new double[pop.Size]).ToArray();
+            pop.Model.Initialise(pop, network.Seed, Instance, state);
+            if (pop.Constants is LifExpConstants c)
             {
-                var c = (LifExpConstants)pop.Constants;
-                var tm = NetworkCompiler.DrawPopulationValues(spec, pop.Index, qe.TauMemMs, "tau_mem_ms");
-                var te = NetworkCompiler.DrawPopulationValues(spec, pop.Index, qe.TauExcMs, "tau_exc_ms");
-                var ti = NetworkCompiler.DrawPopulationValues(spec, pop.Index, qe.TauInhMs, "tau_inh_ms");
-                var tr = NetworkCompiler.DrawPopulationValues(spec, pop.Index, qe.RefractoryMs, "refractory_ms");
-                var s = (LifExpState)state;
                 for (int i = 0; i < pop.Size; i++)
                 {
                     _isExp[o + i] = true;
-                    _tauM[o + i] = tm[i]; _tauE[o + i] = te[i]; _tauI[o + i] = ti[i]; _tref[o + i] = tr[i];
+                    _tauM[o + i] = c.TauMemMs[i]; _tauE[o + i] = c.TauExcMs[i]; _tauI[o + i] = c.TauInhMs[i]; _tref[o + i] = c.RefractoryMs[i];
                     _theta[o + i] = c.ThetaU[i]; _reset[o + i] = c.ResetU[i]; _eLeak[o + i] = c.ELeakMv[i];
-                    _u[o + i] = s.U[i]; _ge[o + i] = s.GExc[i]; _gi[o + i] = s.GInh[i];
+                    _u[o + i] = state[LifExpModel.U][i]; _ge[o + i] = state[LifExpModel.GExc][i]; _gi[o + i] = state[LifExpModel.GInh][i];
                 }
             }
-            else if (pop.Spec.Parameters is LifDeltaParameters qd)
+            else if (pop.Constants is LifDeltaConstants d)
             {
-                var c = (LifDeltaConstants)pop.Constants;
-                var tm = NetworkCompiler.DrawPopulationValues(spec, pop.Index, qd.TauMemMs, "tau_mem_ms");
-                var tr = NetworkCompiler.DrawPopulationValues(spec, pop.Index, qd.RefractoryMs, "refractory_ms");
-                var s = (LifDeltaState)state;
                 for (int i = 0; i < pop.Size; i++)
                 {
-                    _tauM[o + i] = tm[i]; _tref[o + i] = tr[i];
-                    _theta[o + i] = c.ThetaU[i]; _reset[o + i] = c.ResetU[i]; _eLeak[o + i] = c.ELeakMv[i];
-                    _u[o + i] = s.U[i];
+                    _tauM[o + i] = d.TauMemMs[i]; _tref[o + i] = d.RefractoryMs[i];
+                    _theta[o + i] = d.ThetaU[i]; _reset[o + i] = d.ResetU[i]; _eLeak[o + i] = d.ELeakMv[i];
+                    _u[o + i] = state[LifDeltaModel.U][i];
                 }
             }
         }
@@ -302,7 +290,7 @@ public sealed class PreciseEngine
     public double[] GetVariable(string population, string variable)
     {
         var pop = _net.Population(population);
-        var vars = Naming.StateVariables(pop.Model);
+        var vars = pop.Model.ReportedVariableNames;
         int v = -1;
         for (int k = 0; k < vars.Count; k++) if (vars[k] == variable) v = k;
         if (v < 0) throw new ArgumentException($"'{variable}' is not a state variable of population '{population}' ({string.Join(", ", vars)})", nameof(variable));

@@ -32,7 +32,7 @@ public sealed class StateMonitor : IStepObserver
     /// <summary>Creates a monitor.</summary>
     /// <param name="network">The network being run.</param>
     /// <param name="population">Population name.</param>
-    /// <param name="variables">Variable names, from <see cref="Naming.StateVariables"/> of the population's model.</param>
+    /// <param name="variables">Variable names, from <c>ReportedVariableNames</c> of the population's model.</param>
     /// <param name="indices">Population-local neuron indices to sample.</param>
     /// <param name="intervalMs">Sampling interval (ms), rounded to whole ticks (at least one).</param>
     /// <param name="batchSize">Number of instances.</param>
@@ -42,10 +42,10 @@ public sealed class StateMonitor : IStepObserver
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var pop = network.Population(population);
-        var allowed = Naming.StateVariables(pop.Model);
+        var allowed = pop.Model.ReportedVariableNames;
         foreach (var v in variables)
             if (!allowed.Contains(v))
-                throw new ArgumentException($"'{v}' is not a state variable of {Naming.ModelName(pop.Model)} (population '{population}'); known: {string.Join(", ", allowed)}", nameof(variables));
+                throw new ArgumentException($"'{v}' is not a state variable of {pop.Model.Name} (population '{population}'); known: {string.Join(", ", allowed)}", nameof(variables));
         foreach (int i in indices)
             if (i < 0 || i >= pop.Size) throw new ArgumentOutOfRangeException(nameof(indices), $"neuron index {i} is outside population '{population}' of size {pop.Size}");
         if (variables.Count == 0 || indices.Count == 0) throw new ArgumentException("a state monitor needs at least one variable and one neuron");

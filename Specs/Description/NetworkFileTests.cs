@@ -34,6 +34,7 @@ public class NetworkFileTests
         else if (a.GetType() != b.GetType()) diffs.Add($"{path}: {a.GetType().Name} vs {b.GetType().Name}");
         else if (a is double x) { if (BitConverter.DoubleToInt64Bits(x) != BitConverter.DoubleToInt64Bits((double)b)) diffs.Add($"{path}: {x:R} vs {b:R}"); }
         else if (a is string || a.GetType().IsPrimitive || a.GetType().IsEnum) { if (!a.Equals(b)) diffs.Add($"{path}: {a} vs {b}"); }
+        else if (a is Sim.EventCore.Models.NeuronModelDefinition) { if (!ReferenceEquals(a, b)) diffs.Add($"{path}: {a} vs {b}"); }   // registry singletons
         else
             foreach (var p in a.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance))
                 if (p.GetIndexParameters().Length == 0 && p.Name is not (nameof(NetworkSpec.Locations) or nameof(NetworkSpec.SourceFile)))

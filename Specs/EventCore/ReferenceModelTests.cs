@@ -33,7 +33,7 @@ public class ReferenceModelTests
             spikes[b] = [.. rec.Of(engine.FirstInstance + b)];
             state[b] = [];
             foreach (var p in net.Populations)
-                foreach (var v in Sim.EventCore.Description.Naming.StateVariables(p.Model))
+                foreach (var v in p.Model.ReportedVariableNames)
                     state[b][$"{p.Name}.{v}"] = engine.GetVariable(b, p.Name, v);
         }
         return (spikes, state);

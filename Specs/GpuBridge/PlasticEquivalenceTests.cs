@@ -125,7 +125,7 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
             engine.Run(c.Steps);
         }
         var state = new Dictionary<string, double[]>();
-        foreach (var v in Naming.StateVariables(NeuronModel.GoalLif)) state[v] = engine.GetVariable(0, Pop, v);
+        foreach (var v in Sim.EventCore.Models.GoalLifModel.Instance.ReportedVariableNames) state[v] = engine.GetVariable(0, Pop, v);
         return new PlasticRun(rec.Spikes, rule.Core.Weights.ToArray(), rule.Core.GridWeights.ToArray(), [.. net.TraceSynapses.Q], state,
             engine is DenseEngine d ? d.DeviceTraceWeights(net.Population(Pop).Index) : null);
     }

@@ -1,6 +1,7 @@
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
+using Sim.EventCore.Models;
 using Sim.Plasticity;
 using Sim.Specs.Reference;
 using Xunit;
@@ -27,7 +28,7 @@ public class RankRRuleTests
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) dErr[i] += d[i, j] * err[j];
             var p = new double[n];
-            for (int i = 0; i < n; i++) p[i] = PseudoDerivative.Of(v[i]);
+            for (int i = 0; i < n; i++) p[i] = SigmoidPseudoDerivative.Of(v[i]);
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++)
                     if (i != j) W[i, j] += eta * (dErr[i] * p[i] * ej[j]);
@@ -80,10 +81,10 @@ public class RankRRuleTests
         for (double v = -70; v <= 70; v += 0.0137)
         {
             double s = 1 / (1 + Math.Exp(-v));
-            Assert.True(Math.Abs(PseudoDerivative.Of(v) - s * (1 - s)) <= 5e-5, $"v = {v}");
+            Assert.True(Math.Abs(SigmoidPseudoDerivative.Of(v) - s * (1 - s)) <= 5e-5, $"v = {v}");
         }
-        Assert.Equal(0.25, PseudoDerivative.Of(0));
-        Assert.Equal(PseudoDerivative.Table[0], PseudoDerivative.Of(double.NaN));
+        Assert.Equal(0.25, SigmoidPseudoDerivative.Of(0));
+        Assert.Equal(SigmoidPseudoDerivative.Table[0], SigmoidPseudoDerivative.Of(double.NaN));
     }
 
     [Fact]
@@ -148,9 +149,10 @@ public class RankRRuleTests
 
         var refNet = NetworkCompiler.Compile(Network(n, steps, null, null));
         var naive = new NaiveRule(n, d, rule.Core.Filter.Alpha, rate.Eta);
-        var reference = NaiveReference.Run(refNet, steps, 0, (t, v, z, ej, wRec) =>
+        var reference = NaiveReference.Run(refNet, steps, 0, (t, state, wRec) =>
         {
-            naive.Step(z, v, ej, sStar[t]);
+            var s = state[0];   // the one population: v, z, hz, ej
+            naive.Step(s[GoalLifModel.Z], s[GoalLifModel.V], s[GoalLifModel.Ej], sStar[t]);
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++) wRec[i, j] = naive.Q(i, j);
         });

@@ -90,7 +90,7 @@ public class PreciseSchedulingTests
             e.RunMs(partMs);
             // The state at the end of each part (closed form from the stored state, which it does not change): a
             // rounding difference shows here even where later inputs or a reset would wash it out of the final state.
-            states.Add([.. net.Populations.SelectMany(p => Naming.StateVariables(p.Model).SelectMany(v => e.GetVariable(p.Name, v)))]);
+            states.Add([.. net.Populations.SelectMany(p => p.Model.ReportedVariableNames.SelectMany(v => e.GetVariable(p.Name, v)))]);
         }
         return new Trace([.. rec.Spikes], e.EventsProcessed, e.CrossingSearches, states);
     }

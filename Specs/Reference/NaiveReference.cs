@@ -1,25 +1,28 @@
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
+using Sim.EventCore.Models;
 using Sim.EventCore.Numerics;
 
 namespace Sim.Specs.Reference;
 
 /// <summary>
-/// A deliberately naive, dense transcription of the grid model contract (MODELS.md §1, DESIGN.md numerics contract),
+/// A deliberately naive, dense transcription of the grid model contract (docs/models/, docs/numerics.md),
 /// written independently of the engine: spike history kept for every tick, synaptic input recomputed each tick as a
 /// dense sum over (delay, source) from per-delay weight matrices, inputs regenerated from their definitions, one scalar
-/// loop per neuron in the order the model text gives. Shares with the engine only the compiled constants and the
-/// counter-based RNG, which are the specification.
+/// loop per neuron: each model's scalar reference step (<see cref="NeuronModelDefinition.ReferenceStep"/>), a plain
+/// transcription of its page in docs/models/. Shares with the engines only what is the specification: the compiled
+/// constants, the model's initial values and reference step, and the counter-based RNG.
 /// </summary>
 public static class NaiveReference
 {
     public sealed record Result(List<(long Tick, int Neuron)> Spikes, Dictionary<string, double[]> FinalState);
 
     /// <param name="plasticity">
-    /// Optional, called after the Threshold of every tick t with (t, v, z, ej, W_rec in q units [target, source]) over
-    /// global neuron ids; it may rewrite W_rec, which then acts from tick t + 1 (the Plasticity phase of the contract).
+    /// Optional, called after the Threshold of every tick t with (t, state [population][variable][neuron] in the model
+    /// frames, W_rec in q units [target, source]); it may rewrite W_rec, which then acts from tick t + 1 (the Plasticity
+    /// phase of the contract).
     /// </param>
-    public static Result Run(CompiledNetwork net, long ticks, int instance, Action<long, double[], double[], double[], double[,]>? plasticity = null)
+    public static Result Run(CompiledNetwork net, long ticks, int instance, Action<long, double[][][], double[,]>? plasticity = null)
     {
         int n = net.NeuronCount, nSrc = net.SourceCount;
         double dt = net.DtMs;
@@ -81,45 +84,24 @@ public static class NaiveReference
             }
         }
 
-        // State.
-        var u = new double[n]; var ge = new double[n]; var gi = new double[n];
-        var z = new double[n]; var hz = new double[n]; var ej = new double[n];
+        // State: per population one array per stored variable, initial values from the model (the specification).
+        var pops = net.Populations;
+        var state = new double[pops.Length][][];
         var last = new long[n];
         Array.Fill(last, long.MinValue / 4);
-        foreach (var p in net.Populations)
+        foreach (var p in pops)
         {
-            double[] Init(Value v, string name, Func<int, double>? minus = null)
-            {
-                var a = new double[p.Size];
-                ulong key = CounterRng.Key(seed, RngStreams.PopulationValues(p.Index, "init:" + name), (ulong)instance, 0);
-                for (int i = 0; i < p.Size; i++) a[i] = v.Draw(key, i) - (minus?.Invoke(i) ?? 0);
-                return a;
-            }
-            switch (p.Spec.Parameters)
-            {
-                case LifExpParameters q:
-                {
-                    var c = (LifExpConstants)p.Constants;
-                    if (q.VInitMv is not null) Init(q.VInitMv, "v_init_mv", i => c.ELeakMv[i]).CopyTo(u, p.Offset);
-                    Init(q.GExcInitMv, "g_exc_init_mv").CopyTo(ge, p.Offset);
-                    Init(q.GInhInitMv, "g_inh_init_mv").CopyTo(gi, p.Offset);
-                    break;
-                }
-                case LifDeltaParameters q:
-                {
-                    var c = (LifDeltaConstants)p.Constants;
-                    if (q.VInitMv is not null) Init(q.VInitMv, "v_init_mv", i => c.ELeakMv[i]).CopyTo(u, p.Offset);
-                    break;
-                }
-                case GoalLifParameters q:
-                    Init(q.VInit, "v_init").CopyTo(u, p.Offset);
-                    break;
-            }
+            state[p.Index] = [.. p.Model.StateVariables.Select(_ => new double[p.Size])];
+            p.Model.Initialise(p, seed, instance, state[p.Index]);
         }
+        var one = pops.Select(p => new double[p.Model.StateVariables.Count]).ToArray();
+        double[] Gather(int pop, int j) { var a = one[pop]; for (int v = 0; v < a.Length; v++) a[v] = state[pop][v][j]; return a; }
+        void Scatter(int pop, int j) { var a = one[pop]; for (int v = 0; v < a.Length; v++) state[pop][v][j] = a[v]; }
 
         var spikes = new List<(long, int)>();
         var spiked = new bool[ticks, n];
         var recIn = new double[n];
+        var trace = new double[n];
         for (long t = 0; t < ticks; t++)
         {
             // Delivered input of tick t: dense sum over delays and sources of the spikes emitted at t − d.
@@ -139,32 +121,28 @@ public static class NaiveReference
                     }
             }
 
-            // GoalLif traces first, for every GoalLif neuron, then the recurrent input W_rec·hz'.
-            foreach (var p in net.Populations)
+            // Trace parts first, for every neuron, then the trace-coupled input W·trace' as a plain double sum.
+            foreach (var p in pops)
+                for (int j = 0; j < p.Size; j++) { p.Model.ReferenceTraces(p.Constants, j, Gather(p.Index, j)); Scatter(p.Index, j); }
+            Array.Clear(trace);
+            foreach (var p in pops)
+                if (p.Model.CouplingTraceVariable >= 0)
+                    for (int j = 0; j < p.Size; j++) trace[p.Offset + j] = state[p.Index][p.Model.CouplingTraceVariable][j];
+            foreach (var p in pops)
             {
-                if (p.Constants is not GoalLifConstants c) continue;
-                for (int j = 0; j < p.Size; j++)
-                {
-                    int i = p.Offset + j;
-                    hz[i] = Q(hz[i] * c.AlphaSyn[j] + z[i] * c.OneMinusAlphaSyn[j], c);
-                    ej[i] = Q(ej[i] * c.AlphaMem[j] + hz[i] * c.OneMinusAlphaMem[j], c);
-                }
-            }
-            foreach (var p in net.Populations)
-            {
-                if (p.Constants is not GoalLifConstants) continue;
+                if (!p.Model.TakesTraceInput) continue;
                 double unit = Math.Pow(2, -(p.TraceWeightFractionBits + p.TraceInputFractionBits));
                 double gIn = Math.Pow(2, p.TraceInputFractionBits);
                 for (int j = 0; j < p.Size; j++)
                 {
                     double sum = 0;
-                    for (int s = 0; s < n; s++) sum += wRec[p.Offset + j, s] * (hz[s] * gIn);
+                    for (int s = 0; s < n; s++) sum += wRec[p.Offset + j, s] * (trace[s] * gIn);
                     recIn[p.Offset + j] = sum * unit;
                 }
             }
 
             ulong noiseKey = CounterRng.Key(seed, RngStreams.EscapeNoise, (ulong)instance, (ulong)t);
-            foreach (var p in net.Populations)
+            foreach (var p in pops)
             {
                 double scale = Math.Pow(2, -p.WeightFractionBits);
                 for (int j = 0; j < p.Size; j++)
@@ -172,88 +150,26 @@ public static class NaiveReference
                     int i = p.Offset + j;
                     double drive = p.ConstantDrive[j];
                     foreach (var cur in p.Currents) drive = cur.Amplitude[j] * cur.ScaleAt(t) + drive;
-                    bool spike = false;
-                    switch (p.Constants)
-                    {
-                        case LifExpConstants c:
-                        {
-                            ge[i] = accE[i] * scale + ge[i];
-                            gi[i] = accI[i] * scale + gi[i];
-                            double a = u[i] * c.AlphaMem[j];
-                            a = ge[i] * c.PExc[j] + a;
-                            a = gi[i] * c.PInh[j] + a;
-                            if (p.HasDrive) a = drive * c.DriveGain[j] + a;
-                            ge[i] = ge[i] * c.AlphaExc[j];
-                            gi[i] = gi[i] * c.AlphaInh[j];
-                            if (t - last[i] >= c.RefractoryTicks[j])
-                            {
-                                u[i] = a;
-                                spike = Fires(u[i] - c.ThetaU[j], p.NoiseDeltaV, noiseKey, i);
-                                if (spike) { u[i] = c.ResetU[j]; last[i] = t; }
-                            }
-                            break;
-                        }
-                        case LifDeltaConstants c:
-                        {
-                            double jump = (accE[i] + accI[i]) * scale;
-                            double a = u[i] * c.AlphaMem[j];
-                            if (p.HasDrive) a = drive * c.DriveGain[j] + a;
-                            a = a + jump;
-                            if (t - last[i] >= c.RefractoryTicks[j])
-                            {
-                                u[i] = a;
-                                spike = Fires(u[i] - c.ThetaU[j], p.NoiseDeltaV, noiseKey, i);
-                                if (spike) { u[i] = c.ResetU[j]; last[i] = t; }
-                            }
-                            break;
-                        }
-                        case GoalLifConstants c:
-                        {
-                            double input = (accE[i] + accI[i]) * scale;
-                            double cur = input + recIn[i];
-                            cur = cur + c.Bias[j];
-                            if (p.HasDrive) cur = cur + drive;
-                            double a = u[i] * c.AlphaMem[j];
-                            a = cur * c.OneMinusAlphaMem[j] + a;
-                            a = c.ResetJump[j] * z[i] + a;
-                            u[i] = a;
-                            spike = Fires(u[i] - c.Threshold[j], p.NoiseDeltaV, noiseKey, i);
-                            z[i] = spike ? 1 : 0;
-                            break;
-                        }
-                    }
+                    double dv = p.NoiseDeltaV;
+                    var input = new ReferenceInput(t, accE[i], accI[i], scale, p.HasDrive, drive, recIn[i], x => Fires(x, dv, noiseKey, i));
+                    var s = Gather(p.Index, j);
+                    bool spike = p.Model.ReferenceStep(p.Constants, j, input, s, ref last[i]);
+                    Scatter(p.Index, j);
                     if (spike) { spiked[t, i] = true; spikes.Add((t, i)); }
                 }
             }
-            plasticity?.Invoke(t, u, z, ej, wRec);
+            plasticity?.Invoke(t, state, wRec);
         }
 
         var final = new Dictionary<string, double[]>();
-        foreach (var p in net.Populations)
-        {
-            var idx = Enumerable.Range(p.Offset, p.Size);
-            switch (p.Constants)
+        foreach (var p in pops)
+            for (int v = 0; v < p.Model.StateVariables.Count; v++)
             {
-                case LifExpConstants c:
-                    final[p.Name + ".v_mv"] = [.. idx.Select(i => u[i] + c.ELeakMv[i - p.Offset])];
-                    final[p.Name + ".g_exc_mv"] = [.. idx.Select(i => ge[i])];
-                    final[p.Name + ".g_inh_mv"] = [.. idx.Select(i => gi[i])];
-                    break;
-                case LifDeltaConstants c:
-                    final[p.Name + ".v_mv"] = [.. idx.Select(i => u[i] + c.ELeakMv[i - p.Offset])];
-                    break;
-                case GoalLifConstants:
-                    final[p.Name + ".v"] = [.. idx.Select(i => u[i])];
-                    final[p.Name + ".z"] = [.. idx.Select(i => z[i])];
-                    final[p.Name + ".hz"] = [.. idx.Select(i => hz[i])];
-                    final[p.Name + ".ej"] = [.. idx.Select(i => ej[i])];
-                    break;
+                var offset = p.Model.ReportOffset(p.Constants, v).ToArray();
+                final[$"{p.Name}.{p.Model.StateVariables[v].Reported}"] = [.. state[p.Index][v].Select((x, j) => offset.Length == 0 ? x : x + offset[j])];
             }
-        }
         return new Result(spikes, final);
     }
-
-    private static double Q(double x, GoalLifConstants c) => Math.Round(x * c.TraceScale, MidpointRounding.ToEven) * c.TraceUnit;
 
     private static bool Fires(double vMinusTheta, double deltaV, ulong noiseKey, int id)
     {

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Sim.EventCore.Description;
+using Sim.EventCore.Models;
 
 namespace Sim.Specs.Reference;
 
@@ -12,7 +13,7 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
     bool Extreme = false, int MaxDelayTicks = 6)
 {
     public override string ToString() =>
-        $"NetCase(seed {Seed}, models [{string.Join(",", Models.Select(m => (NeuronModel)m))}], sizes [{string.Join(",", Sizes)}], " +
+        $"NetCase(seed {Seed}, models [{string.Join(",", Models.Select(m => ModelRegistry.All[m].Name))}], sizes [{string.Join(",", Sizes)}], " +
         $"projections [{string.Join(",", ProjectionCodes)}], inputs {InputCode}, noise {Noise}, current {Current}, ticks {Ticks}, batch {Batch}" +
         (Extreme ? ", extreme weights" : "") + $", delays ≤ {MaxDelayTicks} ticks)";
 
@@ -24,31 +25,15 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
         var names = new List<string>();
         for (int p = 0; p < Models.Length; p++)
         {
-            var model = (NeuronModel)Models[p];
+            var model = ModelRegistry.All[Models[p]];
             // Half of the populations are heterogeneous (per-neuron τ, threshold, refractoriness), so both the
             // broadcast kernels of homogeneous populations and the per-neuron ones are compared with the reference.
             bool mixed = rng.Next(2) == 0;
-            Value Tau(double v) => mixed ? Value.Uniform(v, v + 6) : v;
-            NeuronParameters pars = model switch
-            {
-                NeuronModel.LifExp => new LifExpParameters
-                {
-                    TauMemMs = Tau(5 + rng.Next(20)), TauExcMs = rng.Next(3) == 0 ? 10.0 : Tau(1 + rng.Next(8)), TauInhMs = Tau(2 + rng.Next(10)),
-                    ELeakMv = -65, VThresholdMv = mixed ? Value.Uniform(-56, -52) : -55 + rng.Next(3), VResetMv = -70,
-                    RefractoryMs = mixed ? Value.Uniform(0, 4 * dtMs) : rng.Next(4) * dtMs,
-                    VInitMv = Value.Uniform(-70, -54), IExtMv = rng.Next(2) == 0 ? 0.0 : 12.0,
-                },
-                NeuronModel.LifDelta => new LifDeltaParameters
-                {
-                    TauMemMs = Tau(5 + rng.Next(20)), ELeakMv = -65, VThresholdMv = mixed ? Value.Uniform(-56, -52) : -55, VResetMv = -70,
-                    RefractoryMs = mixed ? Value.Uniform(0, 4 * dtMs) : rng.Next(4) * dtMs,
-                    VInitMv = Value.Uniform(-70, -54), IExtMvPerMs = rng.Next(2) == 0 ? 0.0 : 0.6,
-                },
-                _ => new GoalLifParameters { TauMemMs = 8 * dtMs, TauSynMs = 2 * dtMs, VInit = Value.Uniform(-6, 1), TraceFractionBits = 12 + rng.Next(10) },
-            };
-            names.Add(b.NeuronGroup($"p{p}", Sizes[p], pars, Noise && rng.Next(2) == 0 ? new EscapeNoise(model == NeuronModel.GoalLif ? 1.0 : 2.0) : null));
+            var pars = model.SampleParameters(rng, dtMs, mixed);
+            var hints = model.Hints;
+            names.Add(b.NeuronGroup($"p{p}", Sizes[p], pars, Noise && rng.Next(2) == 0 ? new EscapeNoise(hints.NoiseDeltaV) : null));
             if (Current && rng.Next(2) == 0)
-                b.Current(names[p], Value.Uniform(0, model == NeuronModel.LifDelta ? 1.0 : 15.0), [0, Ticks * dtMs / 3, Ticks * dtMs / 2], [1.0, -0.5, 2.0]);
+                b.Current(names[p], Value.Uniform(0, hints.CurrentAmplitude), [0, Ticks * dtMs / 3, Ticks * dtMs / 2], [1.0, -0.5, 2.0]);
         }
         var inputs = new List<(string Name, int Size)>();
         if ((InputCode & 1) != 0) inputs.Add((b.PoissonGroup("poisson", 1 + rng.Next(6), Value.Uniform(10, 3000), startMs: rng.Next(3) * dtMs), 0));
@@ -67,7 +52,8 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
             var r = new Random(code);
             string src = sources[r.Next(sources.Count)];
             string tgt = names[r.Next(names.Count)];
-            bool goalToGoal = Models[names.IndexOf(tgt)] == (int)NeuronModel.GoalLif && names.Contains(src) && Models[names.IndexOf(src)] == (int)NeuronModel.GoalLif;
+            var tgtModel = ModelRegistry.All[Models[names.IndexOf(tgt)]];
+            bool traceCoupled = names.Contains(src) && tgtModel.TakesTraceInput && ModelRegistry.All[Models[names.IndexOf(src)]].CouplingTraceVariable >= 0;
             int nPre = names.Contains(src) ? Sizes[names.IndexOf(src)] : inputSizes[sources.IndexOf(src) - names.Count];
             int nPost = Sizes[names.IndexOf(tgt)];
             Connectivity conn = r.Next(5) switch
@@ -81,14 +67,14 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
                     [.. Enumerable.Range(0, 10).Select(_ => r.Next(nPost))]),
             };
             if (conn is Connectivity.PairList pl) conn = new Connectivity.PairList(pl.Pre, pl.Post[..pl.Pre.Length]);
-            double scale = r.Next(4) switch { 0 => 0.01, 1 => 1.0, 2 => 8.0, _ => 40.0 };
+            double scale = tgtModel.Hints.WeightScale * r.Next(4) switch { 0 => 0.01, 1 => 1.0, 2 => 8.0, _ => 40.0 };
             Value weight = r.Next(3) switch
             {
                 0 => scale * (r.Next(2) == 0 ? 1 : -1),
                 1 => Value.Uniform(-scale, scale),
                 _ => Value.Normal(0, scale, -4 * scale, 4 * scale),
             };
-            Value delay = goalToGoal ? dtMs : r.Next(2) == 0 ? (1 + r.Next(MaxDelayTicks)) * dtMs : Value.Uniform(dtMs, MaxDelayTicks * dtMs);
+            Value delay = traceCoupled ? dtMs : r.Next(2) == 0 ? (1 + r.Next(MaxDelayTicks)) * dtMs : Value.Uniform(dtMs, MaxDelayTicks * dtMs);
             if (Extreme)
             {
                 // The largest weight of a target's grid lands near |q| = 2^30 whatever its magnitude; add huge and tiny
@@ -110,7 +96,7 @@ public static class NetCaseArbitrary
     public static Gen<NetCase> Generator(int maxSize, int maxTicks, int maxBatch, bool extreme = false, int maxDelayTicks = 6) =>
         from seed in Gen.Choose(0, 1_000_000)
         from nPop in Gen.Choose(1, 3)
-        from models in Gen.ArrayOf(Gen.Choose(0, 2), nPop)
+        from models in Gen.ArrayOf(Gen.Choose(0, ModelRegistry.All.Count - 1), nPop)
         from sizes in Gen.ArrayOf(Gen.Choose(1, maxSize), nPop)
         from nProj in Gen.Choose(0, 6)
         from projections in Gen.ArrayOf(Gen.Choose(0, 1_000_000), nProj)

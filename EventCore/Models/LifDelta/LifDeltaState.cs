@@ -1,12 +1,11 @@
 using System.Numerics.Tensors;
 using Sim.EventCore.Compilation;
-using Sim.EventCore.Description;
 using Sim.EventCore.Numerics;
 
 namespace Sim.EventCore.Models;
 
 /// <summary>
-/// LifDelta state in the frame u = v − E_L (MODELS.md §1.2), NEST <c>iaf_psc_delta</c> order. One tick:
+/// The LifDelta event kernel in the frame u = v − E_L (docs/models/lif_delta.md), NEST <c>iaf_psc_delta</c> order. One tick:
 /// <code>
 /// Deliver:   j ← acc_e + acc_i (exact integer sum);  j ← j·2^-F
 /// Integrate: a ← u·α_m;  [a ← drive·τ_m(1−α_m) + a];  a ← a + j
@@ -24,16 +23,8 @@ internal sealed class LifDeltaState : PopulationState
     {
         _c = (LifDeltaConstants)p.Constants;
         _scale = FixedPoint.Scale(p.WeightFractionBits);
-        U = new double[Size];
+        U = State[LifDeltaModel.U];
         _jump = new double[Size];
-    }
-
-    public override void Initialise(ulong seed, int instance)
-    {
-        var q = (LifDeltaParameters)Population.Spec.Parameters;
-        if (q.VInitMv is null) Array.Clear(U);
-        else DrawInitial(q.VInitMv, "v_init_mv", seed, instance, U, _c.ELeakMv);
-        Array.Fill(LastSpike, NeverSpiked);
     }
 
     public override void Deliver(double[] accExc, double[] accInh, int start)
@@ -43,19 +34,15 @@ internal sealed class LifDeltaState : PopulationState
     {
         var a = Scratch.AsSpan();
         TensorPrimitives.Multiply(U, _c.AlphaMem, a);
-        if (Population.HasDrive) TensorPrimitives.MultiplyAdd(Drive, _c.DriveGain, a, a);
+        if (HasDrive) TensorPrimitives.MultiplyAdd(Drive, _c.DriveGain, a, a);
         TensorPrimitives.Add(a, _jump, a);
     }
 
     public override void Threshold(in TickContext ctx, int[] spikes, ref int spikeCount)
     {
         if (Population.NoiseDeltaV > 0)
-            EscapeThreshold(ctx, U, Scratch, _c.ThetaU, _c.ResetU, _c.RefractoryTicks, spikes, ref spikeCount);
+            EscapeThreshold(ctx, U, Scratch, _c.ThetaU, _c.ResetU, _c.Refractory, spikes, ref spikeCount);
         else
-            ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.RefractoryTicks, Offset, spikes, ref spikeCount, _c.UniformThreshold);
+            ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.Refractory, Offset, spikes, ref spikeCount, _c.UniformThreshold);
     }
-
-    public override double Read(int variable, int i) => variable == 0 ? U[i] + _c.ELeakMv[i] : throw new ArgumentOutOfRangeException(nameof(variable));
-
-    public override IEnumerable<(string Name, Memory<double> Values)> StateArrays() => [("u_mv", U)];
 }

@@ -1,7 +1,7 @@
-namespace Sim.Plasticity;
+namespace Sim.EventCore.Models;
 
 /// <summary>
-/// The GOAL pseudo-derivative p(v) = σ(v)·(1 − σ(v)), σ the logistic function, δv = 1 (MODELS.md §1.4, §3.1;
+/// The GOAL pseudo-derivative p(v) = σ(v)·(1 − σ(v)), σ the logistic function, δv = 1 (docs/models/goal_lif.md;
 /// authors' code). Per-step transcendentals are not allowed by the numerics contract (DESIGN.md item 5), so p is a
 /// shared lookup table computed once in C#:
 /// <code>
@@ -11,7 +11,7 @@ namespace Sim.Plasticity;
 /// of two and one rounding), so every engine picks the same entry. Error: |p′| ≤ 0.1 and |v − k·2^-K| ≤ 2^-11 give
 /// |P − p(v)| ≤ 5·10^-5; beyond |v| = 64, p &lt; 10^-27 and the edge entry is used.
 /// </summary>
-public static class PseudoDerivative
+public static class SigmoidPseudoDerivative
 {
     /// <summary>K: the table's resolution is 2^-K in v.</summary>
     public const int Bits = 10;

@@ -3,13 +3,12 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Sim.EventCore.Compilation;
-using Sim.EventCore.Description;
 using Sim.EventCore.Numerics;
 
 namespace Sim.EventCore.Models;
 
 /// <summary>
-/// LifExp state in the frame u = v − E_L (MODELS.md §1.1). One tick:
+/// The LifExp event kernel, in the frame u = v − E_L (docs/models/lif_exp.md). One tick:
 /// <code>
 /// Deliver:   g_e ← acc_e·2^-F + g_e;  g_i ← acc_i·2^-F + g_i   (computed at the start of the Integrate pass)
 /// Integrate: a ← u·α_m;  a ← g_e·P_e + a;  a ← g_i·P_i + a;  [a ← drive·(1−α_m) + a];  g_e ← g_e·α_e;  g_i ← g_i·α_i
@@ -26,18 +25,8 @@ internal sealed class LifExpState : PopulationState
     {
         _c = (LifExpConstants)p.Constants;
         _scale = FixedPoint.Scale(p.WeightFractionBits);
-        U = new double[Size]; GExc = new double[Size]; GInh = new double[Size];
+        U = State[LifExpModel.U]; GExc = State[LifExpModel.GExc]; GInh = State[LifExpModel.GInh];
         _fused = Vector.IsHardwareAccelerated && _c.UniformPropagators && _c.UniformThreshold && !(p.NoiseDeltaV > 0) && Size > 0;
-    }
-
-    public override void Initialise(ulong seed, int instance)
-    {
-        var q = (LifExpParameters)Population.Spec.Parameters;
-        if (q.VInitMv is null) Array.Clear(U);
-        else DrawInitial(q.VInitMv, "v_init_mv", seed, instance, U, _c.ELeakMv);
-        DrawInitial(q.GExcInitMv, "g_exc_init_mv", seed, instance, GExc);
-        DrawInitial(q.GInhInitMv, "g_inh_init_mv", seed, instance, GInh);
-        Array.Fill(LastSpike, NeverSpiked);
     }
 
     // Delivery is fused into the integration pass (one sweep over the neurons instead of two): Deliver only remembers
@@ -67,7 +56,7 @@ internal sealed class LifExpState : PopulationState
     {
         // One fused pass; per element exactly the sequence of the class comment (unfused multiply, then add).
         int n = Size, i = 0;
-        bool drive = Population.HasDrive;
+        bool drive = HasDrive;
         ref double u = ref MemoryMarshal.GetArrayDataReference(U);
         ref double ge = ref MemoryMarshal.GetArrayDataReference(GExc);
         ref double gi = ref MemoryMarshal.GetArrayDataReference(GInh);
@@ -162,11 +151,11 @@ internal sealed class LifExpState : PopulationState
     public override void Threshold(in TickContext ctx, int[] spikes, ref int spikeCount)
     {
         if (Population.NoiseDeltaV > 0)
-            EscapeThreshold(ctx, U, Scratch, _c.ThetaU, _c.ResetU, _c.RefractoryTicks, spikes, ref spikeCount);
+            EscapeThreshold(ctx, U, Scratch, _c.ThetaU, _c.ResetU, _c.Refractory, spikes, ref spikeCount);
         else if (_fused)
             IntegrateAndThreshold(ctx.Tick, spikes, ref spikeCount);
         else
-            ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.RefractoryTicks, Offset, spikes, ref spikeCount, _c.UniformThreshold);
+            ThresholdKernel.Run(ctx.Tick, U, Scratch, _c.ThetaU, _c.ResetU, LastSpike, _c.Refractory, Offset, spikes, ref spikeCount, _c.UniformThreshold);
     }
 
     /// <summary>
@@ -176,7 +165,7 @@ internal sealed class LifExpState : PopulationState
     private void IntegrateAndThreshold(long t, int[] spikes, ref int spikeCount)
     {
         int n = Size, i = 0, w = Vector<double>.Count;
-        bool drive = Population.HasDrive;
+        bool drive = HasDrive;
         ref double u = ref MemoryMarshal.GetArrayDataReference(U);
         ref double ge = ref MemoryMarshal.GetArrayDataReference(GExc);
         ref double gi = ref MemoryMarshal.GetArrayDataReference(GInh);
@@ -188,7 +177,7 @@ internal sealed class LifExpState : PopulationState
         Vector<double> vam = new(_c.AlphaMem[0]), vpe = new(_c.PExc[0]), vpi = new(_c.PInh[0]);
         Vector<double> vde = new(_c.AlphaExc[0]), vdi = new(_c.AlphaInh[0]), vdg = new(_c.DriveGain[0]);
         var vth = new Vector<double>(_c.ThetaU[0]);
-        var vn = new Vector<long>(_c.RefractoryTicks[0]);
+        var vn = new Vector<long>(_c.Refractory[0]);
         var vt = new Vector<long>(t);
         double[] uArr = U, reset = _c.ResetU;
         long[] last = LastSpike;
@@ -215,19 +204,9 @@ internal sealed class LifExpState : PopulationState
         for (; i < n; i++)
         {
             double x = IntegrateOne(i, drive, ref ae, ref ai);
-            if (t - last[i] < _c.RefractoryTicks[i]) continue;
+            if (t - last[i] < _c.Refractory[i]) continue;
             U[i] = x;
             if (x > _c.ThetaU[i]) ThresholdKernel.Fire(i, t, uArr, reset, last, Offset, spikes, ref spikeCount);
         }
     }
-
-    public override double Read(int variable, int i) => variable switch
-    {
-        0 => U[i] + _c.ELeakMv[i],
-        1 => GExc[i],
-        2 => GInh[i],
-        _ => throw new ArgumentOutOfRangeException(nameof(variable)),
-    };
-
-    public override IEnumerable<(string Name, Memory<double> Values)> StateArrays() => [("u_mv", U), ("g_exc_mv", GExc), ("g_inh_mv", GInh)];
 }

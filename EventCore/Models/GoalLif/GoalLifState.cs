@@ -1,12 +1,12 @@
 using System.Numerics.Tensors;
 using Sim.EventCore.Compilation;
-using Sim.EventCore.Description;
 using Sim.EventCore.Numerics;
 
 namespace Sim.EventCore.Models;
 
 /// <summary>
-/// GoalLif state (MODELS.md §1.3; Capone et al. 2022, authors' <c>lif.py</c>). One tick, Q = round to 2^-G (half even):
+/// The GoalLif event kernel (docs/models/goal_lif.md; Capone et al. 2022, authors' <c>lif.py</c>). One tick, Q = round
+/// to 2^-G (half even):
 /// <code>
 /// Deliver:      in ← (acc_e + acc_i)·2^-F                       (W_in·x, exact)
 /// UpdateTraces: a ← z·(1−α_s); a ← hz·α_s + a; hz ← Q(a)
@@ -21,27 +21,19 @@ internal sealed class GoalLifState : PopulationState
 {
     private readonly GoalLifConstants _c;
     private readonly double _scale;
-    public readonly double[] V, Z, Ej, In;
-    private readonly double[] _globalHz, _globalRec;
+    public readonly double[] V, Z, Hz, Ej, In;
+    private readonly double[] _traceInput;
 
-    public GoalLifState(CompiledPopulation p, double[] globalHz, double[] globalRecInput) : base(p)
+    public GoalLifState(CompiledPopulation p, double[] traceInput) : base(p)
     {
         _c = (GoalLifConstants)p.Constants;
         _scale = FixedPoint.Scale(p.WeightFractionBits);
-        V = new double[Size]; Z = new double[Size]; Ej = new double[Size]; In = new double[Size];
-        _globalHz = globalHz;
-        _globalRec = globalRecInput;
+        V = State[GoalLifModel.V]; Z = State[GoalLifModel.Z]; Hz = State[GoalLifModel.Hz]; Ej = State[GoalLifModel.Ej];
+        In = new double[Size];
+        _traceInput = traceInput;
     }
 
-    public Span<double> Hz => _globalHz.AsSpan(Offset, Size);
-    private Span<double> Rec => _globalRec.AsSpan(Offset, Size);
-
-    public override void Initialise(ulong seed, int instance)
-    {
-        var q = (GoalLifParameters)Population.Spec.Parameters;
-        DrawInitial(q.VInit, "v_init", seed, instance, V);
-        Array.Clear(Z); Array.Clear(Ej); Hz.Clear(); Rec.Clear();
-    }
+    private Span<double> Rec => _traceInput.AsSpan(Offset, Size);
 
     public override void Deliver(double[] accExc, double[] accInh, int start)
         => SumScaleAndClear(accExc.AsSpan(start, Size), accInh.AsSpan(start, Size), _scale, In);
@@ -49,11 +41,10 @@ internal sealed class GoalLifState : PopulationState
     public override void UpdateTraces()
     {
         var a = Scratch.AsSpan();
-        var hz = Hz;
         TensorPrimitives.Multiply(Z, _c.OneMinusAlphaSyn, a);
-        TensorPrimitives.MultiplyAdd(hz, _c.AlphaSyn, a, a);
-        Quantize(a, hz);
-        TensorPrimitives.Multiply(hz, _c.OneMinusAlphaMem, a);
+        TensorPrimitives.MultiplyAdd(Hz, _c.AlphaSyn, a, a);
+        Quantize(a, Hz);
+        TensorPrimitives.Multiply(Hz, _c.OneMinusAlphaMem, a);
         TensorPrimitives.MultiplyAdd(Ej, _c.AlphaMem, a, a);
         Quantize(a, Ej);
     }
@@ -70,7 +61,7 @@ internal sealed class GoalLifState : PopulationState
         var c = In.AsSpan();
         TensorPrimitives.Add(c, Rec, c);
         TensorPrimitives.Add(c, _c.Bias, c);
-        if (Population.HasDrive) TensorPrimitives.Add(c, Drive, c);
+        if (HasDrive) TensorPrimitives.Add(c, Drive, c);
         var a = Scratch.AsSpan();
         TensorPrimitives.Multiply(V, _c.AlphaMem, a);
         TensorPrimitives.MultiplyAdd(c, _c.OneMinusAlphaMem, a, a);
@@ -88,15 +79,4 @@ internal sealed class GoalLifState : PopulationState
             if (spike) spikes[spikeCount++] = Offset + i;
         }
     }
-
-    public override double Read(int variable, int i) => variable switch
-    {
-        0 => V[i],
-        1 => Z[i],
-        2 => _globalHz[Offset + i],
-        3 => Ej[i],
-        _ => throw new ArgumentOutOfRangeException(nameof(variable)),
-    };
-
-    public override IEnumerable<(string Name, Memory<double> Values)> StateArrays() => [("v", V), ("z", Z), ("hz", _globalHz.AsMemory(Offset, Size)), ("ej", Ej)];
 }

@@ -1,0 +1,301 @@
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Engine;
+using Sim.EventCore.Models;
+using Sim.EventCore.Numerics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Sim.GpuBridge;
+
+/// <summary>
+/// One population's tensors on the device, for any registered model: one [B, n] float64 tensor per stored state
+/// variable (the model's <see cref="NeuronModelDefinition.StateVariables"/>), the last-spike ticks [B, n] int64 when the
+/// model has refractoriness, and the model's per-neuron constants as [n] tensors (<see cref="ModelConstants.DenseArrays"/>,
+/// the compiled doubles: no transcendental is evaluated in torch). It implements <see cref="IDenseKernel{T}"/> for the
+/// model's dense step (<see cref="NeuronModelDefinition.DenseStep{T}"/>), which is where the model's equations live.
+/// </summary>
+internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
+{
+    private readonly Device _device;
+    private readonly int _batch, _firstInstance;
+    private readonly Tensor _logit;
+    public readonly CompiledPopulation Pop;
+    private readonly NeuronModelDefinition _model;
+    private readonly List<Tensor> _owned = [];
+    private readonly Tensor[] _state, _initial, _constants;
+    private readonly Tensor? _last, _nref, _noiseDv, _ids;
+    private readonly Scalar _scale;
+    // Drive (C#, the same host formula as the event engine) and its device copy: [n], or [B, n] with a per-tick input.
+    private readonly double[] _drive, _lastScale;
+    private double[]? _external;   // [B·n] per-tick input (sample-and-hold), null unless enabled
+    private Tensor? _driveT;
+    // This tick's inputs (set by Advance, valid during the model's step).
+    private Tensor? _exc, _inh, _traceInput, _keys;
+
+    public DensePopulation(CompiledPopulation p, Device device, int batch, int firstInstance, ulong seed, Tensor logitTable)
+    {
+        Pop = p;
+        _model = p.Model;
+        _device = device;
+        _batch = batch;
+        _firstInstance = firstInstance;
+        _logit = logitTable;
+        int n = p.Size;
+        _scale = FixedPoint.Scale(p.WeightFractionBits).ToScalar();
+        WeightScale = FixedPoint.Scale(p.WeightFractionBits);
+        _drive = (double[])p.ConstantDrive.Clone();
+        _lastScale = new double[p.Currents.Length];
+        Array.Fill(_lastScale, double.NaN);
+        HasDrive = p.HasDrive;
+        if (p.NoiseDeltaV > 0)
+            using (Scalar dv = p.NoiseDeltaV.ToScalar()) _noiseDv = Own(full(n, dv, dtype: ScalarType.Float64, device: device));
+        _ids = Own(arange(p.Offset, p.Offset + n, dtype: ScalarType.Int64, device: device));
+        _constants = [.. p.Constants.DenseArrays.Select(Const)];
+
+        // Initial state of every instance, drawn by the model (the definition every engine shares).
+        int vars = _model.StateVariables.Count;
+        var host = new double[vars][];
+        for (int v = 0; v < vars; v++) host[v] = new double[batch * n];
+        var one = new double[vars][];
+        for (int v = 0; v < vars; v++) one[v] = new double[n];
+        for (int k = 0; k < batch; k++)
+        {
+            _model.Initialise(p, seed, firstInstance + k, one);
+            for (int v = 0; v < vars; v++) one[v].CopyTo(host[v], k * n);
+        }
+        _state = new Tensor[vars];
+        _initial = new Tensor[vars];
+        for (int v = 0; v < vars; v++)
+        {
+            using Tensor cpu = tensor(host[v], dtype: ScalarType.Float64).reshape(batch, n);
+            _state[v] = Own(cpu.to(device).clone());
+            _initial[v] = Own(_state[v].clone());
+        }
+        if (p.Constants.RefractoryTicks is { } nref)
+        {
+            _nref = Own(tensor(nref, dtype: ScalarType.Int64).to(device));
+            _last = Own(zeros(batch, n, dtype: ScalarType.Int64, device: device));
+            FillNeverSpiked(_last);
+        }
+    }
+
+    public long Tick { get; private set; }
+    public ModelConstants Constants => Pop.Constants;
+    public double WeightScale { get; }
+    public bool HasDrive { get; private set; }
+    public Tensor Drive => _driveT ?? throw new InvalidOperationException($"population '{Pop.Name}' has no drive");
+    public Tensor ExcInput => _exc!;
+    public Tensor InhInput => _inh!;
+    public Tensor? TraceInput => _traceInput;
+    public Tensor State(int variable) => _state[variable];
+    public Tensor Constant(int index) => _constants[index];
+
+    /// <summary>The exported coupling trace [B, n] (<see cref="NeuronModelDefinition.CouplingTraceVariable"/>), or zeros.</summary>
+    public Tensor CouplingOrZeros() => _model.CouplingTraceVariable >= 0
+        ? _state[_model.CouplingTraceVariable]
+        : zeros(_batch, Pop.Size, dtype: ScalarType.Float64, device: _device);
+
+    /// <summary>The per-tick input [B·n] (sample-and-hold), enabling it on first use (the drive then becomes [B, n]).</summary>
+    public double[] EnableExternalInput()
+    {
+        HasDrive = true;
+        return _external ??= new double[_batch * Pop.Size];
+    }
+
+    /// <summary>State back to tick 0: the initial values, never spiked, the drive recomputed, the per-tick input zero.</summary>
+    public void ResetState()
+    {
+        for (int v = 0; v < _state.Length; v++) _state[v].copy_(_initial[v]);
+        if (_last is not null) FillNeverSpiked(_last);
+        if (_external is not null) Array.Clear(_external);
+        Array.Fill(_lastScale, double.NaN);
+    }
+
+    /// <summary>As PopulationState.UpdateDrive (the same host formula), then a device copy when it changed or a per-tick input exists.</summary>
+    public void UpdateDrive(long tick)
+    {
+        if (!HasDrive) return;
+        int n = Pop.Size;
+        if (_external is not null)
+        {
+            Pop.RefreshCurrentScales(tick, _lastScale);
+            Pop.DriveInto(_lastScale, _drive);
+            var all = new double[_batch * n];
+            for (int k = 0; k < _batch; k++)
+                for (int i = 0; i < n; i++) all[k * n + i] = _external[k * n + i] + _drive[i];   // drive_i ← x_i + drive_i
+            Upload(all, [_batch, n]);
+            return;
+        }
+        bool changed = Pop.RefreshCurrentScales(tick, _lastScale) || _driveT is null;
+        if (!changed) return;
+        Pop.DriveInto(_lastScale, _drive);
+        Upload(_drive, [n]);
+    }
+
+    private void Upload(double[] values, long[] shape)
+    {
+        _driveT?.Dispose();
+        using (no_grad())
+        using (Tensor cpu = tensor(values, dtype: ScalarType.Float64).reshape(shape))
+            _driveT = cpu.to(_device).clone();
+    }
+
+    /// <summary>The trace part of the step (before trace-coupled inputs are formed).</summary>
+    public void UpdateTraces(long tick)
+    {
+        Tick = tick;
+        _model.DenseTraces(this);
+    }
+
+    /// <summary>Deliver, Integrate and Threshold one tick through the model's dense step; returns the bool spike mask [B, n].</summary>
+    public Tensor Advance(long tick, Tensor accE, Tensor accI, Tensor? traceInput, Tensor? keys)
+    {
+        Tick = tick;
+        _exc = accE; _inh = accI; _traceInput = traceInput; _keys = keys;
+        try { return _model.DenseStep(this); }
+        finally { _exc = _inh = _traceInput = _keys = null; }
+    }
+
+    // IDenseKernel: one IEEE operation per call (mul, add with an explicit alpha of 1, never addcmul).
+    public Tensor Add(Tensor a, Tensor b) => a.add(b, TorchNumerics.One);
+    public Tensor Sub(Tensor a, Tensor b) => a.sub(b);
+    public Tensor Mul(Tensor a, Tensor b) => a.mul(b);
+    public Tensor Mul(Tensor a, double s)
+    {
+        if (s == WeightScale) return a.mul(_scale);
+        using Scalar x = s.ToScalar();
+        return a.mul(x);
+    }
+    public Tensor RoundToGrid(Tensor a, double scale, double unit) => TorchNumerics.RoundToGrid(a, scale, unit);
+    public void Set(int variable, Tensor value) => _state[variable].copy_(value);
+    public Tensor MaskToDouble(Tensor mask) => mask.to_type(ScalarType.Float64);
+
+    // Strict threshold x > θ, or escape noise: (x − θ)/δv > Logit[top 16 bits of Word(key_b, global id)]. The divisor is a
+    // device tensor (a CPU-scalar divisor may become a multiplication by the reciprocal on CUDA).
+    public Tensor Fires(Tensor x, Tensor theta)
+    {
+        if (_noiseDv is null) return x.gt(theta);
+        Tensor z = x.sub(theta).div(_noiseDv);
+        Tensor word = TorchNumerics.Word(_keys!, _ids!);
+        return TorchNumerics.EscapeNoiseSpikes(z, word, _logit);
+    }
+
+    // t − t_last < n_ref: held; else takes the candidate and thresholds it; a spike resets and sets t_last ← t.
+    public Tensor ThresholdWithRefractoriness(Tensor candidate, int variable, Tensor theta, Tensor reset)
+    {
+        if (_last is null) throw new InvalidOperationException($"model {_model.Name} has no refractoriness");
+        using Scalar ts = Tick.ToScalar();
+        var state = _state[variable];
+        Tensor active = _last.neg().add_(ts, TorchNumerics.One).ge(_nref!);
+        Tensor spike = Fires(candidate, theta).logical_and_(active);
+        Tensor u = where(active, candidate, state);
+        u = where(spike, reset.expand_as(u), u);
+        state.copy_(u);
+        _last.masked_fill_(spike, ts);
+        return spike;
+    }
+
+    /// <summary>A CPU copy of stored variable <paramref name="name"/> (model frame) of one batch element.</summary>
+    public double[] ReadFrame(int batchIndex, string name)
+    {
+        var vars = _model.StateVariables;
+        for (int v = 0; v < vars.Count; v++)
+            if (vars[v].Name == name)
+                using (Tensor row = _state[v][batchIndex].cpu().contiguous()) return row.data<double>().ToArray();
+        throw new ArgumentException($"'{name}' is not a state variable of population '{Pop.Name}'", nameof(name));
+    }
+
+    /// <summary>A CPU copy of a variable in absolute units (reported name, or stored name) of one batch element.</summary>
+    public double[] Read(int batchIndex, string variable)
+    {
+        int v = _model.VariableIndex(variable);
+        if (v < 0)
+            throw new ArgumentException($"'{variable}' is not a state variable of population '{Pop.Name}' ({string.Join(", ", _model.ReportedVariableNames)})", nameof(variable));
+        double[] values;
+        using (Tensor row = _state[v][batchIndex].cpu().contiguous()) values = row.data<double>().ToArray();
+        var offset = _model.ReportOffset(Pop.Constants, v);
+        if (!offset.IsEmpty)
+            for (int i = 0; i < values.Length; i++) values[i] = values[i] + offset[i];
+        return values;
+    }
+
+    /// <summary>Every reported variable (absolute units) of every batch element: name → [B·n].</summary>
+    public Dictionary<string, double[]> ReadAll()
+    {
+        var result = new Dictionary<string, double[]>();
+        int n = Pop.Size;
+        foreach (var name in _model.ReportedVariableNames)
+        {
+            var all = new double[_batch * n];
+            for (int k = 0; k < _batch; k++) Read(k, name).CopyTo(all, k * n);
+            result[name] = all;
+        }
+        return result;
+    }
+
+    /// <summary>Stored variables (model frame, checkpoint names) copied to [B·n] arrays.</summary>
+    public IEnumerable<(string Name, double[] Values)> StateArrays()
+    {
+        var vars = _model.StateVariables;
+        for (int v = 0; v < vars.Count; v++)
+            using (Tensor c = _state[v].cpu().contiguous().reshape(-1)) yield return (vars[v].Name, c.data<double>().ToArray());
+    }
+
+    /// <summary>Last spike ticks [B·n], or null for models without refractoriness.</summary>
+    public long[]? LastSpikeArray()
+    {
+        if (_last is null) return null;
+        using Tensor c = _last.cpu().contiguous().reshape(-1);
+        return c.data<long>().ToArray();
+    }
+
+    /// <summary>Sets the state tensors from a checkpoint (instances in batch order).</summary>
+    public void RestoreState(Checkpoint checkpoint)
+    {
+        int b = checkpoint.Instances.Length, n = Pop.Size;
+        var vars = _model.StateVariables;
+        for (int v = 0; v < vars.Count; v++)
+        {
+            string key = $"{Pop.Name}.{vars[v].Name}";
+            var all = new double[b * n];
+            for (int k = 0; k < b; k++)
+            {
+                if (!checkpoint.Instances[k].State.TryGetValue(key, out var saved) || saved.Length != n)
+                    throw new InvalidDataException($"checkpoint lacks state '{key}' of length {n}");
+                saved.CopyTo(all, k * n);
+            }
+            using Tensor src = tensor(all, dtype: ScalarType.Float64).reshape(b, n);
+            _state[v].copy_(src);
+        }
+        if (_last is not null)
+        {
+            var all = new long[b * n];
+            for (int k = 0; k < b; k++) checkpoint.Instances[k].LastSpike.AsSpan(Pop.Offset, n).CopyTo(all.AsSpan(k * n));
+            using Tensor src = tensor(all, dtype: ScalarType.Int64).reshape(b, n);
+            _last.copy_(src);
+        }
+        Array.Fill(_lastScale, double.NaN);
+    }
+
+    // An explicit Scalar kept alive by the using (see TorchNumerics.One on temporary Scalars).
+    private static void FillNeverSpiked(Tensor last)
+    {
+        using Scalar never = InstanceCheckpoint.NeverSpiked.ToScalar();
+        last.fill_(never);
+    }
+
+    private Tensor Own(Tensor t) { _owned.Add(t); return t; }
+
+    private Tensor Const(double[] values)
+    {
+        using Tensor cpu = tensor(values, dtype: ScalarType.Float64);
+        return Own(cpu.to(_device).clone());
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _owned) t.Dispose();
+        _driveT?.Dispose();
+        _scale.Dispose();
+    }
+}
