@@ -65,7 +65,8 @@ public class StoreRecallEpoch
     public long Epoch()
     {
         _engine.ResetState();
-        _rule.ResetTrial();
-        return _engine.Run(150).TicksRun;
+        long ticks = _engine.Run(150).TicksRun;
+        _engine.EndTrial();
+        return ticks;
     }
 }

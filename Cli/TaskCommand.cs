@@ -11,7 +11,7 @@ namespace Sim.Cli;
 /// <c>sim task store-recall</c>: one cell of the store-and-recall task (Capone, Muratore &amp; Paolucci 2022, Fig. 2;
 /// MODELS.md §4.1) with the rank-R / τ⋆ rule (<see cref="StoreRecall"/>) on the CPU event engine or, with
 /// <c>--engine dense | dense-cuda</c>, on the dense TorchSharp engine (the same curves bit for bit), or with
-/// <c>--engine float64 | float64-grid</c> by <see cref="StoreRecall.RunFloat64Reference"/>.
+/// <c>--engine float64</c> as the unquantized comparison run on the event engine.
 /// </summary>
 public static class TaskCommand
 {
@@ -38,9 +38,9 @@ public static class TaskCommand
                              online, every step, as in the paper)
           --every K          print every K epochs (default E/20)
           --engine E         event (default, one thread), dense (TorchSharp, cpu) or dense-cuda; the curves are
-                             the same bit for bit on every engine. float64: a plain float64 transcription of
-                             the model and rule without the trace and weight grids (the unquantized comparison run
-                             of MODELS.md 1.3); float64-grid: the same with the grids (equal to the engines)
+                             the same bit for bit on every engine. float64: the unquantized comparison run on the
+                             event engine (GoalLif without its trace grid, W_rec with the rule's float64 weights;
+                             docs/models/goal_lif.md, "Grids")
           -o, --out DIR      also write DIR/store-recall.csv (epoch, mse, delta_s) and DIR/summary.txt
           -h, --help         this text
 
@@ -84,8 +84,8 @@ public static class TaskCommand
                 case "-o" or "--out": outDir = Next(); break;
                 case "--engine":
                     engine = Next();
-                    if (engine is not ("event" or "dense" or "dense-cuda" or "float64" or "float64-grid"))
-                        throw new UsageException($"--engine must be event, dense, dense-cuda, float64 or float64-grid, not '{engine}'");
+                    if (engine is not ("event" or "dense" or "dense-cuda" or "float64"))
+                        throw new UsageException($"--engine must be event, dense, dense-cuda or float64, not '{engine}'");
                     break;
                 default: throw new UsageException($"unknown option '{a}'");
             }
@@ -108,7 +108,8 @@ public static class TaskCommand
         StoreRecallResult result;
         try
         {
-            Func<CompiledNetwork, ISimulationEngine>? factory = engine is "event" or "float64" or "float64-grid" ? null : net => RunCommand.CreateEngine(engine, net);
+            if (engine == "float64") o = o with { Unquantized = true };
+            var factory = EngineFactory.GridFactory(engine == "float64" ? "event" : engine, new EngineSettings { Threads = 1 });
             var task = new StoreRecall(o, factory);
             stdout.WriteLine(FormattableString.Invariant($"store-recall: N = {o.Neurons}, T = {o.Steps}, {(o.Ltts ? "LTTS" : $"R = {o.Rank}")}{(o.OutputSpace ? " (output space)" : "")}, tau* = {o.TauStarDt} dt, {o.Epochs} epochs, seed {o.Seed}"));
             void Progress(int epoch, double mse, double ds)
@@ -116,12 +117,7 @@ public static class TaskCommand
                 if (epoch % k == 0 || epoch == o.Epochs - 1)
                     stdout.WriteLine(FormattableString.Invariant($"epoch {epoch,6}: mse {mse:G4}, dS {ds:F0}"));
             }
-            result = engine switch
-            {
-                "float64" => task.RunFloat64Reference(quantized: false, Progress, cts.Token),
-                "float64-grid" => task.RunFloat64Reference(quantized: true, Progress, cts.Token),
-                _ => task.Run(Progress, cts.Token),
-            };
+            result = task.Run(Progress, cts.Token);
         }
         finally { Console.CancelKeyPress -= onCancel; }
 

@@ -8,7 +8,7 @@ using Sim.Plasticity;
 
 namespace Sim.Experiments;
 
-/// <summary>Options of one store-and-recall cell (MODELS.md §4.1, §3.1). Defaults are the paper's.</summary>
+/// <summary>Options of one store-and-recall cell (docs/tasks/store_recall.md, docs/models/rank_r_rule.md). Defaults are the paper's.</summary>
 public sealed record StoreRecallOptions
 {
     /// <summary>N, recurrent GoalLif neurons.</summary>
@@ -57,6 +57,11 @@ public sealed record StoreRecallOptions
     public bool PerTrial { get; init; }
     /// <summary>F of the W_rec grid 2^-F, fixed in advance (W_rec starts at 0).</summary>
     public int RecurrentWeightFractionBits { get; init; } = 20;
+    /// <summary>
+    /// The unquantized float64 comparison run of docs/models/goal_lif.md ("Grids"): hz and ej not rounded, W_rec·hz summed
+    /// in source order with the rule's float64 weights (GoalLif trace_fraction_bits: 0). Event engine only.
+    /// </summary>
+    public bool Unquantized { get; init; }
 
     /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
@@ -101,11 +106,11 @@ public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double
 }
 
 /// <summary>
-/// Store and recall of a 3-D trajectory (Capone, Muratore &amp; Paolucci 2022, Fig. 2; MODELS.md §4.1 with the pipeline
-/// of §3.1), one cell (one R, one τ⋆, one seed) on the CPU EventEngine (or any engine from a factory):
+/// Store and recall of a 3-D trajectory (Capone, Muratore &amp; Paolucci 2022, Fig. 2; docs/tasks/store_recall.md with the
+/// pipeline of docs/models/rank_r_rule.md), one cell (one R, one τ⋆, one seed) or a batch of cells on one engine:
 /// <list type="number">
 /// <item>Target y* (T×O): t = linspace(0, 2π, T), y*_k = Σ_{f∈{1,2,3,5}} A_kf·sin(f·t + φ_kf), A ~ U(0,1), φ ~ U(0, 2π);
-/// the first 8 steps zero; divided by the global max of y* over t and k (MODELS.md's "global max", read literally).</item>
+/// the first 8 steps zero; divided by the global max of y* over t and k (the "global max", read literally).</item>
 /// <item>Network: N GoalLif neurons (paper defaults, dt = 1 ms), a 5-channel clock (span = (T−1)//5 ticks) through
 /// W_in ~ N(0, 22²), and the recurrent all-to-all projection without autapses, W_rec = 0, on the fixed grid 2^-20.</item>
 /// <item>Target spikes z*: the untrained network with the teacher drive u_i[t] = Σ_k W_teach,ik·y*_k[t], W_teach ~ N(0, 8²).
@@ -113,31 +118,35 @@ public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double
 /// piecewise-constant waveform y*_k (one change point per tick), summed by the kernel in k order. ŝ* = filter(z*, τ⋆).</item>
 /// <item>Readout: W_out ~ N(0, 1/N), then full-batch gradient descent W_out += lr·Σ_t (y*[t] − W_out·ŝ*[t])·ŝ*[t]ᵀ; the
 /// MSE after it is the readout limit.</item>
-/// <item>Feedback B and D (<see cref="Plasticity.Feedback"/>), or B⁺ and the targets Y* for the output-space form; then E epochs of free-running online learning with
-/// <see cref="RankRRule"/> (SGD, η = 5/√N unless set), each epoch from the initial state, with MSE and ΔS per epoch.</item>
+/// <item>Feedback B and D (<see cref="Plasticity.Feedback"/>), or B⁺ and the targets Y* for the output-space form; then E
+/// epochs of free-running online learning with <see cref="RankRRule"/> (SGD, η = 5/√N unless set), each epoch a trial of
+/// the <see cref="TrialProtocol"/> (from the initial state), with MSE and ΔS per epoch (<see cref="StoreRecallTask"/>).</item>
 /// </list>
 /// Random draws come from the counter RNG keyed by (seed, purpose, cell) (<see cref="PlasticityRandom"/>); W_in from the
-/// network compiler's own streams (same seed ⇒ same W_in in the teacher and the learning network).
+/// network compiler's own streams (same seed ⇒ same W_in in the teacher and the learning network). Cells that share the
+/// seed and the network options (N, T, O, clock, σ_in) share the learning network and can run as one batch
+/// (<see cref="RunBatch"/>): each instance is its own learner with its own feedback, τ⋆, learning rate and targets.
 /// </summary>
 public sealed class StoreRecall
 {
-    private const string Pop = "rec";
+    /// <summary>The name of the recurrent population.</summary>
+    public const string Pop = "rec";
 
     private readonly Func<CompiledNetwork, ISimulationEngine> _engineFactory;
 
     /// <summary>Creates the protocol.</summary>
     /// <param name="options">The cell.</param>
     /// <param name="engineFactory">
-    /// Creates the engine for the teacher run and the learning run from a compiled network (batch of one; it must accept
-    /// <see cref="ISimulationEngine.AddPlasticityRule"/>); null: the CPU <see cref="EventEngine"/> with one thread. Engines
-    /// that are bit-identical (e.g. the dense engine, DESIGN.md numerics contract) give the same curves bit for bit.
+    /// Creates the engine for the teacher run and the learning run from a compiled network (e.g.
+    /// <see cref="EngineFactory.GridFactory"/>); null: the CPU event engine with one thread. Engines that are bit-identical
+    /// (the dense engine) give the same curves bit for bit.
     /// </param>
     public StoreRecall(StoreRecallOptions options, Func<CompiledNetwork, ISimulationEngine>? engineFactory = null)
     {
         options.Validate();
         Options = options;
         Target = MakeTarget(options);
-        _engineFactory = engineFactory ?? (net => new EventEngine(net, new EngineOptions { Threads = 1 }));
+        _engineFactory = engineFactory ?? EngineFactory.GridFactory("event", new EngineSettings { Threads = 1 });
     }
 
     /// <summary>The options.</summary>
@@ -145,7 +154,7 @@ public sealed class StoreRecall
     /// <summary>y*[t][k].</summary>
     public double[][] Target { get; }
 
-    /// <summary>The target trajectory of §4.1 (T×O).</summary>
+    /// <summary>The target trajectory (T×O).</summary>
     public static double[][] MakeTarget(StoreRecallOptions o)
     {
         int[] freqs = [1, 2, 3, 5];
@@ -178,11 +187,11 @@ public sealed class StoreRecall
     }
 
     /// <summary>The network of the task; with the teacher currents when <paramref name="teacher"/> (W_teach, N rows of O) is given.</summary>
-    public NetworkSpec BuildNetwork(double[][]? teacher)
+    public NetworkSpec BuildNetwork(double[][]? teacher, int batch = 1)
     {
         var o = Options;
-        var b = new NetworkBuilder("store-recall") { Run = new RunOptions { DtMs = 1.0, DurationMs = o.Steps, Seed = o.Seed } };
-        b.NeuronGroup(Pop, o.Neurons, new GoalLifParameters());
+        var b = new NetworkBuilder("store-recall") { Run = new RunOptions { DtMs = 1.0, DurationMs = o.Steps, Seed = o.Seed, Batch = batch } };
+        b.NeuronGroup(Pop, o.Neurons, new GoalLifParameters { TraceFractionBits = o.Unquantized ? 0 : new GoalLifParameters().TraceFractionBits });
         b.Clock("clock", o.ClockChannels, (o.Steps - 1) / o.ClockChannels);
         b.Synapses("clock", Pop, new Connectivity.AllToAll(), Value.Normal(0, o.InputSd), projectionName: "w_in");
         b.Synapses(Pop, Pop, new Connectivity.AllToAll(Autapses: false), 0.0, projectionName: "w_rec", weightFractionBits: o.RecurrentWeightFractionBits);
@@ -222,7 +231,7 @@ public sealed class StoreRecall
         var rec = new SpikeRaster(Options.Steps, Options.Neurons, net.Population(Pop).Offset);
         engine.AddSpikeSink(rec);
         engine.Run(Options.Steps);
-        return rec.Z;
+        return rec.Z[0];
     }
 
     /// <summary>
@@ -292,14 +301,22 @@ public sealed class StoreRecall
         return sum / ((double)Options.Steps * m);
     }
 
-    /// <summary>What every learning run of a cell starts from (steps 1–3 of MODELS.md §3.1).</summary>
-    private sealed record Setup(double[][] ZStar, double[] WOut, double ReadoutLimit, ErrorFeedback Feedback,
+    /// <summary>What every learning run of a cell starts from (steps 1–3 of the pipeline).</summary>
+    internal sealed record Setup(StoreRecall Task, double[][] ZStar, double[] WOut, double ReadoutLimit, double[] B, double[] D,
         double[][] RuleTarget, LearningRate Rate, double FeedbackNorm, double FeedbackTrace)
     {
         public long TargetSpikes => ZStar.Sum(row => row.Sum(z => (long)z));
+
+        /// <summary>A fresh learner cell for one engine instance (its own feedback and optimizer objects).</summary>
+        public RankRCell Cell()
+        {
+            var o = Task.Options;
+            ErrorFeedback feedback = o.OutputSpace ? new OutputSpaceFeedback(B, o.Neurons, o.Rank) : new NeuronSpaceFeedback(D, o.Neurons, o.Ltts ? "LTTS" : $"rank {o.Rank}");
+            return new RankRCell(feedback, o.TauStarDt, new Sgd(Rate), RuleTarget) { Mode = o.PerTrial ? UpdateMode.PerTrial : UpdateMode.Online };
+        }
     }
 
-    private Setup Prepare()
+    internal Setup Prepare()
     {
         var o = Options;
         int n = o.Neurons;
@@ -310,223 +327,87 @@ public sealed class StoreRecall
         var bMat = Plasticity.Feedback.Matrix(wOut, o.Outputs, n, o.Seed, o.Cell);
         // D = B⁺B⁺ᵀ (rank R) or the LTTS form: the neuron-space feedback, and ‖D‖₂, tr D (reported; η per ‖D‖₂).
         var d = o.Ltts ? Plasticity.Feedback.Ltts(bMat, n) : Plasticity.Feedback.RankR(bMat, n, o.Rank);
-        ErrorFeedback feedback;
-        double[][] ruleTarget = sStar;
-        if (o.OutputSpace)
-        {
-            var output = new OutputSpaceFeedback(bMat, n, o.Rank);
-            ruleTarget = output.Targets(Target, sStar);
-            feedback = output;
-        }
-        else feedback = new NeuronSpaceFeedback(d, n, o.Ltts ? "LTTS" : $"rank {o.Rank}");
+        double[][] ruleTarget = o.OutputSpace ? new OutputSpaceFeedback(bMat, n, o.Rank).Targets(Target, sStar) : sStar;
         var (dNorm, dTrace) = Plasticity.Feedback.Norms(d, n);
         var rate = o.LearningRate
             ?? (o.StepPerFeedbackNorm is { } step ? LearningRate.PerFeedbackNorm(step, dNorm) : LearningRate.FivePerSqrtN(n));
-        return new Setup(zStar, wOut, limit, feedback, ruleTarget, rate, dNorm, dTrace);
+        return new Setup(this, zStar, wOut, limit, bMat, d, ruleTarget, rate, dNorm, dTrace);
     }
 
     /// <summary>
-    /// The network, engine and rank-R rule of this cell as <see cref="Run"/> uses them (target, readout, feedback and
-    /// learning rate prepared, the rule attached to the engine): one learning epoch is
-    /// <c>engine.ResetState(); rule.ResetTrial(); engine.Run(Steps); rule.EndTrial();</c>. The caller disposes the engine.
+    /// The engine and rank-R rule of this cell as <see cref="Run"/> sets them up (target, readout, feedback and learning
+    /// rate prepared, the rule attached): one learning epoch is <c>engine.ResetState(); engine.Run(Steps); engine.EndTrial();</c>.
+    /// The caller disposes the engine.
     /// </summary>
     public (ISimulationEngine Engine, RankRRule Rule) CreateLearner()
     {
-        var (_, engine, rule) = CreateLearner(Prepare());
-        return (engine, rule);
+        var setup = Prepare();
+        return CreateLearner([setup], _engineFactory);
     }
 
-    private (CompiledNetwork Network, ISimulationEngine Engine, RankRRule Rule) CreateLearner(Setup setup)
+    private static (ISimulationEngine Engine, RankRRule Rule) CreateLearner(IReadOnlyList<Setup> setups, Func<CompiledNetwork, ISimulationEngine> factory)
     {
-        var o = Options;
-        var net = NetworkCompiler.Compile(BuildNetwork(null));
-        var engine = _engineFactory(net);
-        var rule = new RankRRule(net, Pop, setup.Feedback, o.TauStarDt, new Sgd(setup.Rate)) { Mode = o.PerTrial ? UpdateMode.PerTrial : UpdateMode.Online };
-        rule.SetTarget(setup.RuleTarget);
-        engine.AddPlasticityRule(rule);
-        return (net, engine, rule);
+        var net = NetworkCompiler.Compile(setups[0].Task.BuildNetwork(null, setups.Count));
+        var engine = factory(net);
+        try
+        {
+            var rule = new RankRRule(net, Pop, instance => setups[instance - engine.FirstInstance].Cell());
+            engine.AddPlasticityRule(rule);
+            return (engine, rule);
+        }
+        catch
+        {
+            engine.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Runs the whole cell; <paramref name="progress"/> (optional) receives (epoch, MSE, ΔS) after each epoch.</summary>
     public StoreRecallResult Run(Action<int, double, double>? progress = null, CancellationToken cancellationToken = default)
+        => RunBatch([this], (e, _, mse, ds) => progress?.Invoke(e, mse, ds), cancellationToken)[0];
+
+    /// <summary>
+    /// Runs several cells as one batch on one engine (instance k learns cell k), with the engine factory of the first.
+    /// The cells must share the learning network: the same seed and the same N, T, O, clock channels, σ_in, weight grid
+    /// and quantization. Each result equals the cell run alone, bit for bit. <paramref name="progress"/> receives
+    /// (epoch, cell index, MSE, ΔS).
+    /// </summary>
+    public static StoreRecallResult[] RunBatch(IReadOnlyList<StoreRecall> cells, Action<int, int, double, double>? progress = null, CancellationToken cancellationToken = default)
     {
-        var o = Options;
-        int n = o.Neurons;
-        var setup = Prepare();
-        var (net, engineMade, rule) = CreateLearner(setup);
+        if (cells.Count == 0) return [];
+        var first = cells[0].Options;
+        foreach (var c in cells)
+        {
+            var o = c.Options;
+            if (o.Seed != first.Seed || o.Neurons != first.Neurons || o.Steps != first.Steps || o.Outputs != first.Outputs || o.ClockChannels != first.ClockChannels
+                || o.InputSd != first.InputSd || o.RecurrentWeightFractionBits != first.RecurrentWeightFractionBits || o.Unquantized != first.Unquantized)
+                throw new ArgumentException("cells of one batch must share the learning network (seed, N, T, O, clock channels, σ_in, weight grid, quantization)", nameof(cells));
+            if (o.Epochs != first.Epochs) throw new ArgumentException("cells of one batch run the same number of epochs", nameof(cells));
+        }
+        var setups = cells.Select(c => c.Prepare()).ToArray();
+        var (engineMade, rule) = CreateLearner(setups, cells[0]._engineFactory);
         using var engine = engineMade;
-        var rec = new TraceRecorder(rule, n, o.Steps, net.Population(Pop).Offset);
-        engine.AddSpikeSink(rec);
-        return Learn(setup, engine.EngineName, rule.Core.Optimizer.Name, rec.Trace, rec.Z, progress, cancellationToken, () =>
-        {
-            engine.ResetState();
-            rule.ResetTrial();
-            rec.Clear();
-            engine.Run(o.Steps);
-            rule.EndTrial();
-        });
-    }
-
-    /// <summary>
-    /// The same cell learned by a plain float64 transcription of MODELS.md §1.3 and §3.1 instead of an engine: with
-    /// <paramref name="quantized"/> it keeps the model's grids (hz and ej rounded to 2^-G, W_rec·hz from the grid
-    /// weights Q·2^-F) and reproduces the event engine bit for bit (a spec checks it); without, it is the
-    /// **unquantized float64 run** of §1.3: hz and ej unrounded, W_rec·hz = Σ_j W_ij·hz_j (j ascending) with the float64
-    /// master weights W, no weight grid. Comparing the two shows whether the grids affect learning.
-    /// Supports the neuron-space and output-space forms; the same target, readout, feedback, W_in and learning rate.
-    /// </summary>
-    public StoreRecallResult RunFloat64Reference(bool quantized, Action<int, double, double>? progress = null, CancellationToken cancellationToken = default)
-    {
-        var o = Options;
-        int n = o.Neurons;
-        var setup = Prepare();
-        var net = NetworkCompiler.Compile(BuildNetwork(null));
-        var pop = net.Population(Pop);
-        var c = (GoalLifConstants)pop.Constants;
-        var update = new RankRUpdate(setup.Feedback, net.DtMs, o.TauStarDt, new Sgd(setup.Rate), pop.TraceWeightFractionBits)
-        {
-            Mode = o.PerTrial ? UpdateMode.PerTrial : UpdateMode.Online,
-        };
-        // Initial v as the engine draws it; W_in·x as the engine delivers it (clock spike at tick t arrives at t + d).
-        double[] v0;
-        using (var probe = new EventEngine(net, new EngineOptions { Threads = 1 })) v0 = probe.GetVariable(0, Pop, "v");
-        var clock = net.Inputs.Single(i => i.ClockSpanTicks > 0);
-        var syn = net.Synapses;
-        double inScale = Math.ScaleB(1.0, -pop.WeightFractionBits), recScale = Math.ScaleB(1.0, -pop.TraceWeightFractionBits);
-        double rowLimit = CompiledNetwork.TraceRowLimit(pop);
-        var input = new double[o.Steps][];
-        for (int t = 0; t < o.Steps; t++) input[t] = new double[n];
-        for (long t = 0; t < o.Steps; t++)
-        {
-            int ch = clock.ClockChannelAt(t);
-            if (ch < 0) continue;
-            int src = clock.Offset + ch;
-            for (int g = syn.SegmentOffsets[src]; g < syn.SegmentOffsets[src + 1]; g++)
-            {
-                long at = t + syn.SegmentDelay[g];
-                if (at >= o.Steps) continue;
-                for (int k = syn.SegmentStart[g]; k < syn.SegmentStart[g + 1]; k++)
-                    if (syn.Target[k] >= pop.Offset && syn.Target[k] < pop.Offset + n) input[at][syn.Target[k] - pop.Offset] += syn.Q[k];
-            }
-        }
-        foreach (var row in input) for (int i = 0; i < n; i++) row[i] *= inScale;   // exact: integer sums times 2^-F
-
-        double[] v = new double[n], z = new double[n], hz = new double[n], ej = new double[n], rec = new double[n];
-        var trace = new double[o.Steps][];
-        var zRec = new double[o.Steps][];
-        for (int t = 0; t < o.Steps; t++) { trace[t] = new double[n]; zRec[t] = new double[n]; }
-        double Q(double x) => quantized ? Math.Round(x * c.TraceScale, MidpointRounding.ToEven) * c.TraceUnit : x;
-        return Learn(setup, quantized ? "float64 reference, grids kept" : "float64 reference, unquantized", update.Optimizer.Name, trace, zRec,
-            progress, cancellationToken, () =>
-        {
-            v0.CopyTo(v, 0);
-            Array.Clear(z); Array.Clear(hz); Array.Clear(ej);
-            update.Filter.Reset();
-            for (int t = 0; t < o.Steps; t++)
-            {
-                for (int i = 0; i < n; i++)
-                {
-                    hz[i] = Q(z[i] * c.OneMinusAlphaSyn[i] + hz[i] * c.AlphaSyn[i]);
-                    ej[i] = Q(hz[i] * c.OneMinusAlphaMem[i] + ej[i] * c.AlphaMem[i]);
-                }
-                if (quantized)
-                {
-                    var q = update.GridWeights;
-                    for (int i = 0; i < n; i++)
-                    {
-                        // The engines refuse a row beyond the exactness bound Σ_j |Q_ij|·2^G < 2^53 (SetTraceRowWeights);
-                        // so does the transcription, which relies on it for the exact sum below.
-                        ulong abs = FixedPoint.SumAbsSaturating(q.Slice(i * n, n));
-                        if (abs >= (ulong)rowLimit)
-                            throw new InvalidOperationException($"plastic trace weights into neuron {i} reach {abs:E3} grid units, beyond the exact range {rowLimit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53)");
-                        double sum = 0;   // exact: Q·hz are multiples of 2^-G below 2^53·2^-G
-                        for (int j = 0; j < n; j++) sum += q[i * n + j] * hz[j];
-                        rec[i] = (sum + 0.0) * recScale;
-                    }
-                }
-                else
-                {
-                    var w = update.Weights;
-                    for (int i = 0; i < n; i++)
-                    {
-                        double sum = 0;
-                        for (int j = 0; j < n; j++) sum += w[i * n + j] * hz[j];
-                        rec[i] = sum;
-                    }
-                }
-                for (int i = 0; i < n; i++)
-                {
-                    double cur = input[t][i] + rec[i];
-                    cur = cur + c.Bias[i];
-                    double a = v[i] * c.AlphaMem[i];
-                    a = cur * c.OneMinusAlphaMem[i] + a;
-                    a = c.ResetJump[i] * z[i] + a;
-                    v[i] = a;
-                    z[i] = v[i] > c.Threshold[i] ? 1.0 : 0.0;
-                }
-                update.Update(z, v, ej, setup.RuleTarget[t]);
-                update.Filter.Value.CopyTo(trace[t]);
-                z.CopyTo(zRec[t], 0);
-            }
-            update.EndTrial();
-        });
-    }
-
-    /// <summary>The epoch loop shared by the engine run and the float64 reference: MSE and ΔS per epoch.</summary>
-    private StoreRecallResult Learn(Setup setup, string engineName, string optimizerName, double[][] trace, double[][] zRec,
-        Action<int, double, double>? progress, CancellationToken cancellationToken, Action epoch)
-    {
-        var o = Options;
-        int n = o.Neurons;
-        var mse = new List<double>();
-        var ds = new List<double>();
+        var task = new StoreRecallTask(setups, rule);
+        var protocol = new TrialProtocol(engine, task);
         var clock = Stopwatch.StartNew();
-        for (int e = 0; e < o.Epochs && !cancellationToken.IsCancellationRequested; e++)
+        var curves = protocol.Run(first.Epochs, m =>
         {
-            epoch();
-            double m = Mse(setup.WOut, trace);
-            double s = 0;
-            for (int t = 0; t < o.Steps; t++)
-                for (int i = 0; i < n; i++) s += Math.Abs(setup.ZStar[t][i] - zRec[t][i]);
-            mse.Add(m); ds.Add(s);
-            progress?.Invoke(e, m, s);
-        }
+            for (int k = 0; k < setups.Length; k++) progress?.Invoke(m.Trial, k, m[StoreRecallTask.MseMetric, k], m[StoreRecallTask.SpikeErrorMetric, k]);
+        }, cancellationToken);
         clock.Stop();
-        return new StoreRecallResult(setup.ReadoutLimit, [.. mse], [.. ds], setup.TargetSpikes, mse.Count > 0 ? clock.Elapsed.TotalSeconds / mse.Count : 0,
-            setup.Feedback.Name, optimizerName)
-        { Engine = engineName, Rate = setup.Rate, FeedbackNorm = setup.FeedbackNorm, FeedbackTrace = setup.FeedbackTrace,
-          FinalOutput = mse.Count > 0 ? Readout(setup.WOut, trace) : [] };
-    }
-
-    private sealed class SpikeRaster(int steps, int n, int offset) : ISpikeSink
-    {
-        public readonly double[][] Z = [.. Enumerable.Range(0, steps).Select(_ => new double[n])];
-
-        public void Clear() { foreach (var r in Z) Array.Clear(r); }
-
-        public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
+        double perEpoch = curves.Count > 0 ? clock.Elapsed.TotalSeconds / curves.Count : 0;
+        var results = new StoreRecallResult[setups.Length];
+        for (int k = 0; k < setups.Length; k++)
         {
-            if (tick >= Z.Length) return;
-            foreach (int g in neurons) if (g >= offset && g < offset + n) Z[tick][g - offset] = 1.0;
+            var s = setups[k];
+            results[k] = new StoreRecallResult(s.ReadoutLimit, [.. curves.Select(m => m[StoreRecallTask.MseMetric, k])],
+                [.. curves.Select(m => m[StoreRecallTask.SpikeErrorMetric, k])], s.TargetSpikes, perEpoch, rule.Instances[k].Core.Feedback.Name, rule.Instances[k].Core.Optimizer.Name)
+            {
+                Engine = s.Task.Options.Unquantized ? engine.EngineName + ", unquantized float64" : engine.EngineName,
+                Rate = s.Rate, FeedbackNorm = s.FeedbackNorm, FeedbackTrace = s.FeedbackTrace,
+                FinalOutput = curves.Count > 0 ? s.Task.Readout(s.WOut, task.Trace(k)) : [],
+            };
         }
-    }
-
-    /// <summary>
-    /// Records z and the rule's ŝ after each tick: ŝ is updated in the Plasticity phase, and every engine calls its spike
-    /// sinks after it (Record phase), so a sink suffices (an observer would make the dense engine copy its whole state).
-    /// </summary>
-    private sealed class TraceRecorder(RankRRule rule, int n, int steps, int offset) : ISpikeSink
-    {
-        private readonly SpikeRaster _raster = new(steps, n, offset);
-        public readonly double[][] Trace = [.. Enumerable.Range(0, steps).Select(_ => new double[n])];
-        public double[][] Z => _raster.Z;
-
-        public void Clear() { _raster.Clear(); foreach (var r in Trace) Array.Clear(r); }
-
-        public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
-        {
-            _raster.OnSpikes(instance, tick, neurons);
-            if (tick < Trace.Length) rule.Core.Filter.Value.CopyTo(Trace[tick]);
-        }
+        return results;
     }
 }

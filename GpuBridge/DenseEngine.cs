@@ -2,6 +2,7 @@ using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
 using Sim.EventCore.Numerics;
+using Sim.EventCore.Plasticity;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,7 +30,8 @@ public sealed record DenseEngineOptions
 /// counts), <see cref="DenseInputs"/> (inputs generated in C# with the event engine's definitions),
 /// <see cref="DenseTraceCoupling"/> (exact W·trace of trace-coupled projections), one <see cref="DensePopulation"/> per
 /// population, whose model's dense step (<see cref="EventCore.Models.NeuronModelDefinition.DenseStep{T}"/>, in the
-/// model's folder) holds the equations, and <see cref="DensePlasticityContext"/> for rules.</para>
+/// model's folder) holds the equations, and for rules one <see cref="InstancePlasticity"/> per batch element (the same
+/// C# as the event engine's) over CPU copies of the state (<see cref="DenseStateCache"/>).</para>
 /// <para><b>One tick t</b> (the event engine's phases, in its order):</para>
 /// <code>
 /// Deliver:   acc = 0 + Σ_d ring[(t−d) mod R] · Wᵈ     (integer-valued float64: exact in any order)
@@ -37,7 +39,7 @@ public sealed record DenseEngineOptions
 /// Traces:    each model's DenseTraces (GoalLif: hz, ej); then rec = exact W·trace per population taking trace input
 /// Integrate, Threshold: each model's DenseStep → spike mask [B, n]
 /// Emit:      ring[t mod R] ← [spike mask | input counts of tick t]
-/// Plasticity: rules in C# on CPU copies (batch of one); Record: sinks, observers; Guard
+/// Plasticity: rules in C# on CPU copies, one InstancePlasticity per batch element; Record: sinks, observers, tick I/O; Guard
 /// </code>
 /// <para>Every product and sum is a separate IEEE operation (<c>mul</c> then <c>add</c>; never <c>addcmul</c> or
 /// <c>addmm</c> with scalars, which may fuse). Each step runs under <c>no_grad</c> in a dispose scope; persistent tensors
@@ -56,8 +58,14 @@ public sealed class DenseEngine : ISimulationEngine
     private readonly List<ISpikeSink> _sinks = [];
     private readonly List<IStepObserver> _observers = [];
     private readonly List<IRunGuard> _guards = [];
-    private readonly List<IPlasticityRule> _rules = [];
-    private readonly DensePlasticityContext _plasticity;
+    private readonly List<ITickIO> _io = [];
+    private readonly DenseStateCache _cache;
+    private readonly DenseTickInputs _tickInputs;
+    private PlasticityBinding? _binding;
+    private InstancePlasticity[]? _plastic;
+    // Presynaptic spikes of one tick per batch element (sources ascending, counts), for the rules' spike hooks.
+    private int[] _preSource = [], _preCount = [];
+    private readonly long _budget;
     private readonly long[] _noiseKeys;
     private readonly int[] _spikeBuffer;
     private bool _disposed;
@@ -77,18 +85,23 @@ public sealed class DenseEngine : ISimulationEngine
         _n = net.NeuronCount;
         _s = net.SourceCount;
         int b = BatchSize;
+        var refusals = net.Populations.Select(p => (p, Why: p.Model.DenseRefusal(p))).Where(x => x.Why is not null)
+            .Select(x => new SpecError($"populations[{x.p.Index}]", $"population '{x.p.Name}' ({x.p.Model.Name}): {x.Why}")).ToList();
+        if (refusals.Count > 0) throw new SpecException(refusals);
         EnsureFits(net, b, options.MemoryBudgetBytes);
 
         using (no_grad())
         {
             _delivery = new DenseDelivery(net, _device, b);
-            _coupling = new DenseTraceCoupling(net, _device);
+            _coupling = new DenseTraceCoupling(net, _device, b);
             _logit = TorchNumerics.CreateLogitTable(_device);
             _pops = [.. net.Populations.Select(p => new DensePopulation(p, _device, b, FirstInstance, net.Seed, _logit))];
         }
         _hasNoise = _pops.Any(p => p.Pop.NoiseDeltaV > 0);
         _inputs = new DenseInputs(net, b, FirstInstance);
-        _plasticity = new DensePlasticityContext(net, _pops, _coupling);
+        _cache = new DenseStateCache(_pops, b);
+        _tickInputs = new DenseTickInputs(_pops);
+        _budget = options.MemoryBudgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
         if (net.Spec.Run.MaxRateHz is { } maxRate) _guards.Add(new RateGuard(net, maxRate, net.Spec.Run.GuardWindowMs, FirstInstance, b));
         _noiseKeys = new long[b];
         _spikeBuffer = new int[_n];
@@ -134,27 +147,42 @@ public sealed class DenseEngine : ISimulationEngine
         _sinks.Add(sink);
     }
 
+    /// <inheritdoc/>
+    public void AddTickIO(ITickIO io)
+    {
+        ArgumentNullException.ThrowIfNull(io);
+        foreach (var name in io.InputPopulations) _pops[Network.Population(name).Index].EnableExternalInput();
+        _io.Add(io);
+    }
+
     /// <summary>
     /// Adds a plasticity rule, called in the Plasticity phase of every tick: after Threshold and Emit of tick t (the
     /// spikes are in the ring), before the spike sinks, observers and guards; the same position as in
-    /// <see cref="EventEngine"/>. The rule runs in C# on the CPU against a <see cref="IPlasticityContext"/> whose
-    /// <see cref="IPlasticityContext.Variable"/> returns CPU copies of the population's [n] rows of batch element 0, and
-    /// whose writes go to the compiled table (with its exactness check) and then to the device W_rec (uploaded once, after
-    /// all rules of the tick). Accepted only for a batch of one instance.
+    /// <see cref="EventEngine"/>. The rules run in C# on CPU copies of the state (<see cref="DenseStateCache"/>, one
+    /// device→host copy per variable and tick), with one <see cref="InstancePlasticity"/> per batch element holding its
+    /// plastic weights; the device matrices follow them by version before the next tick (per instance, [B, …], once a
+    /// projection is plastic). The same C# code as on the event engine, so the same bits.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The engine runs more than one instance.</exception>
     public void AddPlasticityRule(IPlasticityRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        if (BatchSize != 1)
-            throw new InvalidOperationException($"plasticity rules need a batch of one instance (this engine runs {BatchSize}): the plastic weights are shared by all instances");
-        _rules.Add(rule);
+        _binding ??= new PlasticityBinding(Network);
+        rule.Bind(_binding);
+        double perInstance = _binding.StateBytesPerInstance
+            + (_binding.HasPlasticSpikeProjection ? 4.0 * Network.Synapses.Count + DenseDelivery.PlasticBytesPerInstance(Network) : 0)
+            + (_binding.HasPlasticTraceProjection ? 16.0 * Network.TraceSynapses.Count + 8.0 * _n * _n : 0);
+        if (perInstance * BatchSize > _budget)
+            throw new SpecException([new SpecError("run.batch",
+                $"{BatchSize} plastic instance(s) need about {perInstance * BatchSize / (1 << 30):F2} GiB for their own weights (host and device) and traces, more than the {_budget / (double)(1 << 30):F2} GiB available")]);
+        _plastic ??= [.. Enumerable.Range(0, BatchSize).Select(k => new InstancePlasticity(Network, FirstInstance + k, _binding, _cache.For(k)))];
+        _cache.Invalidate();
+        foreach (var p in _plastic) p.Add(rule);
     }
 
     /// <summary>
     /// Sets every instance back to its initial state at tick 0 (as after construction), keeping the current weights
-    /// (including those written by plasticity rules): the start of a new trial or epoch, like
-    /// <see cref="EventEngine.ResetState"/>. As there, the windows of the built-in rate guard are not reset.
+    /// (plastic ones included), and starts a trial for the rules, like <see cref="EventEngine.ResetState"/>. As there,
+    /// the windows of the built-in rate guard are not reset.
     /// </summary>
     public void ResetState()
     {
@@ -167,10 +195,42 @@ public sealed class DenseEngine : ISimulationEngine
         _inputs.Reset();
         Tick = 0;
         Stopped = null;
+        _cache.Invalidate();
+        if (_plastic is not null) foreach (var p in _plastic) p.TrialStart();
+    }
+
+    /// <inheritdoc/>
+    public void EndTrial()
+    {
+        _cache.Invalidate();
+        if (_plastic is not null) foreach (var p in _plastic) p.TrialEnd(Tick);
+    }
+
+    /// <inheritdoc/>
+    public void EndPhase(int phase)
+    {
+        _cache.Invalidate();
+        if (_plastic is not null) foreach (var p in _plastic) p.PhaseEnd(phase, Tick);
+    }
+
+    /// <inheritdoc/>
+    public double[] GetWeights(int batchIndex, string projection)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(batchIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(batchIndex, BatchSize);
+        var view = _binding?.Projections.FirstOrDefault(p => p.Name == projection);
+        if (view is null || _plastic is null) return PlasticityBinding.CompiledWeights(Network, projection);
+        var w = new double[view.Count];
+        _plastic[batchIndex].GetWeights(view, w);
+        return w;
     }
 
     /// <summary>The trace-coupling weights of a population as the device holds them ([N·n], [source, local target]); null without. For specs.</summary>
-    internal double[]? DeviceTraceWeights(int population) => _coupling.DeviceWeights(population);
+    internal double[]? DeviceTraceWeights(int population, int batchIndex = 0)
+    {
+        if (_plastic is not null) _coupling.Sync(_plastic, _binding!);
+        return _coupling.DeviceWeights(population, batchIndex);
+    }
 
     /// <summary>The full state at the current tick, in the engine-neutral format (<see cref="Checkpoint"/>).</summary>
     public Checkpoint SaveCheckpoint()
@@ -206,6 +266,7 @@ public sealed class DenseEngine : ISimulationEngine
             {
                 State = state, LastSpike = last, HistoryTicks = [.. hTicks], HistorySources = [.. hSrc], HistoryCounts = [.. hCount],
                 PoissonNextMs = (double[])next.Clone(), PoissonCount = (long[])count.Clone(),
+                Plastic = _plastic?[k].Capture(),
             };
         }
         return new Checkpoint { NetworkFingerprint = Checkpoint.Fingerprint(Network), Tick = Tick, FirstInstance = FirstInstance, Instances = instances };
@@ -230,6 +291,8 @@ public sealed class DenseEngine : ISimulationEngine
                 ring[((tp % slots) * BatchSize + k) * _s + c.HistorySources[j]] += c.HistoryCounts[j];
             }
             _inputs.Restore(k, c.PoissonNextMs, c.PoissonCount);
+            if (_plastic is not null)
+                _plastic[k].Restore(c.Plastic ?? throw new InvalidDataException("the checkpoint holds no plastic state, but this engine has plasticity rules"));
         }
         using (no_grad())
         {
@@ -238,6 +301,7 @@ public sealed class DenseEngine : ISimulationEngine
         }
         Tick = tick;
         Stopped = null;
+        _cache.Invalidate();
     }
 
     /// <summary>Runs <paramref name="ticks"/> ticks (any split into several calls gives the same result).</summary>
@@ -273,7 +337,17 @@ public sealed class DenseEngine : ISimulationEngine
         ObjectDisposedException.ThrowIf(_disposed, this);
         long t = Tick;
         long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        _coupling.Sync();
+        if (_plastic is not null)
+        {
+            _coupling.Sync(_plastic, _binding!);
+            _delivery.Sync(_plastic, _binding!);
+        }
+        if (_io.Count > 0)
+            for (int k = 0; k < BatchSize; k++)
+            {
+                _tickInputs.Batch = k;
+                foreach (var h in _io) h.BeforeTick(FirstInstance + k, t, _tickInputs);
+            }
         foreach (var p in _pops) p.UpdateDrive(t);
         _inputs.Generate(t);
         if (_hasNoise)
@@ -306,7 +380,7 @@ public sealed class DenseEngine : ISimulationEngine
                 row = cat([row, inputs], 1);
             }
             _delivery.Emit(t, row);
-            if (_sinks.Count > 0 || _guards.Count > 0)
+            if (_sinks.Count > 0 || _guards.Count > 0 || _plastic is not null || _io.Count > 0)
             {
                 using Tensor cpuMask = spikes.cpu().contiguous().reshape(-1);
                 mask = cpuMask.data<bool>().ToArray();
@@ -314,35 +388,31 @@ public sealed class DenseEngine : ISimulationEngine
         }
 
         long tp = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_rules.Count > 0)
+        _cache.Invalidate();
+        if (_plastic is not null)
         {
-            // Plasticity phase (batch of one): rules see v[t+1], z[t+1], traces; their weights act from tick t + 1.
-            _plasticity.BeginTick();
-            try
+            // Plasticity phase: rules see v[t+1], z[t+1], traces; their weights act from tick t + 1 (synced before it).
+            for (int k = 0; k < BatchSize; k++)
             {
-                foreach (var r in _rules) r.Apply(FirstInstance, t, _plasticity);
-            }
-            finally
-            {
-                // Upload what was written even when a rule throws, so the device W_rec equals the compiled table.
-                _plasticity.EndTick();
+                int count = Spikes(mask!, k);
+                int pre = _binding!.WantsSpikeHooks ? PreSpikes(k, count) : 0;
+                _plastic[k].Step(t, _spikeBuffer.AsSpan(0, count), _preSource.AsSpan(0, pre), _preCount.AsSpan(0, pre));
             }
         }
         long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
-        DenseStateReader? reader = _observers.Count > 0 ? new DenseStateReader([.. _pops.Select(p => p.ReadAll())], [.. _pops.Select(p => p.Pop.Size)]) : null;
+        DenseStateReader? reader = _observers.Count > 0 || _io.Count > 0 ? new DenseStateReader([.. _pops.Select(p => p.ReadAll())], [.. _pops.Select(p => p.Pop.Size)]) : null;
         StopReason? stop = null;
         long tGuard = 0;
         for (int k = 0; k < BatchSize; k++)
         {
-            int count = 0;
-            if (mask is not null)
-                for (int i = 0; i < _n; i++) if (mask[k * _n + i]) _spikeBuffer[count++] = i;
+            int count = mask is null ? 0 : Spikes(mask, k);
             var span = new ReadOnlySpan<int>(_spikeBuffer, 0, count);
             foreach (var sink in _sinks) sink.OnSpikes(FirstInstance + k, t, span);
             if (reader is not null)
             {
                 reader.Batch = k;
                 foreach (var o in _observers) o.OnStep(FirstInstance + k, t, reader);
+                foreach (var h in _io) h.AfterTick(FirstInstance + k, t, span, reader);
             }
             long g0 = System.Diagnostics.Stopwatch.GetTimestamp();
             foreach (var g in _guards)
@@ -356,6 +426,30 @@ public sealed class DenseEngine : ISimulationEngine
         Timings.Add(Phase.Guard, tGuard);
         Tick = t + 1;
         if (stop is not null) Stopped = stop;
+    }
+
+    // The spikes of batch element k (ascending global id) into _spikeBuffer; returns their number.
+    private int Spikes(bool[] mask, int k)
+    {
+        int count = 0;
+        for (int i = 0; i < _n; i++) if (mask[k * _n + i]) _spikeBuffer[count++] = i;
+        return count;
+    }
+
+    // The presynaptic spikes of batch element k: its neuron spikes (in _spikeBuffer), then its input counts, ascending.
+    private int PreSpikes(int k, int neuronSpikes)
+    {
+        int cap = neuronSpikes + _inputs.Sources;
+        if (_preSource.Length < cap) { _preSource = new int[cap]; _preCount = new int[cap]; }
+        int m = 0;
+        for (int j = 0; j < neuronSpikes; j++) { _preSource[m] = _spikeBuffer[j]; _preCount[m++] = 1; }
+        var counts = _inputs.Counts;
+        for (int s = 0; s < _inputs.Sources; s++)
+        {
+            double c = counts[k * _inputs.Sources + s];
+            if (c != 0) { _preSource[m] = _n + s; _preCount[m++] = (int)c; }
+        }
+        return m;
     }
 
     /// <summary>Frees the native tensors.</summary>

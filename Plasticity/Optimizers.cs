@@ -16,6 +16,12 @@ public interface IOptimizer
     void Step(Span<double> w, ReadOnlySpan<double> d);
     /// <summary>Forgets any internal state (moments, step count).</summary>
     void Reset();
+
+    /// <summary>The internal state for a checkpoint (name → values); empty for stateless optimizers.</summary>
+    IReadOnlyDictionary<string, double[]> Capture() => new Dictionary<string, double[]>();
+
+    /// <summary>Sets the internal state from <see cref="Capture"/>.</summary>
+    void Restore(IReadOnlyDictionary<string, double[]> state) { }
 }
 
 /// <summary>Plain SGD (the paper's choice): w_k ← w_k + η·d_k.</summary>
@@ -95,4 +101,18 @@ public sealed class Adam : IOptimizer
 
     /// <inheritdoc/>
     public void Reset() { _m = []; _v = []; _b1t = _b2t = 1; Steps = 0; }
+
+    /// <inheritdoc/>
+    public IReadOnlyDictionary<string, double[]> Capture() => new Dictionary<string, double[]>
+    {
+        ["m"] = (double[])_m.Clone(), ["v"] = (double[])_v.Clone(), ["powers"] = [_b1t, _b2t, Steps],
+    };
+
+    /// <inheritdoc/>
+    public void Restore(IReadOnlyDictionary<string, double[]> state)
+    {
+        if (!state.TryGetValue("m", out var m) || !state.TryGetValue("v", out var v) || !state.TryGetValue("powers", out var p) || p.Length != 3 || m.Length != v.Length)
+            throw new InvalidDataException("Adam state incomplete");
+        _m = (double[])m.Clone(); _v = (double[])v.Clone(); _b1t = p[0]; _b2t = p[1]; Steps = (long)p[2];
+    }
 }

@@ -43,6 +43,13 @@ public sealed class SpikeFilter
     /// <summary>ŝ ← 0.</summary>
     public void Reset() => Array.Clear(_s);
 
+    /// <summary>ŝ ← <paramref name="values"/> (a restore).</summary>
+    public void Load(ReadOnlySpan<double> values)
+    {
+        if (values.Length != _s.Length) throw new InvalidDataException($"a filter of {_s.Length} channels cannot take {values.Length} values");
+        values.CopyTo(_s);
+    }
+
     /// <summary>One step: ŝ_i ← ŝ_i·α⋆ + z_i·(1 − α⋆).</summary>
     public void Step(ReadOnlySpan<double> z)
     {

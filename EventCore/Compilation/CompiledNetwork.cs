@@ -8,9 +8,8 @@ namespace Sim.EventCore.Compilation;
 /// A network ready to run: neurons laid out in one global id space (populations in order), input sources after
 /// them, synapses in CSR grouped by (delay, receptor), fixed-point weights, per-neuron propagators computed once.
 /// Every engine (event, dense) runs from this object, which is what makes them agree bit for bit.
-/// Immutable after compilation, except the plastic trace-coupling weights (<see cref="SetTraceRow"/>), which a
-/// plasticity rule rewrites between ticks; a network whose weights are being learned must not be shared by engines
-/// running at the same time.
+/// Immutable after compilation: its weights are the initial ones; plastic weights live per instance in the engines
+/// (Plasticity.InstanceWeights), so one compiled network may serve many engines at once.
 /// </summary>
 public sealed class CompiledNetwork
 {
@@ -49,73 +48,8 @@ public sealed class CompiledNetwork
     public CompiledPopulation Population(string name)
         => Populations.FirstOrDefault(p => p.Name == name) ?? throw new ArgumentException($"no population named '{name}'", nameof(name));
 
-    /// <summary>
-    /// Replaces the trace-coupling weights of the row of global target neuron <paramref name="target"/> with integers
-    /// <paramref name="q"/> on the grid 2^-F of its population (F = <see cref="CompiledPopulation.TraceWeightFractionBits"/>),
-    /// in the row's source order. Refuses (throws, leaving the row unchanged) a row whose exactness bound
-    /// Σ_j |q_j|·2^G_in &lt; 2^53 would fail (numerics contract item 3; G_in = <see cref="CompiledPopulation.TraceInputFractionBits"/>).
-    /// </summary>
-    public void SetTraceRow(int target, ReadOnlySpan<long> q)
-    {
-        var (pop, start) = TraceRow(target, q.Length, nameof(q));
-        double limit = TraceRowLimit(pop);
-        ulong sum = FixedPoint.SumAbsSaturating(q);
-        if (sum >= (ulong)limit) throw BeyondExactRange(target, pop, sum, limit);
-        TraceSynapses.WriteRow(start, q);
-    }
-
-    /// <summary>
-    /// Replaces the trace-coupling weights of the row of global target neuron <paramref name="target"/> with real weights
-    /// <paramref name="weights"/> (in the row's source order), rounded onto the grid of its population:
-    /// q_j = round_half_even(w_j·2^F) (numerics contract item 8). The same checks as <see cref="SetTraceRow"/> (and
-    /// |w_j·2^F| &lt; 2^51); on failure it throws and the row is unchanged. One fused pass: the fast path of plasticity rules.
-    /// </summary>
-    [System.Runtime.CompilerServices.SkipLocalsInit]
-    public void SetTraceRowWeights(int target, ReadOnlySpan<double> weights)
-    {
-        var (pop, start) = TraceRow(target, weights.Length, nameof(weights));
-        int len = weights.Length;
-        double limit = TraceRowLimit(pop);
-        const int StackRow = 512;
-        long[]? qRent = len > StackRow ? System.Buffers.ArrayPool<long>.Shared.Rent(len) : null;
-        double[]? vRent = len > StackRow ? System.Buffers.ArrayPool<double>.Shared.Rent(len) : null;
-        Span<long> qBuf = qRent is null ? stackalloc long[len] : qRent.AsSpan(0, len);
-        Span<double> vBuf = vRent is null ? stackalloc double[len] : vRent.AsSpan(0, len);
-        try
-        {
-            int bad = FixedPoint.QuantizeRow(weights, Math.ScaleB(1.0, pop.TraceWeightFractionBits), qBuf, vBuf, out double sum);
-            if (bad >= 0)
-                throw new InvalidOperationException(
-                    $"plastic trace weight {bad} into neuron {target} of '{pop.Name}' is {weights[bad]:G6}: not finite or beyond the range of the grid 2^-{pop.TraceWeightFractionBits} (|w·2^F| < 2^51)");
-            if (sum >= limit) throw BeyondExactRange(target, pop, sum, limit);
-            TraceSynapses.WriteRow(start, qBuf, vBuf);
-        }
-        finally
-        {
-            if (qRent is not null) System.Buffers.ArrayPool<long>.Shared.Return(qRent);
-            if (vRent is not null) System.Buffers.ArrayPool<double>.Shared.Return(vRent);
-        }
-    }
-
-    private (CompiledPopulation Population, int Start) TraceRow(int target, int length, string argument)
-    {
-        var tr = TraceSynapses;
-        if ((uint)target >= (uint)NeuronCount) throw new ArgumentOutOfRangeException(nameof(target));
-        int start = tr.RowStart[target], len = tr.RowStart[target + 1] - start;
-        if (length != len) throw new ArgumentException($"row of neuron {target} has {len} trace synapses, got {length} weights", argument);
-        return (Populations[PopulationOf(target)], start);
-    }
-
-    private static InvalidOperationException BeyondExactRange(int target, CompiledPopulation pop, double sum, double limit) => new(
-        $"plastic trace weights into neuron {target} of '{pop.Name}' reach at least {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
-        $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
-
     /// <summary>The largest Σ_j |q_j| a trace row into <paramref name="population"/> may reach: 2^(53 − G_in).</summary>
     public static double TraceRowLimit(CompiledPopulation population) => Math.ScaleB(FixedPoint.ExactLimit, -population.TraceInputFractionBits);
-
-    /// <summary>Bytes of engine state per instance (ring + neuron state + scratch), for memory estimates.</summary>
-    public long StateBytesPerInstance => (long)(MaxDelayTicks + 1) * NeuronCount * 2 * sizeof(double) + (long)NeuronCount * 8 * sizeof(double)
-        + (long)(SourceCount - NeuronCount) * (8 + 8 + 8 + 12);   // Poisson calendar (64 ticks × 1 bit), next time, count, heap entry
 }
 
 /// <summary>Conversions between ms and ticks: one rounding rule, used everywhere.</summary>
@@ -151,6 +85,12 @@ public sealed class CompiledPopulation
     /// TraceFractionBits of their source populations (a coarser grid embeds exactly in a finer one).
     /// </summary>
     public required int TraceInputFractionBits { get; init; }
+    /// <summary>
+    /// True when the trace-coupled input is an exact integer sum (every trace-coupled source keeps its trace on a grid);
+    /// false with an unquantized source (a float64 comparison mode): then the weights of the population's trace rows are
+    /// float64 values (<see cref="TraceCouplingTable.QValue"/> holds w, not q) summed in source order.
+    /// </summary>
+    public bool ExactTraceInput { get; init; } = true;
     /// <summary>The model's compiled per-neuron constants (e.g. <see cref="LifExpConstants"/>).</summary>
     public required ModelConstants Constants { get; init; }
     /// <summary>The source description.</summary>

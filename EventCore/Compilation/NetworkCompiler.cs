@@ -70,21 +70,27 @@ public static class NetworkCompiler
         var popBits = new int[spec.Populations.Count];
         var traceBits = new int[spec.Populations.Count];
         var traceInputBits = new int[spec.Populations.Count];
+        var exactTrace = new bool[spec.Populations.Count];
         for (int p = 0; p < spec.Populations.Count; p++)
         {
             // G_in: the finest grid among the traces read by this population (its own exported trace included, as before).
             var own = spec.Populations[p].Parameters;
             traceInputBits[p] = own.Model.TakesTraceInput && own.Model.CouplingTraceVariable >= 0 ? own.Model.CouplingTraceBits(own) : 0;
+            exactTrace[p] = true;
             foreach (var pr in spec.Projections)
                 if (popIndex[pr.Target] == p && popIndex.TryGetValue(pr.Source, out int sp) && NetworkSpecValidator.IsTraceCoupled(spec.Populations[sp], spec.Populations[p]))
-                    traceInputBits[p] = Math.Max(traceInputBits[p], spec.Populations[sp].Parameters.Model.CouplingTraceBits(spec.Populations[sp].Parameters));
+                {
+                    int bits = spec.Populations[sp].Parameters.Model.CouplingTraceBits(spec.Populations[sp].Parameters);
+                    traceInputBits[p] = Math.Max(traceInputBits[p], bits);
+                    exactTrace[p] &= bits > 0;
+                }
             popBits[p] = GridBits(spec, popIndex, p, spikeSyn, offsets, trace: false, 0);
             traceBits[p] = GridBits(spec, popIndex, p, traceSyn, offsets, trace: true, traceInputBits[p]);
         }
 
         var populations = new CompiledPopulation[spec.Populations.Count];
         for (int p = 0; p < populations.Length; p++)
-            populations[p] = CompilePopulation(spec, p, offsets[p], popBits[p], traceBits[p], traceInputBits[p]);
+            populations[p] = CompilePopulation(spec, p, offsets[p], popBits[p], traceBits[p], traceInputBits[p], exactTrace[p]);
 
         var inputs = new CompiledInput[spec.Inputs.Count];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = CompileInput(spec, i, inputOffsets[i]);
@@ -246,7 +252,7 @@ public static class NetworkCompiler
         }
     }
 
-    private static CompiledPopulation CompilePopulation(NetworkSpec spec, int p, int offset, int weightBits, int traceBits, int traceInputBits)
+    private static CompiledPopulation CompilePopulation(NetworkSpec spec, int p, int offset, int weightBits, int traceBits, int traceInputBits, bool exactTrace)
     {
         var ps = spec.Populations[p];
         int n = ps.Size;
@@ -277,7 +283,7 @@ public static class NetworkCompiler
         return new CompiledPopulation
         {
             Index = p, Name = ps.Name, Model = ps.Parameters.Model, Offset = offset, Size = n,
-            NoiseDeltaV = ps.Noise?.DeltaV ?? 0, WeightFractionBits = weightBits, TraceWeightFractionBits = traceBits, TraceInputFractionBits = traceInputBits,
+            NoiseDeltaV = ps.Noise?.DeltaV ?? 0, WeightFractionBits = weightBits, TraceWeightFractionBits = traceBits, TraceInputFractionBits = traceInputBits, ExactTraceInput = exactTrace,
             Constants = constants, Spec = ps, Currents = [.. currents], HasDrive = hasDrive, ConstantDrive = constantDrive,
         };
     }
@@ -404,15 +410,20 @@ public static class NetworkCompiler
         var rowStart = new int[nNeurons + 1];
         var src = new int[m];
         var q = new long[m];
+        var proj = new int[m];
         for (int r = 0; r < m; r++)
         {
             int k = order[r];
             src[r] = b.Source[k];
+            proj[r] = b.Projection[k];
             q[r] = (long)FixedPoint.Quantize(b.Weight[k], bitsOf[b.Target[k]]);
             rowStart[b.Target[k] + 1]++;
         }
         for (int i = 0; i < nNeurons; i++) rowStart[i + 1] += rowStart[i];
-        return new TraceCouplingTable(rowStart, src, q);
+        var inexactUnit = new double[nNeurons];
+        foreach (var p in pops)
+            if (!p.ExactTraceInput) Array.Fill(inexactUnit, Math.ScaleB(1.0, -p.TraceWeightFractionBits), p.Offset, p.Size);
+        return new TraceCouplingTable(rowStart, src, q, proj, inexactUnit);
     }
 
     /// <summary>Growable struct-of-arrays of synapses during compilation.</summary>

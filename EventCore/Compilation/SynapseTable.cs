@@ -49,22 +49,30 @@ public sealed class SynapseTable
 }
 
 /// <summary>
-/// Synapses between GoalLif populations, which act through the presynaptic trace hz (MODELS.md §1.3) rather than
-/// through delayed spikes. CSR by target: rec_i = (Σ_k Q[k]·H[Source[k]])·2^-(F+G), with H = hz·2^G integers,
-/// so the sum is exact in any order (the compiler checks Σ|Q|·2^G &lt; 2^53 per row).
-/// The layout (rows, sources) is fixed at compilation; the weights <see cref="Q"/> are plastic: a plasticity rule may
-/// rewrite a row between ticks through <see cref="CompiledNetwork.SetTraceRow"/>, which keeps the exactness bound.
+/// Trace-coupled synapses: from a population whose model exports a coupling trace (GoalLif: hz) to one whose model takes
+/// trace input; they act through the presynaptic trace without delay (docs/models/goal_lif.md) rather than through
+/// delayed spikes. CSR by target: rec_i = (Σ_k Q[k]·H[Source[k]])·2^-(F+G), with H = trace·2^G integers, so the sum is
+/// exact in any order (the compiler checks Σ|Q|·2^G &lt; 2^53 per row; plastic writes keep that bound). Immutable: these
+/// are the initial weights; plastic weights live per instance.
 /// </summary>
 public sealed class TraceCouplingTable
 {
-    /// <summary>The table of rows <paramref name="rowStart"/>, sources <paramref name="source"/> and grid weights <paramref name="q"/>.</summary>
-    internal TraceCouplingTable(int[] rowStart, int[] source, long[] q)
+    /// <summary>The table of rows <paramref name="rowStart"/>, sources <paramref name="source"/>, grid weights <paramref name="q"/> and projections.</summary>
+    /// <param name="rowStart">Rows by target.</param>
+    /// <param name="source">Source of each synapse.</param>
+    /// <param name="q">Grid weight of each synapse.</param>
+    /// <param name="projection">Projection of each synapse.</param>
+    /// <param name="inexactUnit">Per target neuron: 0 for an exact row, else the row's 2^-F (its QValue then holds w = q·2^-F).</param>
+    internal TraceCouplingTable(int[] rowStart, int[] source, long[] q, int[] projection, double[] inexactUnit)
     {
         RowStart = rowStart;
         Source = source;
         QArray = q;
+        ProjectionArray = projection;
         QValueArray = new double[q.Length];
-        for (int k = 0; k < q.Length; k++) QValueArray[k] = q[k];   // exact: |q| < 2^53 (row bound)
+        for (int i = 0; i < rowStart.Length - 1; i++)
+            for (int k = rowStart[i]; k < rowStart[i + 1]; k++)
+                QValueArray[k] = inexactUnit[i] == 0 ? q[k] : q[k] * inexactUnit[i];   // exact: |q| < 2^53 (row bound); w = q·2^-F exact too
         Runs = RowRuns.Of(rowStart, source);
     }
 
@@ -72,56 +80,26 @@ public sealed class TraceCouplingTable
     public int[] RowStart { get; }
     /// <summary>Global source neuron id.</summary>
     public int[] Source { get; }
-    /// <summary>
-    /// Weight on the trace-weight grid of the target population, read only: written by the compiler and then only
-    /// through <see cref="CompiledNetwork.SetTraceRow"/> / <see cref="CompiledNetwork.SetTraceRowWeights"/>, which also
-    /// keep <see cref="QValue"/> and <see cref="Version"/> in step (engines read them every tick).
-    /// </summary>
+    /// <summary>Weight on the trace-weight grid of the target population.</summary>
     public ReadOnlySpan<long> Q => QArray;
+    /// <summary>Projection index (in the description) of each synapse.</summary>
+    public ReadOnlySpan<int> Projection => ProjectionArray;
 
-    /// <summary>The storage of <see cref="Q"/>.</summary>
     internal long[] QArray { get; }
+    internal int[] ProjectionArray { get; }
     /// <summary>Number of synapses.</summary>
     public int Count => Source.Length;
 
     /// <summary>
-    /// <see cref="Q"/> as float64 (exact: every |Q| &lt; 2^53 by the row bound), kept in step with Q by
-    /// <see cref="CompiledNetwork.SetTraceRow"/>, so that engines can form Σ_k Q[k]·hz[Source[k]] in float64: every product
-    /// and every partial sum is an integer multiple of 2^-G below 2^53·2^-G, hence exact in any order (and with or without
-    /// fused multiply-add), which lets the sum be vectorised without changing a bit.
+    /// <see cref="Q"/> as float64 (exact: every |Q| &lt; 2^53 by the row bound), so that engines can form
+    /// (rows into a population without <see cref="CompiledPopulation.ExactTraceInput"/> hold the weights w = Q·2^-F instead)
+    /// Σ_k Q[k]·trace[Source[k]] in float64: every product and every partial sum is an integer multiple of 2^-G below
+    /// 2^53·2^-G, hence exact in any order (and with or without fused multiply-add), which lets the sum be vectorised.
     /// </summary>
     public ReadOnlySpan<double> QValue => QValueArray;
 
-    /// <summary>The storage of <see cref="QValue"/> (built with the table: engines read it every tick).</summary>
+    /// <summary>The storage of <see cref="QValue"/>.</summary>
     internal double[] QValueArray { get; }
-
-    /// <summary>
-    /// Incremented by every write of weights (<see cref="CompiledNetwork.SetTraceRow"/>,
-    /// <see cref="CompiledNetwork.SetTraceRowWeights"/>), so that an engine holding its own copy of the weights can tell
-    /// whether the table changed behind its back (e.g. a rule writing between runs) and re-read it.
-    /// </summary>
-    public long Version { get; private set; }
-
-    /// <summary>Writes a row already converted to both forms (bounds checked by the caller).</summary>
-    internal void WriteRow(int start, ReadOnlySpan<long> q, ReadOnlySpan<double> qValue)
-    {
-        q.CopyTo(QArray.AsSpan(start, q.Length));
-        qValue.CopyTo(QValueArray.AsSpan(start, q.Length));
-        Version++;
-    }
-
-    /// <summary>Writes row weights into <see cref="Q"/> and <see cref="QValue"/> (bounds already checked by the caller).</summary>
-    internal void WriteRow(int start, ReadOnlySpan<long> q)
-    {
-        q.CopyTo(QArray.AsSpan(start, q.Length));
-        var v = QValueArray.AsSpan(start, q.Length);
-        int k = 0;
-        if (System.Numerics.Vector.IsHardwareAccelerated)
-            for (; k <= q.Length - System.Numerics.Vector<long>.Count; k += System.Numerics.Vector<long>.Count)
-                System.Numerics.Vector.ConvertToDouble(new System.Numerics.Vector<long>(q[k..])).CopyTo(v[k..]);   // exact: |q| < 2^53
-        for (; k < q.Length; k++) v[k] = q[k];
-        Version++;
-    }
 
     /// <summary>
     /// The rows cut into runs of consecutive source ids (an all-to-all row without autapses is two runs), for kernels that

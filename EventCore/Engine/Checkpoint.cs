@@ -1,4 +1,5 @@
 using System.Text;
+using Sim.EventCore.Plasticity;
 
 namespace Sim.EventCore.Engine;
 
@@ -6,13 +7,15 @@ namespace Sim.EventCore.Engine;
 /// The full simulation state at a tick, in a form every engine can write and resume from (Brian2 <c>store()</c>/<c>restore()</c>):
 /// per instance, the neuron state arrays in the model frames (LifExp: u_mv, g_exc_mv, g_inh_mv; LifDelta: u_mv;
 /// GoalLif: v, z, hz, ej), the last spike tick of every neuron, the source spikes (neurons and inputs) of the last
-/// D_max ticks whose deliveries are still pending, and the Poisson generators' next spike times and counters.
+/// D_max ticks whose deliveries are still pending, the Poisson generators' next spike times and counters, and with
+/// plasticity rules the instance's plastic weights, traces, per-synapse state and rule state.
 /// Spike-time cursors, clocks and currents are functions of the tick and are not stored.
 /// A resumed run equals the uninterrupted one bit for bit, whichever engine wrote or reads the checkpoint.
 /// </summary>
 public sealed class Checkpoint
 {
-    private const string Magic = "SIMCKPT1";
+    private const string Magic = "SIMCKPT2";
+    private const string MagicWithoutPlasticity = "SIMCKPT1";
 
     /// <summary>The resolved network configuration the state belongs to (compared on restore).</summary>
     public required string NetworkFingerprint { get; init; }
@@ -50,6 +53,14 @@ public sealed class Checkpoint
                 w.Write(inst.PoissonNextMs.Length);
                 foreach (double v in inst.PoissonNextMs) w.Write(v);
                 WriteLongs(w, inst.PoissonCount);
+                w.Write(inst.Plastic is not null);
+                if (inst.Plastic is { } plastic)
+                {
+                    w.Write(plastic.Longs.Count);
+                    foreach (var (name, values) in plastic.Longs.OrderBy(kv => kv.Key, StringComparer.Ordinal)) { w.Write(name); WriteLongs(w, values); }
+                    w.Write(plastic.Doubles.Count);
+                    foreach (var (name, values) in plastic.Doubles.OrderBy(kv => kv.Key, StringComparer.Ordinal)) { w.Write(name); WriteDoubles(w, values); }
+                }
             }
         }
         File.Move(tmp, path, overwrite: true);
@@ -61,7 +72,9 @@ public sealed class Checkpoint
         using var r = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
         try
         {
-            if (r.ReadString() != Magic) throw new InvalidDataException($"{path} is not a Sim checkpoint");
+            string magic = r.ReadString();
+            if (magic != Magic && magic != MagicWithoutPlasticity) throw new InvalidDataException($"{path} is not a Sim checkpoint");
+            bool hasPlastic = magic == Magic;
             string fingerprint = r.ReadString();
             long tick = r.ReadInt64();
             int first = r.ReadInt32();
@@ -83,10 +96,20 @@ public sealed class Checkpoint
                 var hCount = ReadInts(r);
                 var next = new double[r.ReadInt32()];
                 for (int i = 0; i < next.Length; i++) next[i] = r.ReadDouble();
+                var count = ReadLongs(r);
+                PlasticCheckpoint? plastic = null;
+                if (hasPlastic && r.ReadBoolean())
+                {
+                    var longs = new Dictionary<string, long[]>();
+                    for (int k = r.ReadInt32(); k > 0; k--) { string name = r.ReadString(); longs[name] = ReadLongs(r); }
+                    var doubles = new Dictionary<string, double[]>();
+                    for (int k = r.ReadInt32(); k > 0; k--) { string name = r.ReadString(); doubles[name] = ReadDoubles(r); }
+                    plastic = new PlasticCheckpoint(longs, doubles);
+                }
                 instances[b] = new InstanceCheckpoint
                 {
                     State = state, LastSpike = last, HistoryTicks = hTicks, HistorySources = hSrc, HistoryCounts = hCount,
-                    PoissonNextMs = next, PoissonCount = ReadLongs(r),
+                    PoissonNextMs = next, PoissonCount = count, Plastic = plastic,
                 };
             }
             return new Checkpoint { NetworkFingerprint = fingerprint, Tick = tick, FirstInstance = first, Instances = instances };
@@ -99,6 +122,8 @@ public sealed class Checkpoint
 
     private static void WriteLongs(BinaryWriter w, long[] a) { w.Write(a.Length); foreach (long x in a) w.Write(x); }
     private static void WriteInts(BinaryWriter w, int[] a) { w.Write(a.Length); foreach (int x in a) w.Write(x); }
+    private static void WriteDoubles(BinaryWriter w, double[] a) { w.Write(a.Length); foreach (double x in a) w.Write(x); }
+    private static double[] ReadDoubles(BinaryReader r) { var a = new double[r.ReadInt32()]; for (int i = 0; i < a.Length; i++) a[i] = r.ReadDouble(); return a; }
     private static long[] ReadLongs(BinaryReader r) { var a = new long[r.ReadInt32()]; for (int i = 0; i < a.Length; i++) a[i] = r.ReadInt64(); return a; }
     private static int[] ReadInts(BinaryReader r) { var a = new int[r.ReadInt32()]; for (int i = 0; i < a.Length; i++) a[i] = r.ReadInt32(); return a; }
 
@@ -158,4 +183,6 @@ public sealed class InstanceCheckpoint
     public required double[] PoissonNextMs { get; init; }
     /// <summary>Poisson spike counter per source id.</summary>
     public required long[] PoissonCount { get; init; }
+    /// <summary>The plastic state (weights of plastic projections, traces, synapse and rule state), or null without rules.</summary>
+    public PlasticCheckpoint? Plastic { get; init; }
 }

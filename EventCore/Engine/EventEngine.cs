@@ -1,5 +1,6 @@
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
+using Sim.EventCore.Plasticity;
 
 namespace Sim.EventCore.Engine;
 
@@ -43,9 +44,11 @@ public sealed class EventEngine : ISimulationEngine
     private ISpikeSink[] _sinks = [];
     private IStepObserver[] _observers = [];
     private IRunGuard[] _guards = [];
-    private IPlasticityRule[] _rules = [];
+    private ITickIO[] _io = [];
+    private PlasticityBinding? _binding;
     private readonly StopReason?[] _stops;
     private readonly int _threads;
+    private readonly long _budget;
 
     /// <summary>Ticks between checks for cancellation and guard stops across instances.</summary>
     public const int ChunkTicks = 1000;
@@ -59,13 +62,14 @@ public sealed class EventEngine : ISimulationEngine
         FirstInstance = options.InstanceOffset ?? network.Spec.Run.InstanceOffset;
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(options), "batch must be ≥ 1");
         long budget = options.MemoryBudgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
-        double need = (double)network.StateBytesPerInstance * batch;
+        double need = (double)InstanceState.StateBytes(network) * batch;
         if (need > budget)
             throw new SpecException([new SpecError("run.batch",
                 $"{batch} instance(s) need about {need / (1 << 30):F2} GiB of state (delivery ring of {network.MaxDelayTicks + 1} slots × {network.NeuronCount} neurons), more than the {budget / (double)(1 << 30):F2} GiB available")]);
         DeliveryKernel.Validate(network.Synapses, network.NeuronCount, network.SourceCount);
         int threads = options.Threads ?? network.Spec.Run.Threads;
         _threads = Math.Max(1, Math.Min(batch, threads <= 0 ? Environment.ProcessorCount : threads));
+        _budget = budget;
         _instances = new InstanceState[batch];
         _stops = new StopReason?[batch];
         for (int b = 0; b < batch; b++) _instances[b] = new InstanceState(network, FirstInstance + b);
@@ -96,27 +100,73 @@ public sealed class EventEngine : ISimulationEngine
     /// <summary>Adds a run guard.</summary>
     public void AddGuard(IRunGuard guard) => _guards = [.. _guards, guard];
 
+    /// <inheritdoc/>
+    public void AddTickIO(ITickIO io)
+    {
+        ArgumentNullException.ThrowIfNull(io);
+        var pops = io.InputPopulations.Select(name => Network.Population(name).Index).ToArray();
+        foreach (var inst in _instances)
+            foreach (int p in pops) inst.ExternalInput(p);
+        _io = [.. _io, io];
+    }
+
     /// <summary>
-    /// Adds a plasticity rule, called in the Plasticity phase of every tick. The plastic weights live in the shared
-    /// <see cref="CompiledNetwork"/> (one set for all instances), so rules are accepted only for a batch of one instance.
+    /// Adds a plasticity rule: it binds once (<see cref="IPlasticityRule.Bind"/>), then every instance creates its rule
+    /// instance and, for the projections the rule makes plastic, its own copy of the weights (docs/architecture.md, "A rule").
+    /// The memory is checked against the budget first.
     /// </summary>
     public void AddPlasticityRule(IPlasticityRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        if (_instances.Length != 1)
-            throw new InvalidOperationException($"plasticity rules need a batch of one instance (this engine runs {_instances.Length}): the plastic weights are shared by all instances");
-        _rules = [.. _rules, rule];
+        _binding ??= new PlasticityBinding(Network);
+        rule.Bind(_binding);
+        double perInstance = _binding.StateBytesPerInstance + (_binding.HasPlasticSpikeProjection ? 4.0 * Network.Synapses.Count : 0)
+            + (_binding.HasPlasticTraceProjection ? 16.0 * Network.TraceSynapses.Count : 0);
+        if (perInstance * _instances.Length > _budget)
+            throw new SpecException([new SpecError("run.batch",
+                $"{_instances.Length} plastic instance(s) need about {perInstance * _instances.Length / (1 << 30):F2} GiB for their own weights and traces, more than the {_budget / (double)(1 << 30):F2} GiB available")]);
+        foreach (var inst in _instances) inst.AddRule(rule, _binding);
     }
 
     /// <summary>
-    /// Sets every instance back to its initial state at tick 0 (as after construction), keeping the current weights:
-    /// the start of a new trial or epoch of a learning protocol.
+    /// Sets every instance back to its initial state at tick 0 (as after construction), keeping the current weights
+    /// (plastic ones included); the rules' trial start (traces cleared, <see cref="IRuleInstance.OnTrialStart"/>).
     /// </summary>
     public void ResetState()
     {
         foreach (var inst in _instances) inst.Reset();
+        foreach (var inst in _instances) inst.Plasticity?.TrialStart();
         Array.Clear(_stops);
         Stopped = null;
+    }
+
+    /// <summary>The plasticity of batch element <paramref name="batchIndex"/> (null without rules); for specs.</summary>
+    internal InstancePlasticity? PlasticityOf(int batchIndex) => _instances[batchIndex].Plasticity;
+
+    /// <inheritdoc/>
+    public void EndTrial()
+    {
+        foreach (var inst in _instances) inst.Plasticity?.TrialEnd(inst.Tick);
+    }
+
+    /// <inheritdoc/>
+    public void EndPhase(int phase)
+    {
+        foreach (var inst in _instances) inst.Plasticity?.PhaseEnd(phase, inst.Tick);
+    }
+
+    /// <inheritdoc/>
+    public double[] GetWeights(int batchIndex, string projection)
+    {
+        var inst = _instances[batchIndex];
+        var view = _binding?.Projections.FirstOrDefault(p => p.Name == projection);
+        if (view is not null && inst.Plasticity is { } plastic)
+        {
+            var w = new double[view.Count];
+            plastic.GetWeights(view, w);
+            return w;
+        }
+        return PlasticityBinding.CompiledWeights(Network, projection);
     }
 
     /// <summary>Read access to the state of batch element <paramref name="batchIndex"/>.</summary>
@@ -134,7 +184,7 @@ public sealed class EventEngine : ISimulationEngine
         return result;
     }
 
-    /// <summary>The full state at the current tick; <see cref="Restore"/> (on this or another engine) resumes bit for bit.</summary>
+    /// <summary>The full state at the current tick (plastic weights and rule state included); <see cref="Restore"/> (on this or another engine with the same rules) resumes bit for bit.</summary>
     public Checkpoint SaveCheckpoint() => new()
     {
         NetworkFingerprint = Checkpoint.Fingerprint(Network), Tick = Tick, FirstInstance = FirstInstance,
@@ -158,7 +208,7 @@ public sealed class EventEngine : ISimulationEngine
         var sinks = _sinks;
         var observers = _observers;
         var guards = _guards;
-        var rules = _rules;
+        var io = _io;
         long done = 0, startTick = Tick;
         var stops = _stops;
         while (done < ticks)
@@ -166,9 +216,9 @@ public sealed class EventEngine : ISimulationEngine
             if (cancellationToken.IsCancellationRequested) { Flush(); return new RunResult(Tick - startTick, true, null); }
             int chunk = (int)Math.Min(ChunkTicks, ticks - done);
             if (_threads == 1)
-                for (int b = 0; b < _instances.Length; b++) stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards, rules);
+                for (int b = 0; b < _instances.Length; b++) stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards, io);
             else
-                RunChunkParallel(chunk, sinks, observers, guards, rules);
+                RunChunkParallel(chunk, sinks, observers, guards, io);
             done += chunk;
             StopReason? stop = null;
             foreach (var s in stops) stop ??= s;
@@ -183,16 +233,16 @@ public sealed class EventEngine : ISimulationEngine
         => Run(TimeGrid.Ticks(durationMs, Network.DtMs), cancellationToken);
 
     // A separate method so that the closure of the lambda is only allocated on the multi-threaded path.
-    private void RunChunkParallel(int chunk, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards, IPlasticityRule[] rules)
+    private void RunChunkParallel(int chunk, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards, ITickIO[] io)
         => Parallel.For(0, _instances.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads },
-            b => _stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards, rules));
+            b => _stops[b] = RunChunk(_instances[b], chunk, sinks, observers, guards, io));
 
-    private static StopReason? RunChunk(InstanceState inst, int ticks, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards, IPlasticityRule[] rules)
+    private static StopReason? RunChunk(InstanceState inst, int ticks, ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards, ITickIO[] io)
     {
         for (int k = 0; k < ticks; k++)
         {
             long t = inst.Tick;
-            string? reason = inst.Step(sinks, observers, guards, rules);
+            string? reason = inst.Step(sinks, observers, guards, io);
             if (reason is not null) return new StopReason(inst.Instance, t, reason);
         }
         return null;
@@ -200,12 +250,7 @@ public sealed class EventEngine : ISimulationEngine
 
     private void Flush()
     {
-        foreach (var inst in _instances)
-            for (int p = 0; p < inst.PhaseTicks.Length; p++)
-            {
-                Timings.Add((Phase)p, inst.PhaseTicks[p]);
-                inst.PhaseTicks[p] = 0;
-            }
+        foreach (var inst in _instances) inst.Clock.Drain(Timings);
     }
 
     /// <summary>Releases nothing native today; present so engines are used uniformly with <c>using</c>.</summary>

@@ -11,7 +11,7 @@ public enum Phase
     Threshold,
     /// <summary>Schedule outgoing spikes (neurons and inputs) into the delivery ring.</summary>
     Emit,
-    /// <summary>Plasticity rules (<see cref="IPlasticityRule"/>), after the spikes of the tick are known.</summary>
+    /// <summary>Plasticity rules (<see cref="Sim.EventCore.Plasticity.IPlasticityRule"/>), after the spikes of the tick are known.</summary>
     Plasticity,
     /// <summary>Spike sinks and step observers.</summary>
     Record,
@@ -36,41 +36,33 @@ public interface IStepObserver
 }
 
 /// <summary>
-/// A plasticity rule, called in the Plasticity phase of every tick (after Threshold and Emit, before Record), on the
-/// instance's worker thread. It sees the state after the tick (v[t+1], z[t+1], traces) and may rewrite the plastic
-/// trace-coupling weights through <see cref="IPlasticityContext.SetTraceRow"/>; the new weights act from the next tick.
-/// EventCore defines only this interface; the rules live in Sim.Plasticity (DESIGN.md dependency direction).
+/// The per-tick I/O hook (docs/architecture.md, "A task"): a task or a closed-loop driver writes inputs before each tick
+/// and reads outputs after it, without copying the engine loop. <see cref="BeforeTick"/> runs at the start of the Deliver
+/// phase; what it writes into <see cref="ITickInputs.Current"/> is added to the drive of that tick (drive_i ← x_i + drive_i,
+/// after the constant drive and the injected currents) and held until rewritten. <see cref="AfterTick"/> runs in the
+/// Record phase, after the spike sinks and observers. Called on the instance's worker thread, one instance at a time.
 /// </summary>
-public interface IPlasticityRule
+public interface ITickIO
 {
-    /// <summary>Applies the rule for tick <paramref name="tick"/> of <paramref name="instance"/>.</summary>
-    void Apply(int instance, long tick, IPlasticityContext context);
+    /// <summary>Names of the populations whose per-tick input this hook writes (the engine enables their drive term once, when the hook is added).</summary>
+    IReadOnlyList<string> InputPopulations { get; }
+
+    /// <summary>Before tick <paramref name="tick"/> of <paramref name="instance"/>: write this tick's inputs.</summary>
+    void BeforeTick(int instance, long tick, ITickInputs inputs);
+
+    /// <summary>After tick <paramref name="tick"/>: the tick's spikes (global ids, ascending) and the state after it.</summary>
+    void AfterTick(int instance, long tick, ReadOnlySpan<int> spikes, IStateReader state);
 }
 
-/// <summary>What a plasticity rule may read and write in one instance.</summary>
-public interface IPlasticityContext : IStateReader
+/// <summary>The inputs a <see cref="ITickIO"/> may write for one instance and tick.</summary>
+public interface ITickInputs
 {
-    /// <summary>The compiled network (its <see cref="Compilation.CompiledNetwork.TraceSynapses"/> hold the plastic weights).</summary>
-    Compilation.CompiledNetwork Network { get; }
-
     /// <summary>
-    /// The whole array of a state variable of a population (population-local order, absolute units), read only and
-    /// without copying; valid until the next tick.
+    /// The per-neuron input of population <paramref name="population"/> (population-local order, in the model's drive unit:
+    /// mV for LifExp, mV/ms for LifDelta, a.u. for GoalLif), writable, holding the last values written. The population must
+    /// be one of the hook's <see cref="ITickIO.InputPopulations"/>.
     /// </summary>
-    ReadOnlySpan<double> Variable(int population, string variable);
-
-    /// <summary>
-    /// Replaces the trace-coupling weights of the row of global target neuron <paramref name="target"/> (integers on the
-    /// grid 2^-F of its population, in the row's source order). Checked by <see cref="Compilation.CompiledNetwork.SetTraceRow"/>.
-    /// </summary>
-    void SetTraceRow(int target, ReadOnlySpan<long> q);
-
-    /// <summary>
-    /// Replaces the same row with real weights, rounded onto the population's grid (q = round_half_even(w·2^F)) and
-    /// checked by <see cref="Compilation.CompiledNetwork.SetTraceRowWeights"/>; the fast path for rules that keep float64
-    /// master weights.
-    /// </summary>
-    void SetTraceRowWeights(int target, ReadOnlySpan<double> weights);
+    Span<double> Current(int population);
 }
 
 /// <summary>Checks each tick whether the run must stop (Auryn's checkers); must not throw.</summary>

@@ -37,7 +37,7 @@ public abstract class NeuronModelDefinition
 
     /// <summary>
     /// The stored state variables in a fixed order, in the model's frame (the names of checkpoints and of
-    /// <see cref="Engine.IPlasticityContext.Variable"/>). Index k is the k-th array of every state of this model.
+    /// <see cref="Plasticity.IPlasticityContext.Variable"/>). Index k is the k-th array of every state of this model.
     /// </summary>
     public abstract IReadOnlyList<StateVariable> StateVariables { get; }
 
@@ -64,6 +64,13 @@ public abstract class NeuronModelDefinition
     /// with the index, e.g. "[3] = 0.1 is not on the trace grid 2^-20 in [0, 1]", or null. Default: accepts everything.
     /// </summary>
     public virtual string? CheckStoredValues(ModelConstants constants, int variable, ReadOnlySpan<double> values) => null;
+
+    /// <summary>
+    /// True when the model treats excitatory (w ≥ 0) and inhibitory (w &lt; 0) weights differently (separate synaptic
+    /// variables, e.g. LifExp's g_e, g_i); a plastic spike synapse into such a model keeps its sign. False when the model
+    /// only ever uses their sum (LifDelta, GoalLif), where plastic weights may change sign freely.
+    /// </summary>
+    public virtual bool DistinguishesReceptors => true;
 
     /// <summary>True when the model keeps a last-spike tick per neuron (refractoriness).</summary>
     public virtual bool HasRefractoriness => true;
@@ -109,6 +116,12 @@ public abstract class NeuronModelDefinition
     /// before the coupling W·trace is formed; default nothing.
     /// </summary>
     public virtual void DenseTraces<T>(IDenseKernel<T> k) where T : class { }
+
+    /// <summary>
+    /// Why the dense engine cannot run this population bit-exactly (e.g. an unquantized comparison mode), or null. The
+    /// dense engine refuses the network with this message.
+    /// </summary>
+    public virtual string? DenseRefusal(CompiledPopulation population) => null;
 
     /// <summary>The dense step of one tick (Deliver, Integrate, Threshold/Reset) for [B, n] state; returns the spike mask.</summary>
     public abstract T DenseStep<T>(IDenseKernel<T> k) where T : class;

@@ -9,13 +9,17 @@ namespace Sim.GpuBridge;
 /// excitatory target columns hold Σ q ≥ 0 over multapses, then the N inhibitory ones Σ q &lt; 0), S = neurons + input
 /// sources, and a ring [D_max+1, B, S] of past source spike counts. The delivered sums of tick t are
 /// <c>acc = 0 + Σ_d ring[(t−d) mod R] · Wᵈ</c>: integer-valued float64, exact in any order (numerics contract item 3);
-/// starting from +0 makes a signed zero +0, as in the event engine's ring.
+/// starting from +0 makes a signed zero +0, as in the event engine's ring. A synapse's column is its receptor (fixed at
+/// compilation), as the event engine's ring is. Once a spike projection is plastic, each instance gets its own matrices
+/// [B, S, 2N] (batched products), rebuilt from the instance's weights when their version changes.
 /// </summary>
 internal sealed class DenseDelivery : IDisposable
 {
     private readonly Device _device;
     private readonly int _batch, _n, _s, _slots;
     private readonly List<(int Delay, Tensor WeightT)> _delays = [];
+    private readonly CompiledNetwork _net;
+    private long[][]? _seen;   // per instance, per plastic projection: the version the device holds
     private readonly Tensor _ring;
     private readonly Scalar _zero = 0.0.ToScalar();
 
@@ -23,6 +27,7 @@ internal sealed class DenseDelivery : IDisposable
     {
         _device = device;
         _batch = batch;
+        _net = net;
         _n = net.NeuronCount;
         _s = net.SourceCount;
         _slots = net.MaxDelayTicks + 1;
@@ -49,7 +54,7 @@ internal sealed class DenseDelivery : IDisposable
         {
             if (t - d < 0) continue;
             Tensor counts = _ring[(int)((t - d) % _slots)];
-            acc.add_(SourceProduct(counts, w), TorchNumerics.One);
+            acc.add_(w.dim() == 2 ? SourceProduct(counts, w) : counts.unsqueeze(1).bmm(w).squeeze(1), TorchNumerics.One);
         }
         return acc;
     }
@@ -86,28 +91,73 @@ internal sealed class DenseDelivery : IDisposable
         return counts.index_select(1, active).matmul(weightT.index_select(0, active));
     }
 
-    private void BuildDelayMatrices(CompiledNetwork net)
+    // Per delay, W [S, 2N] from weights q in synapse-table order; the column of a synapse is its segment's receptor.
+    private SortedDictionary<int, double[]> HostMatrices(int[] q)
     {
-        var syn = net.Synapses;
+        var syn = _net.Synapses;
         var byDelay = new SortedDictionary<int, double[]>();
+        foreach (int d in syn.SegmentDelay) if (!byDelay.ContainsKey(d)) byDelay[d] = new double[(long)_s * 2 * _n];
         for (int s = 0; s < _s; s++)
             for (int g = syn.SegmentOffsets[s]; g < syn.SegmentOffsets[s + 1]; g++)
             {
-                int d = syn.SegmentDelay[g];
-                if (!byDelay.TryGetValue(d, out var w)) byDelay[d] = w = new double[(long)_s * 2 * _n];
-                for (int k = syn.SegmentStart[g]; k < syn.SegmentStart[g + 1]; k++)
-                {
-                    int q = syn.Q[k];
-                    long column = q >= 0 ? syn.Target[k] : _n + syn.Target[k];
-                    w[(long)s * 2 * _n + column] += q;
-                }
+                var w = byDelay[syn.SegmentDelay[g]];
+                int shift = syn.SegmentReceptor[g] == 0 ? 0 : _n;
+                for (int k = syn.SegmentStart[g]; k < syn.SegmentStart[g + 1]; k++) w[(long)s * 2 * _n + shift + syn.Target[k]] += q[k];
             }
-        foreach (var (d, w) in byDelay)
+        return byDelay;
+    }
+
+    private void BuildDelayMatrices(CompiledNetwork net)
+    {
+        foreach (var (d, w) in HostMatrices(net.Synapses.Q.ToArray()))
         {
             using Tensor cpu = tensor(w, dtype: ScalarType.Float64).reshape(_s, 2 * _n);
             _delays.Add((d, cpu.to(_device)));
         }
     }
+
+    /// <summary>
+    /// Brings the device matrices up to the instances' plastic spike weights: the first time a spike projection is
+    /// plastic, every matrix becomes per instance; afterwards an instance's matrices are rebuilt when one of its plastic
+    /// spike projections changed version.
+    /// </summary>
+    public void Sync(Sim.EventCore.Plasticity.InstancePlasticity[] plastic, Sim.EventCore.Plasticity.PlasticityBinding binding)
+    {
+        if (!binding.HasPlasticSpikeProjection) return;
+        var projections = binding.Projections.Where(p => !p.IsTraceCoupled).ToArray();
+        int slots = binding.Projections.Max(p => p.Slot) + 1;
+        if (_seen is null)
+        {
+            _seen = new long[_batch][];
+            for (int b = 0; b < _batch; b++) _seen[b] = Enumerable.Repeat(-1L, slots).ToArray();
+            for (int i = 0; i < _delays.Count; i++)
+            {
+                var (d, shared) = _delays[i];
+                _delays[i] = (d, shared.unsqueeze(0).expand(_batch, -1, -1).contiguous());
+                shared.Dispose();
+            }
+        }
+        for (int b = 0; b < _batch; b++)
+        {
+            if (_seen[b].Length < slots) Array.Resize(ref _seen[b], slots);
+            bool changed = false;
+            foreach (var pj in projections)
+            {
+                long v = plastic[b].Weights.Version(pj.Slot);
+                if (_seen[b][pj.Slot] != v) { _seen[b][pj.Slot] = v; changed = true; }
+            }
+            if (!changed) continue;
+            var host = HostMatrices(plastic[b].Weights.SpikeQ);
+            foreach (var (d, w) in _delays)
+                using (no_grad())
+                using (Tensor cpu = tensor(host[d], dtype: ScalarType.Float64).reshape(_s, 2 * _n))
+                    w[b].copy_(cpu);
+        }
+    }
+
+    /// <summary>Bytes of one instance's own matrices once spike weights are plastic.</summary>
+    public static double PlasticBytesPerInstance(CompiledNetwork net)
+        => 8.0 * net.Synapses.SegmentDelay.ToArray().Distinct().Count() * net.SourceCount * 2 * net.NeuronCount;
 
     public void Dispose()
     {

@@ -95,6 +95,9 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         ? _state[_model.CouplingTraceVariable]
         : zeros(_batch, Pop.Size, dtype: ScalarType.Float64, device: _device);
 
+    /// <summary>The per-tick input [B·n], or null when none was enabled.</summary>
+    public double[]? External => _external;
+
     /// <summary>The per-tick input [B·n] (sample-and-hold), enabling it on first use (the drive then becomes [B, n]).</summary>
     public double[] EnableExternalInput()
     {
@@ -195,14 +198,11 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         return spike;
     }
 
-    /// <summary>A CPU copy of stored variable <paramref name="name"/> (model frame) of one batch element.</summary>
-    public double[] ReadFrame(int batchIndex, string name)
+    /// <summary>Copies stored variable <paramref name="variable"/> (model frame) of every batch element into <paramref name="destination"/> [B·n].</summary>
+    public void CopyStored(int variable, double[] destination)
     {
-        var vars = _model.StateVariables;
-        for (int v = 0; v < vars.Count; v++)
-            if (vars[v].Name == name)
-                using (Tensor row = _state[v][batchIndex].cpu().contiguous()) return row.data<double>().ToArray();
-        throw new ArgumentException($"'{name}' is not a state variable of population '{Pop.Name}'", nameof(name));
+        using Tensor all = _state[variable].cpu().contiguous().reshape(-1);
+        all.data<double>().CopyTo(destination, 0);
     }
 
     /// <summary>A CPU copy of a variable in absolute units (reported name, or stored name) of one batch element.</summary>

@@ -1,4 +1,5 @@
 using Sim.EventCore.Compilation;
+using Sim.EventCore.Plasticity;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -6,51 +7,53 @@ namespace Sim.GpuBridge;
 
 /// <summary>
 /// The trace-coupled projections of the dense engine: per target population that takes trace input, W transposed as
-/// [N, n] (source rows, integer-valued q summed over multapses), and its exact input
+/// [N, n] (source rows, integer-valued q summed over multapses), shared by the batch, or [B, N, n] once a trace-coupled
+/// projection is plastic (each instance its own weights), and its exact input
 /// <c>rec = (trunc(trace·2^G_in) · Wᵀ + 0)·2^-(F_r+G_in)</c> (numerics contract item 7): every source trace lies on a grid at
-/// least as fine as G_in allows, so trunc is a no-op and the matmul is an exact integer sum; + 0 makes a signed zero +0
-/// like a long sum converted to double. A host copy of each matrix follows the compiled table.
+/// least as fine as G_in allows, so trunc is a no-op and the (batched) matmul is an exact integer sum; + 0 makes a signed
+/// zero +0 like a long sum converted to double. Plastic copies follow the instances' weights by version.
 /// </summary>
 internal sealed class DenseTraceCoupling : IDisposable
 {
     private readonly CompiledNetwork _net;
-    private readonly Tensor?[] _weightT;     // per population: [N, n], or null
-    private readonly double[]?[] _host;      // per population: [N·n] host copy, [source, local target]
-    private readonly bool[] _dirty;
+    private readonly Device _device;
+    private readonly int _batch;
+    private Tensor?[] _weightT;              // per population: [N, n] or [B, N, n], or null
     private readonly double[] _inScale, _unit;
-    private long _version;
+    private long[][]? _seen;                 // per instance, per plastic projection: the version the device holds
 
-    public DenseTraceCoupling(CompiledNetwork net, Device device)
+    public DenseTraceCoupling(CompiledNetwork net, Device device, int batch)
     {
         _net = net;
-        int pops = net.Populations.Length, n = net.NeuronCount;
+        _device = device;
+        _batch = batch;
+        int pops = net.Populations.Length;
         _weightT = new Tensor?[pops];
-        _host = new double[]?[pops];
-        _dirty = new bool[pops];
         _inScale = new double[pops];
         _unit = new double[pops];
-        var tr = net.TraceSynapses;
-        if (tr.Count > 0)
-            foreach (var p in net.Populations)
-            {
-                if (!p.Model.TakesTraceInput) continue;
-                var wt = new double[n * p.Size];
-                for (int i = 0; i < p.Size; i++)
-                    for (int k = tr.RowStart[p.Offset + i]; k < tr.RowStart[p.Offset + i + 1]; k++) wt[tr.Source[k] * p.Size + i] += tr.Q[k];
-                _host[p.Index] = wt;
-                using Tensor cpu = tensor(wt, dtype: ScalarType.Float64).reshape(n, p.Size);
-                _weightT[p.Index] = cpu.to(device);
-                _inScale[p.Index] = Math.ScaleB(1.0, p.TraceInputFractionBits);
-                _unit[p.Index] = Math.ScaleB(1.0, -(p.TraceWeightFractionBits + p.TraceInputFractionBits));
-            }
-        _version = tr.Version;
+        if (net.TraceSynapses.Count == 0) return;
+        foreach (var p in net.Populations)
+        {
+            if (!p.Model.TakesTraceInput) continue;
+            using Tensor cpu = tensor(HostMatrix(p, net.TraceSynapses.Q.ToArray()), dtype: ScalarType.Float64).reshape(net.NeuronCount, p.Size);
+            _weightT[p.Index] = cpu.to(device);
+            _inScale[p.Index] = Math.ScaleB(1.0, p.TraceInputFractionBits);
+            _unit[p.Index] = Math.ScaleB(1.0, -(p.TraceWeightFractionBits + p.TraceInputFractionBits));
+        }
     }
 
     /// <summary>True when some population takes trace-coupled input.</summary>
     public bool Any => _weightT.Any(w => w is not null);
 
-    /// <summary>Bytes of the dense trace coupling: one [N, n] matrix per population taking trace input (host and device).</summary>
-    public static double Bytes(CompiledNetwork net) => net.TraceSynapses.Count > 0 ? 16.0 * net.NeuronCount * net.NeuronCount : 0;
+    /// <summary>W of population <paramref name="p"/> as [N·n] ([source, local target], q summed over multapses) from trace-table weights <paramref name="q"/>.</summary>
+    private double[] HostMatrix(CompiledPopulation p, long[] q)
+    {
+        var tr = _net.TraceSynapses;
+        var wt = new double[_net.NeuronCount * p.Size];
+        for (int i = 0; i < p.Size; i++)
+            for (int k = tr.RowStart[p.Offset + i]; k < tr.RowStart[p.Offset + i + 1]; k++) wt[tr.Source[k] * p.Size + i] += q[k];
+        return wt;
+    }
 
     /// <summary>The exact trace-coupled input of population <paramref name="population"/> from all traces [B, N], or null.</summary>
     public Tensor? Input(int population, Tensor traces)
@@ -61,66 +64,56 @@ internal sealed class DenseTraceCoupling : IDisposable
         using Scalar zero = 0.0.ToScalar();
         using Scalar unit = _unit[population].ToScalar();
         Tensor h = traces.mul(g).trunc_();
-        return h.matmul(w).add_(zero, TorchNumerics.One).mul_(unit);
+        Tensor product = w.dim() == 2 ? h.matmul(w) : h.unsqueeze(1).bmm(w).squeeze(1);
+        return product.add_(zero, TorchNumerics.One).mul_(unit);
     }
 
-    /// <summary>The device matrix of one population as [N·n] (source, local target), or null. For specs.</summary>
-    public double[]? DeviceWeights(int population)
+    /// <summary>The device matrix of one population for batch element <paramref name="batchIndex"/> as [N·n], or null. For specs.</summary>
+    public double[]? DeviceWeights(int population, int batchIndex = 0)
     {
-        Sync();
         if (_weightT[population] is not { } w) return null;
-        using Tensor c = w.cpu().contiguous().reshape(-1);
+        using Tensor c = (w.dim() == 2 ? w : w[batchIndex]).cpu().contiguous().reshape(-1);
         return c.data<double>().ToArray();
     }
 
-    /// <summary>Whether the device copies hold every write of the compiled table so far.</summary>
-    public bool InSync => _net.TraceSynapses.Version == _version;
-
     /// <summary>
-    /// Re-reads every row when the compiled table changed behind the engine's back (e.g. a rule writing between runs):
-    /// the table's version is newer than the one the device copies reflect.
+    /// Brings the device copies up to the instances' plastic weights: the first time a trace-coupled projection is
+    /// plastic, every matrix becomes per instance; afterwards an instance's matrix is rebuilt when one of its plastic
+    /// trace projections changed version.
     /// </summary>
-    public void Sync()
+    public void Sync(InstancePlasticity[] plastic, PlasticityBinding binding)
     {
-        var tr = _net.TraceSynapses;
-        if (tr.Version == _version) return;
-        foreach (var p in _net.Populations)
+        if (!Any || !binding.HasPlasticTraceProjection) return;
+        var projections = binding.Projections.Where(p => p.IsTraceCoupled).ToArray();
+        if (_seen is null)
         {
-            for (int i = p.Offset; i < p.Offset + p.Size; i++) MirrorRow(i);
-            Upload();
+            _seen = new long[_batch][];
+            for (int b = 0; b < _batch; b++) _seen[b] = Enumerable.Repeat(-1L, projections.Max(p => p.Slot) + 1).ToArray();
+            for (int p = 0; p < _weightT.Length; p++)
+                if (_weightT[p] is { } shared)
+                {
+                    _weightT[p] = shared.unsqueeze(0).expand(_batch, -1, -1).contiguous();
+                    shared.Dispose();
+                }
         }
-        _version = tr.Version;
-    }
-
-    /// <summary>
-    /// Copies the compiled row of global target <paramref name="target"/> into the host copy (column i = target − offset,
-    /// W[s, i] = Σ of the row's q over multapses from s); <see cref="Upload"/> sends it to the device. When the copies were
-    /// current before this write (<paramref name="wasInSync"/>), they are current after it.
-    /// </summary>
-    public void MirrorRow(int target, bool wasInSync = false)
-    {
-        var tr = _net.TraceSynapses;
-        int p = _net.PopulationOf(target);
-        if (_host[p] is { } host)
+        for (int b = 0; b < _batch; b++)
         {
-            int n = _net.Populations[p].Size, i = target - _net.Populations[p].Offset;
-            for (int k = tr.RowStart[target]; k < tr.RowStart[target + 1]; k++) host[tr.Source[k] * n + i] = 0;
-            for (int k = tr.RowStart[target]; k < tr.RowStart[target + 1]; k++) host[tr.Source[k] * n + i] += tr.Q[k];
-            _dirty[p] = true;
-        }
-        if (wasInSync) _version = tr.Version;
-    }
-
-    /// <summary>Copies every changed host matrix to the device.</summary>
-    public void Upload()
-    {
-        for (int p = 0; p < _weightT.Length; p++)
-        {
-            if (!_dirty[p] || _weightT[p] is not { } w) continue;
-            using (no_grad())
-            using (Tensor cpu = tensor(_host[p]!, dtype: ScalarType.Float64).reshape(w.shape))
-                w.copy_(cpu);
-            _dirty[p] = false;
+            bool changed = false;
+            foreach (var pj in projections)
+            {
+                if (pj.Slot >= _seen[b].Length) Array.Resize(ref _seen[b], pj.Slot + 1);
+                long v = plastic[b].Weights.Version(pj.Slot);
+                if (_seen[b][pj.Slot] != v) { _seen[b][pj.Slot] = v; changed = true; }
+            }
+            if (!changed) continue;
+            var q = plastic[b].Weights.TraceQ;
+            foreach (var p in _net.Populations)
+            {
+                if (_weightT[p.Index] is not { } w) continue;
+                using (no_grad())
+                using (Tensor cpu = tensor(HostMatrix(p, q), dtype: ScalarType.Float64).reshape(_net.NeuronCount, p.Size))
+                    w[b].copy_(cpu);
+            }
         }
     }
 

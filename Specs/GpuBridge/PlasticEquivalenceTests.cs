@@ -7,6 +7,7 @@ using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
 using Sim.Experiments;
 using Sim.GpuBridge;
+using Sim.EventCore.Plasticity;
 using Sim.Plasticity;
 using Sim.Specs.EventCore;
 using Xunit;
@@ -112,8 +113,7 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
     {
         var net = NetworkCompiler.Compile(spec);
         using var engine = factory(net);
-        var rule = new RankRRule(net, Pop, feedback, c.TauStarDt, optimizer);
-        rule.SetTarget(target);
+        var rule = new RankRRule(net, Pop, feedback, c.TauStarDt, optimizer, target);
         engine.AddPlasticityRule(rule);
         var rec = new Recorder();
         engine.AddSpikeSink(rec);
@@ -121,12 +121,14 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         {
             rec.Epoch = e;
             engine.ResetState();
-            rule.ResetTrial();
             engine.Run(c.Steps);
+            engine.EndTrial();
         }
         var state = new Dictionary<string, double[]>();
         foreach (var v in Sim.EventCore.Models.GoalLifModel.Instance.ReportedVariableNames) state[v] = engine.GetVariable(0, Pop, v);
-        return new PlasticRun(rec.Spikes, rule.Core.Weights.ToArray(), rule.Core.GridWeights.ToArray(), [.. net.TraceSynapses.Q], state,
+        double scale = Math.ScaleB(1.0, net.Population(Pop).TraceWeightFractionBits);
+        long[] table = [.. engine.GetWeights(0, "w_rec").Select(w => (long)(w * scale))];   // exact: w = q·2^-F
+        return new PlasticRun(rec.Spikes, rule.Core.Weights.ToArray(), rule.Core.GridWeights.ToArray(), table, state,
             engine is DenseEngine d ? d.DeviceTraceWeights(net.Population(Pop).Index) : null);
     }
 
@@ -145,7 +147,7 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         return null;
     }
 
-    /// <summary>The dense W_rec [source, local target] the compiled table implies.</summary>
+    /// <summary>The dense W_rec [source, local target] implied by the plastic weights (projection-local order = trace-table order).</summary>
     private static double[] TableAsDense(CompiledNetwork net, long[] table)
     {
         var p = net.Population(Pop);
@@ -217,9 +219,8 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Weights written straight into the network between two runs (not through a rule's context, and without
-    /// ResetState) act on the dense engine from its next tick exactly as on the event engine: the dense engine notices
-    /// the newer table version and re-reads its device copy.
+    /// Weights written between two runs (a rule's per-trial update point, without ResetState) act on the dense engine
+    /// from its next tick exactly as on the event engine: the dense engine sees the newer version and re-reads its copy.
     /// </summary>
     [Fact]
     public void WeightsWrittenBetweenRunsReachTheDenseEngine()
@@ -228,15 +229,9 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         {
             var net = NetworkCompiler.Compile(DenseEquivalenceTests.StochasticGoalLif());
             using var engine = make(net);
+            engine.AddPlasticityRule(new TrialEndWriter("net->net", (k, i) => i % 3 == 0 ? 2.5 * Math.Sin(i + 3.0 * k) : null));
             engine.Run(40);
-            var tr = net.TraceSynapses;
-            for (int i = 0; i < net.NeuronCount; i += 3)
-            {
-                int len = tr.RowStart[i + 1] - tr.RowStart[i];
-                var row = new double[len];
-                for (int k = 0; k < len; k++) row[k] = 2.5 * Math.Sin(i + 3.0 * k);
-                net.SetTraceRowWeights(i, row);
-            }
+            engine.EndTrial();
             return ReferenceModelTests.Record(engine, 80);
         }
         var ev = Run(net => new EventEngine(net));
@@ -245,6 +240,24 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         using var plain = new EventEngine(NetworkCompiler.Compile(DenseEquivalenceTests.StochasticGoalLif()));
         var untouched = ReferenceModelTests.Record(plain, 120);
         Assert.NotEqual(untouched.Spikes[0].Where(s => s.Item1 >= 40), ev.Spikes[0]);   // the new weights matter
+    }
+
+    /// <summary>At the end of a trial, writes weight f(instance, target) into every synapse of the targets f gives a value for.</summary>
+    private sealed class TrialEndWriter(string projection, Func<int, int, double?> weightOf) : IPlasticityRule, IRuleInstance
+    {
+        private PlasticProjection _p = null!;
+        public void Bind(PlasticityBinding binding) => _p = binding.Projection(projection);
+        public IRuleInstance CreateInstance(IPlasticityContext context) => this;
+        public void OnTrialEnd(IPlasticityContext context)
+        {
+            for (int i = 0; i < context.Network.NeuronCount; i++)
+            {
+                if (weightOf(context.Instance, i) is not { } w) continue;
+                var row = new double[_p.Incoming(i).Length];
+                for (int k = 0; k < row.Length; k++) row[k] = w * (1 + k % 3);
+                context.SetIncomingWeights(_p, i, row);
+            }
+        }
     }
 
     /// <summary>
@@ -273,22 +286,7 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>The dense engine refuses rules for a batch &gt; 1 (the plastic weights are shared), like the event engine.</summary>
-    [Fact]
-    public void DenseRulesNeedOneInstance()
-    {
-        var net = NetworkCompiler.Compile(DenseEquivalenceTests.StochasticGoalLif());
-        using var dense = new DenseEngine(net);
-        Assert.True(dense.BatchSize > 1);
-        Assert.Throws<InvalidOperationException>(() => dense.AddPlasticityRule(new NoRule()));
-    }
-
-    private sealed class NoRule : IPlasticityRule
-    {
-        public void Apply(int instance, long tick, IPlasticityContext context) { }
-    }
-
-    /// <summary>A row beyond the exact range is refused through the dense context too, leaving table and device unchanged.</summary>
+    /// <summary>A row beyond the exact range is refused through the dense engine's context too, leaving its weights and device copy unchanged.</summary>
     [Fact]
     public void DenseContextRefusesRowsBeyondTheExactRange()
     {
@@ -296,29 +294,35 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         var net = NetworkCompiler.Compile(task.BuildNetwork(null));
         using var dense = new DenseEngine(net);
         var pop = net.Population(Pop);
-        var rule = new RowWriter(pop.Offset + 2, (long)CompiledNetwork.TraceRowLimit(pop));
+        double unit = Math.ScaleB(1.0, -pop.TraceWeightFractionBits);
+        double big = (Math.Ceiling(CompiledNetwork.TraceRowLimit(pop) / (pop.Size - 1)) + 1) * unit;   // n − 1 of them exceed the bound
+        var rule = new StepWriter("w_rec", pop.Offset + 2, big);
         dense.AddPlasticityRule(rule);
         var ex = Assert.Throws<InvalidOperationException>(() => dense.Run(1));
         Assert.Contains("exact range", ex.Message);
-        Assert.All(net.TraceSynapses.Q.ToArray(), q => Assert.Equal(0, q));
+        Assert.All(dense.GetWeights(0, "w_rec"), w => Assert.Equal(0.0, w));
         Assert.All(dense.DeviceTraceWeights(pop.Index)!, w => Assert.Equal(0.0, w));
-        // A row inside the range is mirrored onto the device.
-        rule.Value = 5;
+        // A row inside the range reaches the device.
+        rule.Value = 5 * unit;
         dense.ResetState();
         dense.Run(1);
-        Assert.Equal(5L * (pop.Size - 1), net.TraceSynapses.Q.ToArray().Sum());
-        Assert.True(ReferenceModelTests.SameBits(TableAsDense(net, [.. net.TraceSynapses.Q]), dense.DeviceTraceWeights(pop.Index)!));
+        var q = dense.GetWeights(0, "w_rec").Select(w => (long)(w / unit)).ToArray();
+        Assert.Equal(5L * (pop.Size - 1), q.Sum());
+        Assert.True(ReferenceModelTests.SameBits(TableAsDense(net, q), dense.DeviceTraceWeights(pop.Index)!));
     }
 
-    private sealed class RowWriter(int target, long value) : IPlasticityRule
+    /// <summary>Every tick, sets the incoming weights of one target to <see cref="Value"/>.</summary>
+    private sealed class StepWriter(string projection, int target, double value) : IPlasticityRule, IRuleInstance
     {
-        public long Value { get; set; } = value;
-        public void Apply(int instance, long tick, IPlasticityContext context)
+        private PlasticProjection _p = null!;
+        public double Value { get; set; } = value;
+        public void Bind(PlasticityBinding binding) => _p = binding.Projection(projection);
+        public IRuleInstance CreateInstance(IPlasticityContext context) => this;
+        public void OnStep(IPlasticityContext context)
         {
-            var tr = context.Network.TraceSynapses;
-            var row = new long[tr.RowStart[target + 1] - tr.RowStart[target]];
+            var row = new double[_p.Incoming(target).Length];
             Array.Fill(row, Value);
-            context.SetTraceRow(target, row);
+            context.SetIncomingWeights(_p, target, row);
         }
     }
 
@@ -346,9 +350,9 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
     public void StoreRecallCurvesAreIdenticalOnBothEngines() => SameCurves(TorchRuntime.Cpu);
 
     /// <summary>
-    /// (c) Per-trial updates (the rule writes the weights into the network between epochs; the dense engine sees the
-    /// newer table version and re-reads them before its next tick): the event engine, the dense engine and the float64 transcription with grids agree bit for
-    /// bit, and the curve differs from the online one (the weights are constant within a trial).
+    /// (c) Per-trial updates (the rule writes the weights at the end of each epoch; the dense engine sees the newer version
+    /// and re-reads them before its next tick): the event engine and the dense engine agree bit for bit, and the curve
+    /// differs from the online one (the weights are constant within a trial).
     /// </summary>
     [Fact]
     public void PerTrialUpdatesAreIdenticalOnBothEnginesAndTheReference()
@@ -356,10 +360,8 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         var o = Cell with { PerTrial = true, Epochs = 8 };
         var ev = new StoreRecall(o).Run();
         var dense = new StoreRecall(o, net => new DenseEngine(net)).Run();
-        var reference = new StoreRecall(o).RunFloat64Reference(quantized: true);
         Assert.True(ReferenceModelTests.SameBits(ev.Mse, dense.Mse), "per-epoch MSE differs (dense)");
         Assert.True(ReferenceModelTests.SameBits(ev.SpikeError, dense.SpikeError), "per-epoch ΔS differs (dense)");
-        Assert.True(ReferenceModelTests.SameBits(ev.Mse, reference.Mse), "per-epoch MSE differs (reference)");
         var online = new StoreRecall(o with { PerTrial = false }).Run();
         Assert.NotEqual(online.Mse, ev.Mse);
     }

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Sim.Specs.Plasticity;
 
-/// <summary>The rank-R rule (MODELS.md §3.1 step 4) against a naive transcription, alone and inside the engine.</summary>
+/// <summary>The rank-R rule (docs/models/rank_r_rule.md) against a naive transcription, alone and inside the engine.</summary>
 public class RankRRuleTests
 {
     private const int F = 20;
@@ -60,7 +60,7 @@ public class RankRRuleTests
                 ej[i] = Math.Round(rng.NextDouble() * (1 << 20)) / (1 << 20);
                 s[i] = rng.NextDouble();
             }
-            rule.Update(z, v, ej, s);
+            rule.Update(z, [.. v.Select(SigmoidPseudoDerivative.Of)], ej, s);
             naive.Step(z, v, ej, s);
             for (int i = 0; i < n; i++)
             {
@@ -140,8 +140,7 @@ public class RankRRuleTests
 
         var net = NetworkCompiler.Compile(Network(n, steps, null, null));
         using var engine = new EventEngine(net, new EngineOptions { Threads = 1 });
-        var rule = new RankRRule(net, "rec", dFlat, 4.64, new Sgd(rate));
-        rule.SetTarget(sStar);
+        var rule = new RankRRule(net, "rec", new NeuronSpaceFeedback(dFlat, n), 4.64, new Sgd(rate), sStar);
         engine.AddPlasticityRule(rule);
         var spikes = new List<(long, int)>();
         engine.AddSpikeSink(new Sink(spikes));
@@ -159,15 +158,20 @@ public class RankRRuleTests
 
         Assert.Equal(reference.Spikes, spikes);
         Assert.NotEqual(NaiveReference.Run(refNet, steps, 0).Spikes, spikes); // the learned weights changed the activity
+        // The engine's plastic weights (projection-local order: by target, then source) are the naive rule's grid weights.
         int changed = 0;
-        var tr = net.TraceSynapses;
+        var weights = engine.GetWeights(0, "w_rec");
+        int k = 0;
         for (int i = 0; i < n; i++)
-            for (int k = tr.RowStart[i]; k < tr.RowStart[i + 1]; k++)
+            for (int j = 0; j < n; j++)
             {
-                Assert.Equal(naive.Q(i, tr.Source[k]), tr.Q[k]);
-                if (tr.Q[k] != 0) changed++;
+                if (i == j) continue;
+                long q = (long)Math.Round(weights[k++] * Math.Pow(2, F));
+                Assert.Equal(naive.Q(i, j), q);
+                if (q != 0) changed++;
             }
         Assert.True(changed > n, $"only {changed} weights changed");
+        Assert.All(net.TraceSynapses.Q.ToArray(), q => Assert.Equal(0, q));   // the compiled network is untouched
         Assert.True(engine.Timings.Seconds(Phase.Plasticity) > 0);
     }
 
@@ -176,22 +180,6 @@ public class RankRRuleTests
         public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons) { foreach (int i in neurons) into.Add((tick, i)); }
     }
 
-    [Fact]
-    public void TraceRowsRefuseWeightsBeyondTheExactRange()
-    {
-        var net = NetworkCompiler.Compile(Network(4, 8, null, null));
-        var pop = net.Population("rec");
-        double limit = CompiledNetwork.TraceRowLimit(pop);
-        Assert.Equal(Math.ScaleB(1.0, 53 - pop.TraceInputFractionBits), limit);
-        long big = (long)(limit / 3) + 1;
-        var ex = Assert.Throws<InvalidOperationException>(() => net.SetTraceRow(pop.Offset + 1, [big, big, big]));
-        Assert.Contains("exact range", ex.Message);
-        Assert.All(net.TraceSynapses.Q.ToArray(), q => Assert.Equal(0, q));
-        net.SetTraceRow(pop.Offset + 1, [big - 1, -(big - 1), 5]);
-        Assert.Equal(5, net.TraceSynapses.Q[net.TraceSynapses.RowStart[pop.Offset + 1] + 2]);
-        Assert.Throws<ArgumentException>(() => net.SetTraceRow(pop.Offset, [1, 2]));
-        Assert.Throws<InvalidOperationException>(() => net.SetTraceRow(pop.Offset, [long.MinValue, 0, 0]));
-    }
 
     /// <summary>
     /// Per-trial mode: W is constant during the trial; EndTrial applies η·Σ_t d_t (the directions of every tick, summed in
@@ -215,7 +203,7 @@ public class RankRRuleTests
             var v = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 4 - 2).ToArray();
             var ej = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 0.2).ToArray();
             var target = Enumerable.Range(0, n).Select(_ => rng.NextDouble() * 0.3).ToArray();
-            update.Update(z, v, ej, target);
+            update.Update(z, [.. v.Select(SigmoidPseudoDerivative.Of)], ej, target);
             Assert.Equal(before, update.Weights.ToArray());
             var dir = update.LastDirection;
             for (int k = 0; k < sum.Length; k++) sum[k] += dir[k];
@@ -235,76 +223,36 @@ public class RankRRuleTests
         Assert.Equal(0, update.PendingTicks);
     }
 
-    [Fact]
-    public void RealWeightsAreRoundedOntoTheGridAndCheckedLikeIntegerRows()
-    {
-        var net = NetworkCompiler.Compile(Network(4, 8, null, null));
-        var pop = net.Population("rec");
-        var tr = net.TraceSynapses;
-        double unit = Math.ScaleB(1.0, -pop.TraceWeightFractionBits);
-        int target = pop.Offset + 2, start = tr.RowStart[target];
-        // Ties go to even: 2.5 → 2, −3.5 → −4; −0.4 → 0.
-        net.SetTraceRowWeights(target, [2.5 * unit, -3.5 * unit, -0.4 * unit]);
-        Assert.Equal([2L, -4L, 0L], tr.Q.Slice(start, 3).ToArray());
-        Assert.Equal([2.0, -4.0, 0.0], tr.QValue.Slice(start, 3).ToArray());
-        double limit = CompiledNetwork.TraceRowLimit(pop);
-        double big = Math.Floor(limit / 3 + 1) * unit;
-        var ex = Assert.Throws<InvalidOperationException>(() => net.SetTraceRowWeights(target, [big, big, big]));
-        Assert.Contains("exact range", ex.Message);
-        Assert.Equal([2L, -4L, 0L], tr.Q.Slice(start, 3).ToArray());   // unchanged
-        ex = Assert.Throws<InvalidOperationException>(() => net.SetTraceRowWeights(target, [0, double.NaN, 0]));
-        Assert.Contains("weight 1", ex.Message);
-        Assert.Equal([2.0, -4.0, 0.0], tr.QValue.Slice(start, 3).ToArray());
-        Assert.Throws<ArgumentException>(() => net.SetTraceRowWeights(target, [1.0]));
-        // The integer path keeps the float64 mirror in step.
-        net.SetTraceRow(target, [7, -9, 11]);
-        Assert.Equal([7.0, -9.0, 11.0], tr.QValue.Slice(start, 3).ToArray());
-    }
 
-    /// <summary>Rows longer than the stack scratch (512) take the pooled-buffer path with the same rounding and checks.</summary>
-    [Fact]
-    public void LongTraceRowsAreRoundedAndCheckedToo()
-    {
-        var net = NetworkCompiler.Compile(Network(700, 8, null, null));
-        var pop = net.Population("rec");
-        var tr = net.TraceSynapses;
-        double unit = Math.ScaleB(1.0, -pop.TraceWeightFractionBits);
-        int target = pop.Offset + 5, start = tr.RowStart[target], len = tr.RowStart[target + 1] - start;
-        Assert.True(len > 512);
-        var w = Enumerable.Range(0, len).Select(k => (k - 350 + 0.5) * unit).ToArray();   // every value a tie
-        net.SetTraceRowWeights(target, w);
-        for (int k = 0; k < len; k++)
-        {
-            long expected = (long)Math.Round(w[k] / unit, MidpointRounding.ToEven);
-            Assert.Equal(expected, tr.Q[start + k]);
-            Assert.Equal((double)expected, tr.QValue[start + k]);
-        }
-        var before = tr.Q.Slice(start, len).ToArray();
-        w[600] = double.PositiveInfinity;
-        Assert.Contains("weight 600", Assert.Throws<InvalidOperationException>(() => net.SetTraceRowWeights(target, w)).Message);
-        Assert.Equal(before, tr.Q.Slice(start, len).ToArray());
-    }
 
     [Fact]
     public void EndingATrialWithoutTicksWritesNothing()
     {
-        // Per-trial mode with no pending tick: no step, so the trace table keeps its version (a new version would make
-        // the dense engine re-read its whole device copy for nothing).
+        // Per-trial mode with no pending tick: no step and no write, so the weights keep their version (a new version
+        // would make the dense engine re-read its device copy for nothing).
         var net = NetworkCompiler.Compile(Network(4, 8, null, null));
-        var rule = new RankRRule(net, "rec", new double[16], 4.64, new Sgd(LearningRate.Fixed(1))) { Mode = UpdateMode.PerTrial };
-        long version = net.TraceSynapses.Version;
-        rule.EndTrial();
-        Assert.Equal(version, net.TraceSynapses.Version);
+        using var engine = new EventEngine(net);
+        var rule = new RankRRule(net, "rec", _ => new RankRCell(new NeuronSpaceFeedback(new double[16], 4), 4.64, new Sgd(LearningRate.Fixed(1)),
+            [.. Enumerable.Range(0, 8).Select(_ => new double[4])]) { Mode = UpdateMode.PerTrial });
+        engine.AddPlasticityRule(rule);
+        var plastic = engine.PlasticityOf(0)!;
+        long version = plastic.Weights.Version(0);
+        engine.EndTrial();
+        Assert.Equal(version, plastic.Weights.Version(0));
+        engine.Run(8);
+        engine.EndTrial();
+        Assert.True(plastic.Weights.Version(0) > version);   // one step applied, the rows written
     }
 
     [Fact]
-    public void RulesNeedOneInstanceAndAnAllToAllRecurrentProjection()
+    public void OneCellServesOneInstanceAndTheProjectionMustBeAllToAllWithoutAutapses()
     {
         var spec = Network(4, 8, null, null);
         var net = NetworkCompiler.Compile(spec with { Run = spec.Run with { Batch = 2 } });
         using var engine = new EventEngine(net);
         var rule = new RankRRule(net, "rec", new double[16], 4.64, new Sgd(LearningRate.Fixed(1)));
-        Assert.Throws<InvalidOperationException>(() => engine.AddPlasticityRule(rule));
+        var e = Assert.Throws<InvalidOperationException>(() => engine.AddPlasticityRule(rule));
+        Assert.Contains("per-instance cell factory", e.Message);
 
         var b = new NetworkBuilder("x") { Run = new RunOptions { DtMs = 1, DurationMs = 8 } };
         b.NeuronGroup("rec", 4, new GoalLifParameters());

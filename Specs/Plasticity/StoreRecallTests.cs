@@ -1,3 +1,4 @@
+using Sim.EventCore.Description;
 using Sim.Experiments;
 using Sim.Plasticity;
 using Xunit;
@@ -69,40 +70,36 @@ public class StoreRecallOutputSpaceTests
     }
 
     /// <summary>
-    /// The float64 transcription of §1.3/§3.1 with the model's grids kept reproduces the event engine's learning curves
-    /// bit for bit (so it is a faithful transcription), for the neuron-space, LTTS and output-space forms; without the
-    /// grids (the unquantized run of §1.3) the curves stay close (on a run this short they are in fact equal: rounding
-    /// hz and ej to 2^-G changes v by far less than it takes to flip a spike).
+    /// The unquantized comparison run (GoalLif without its trace grid, W_rec·hz with the rule's float64 weights, on the
+    /// event engine) stays close to the gridded run for the neuron-space, LTTS and output-space forms (rounding hz and ej
+    /// to 2^-G changes v by far less than it takes to flip most spikes), and the dense engine refuses it, naming why.
     /// </summary>
     [Theory]
     [InlineData(10, false, false)]
     [InlineData(30, true, false)]
     [InlineData(10, false, true)]
-    public void Float64ReferenceWithGridsMatchesTheEngine(int rank, bool ltts, bool outputSpace)
+    public void UnquantizedRunStaysCloseToTheGriddedOne(int rank, bool ltts, bool outputSpace)
     {
         var o = new StoreRecallOptions { Neurons = 30, Steps = 40, Rank = rank, Ltts = ltts, OutputSpace = outputSpace, Epochs = 6, Seed = 3 };
-        var engine = new StoreRecall(o).Run();
-        var gridded = new StoreRecall(o).RunFloat64Reference(quantized: true);
-        Assert.Equal(engine.Mse, gridded.Mse);
-        Assert.Equal(engine.SpikeError, gridded.SpikeError);
-        var plain = new StoreRecall(o).RunFloat64Reference(quantized: false);
-        Assert.Equal(engine.Mse.Length, plain.Mse.Length);
+        var gridded = new StoreRecall(o).Run();
+        var plain = new StoreRecall(o with { Unquantized = true }).Run();
+        Assert.Equal(gridded.Mse.Length, plain.Mse.Length);
         Assert.Contains("unquantized", plain.Engine);
-        for (int e = 0; e < plain.Mse.Length; e++) Assert.InRange(plain.Mse[e], 0.5 * engine.Mse[e], 2 * engine.Mse[e]);
+        for (int e = 0; e < plain.Mse.Length; e++) Assert.InRange(plain.Mse[e], 0.5 * gridded.Mse[e], 2 * gridded.Mse[e]);
+        var dense = Assert.Throws<SpecException>(() => new StoreRecall(o with { Unquantized = true }, EngineFactory.GridFactory("dense")).Run());
+        Assert.Contains("unquantized", dense.Message);
     }
 
     /// <summary>
     /// A learning rate so large that a row of grid weights leaves the exact range (Σ_j |Q_ij|·2^G ≥ 2^53): the engine
-    /// refuses to write it, and the float64 transcription with grids, which needs the bound for its exact sums, refuses too.
+    /// refuses to write it, naming the bound.
     /// </summary>
     [Fact]
-    public void Float64ReferenceRefusesRowsBeyondTheExactRangeLikeTheEngine()
+    public void RowsBeyondTheExactRangeAreRefused()
     {
         var o = new StoreRecallOptions { Neurons = 30, Steps = 40, Rank = 30, Epochs = 4, Seed = 3, LearningRate = LearningRate.Fixed(3e3) };
         var engine = Assert.Throws<InvalidOperationException>(() => new StoreRecall(o).Run());
-        var reference = Assert.Throws<InvalidOperationException>(() => new StoreRecall(o).RunFloat64Reference(quantized: true));
         Assert.Contains("exact range", engine.Message);
-        Assert.Contains("exact range", reference.Message);
     }
 
     /// <summary>
@@ -159,20 +156,19 @@ public class StoreRecallCommandTests
     }
 
     [Fact]
-    public void Float64EnginesPrintTheSameCurveWithTheGrids()
+    public void Float64EngineRunsTheUnquantizedComparison()
     {
         string[] common = ["task", "store-recall", "--neurons", "30", "--steps", "40", "--rank", "10", "--epochs", "4", "--every", "1"];
         var ev = Sim([.. common]);
-        var grid = Sim([.. common, "--engine", "float64-grid"]);
         var plain = Sim([.. common, "--engine", "float64"]);
-        Assert.Equal(0, grid.Code);
+        Assert.Equal(0, ev.Code);
         Assert.Equal(0, plain.Code);
-        Assert.Contains("float64 reference, grids kept", grid.Out);
-        Assert.Contains("float64 reference, unquantized", plain.Out);
+        Assert.Contains("engine: event, unquantized float64", plain.Out);
         static string[] Curve(string text) => [.. text.Split('\n').Where(l => l.StartsWith("epoch ", StringComparison.Ordinal) && l.Contains("mse"))];
         Assert.Equal(4, Curve(ev.Out).Length);
-        Assert.Equal(Curve(ev.Out), Curve(grid.Out));
+        Assert.Equal(4, Curve(plain.Out).Length);
         Assert.Equal(2, Sim("task", "store-recall", "--engine", "float32").Code);
+        Assert.Equal(2, Sim([.. common, "--engine", "float64-grid"]).Code);   // removed: the engines are the gridded run
     }
 
     [Fact]

@@ -50,8 +50,8 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
     /// </summary>
     public override string? CheckStoredValues(ModelConstants constants, int variable, ReadOnlySpan<double> values)
     {
-        if (variable is not (Hz or Ej)) return null;
         var c = (GoalLifConstants)constants;
+        if (variable is not (Hz or Ej) || !c.Quantized) return null;
         for (int i = 0; i < values.Length; i++)
         {
             double h = values[i] * c.TraceScale;
@@ -69,12 +69,15 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
     /// <inheritdoc/>
     public override bool HasPseudoDerivative => true;
     /// <inheritdoc/>
+    public override bool DistinguishesReceptors => false;
+
+    /// <inheritdoc/>
     public override ConformanceHints Hints => new(NoiseDeltaV: 1.0);
 
     /// <inheritdoc/>
     protected override IEnumerable<(string Key, string Message)> Validate(GoalLifParameters q)
     {
-        if (q.TraceFractionBits is < 8 or > 40) yield return ("trace_fraction_bits", $"must be in [8, 40], got {q.TraceFractionBits}");
+        if (q.TraceFractionBits is not 0 and (< 8 or > 40)) yield return ("trace_fraction_bits", $"must be in [8, 40] (or 0: unquantized), got {q.TraceFractionBits}");
     }
 
     /// <inheritdoc/>
@@ -117,6 +120,7 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
     public override void DenseTraces<T>(IDenseKernel<T> k)
     {
         var c = (GoalLifConstants)k.Constants;
+        if (!c.Quantized) throw new NotSupportedException("unquantized GoalLif traces (trace_fraction_bits: 0) are not bit-exact on the dense engine; use the event engine");
         T a = k.Mul(k.State(Z), k.Constant(GoalLifConstants.OneMinusAlphaSynIndex));
         a = k.Add(k.Mul(k.State(Hz), k.Constant(GoalLifConstants.AlphaSynIndex)), a);
         k.Set(Hz, k.RoundToGrid(a, c.TraceScale, c.TraceUnit));
@@ -124,6 +128,11 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
         b = k.Add(k.Mul(k.State(Ej), k.Constant(GoalLifConstants.AlphaMemIndex)), b);
         k.Set(Ej, k.RoundToGrid(b, c.TraceScale, c.TraceUnit));
     }
+
+    /// <inheritdoc/>
+    public override string? DenseRefusal(CompiledPopulation population)
+        => ((GoalLifConstants)population.Constants).Quantized && population.ExactTraceInput ? null
+         : "unquantized GoalLif traces (trace_fraction_bits: 0) are a float64 comparison mode, not bit-exact on the dense engine; use the event engine";
 
     /// <inheritdoc/>
     public override T DenseStep<T>(IDenseKernel<T> k)
@@ -147,7 +156,7 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
         s[Ej] = Q(s[Ej] * c.AlphaMem[i] + s[Hz] * c.OneMinusAlphaMem[i], c);
     }
 
-    private static double Q(double x, GoalLifConstants c) => Math.Round(x * c.TraceScale, MidpointRounding.ToEven) * c.TraceUnit;
+    private static double Q(double x, GoalLifConstants c) => c.Quantized ? Math.Round(x * c.TraceScale, MidpointRounding.ToEven) * c.TraceUnit : x;
 
     /// <inheritdoc/>
     protected override bool ReferenceStep(GoalLifConstants c, int i, in ReferenceInput input, Span<double> s, ref long lastSpike)
@@ -189,6 +198,8 @@ public sealed class GoalLifConstants(int n, int traceBits) : ModelConstants(n)
     public readonly double TraceScale = Math.ScaleB(1.0, traceBits);
     /// <summary>2^-G.</summary>
     public readonly double TraceUnit = Math.ScaleB(1.0, -traceBits);
+    /// <summary>False in the unquantized comparison mode (G = 0): hz and ej are not rounded.</summary>
+    public bool Quantized => TraceBits > 0;
 
     /// <summary>Indices of <see cref="DenseArrays"/>.</summary>
     public const int AlphaMemIndex = 0, OneMinusAlphaMemIndex = 1, AlphaSynIndex = 2, OneMinusAlphaSynIndex = 3, BiasIndex = 4, ResetJumpIndex = 5, ThresholdIndex = 6;

@@ -31,6 +31,10 @@ public sealed record GoalLifParameters : NeuronParameters
     public Value Threshold { get; init; } = 0.0;
     /// <summary>Initial membrane potential V_o (a.u.).</summary>
     public Value VInit { get; init; } = -4.0;
-    /// <summary>Fraction bits G of the grid on which hz and ej are kept (2^-G).</summary>
+    /// <summary>
+    /// Fraction bits G of the grid on which hz and ej are kept (2^-G), 8–40; or 0 for the unquantized float64 comparison
+    /// mode (hz and ej not rounded, the trace-coupled input summed in source order with float64 weights): not bit-exact
+    /// across engines, so only the event engine runs it (docs/models/goal_lif.md, "Grids").
+    /// </summary>
     public int TraceFractionBits { get; init; } = 20;
 }

@@ -51,6 +51,7 @@ internal sealed class GoalLifState : PopulationState
 
     private void Quantize(ReadOnlySpan<double> x, Span<double> dest)
     {
+        if (!_c.Quantized) { x.CopyTo(dest); return; }
         TensorPrimitives.Multiply(x, _c.TraceScale, dest);
         TensorPrimitives.Round(dest, MidpointRounding.ToEven, dest);
         TensorPrimitives.Multiply(dest, _c.TraceUnit, dest);

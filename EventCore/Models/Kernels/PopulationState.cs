@@ -59,6 +59,9 @@ internal abstract class PopulationState
         return _external ??= new double[Size];
     }
 
+    /// <summary>The per-tick external input, or null when none was enabled.</summary>
+    public double[]? External => _external;
+
     /// <summary>Sets the initial state of one instance: the model's initial values, never spiked, the drive recomputed.</summary>
     public void Initialise(ulong seed, int instance)
     {

@@ -40,6 +40,9 @@ public sealed class LifDeltaModel : NeuronModelDefinition<LifDeltaParameters, Li
     public override bool SupportsPrecise => true;
 
     /// <inheritdoc/>
+    public override bool DistinguishesReceptors => false;
+
+    /// <inheritdoc/>
     public override ConformanceHints Hints => new(CurrentAmplitude: 1.0);
 
     /// <inheritdoc/>

@@ -1,0 +1,237 @@
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Engine;
+
+namespace Sim.EventCore.Plasticity;
+
+/// <summary>How an engine lets the plasticity of one instance read that instance's state (for engine implementers).</summary>
+public interface IPlasticStateSource
+{
+    /// <summary>Stored variable <paramref name="variable"/> of a population (model frame): the engine's array or a CPU copy of this tick.</summary>
+    double[] Variable(int population, int variable);
+}
+
+/// <summary>
+/// Everything plastic of one instance, the same for every engine (the rules run in C# in all of them): the plastic
+/// weights (<see cref="InstanceWeights"/>), the lazily decayed traces, the per-synapse state, and one
+/// <see cref="IRuleInstance"/> per rule, with the update points in the order of <see cref="IRuleInstance"/>. It is
+/// also the <see cref="IPlasticityContext"/> the rule instances see. Public for engine implementers (the dense engine
+/// lives in another assembly); rules see it only as the context.
+/// </summary>
+public sealed class InstancePlasticity : IPlasticityContext
+{
+    private readonly PlasticityBinding _binding;
+    private readonly IPlasticStateSource _state;
+    private readonly List<TraceBank> _banks = [];
+    private readonly List<double[]> _synapseState = [];
+    private readonly List<IRuleInstance> _rules = [];
+    private readonly int _projectionCapacity;
+    private int[] _spikes = [];
+    private int _spikeCount;
+
+    /// <summary>The plasticity of instance <paramref name="instance"/>, reading its state through <paramref name="state"/>.</summary>
+    public InstancePlasticity(CompiledNetwork network, int instance, PlasticityBinding binding, IPlasticStateSource state, int projectionCapacity = 64)
+    {
+        Network = network;
+        Instance = instance;
+        _binding = binding;
+        _state = state;
+        _projectionCapacity = projectionCapacity;
+        Weights = new InstanceWeights(network, projectionCapacity);
+    }
+
+    public CompiledNetwork Network { get; }
+    public int Instance { get; }
+    public long Tick { get; private set; }
+    public InstanceWeights Weights { get; }
+    public ReadOnlySpan<int> Spikes => _spikes.AsSpan(0, _spikeCount);
+
+    /// <summary>Takes up what the binding declared since the last call (plastic copies, traces, synapse state), then creates the rule's instance.</summary>
+    public void Add(IPlasticityRule rule)
+    {
+        Refresh();
+        _rules.Add(rule.CreateInstance(this));
+    }
+
+    private void Refresh()
+    {
+        if (_binding.Projections.Count > _projectionCapacity) throw new InvalidOperationException($"more than {_projectionCapacity} plastic projections");
+        foreach (var p in _binding.Projections) Weights.MakePlastic(p);
+        for (int t = _banks.Count; t < _binding.Traces.Count; t++)
+        {
+            var h = _binding.Traces[t];
+            _banks.Add(new TraceBank(h, h.Kind == TraceKind.Pre ? Network.SourceCount : Network.NeuronCount, Network.DtMs));
+        }
+        for (int s = _synapseState.Count; s < _binding.SynapseStates.Count; s++) _synapseState.Add(new double[_binding.SynapseStates[s].Projection.Count]);
+    }
+
+    /// <summary>Bytes this instance holds for plasticity (weights copies, traces, synapse state; not the rules' own state).</summary>
+    public long Bytes => Weights.Bytes + _binding.StateBytesPerInstance;
+
+    /// <summary>
+    /// The Plasticity phase of tick <paramref name="tick"/>: spike hooks (pre, then post) with the traces at t⁻, the
+    /// tick's spikes into the traces, then every rule's per-step update.
+    /// </summary>
+    public void Step(long tick, ReadOnlySpan<int> spikes, ReadOnlySpan<int> preSources, ReadOnlySpan<int> preCounts)
+    {
+        Tick = tick;
+        if (_spikes.Length < spikes.Length) _spikes = new int[Math.Max(spikes.Length, 2 * _spikes.Length)];
+        spikes.CopyTo(_spikes);
+        _spikeCount = spikes.Length;
+        if (_binding.WantsSpikeHooks)
+        {
+            foreach (var r in _rules) r.OnPreSpikes(this, preSources, preCounts);
+            foreach (var r in _rules) r.OnPostSpikes(this, spikes);
+            foreach (var bank in _banks)
+            {
+                if (bank.Handle.Kind == TraceKind.Pre)
+                    for (int k = 0; k < preSources.Length; k++) bank.Add(preSources[k], tick, preCounts[k]);
+                else
+                    foreach (int i in spikes) bank.Add(i, tick, 1);
+            }
+        }
+        foreach (var r in _rules) r.OnStep(this);
+    }
+
+    /// <summary>Start of a trial (the engine's state went back to tick 0): traces cleared, rules told.</summary>
+    public void TrialStart()
+    {
+        Tick = 0;
+        _spikeCount = 0;
+        foreach (var bank in _banks) bank.Reset();
+        foreach (var r in _rules) r.OnTrialStart(this);
+    }
+
+    /// <summary>End of a trial after <paramref name="ticks"/> ticks.</summary>
+    public void TrialEnd(long ticks)
+    {
+        Tick = ticks;
+        _spikeCount = 0;
+        foreach (var r in _rules) r.OnTrialEnd(this);
+    }
+
+    /// <summary>End of phase <paramref name="phase"/> after <paramref name="ticks"/> ticks.</summary>
+    public void PhaseEnd(int phase, long ticks)
+    {
+        Tick = ticks;
+        _spikeCount = 0;
+        foreach (var r in _rules) r.OnPhaseEnd(this, phase);
+    }
+
+    /// <summary>The plastic state for a checkpoint: grid weights, traces, synapse state, rule state (named arrays).</summary>
+    public PlasticCheckpoint Capture()
+    {
+        var longs = new Dictionary<string, long[]>();
+        var doubles = new Dictionary<string, double[]>();
+        foreach (var p in _binding.Projections)
+            if (p.Exact) longs[$"weights/{p.Name}"] = Weights.Grid(p);
+            else doubles[$"weights/{p.Name}"] = Weights.Values(p);
+        foreach (var bank in _banks)
+        {
+            var (value, last) = bank.Capture();
+            string key = $"trace/{bank.Handle.Kind}/{bank.Handle.TauMs:R}";
+            doubles[key + "/value"] = value;
+            longs[key + "/last"] = last;
+        }
+        for (int s = 0; s < _synapseState.Count; s++)
+            doubles[$"synapse/{_binding.SynapseStates[s].Projection.Name}/{_binding.SynapseStates[s].Name}"] = (double[])_synapseState[s].Clone();
+        for (int r = 0; r < _rules.Count; r++)
+            if (_rules[r] is ICheckpointableRuleInstance c)
+                foreach (var (name, values) in c.Capture()) doubles[$"rule/{r}/{name}"] = (double[])values.Clone();
+        return new PlasticCheckpoint(longs, doubles);
+    }
+
+    /// <summary>Sets the plastic state from a checkpoint of an engine with the same rules.</summary>
+    public void Restore(PlasticCheckpoint saved)
+    {
+        foreach (var p in _binding.Projections)
+        {
+            if (p.Exact && saved.Longs.TryGetValue($"weights/{p.Name}", out var q)) Weights.CopyFrom(p, q);
+            else if (!p.Exact && saved.Doubles.TryGetValue($"weights/{p.Name}", out var w)) Weights.CopyValuesFrom(p, w);
+            else throw new InvalidDataException($"checkpoint lacks the plastic weights of '{p.Name}'");
+        }
+        foreach (var bank in _banks)
+        {
+            string key = $"trace/{bank.Handle.Kind}/{bank.Handle.TauMs:R}";
+            if (!saved.Doubles.TryGetValue(key + "/value", out var v) || !saved.Longs.TryGetValue(key + "/last", out var l))
+                throw new InvalidDataException($"checkpoint lacks the {bank.Handle.Kind} trace with τ = {bank.Handle.TauMs} ms");
+            bank.Restore(v, l);
+        }
+        for (int s = 0; s < _synapseState.Count; s++)
+        {
+            var h = _binding.SynapseStates[s];
+            if (!saved.Doubles.TryGetValue($"synapse/{h.Projection.Name}/{h.Name}", out var x) || x.Length != _synapseState[s].Length)
+                throw new InvalidDataException($"checkpoint lacks the synapse state '{h.Name}' of '{h.Projection.Name}'");
+            x.CopyTo(_synapseState[s], 0);
+        }
+        for (int r = 0; r < _rules.Count; r++)
+        {
+            if (_rules[r] is not ICheckpointableRuleInstance c) continue;
+            string prefix = $"rule/{r}/";
+            c.Restore(saved.Doubles.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value));
+        }
+    }
+
+    // IPlasticityContext.
+    public ReadOnlySpan<double> Variable(int population, string variable)
+    {
+        var model = Network.Populations[population].Model;
+        var vars = model.StateVariables;
+        for (int k = 0; k < vars.Count; k++) if (vars[k].Name == variable) return _state.Variable(population, k);
+        throw new ArgumentException($"'{variable}' is not a state variable of population '{Network.Populations[population].Name}' ({string.Join(", ", vars.Select(v => v.Name))})", nameof(variable));
+    }
+
+    public void PseudoDerivative(int population, Span<double> psi)
+    {
+        var pop = Network.Populations[population];
+        var state = new double[pop.Model.StateVariables.Count][];
+        for (int k = 0; k < state.Length; k++) state[k] = _state.Variable(population, k);
+        pop.Model.PseudoDerivative(pop.Constants, state, psi);
+    }
+
+    public double GetWeight(PlasticProjection projection, int k) => Weights.Get(projection, k);
+
+    public void GetWeights(PlasticProjection projection, Span<double> weights)
+    {
+        if (weights.Length != projection.Count) throw new ArgumentException($"{projection.Count} weights expected", nameof(weights));
+        for (int k = 0; k < weights.Length; k++) weights[k] = Weights.Get(projection, k);
+    }
+
+    public void SetWeight(PlasticProjection projection, int k, double weight)
+    {
+        Span<int> id = [k];
+        Weights.Set(projection, id, all: false, [weight]);
+    }
+
+    public void SetWeights(PlasticProjection projection, ReadOnlySpan<double> weights) => Weights.Set(projection, default, all: true, weights);
+
+    public void SetIncomingWeights(PlasticProjection projection, int target, ReadOnlySpan<double> weights)
+        => Weights.Set(projection, projection.Incoming(target), all: false, weights);
+
+    public double Trace(TraceHandle trace, int id) => _banks[trace.Slot].Read(id, Tick);
+
+    public Span<double> SynapseState(SynapseStateHandle state) => _synapseState[state.Slot];
+
+    // IStateReader (absolute units, reported names).
+    public double Read(int population, string variable, int index) => Read(Resolve(population, variable), index);
+
+    public StateHandle Resolve(int population, string variable)
+    {
+        var model = Network.Populations[population].Model;
+        int k = model.VariableIndex(variable);
+        if (k < 0) throw new ArgumentException($"'{variable}' is not a state variable of population '{Network.Populations[population].Name}'", nameof(variable));
+        return new StateHandle(population, k);
+    }
+
+    public double Read(in StateHandle handle, int index)
+    {
+        var pop = Network.Populations[handle.Population];
+        var offset = pop.Model.ReportOffset(pop.Constants, handle.Variable);
+        double x = _state.Variable(handle.Population, handle.Variable)[index];
+        return offset.IsEmpty ? x : x + offset[index];
+    }
+}
+
+/// <summary>The plastic state of one instance in a checkpoint: named integer and float64 arrays.</summary>
+/// <param name="Longs">Grid weights ("weights/PROJECTION") and trace update ticks.</param>
+/// <param name="Doubles">Trace values, per-synapse state ("synapse/PROJECTION/NAME") and rule state ("rule/INDEX/NAME").</param>
+public sealed record PlasticCheckpoint(IReadOnlyDictionary<string, long[]> Longs, IReadOnlyDictionary<string, double[]> Doubles);
