@@ -128,7 +128,7 @@ public static class BenchCommand
                 string name = c.Name;
                 if (c.Build is null)
                 {
-                    m = MeasureStoreRecall(quick ? 3 : 20, timed, engineName == "dense" ? net => RunCommand.CreateEngine("dense", net) : null);
+                    m = MeasureStoreRecall(quick ? 3 : 20, timed, engineName == "dense" ? EngineFactory.GridFactory("dense") : null);
                     if (engineName == "precise") name += " (event)";
                 }
                 else
@@ -137,7 +137,7 @@ public static class BenchCommand
                     m = engineName switch
                     {
                         "precise" => MeasurePrecise(spec, timed),
-                        "dense" => Measure(spec, timed, net => RunCommand.CreateEngine("dense", net)),
+                        "dense" => Measure(spec, timed, EngineFactory.GridFactory("dense")),
                         _ => Measure(spec, timed),
                     };
                 }
@@ -186,7 +186,7 @@ public static class BenchCommand
         long spikes = 0, events = 0, heap = 0;
         for (int r = -1; r < repeats; r++)
         {
-            using var engine = engineFactory?.Invoke(net) ?? new EventEngine(net, new EngineOptions { Batch = 1, Threads = 1 });
+            using var engine = engineFactory?.Invoke(net) ?? EngineFactory.CreateGrid("event", net, new EngineSettings { Batch = 1, Threads = 1 });
             var counter = new EventCounter(fanOut);
             engine.AddSpikeSink(counter);
             long t0 = Stopwatch.GetTimestamp();
@@ -214,7 +214,7 @@ public static class BenchCommand
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
-        var net = NetworkCompiler.Compile(spec with { Run = spec.Run with { Batch = 1, InstanceOffset = 0, Threads = 1 } }, exactDelays: true);
+        var net = EngineFactory.Compile("precise", spec with { Run = spec.Run with { Batch = 1, InstanceOffset = 0, Threads = 1 } });
         var syn = net.Synapses;
         var fanOut = FanOut(syn, net.SourceCount);
         double durationMs = spec.Run.DurationMs, simSeconds = durationMs / 1000.0;
@@ -236,7 +236,7 @@ public static class BenchCommand
         long spikes = 0, events = 0, heap = 0;
         for (int r = -1; r < repeats; r++)
         {
-            var engine = new Sim.EventCore.Precise.PreciseEngine(net, 0);
+            var engine = EngineFactory.CreatePrecise(net, 0);
             var counter = new PreciseCounter(fanOut);
             engine.AddSpikeSink(counter);
             long t0 = Stopwatch.GetTimestamp();

@@ -21,6 +21,7 @@ public static class CommandLine
           sim timing [FILE] [options]    spike-time error of the grid engine vs the precise engine as dt shrinks
           sim task store-recall [opts]   one cell of the store-and-recall task with the rank-R / tau* rule
           sim sweep store-recall [opts]  the (R, tau*) grid of that task: resumable, shardable, results.csv, heat maps
+          sim engines                    the engines, what each supports, and the registered neuron models
           sim --help                     this text;  sim COMMAND --help  the options of a command
 
         Exit codes: 0 ok, 1 failure, 2 bad arguments or invalid network file, 3 stopped by a run guard,
@@ -47,6 +48,7 @@ public static class CommandLine
                 "timing" => TimingCommand.Execute(args[1..], stdout, stderr),
                 "task" => TaskCommand.Execute(args[1..], stdout, stderr),
                 "sweep" => SweepCommand.Execute(args[1..], stdout, stderr),
+                "engines" => EnginesCommand.Execute(args[1..], stdout),
                 _ => throw new UsageException($"unknown command '{args[0]}'"),
             };
         }

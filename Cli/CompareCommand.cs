@@ -3,6 +3,7 @@ using System.Globalization;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
+using Sim.Experiments;
 using Sim.GpuBridge;
 
 namespace Sim.Cli;
@@ -112,8 +113,8 @@ public static class CompareCommand
     internal static int Compare(CompiledNetwork net, string device, TextWriter stdout)
     {
         long ticks = net.DurationTicks;
-        using var ev = new EventEngine(net, new EngineOptions { Threads = 1 });
-        using var dense = new DenseEngine(net, new DenseEngineOptions { Device = device });
+        using var ev = EngineFactory.CreateGrid("event", net, new EngineSettings { Threads = 1 });
+        using var dense = EngineFactory.CreateGrid(device == "cuda" ? "dense-cuda" : "dense", net);
         int batch = ev.BatchSize;
         var evSpikes = new TickSpikes(ev.FirstInstance, batch);
         var denseSpikes = new TickSpikes(dense.FirstInstance, batch);
@@ -128,7 +129,7 @@ public static class CompareCommand
             evSpikes.Clear();
             denseSpikes.Clear();
             evClock.Start(); ev.Run(1); evClock.Stop();
-            denseClock.Start(); dense.Step(); denseClock.Stop();
+            denseClock.Start(); dense.Run(1); denseClock.Stop();
             for (int b = 0; b < batch; b++)
             {
                 var e = evSpikes.Of(b);
@@ -164,7 +165,7 @@ public static class CompareCommand
         return ExitCodes.Ok;
     }
 
-    private static void WriteNeuronState(CompiledNetwork net, EventEngine ev, DenseEngine dense, int b, int neuron, TextWriter stdout)
+    private static void WriteNeuronState(CompiledNetwork net, ISimulationEngine ev, ISimulationEngine dense, int b, int neuron, TextWriter stdout)
     {
         var pop = net.Populations[net.PopulationOf(neuron)];
         int i = neuron - pop.Offset;

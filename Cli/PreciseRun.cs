@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Sim.EventCore.Compilation;
+using Sim.Experiments;
 using Sim.EventCore.Description;
 using Sim.EventCore.Precise;
 using Sim.Probes.Plots;
@@ -32,10 +33,10 @@ internal static class PreciseRun
         if (args.SaveCheckpoint) throw new UsageException("--save-checkpoint: the precise engine has no checkpoints (use --engine event or dense)");
 
         var compileClock = Stopwatch.StartNew();
-        var net = NetworkCompiler.Compile(spec, exactDelays: true);
+        var net = EngineFactory.Compile("precise", spec);
         int batch = spec.Run.Batch, first = spec.Run.InstanceOffset;
         // Unsupported models or features: the engine's SpecException (exit 2) before any output exists.
-        var engine = new PreciseEngine(net, first);
+        var engine = EngineFactory.CreatePrecise(net, first);
         double compileSeconds = compileClock.Elapsed.TotalSeconds;
 
         int skipped = spec.Monitors.Count(m => m is StateMonitorSpec or RateMonitorSpec);
@@ -69,7 +70,7 @@ internal static class PreciseRun
         {
             for (int b = 0; b < batch && status == "complete"; b++)
             {
-                if (b > 0) engine = new PreciseEngine(net, first + b);
+                if (b > 0) engine = EngineFactory.CreatePrecise(net, first + b);
                 if (monitor is not null) engine.AddSpikeSink(monitor);
                 engine.AddSpikeSink(counter);
                 instancesRun++;

@@ -3,6 +3,7 @@ using System.Globalization;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
+using Sim.Experiments;
 
 namespace Sim.Cli;
 
@@ -29,7 +30,7 @@ public static class RunCommand
             catch (InvalidDataException e) { throw new UsageException($"checkpoint '{args.Resume}': {e.Message}"); }
         }
         // May refuse a batch too large for memory, or a missing CUDA: before any output exists.
-        using var engine = CreateEngine(args.Engine, net);
+        using var engine = EngineFactory.CreateGrid(args.Engine, net);
         if (resume is not null)
         {
             try { engine.Restore(resume); }
@@ -104,14 +105,6 @@ public static class RunCommand
             Console.CancelKeyPress -= onCancel;
         }
     }
-
-    /// <summary>The engine named on the command line (dense-cuda fails clearly without CUDA).</summary>
-    internal static ISimulationEngine CreateEngine(string name, CompiledNetwork net) => name switch
-    {
-        "dense" => new Sim.GpuBridge.DenseEngine(net, new Sim.GpuBridge.DenseEngineOptions { Device = "cpu" }),
-        "dense-cuda" => new Sim.GpuBridge.DenseEngine(net, new Sim.GpuBridge.DenseEngineOptions { Device = "cuda" }),
-        _ => new EventEngine(net),
-    };
 
     internal static NetworkSpec LoadFile(string path)
     {

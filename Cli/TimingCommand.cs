@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Sim.EventCore.Compilation;
+using Sim.Experiments;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
 using Sim.EventCore.Precise;
@@ -221,8 +222,8 @@ public static class TimingCommand
     public static IReadOnlyList<TimingRow> Measure(NetworkSpec spec, IReadOnlyList<double> dtsMs, IReadOnlyList<double> tausMs, out PreciseReference precise)
     {
         double durationMs = spec.Run.DurationMs;
-        var net = NetworkCompiler.Compile(spec, exactDelays: true);
-        var engine = new PreciseEngine(net);
+        var net = EngineFactory.Compile("precise", spec);
+        var engine = EngineFactory.CreatePrecise(net);
         var recorder = new PreciseSpikeRecorder();
         engine.AddSpikeSink(recorder);
         var clock = Stopwatch.StartNew();
@@ -238,7 +239,7 @@ public static class TimingCommand
         {
             var gridSpec = spec with { Run = spec.Run with { DtMs = dt } };
             var gridNet = NetworkCompiler.Compile(gridSpec);
-            using var grid = new EventEngine(gridNet);
+            using var grid = EngineFactory.CreateGrid("event", gridNet);
             var rec = new GridRecorder(gridNet.NeuronCount, dt);
             grid.AddSpikeSink(rec);
             clock.Restart();

@@ -139,6 +139,13 @@ public abstract class NeuronModelDefinition
     /// <summary>True when the model has an exact propagator and crossing search for the precise engine (otherwise it refuses the model).</summary>
     public virtual bool SupportsPrecise => false;
 
+    /// <summary>
+    /// The model's exact propagator and crossing search over one population for the precise engine, from its initial
+    /// state (<paramref name="initial"/>, the stored variables) and constant drive; null when <see cref="SupportsPrecise"/> is false.
+    /// </summary>
+    /// <param name="eager">The reference mode the engine's specs compare against (e.g. root searches at once instead of bounds).</param>
+    internal virtual Precise.PrecisePopulation? CreatePrecise(CompiledPopulation population, Precise.PreciseClock clock, double[][] initial, double[] drive, bool eager) => null;
+
     /// <summary>True when the model supplies a pseudo-derivative ψ = ∂z/∂v surrogate (<see cref="PseudoDerivative"/>).</summary>
     public virtual bool HasPseudoDerivative => false;
 

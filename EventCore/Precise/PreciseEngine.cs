@@ -70,9 +70,8 @@ public sealed class PreciseEngine
 {
     private readonly CompiledNetwork _net;
     private readonly int _n;
-    private readonly bool[] _isExp;
-    private readonly double[] _tauM, _tauE, _tauI, _drive, _theta, _reset, _tref, _eLeak, _scale;
-    private readonly double[] _u, _ge, _gi, _tLast, _refEnd, _lastSpike;
+    private readonly PreciseClock _clock;
+    private readonly PrecisePopulation[] _pops;
     private readonly int[] _popOf;
     private readonly PreciseEventHeap _events = new();
     /// <summary>The next spike time of every active Poisson source (global source id), ordered by (time, id).</summary>
@@ -88,14 +87,11 @@ public sealed class PreciseEngine
     private readonly bool[] _touched;
     /// <summary>Per neuron: its entry in <see cref="_predictions"/> is a lower bound of the crossing, not the crossing.</summary>
     private readonly bool[] _boundOnly;
-    /// <summary>Per LifExp neuron: the maximum of the synaptic kernels k_e, k_i (see <see cref="NoCrossingBefore"/>).</summary>
-    private readonly double[] _kMaxE, _kMaxI;
     private readonly List<int> _touchedList = [];
     private readonly List<int> _spikesNow = [];
     private readonly long[] _poissonCount;
     private readonly int[][] _inputOrder;
     private readonly int[] _inputCursor;
-    private readonly ExpTerm[] _terms = new ExpTerm[7];
     // Arrival runs: the synapses of a source with one and the same exact delay, in synapse order. A spike queues one
     // event per run instead of one per synapse (see RunMs for why the processing order is unchanged).
     private readonly int[] _sourceRunStart;   // per source: its first run; sentinel at the end
@@ -121,76 +117,33 @@ public sealed class PreciseEngine
     internal PreciseEngine(CompiledNetwork network, int? instance, bool referenceScheduling, bool eagerPredictions)
     {
         bool groupArrivals = !referenceScheduling;
-        _eagerPredictions = eagerPredictions;
-        // Continuous delays need the exact per-synapse delays; recompiling draws the same synapses (counter-based RNG).
-        if (network.Synapses.DelayMs is null) network = NetworkCompiler.Compile(network.Spec, exactDelays: true);
+        if (network.Synapses.DelayMs is null)
+            throw new ArgumentException("the precise engine needs the exact synaptic delays: compile with NetworkCompiler.Compile(spec, exactDelays: true) (Sim.Experiments.EngineFactory.Compile does)", nameof(network));
         _net = network;
         Instance = instance ?? network.Spec.Run.InstanceOffset;
-        var spec = network.Spec;
-        var errors = new List<SpecError>();
-        for (int p = 0; p < network.Populations.Length; p++)
-        {
-            var pop = network.Populations[p];
-            if (!pop.Model.SupportsPrecise)
-                errors.Add(new SpecError($"populations[{p}].model", $"population '{pop.Name}': model {pop.Model.Name} has no exact propagator; the precise engine supports {string.Join(", ", ModelRegistry.All.Where(m => m.SupportsPrecise).Select(m => m.Name))}"));
-            if (pop.Spec.Noise is not null)
-                errors.Add(new SpecError($"populations[{p}].noise", $"population '{pop.Name}': escape noise is not supported by the precise engine"));
-        }
-        for (int c = 0; c < spec.Currents.Count; c++)
-            if (spec.Currents[c].TimesMs is { Length: > 0 })
-                errors.Add(new SpecError($"currents[{c}].times_ms", $"current into '{spec.Currents[c].Target}': time-varying scales are not supported by the precise engine (only constant currents)"));
-        for (int i = 0; i < network.Inputs.Length; i++)
-            if (network.Inputs[i].Spec is ClockInput)
-                errors.Add(new SpecError($"inputs[{i}]", $"input '{network.Inputs[i].Name}': clock inputs are not supported by the precise engine"));
-        if (errors.Count > 0)
-        {
-            var located = errors.Select(e => e with { Location = Locate(spec, e.Field) }).ToList();
-            throw new SpecException(located);
-        }
+        var errors = Unsupported(network.Spec);
+        if (errors.Count > 0) throw new SpecException(errors);
 
         _n = network.NeuronCount;
         int n = _n;
-        _isExp = new bool[n];
-        _tauM = new double[n]; _tauE = new double[n]; _tauI = new double[n]; _drive = new double[n];
-        _theta = new double[n]; _reset = new double[n]; _tref = new double[n]; _eLeak = new double[n]; _scale = new double[n];
-        _u = new double[n]; _ge = new double[n]; _gi = new double[n];
-        _tLast = new double[n]; _refEnd = new double[n]; _lastSpike = new double[n];
+        _clock = new PreciseClock(n);
         _popOf = new int[n];
         _touched = new bool[n];
-        Array.Fill(_refEnd, double.NegativeInfinity);
-        Array.Fill(_lastSpike, double.NegativeInfinity);
+        _pops = new PrecisePopulation[network.Populations.Length];
         foreach (var pop in network.Populations)
         {
-            int o = pop.Offset;
-            Array.Fill(_popOf, pop.Index, o, pop.Size);
-            Array.Fill(_scale, Math.ScaleB(1.0, -pop.WeightFractionBits), o, pop.Size);
+            Array.Fill(_popOf, pop.Index, pop.Offset, pop.Size);
+            var drive = new double[pop.Size];
             for (int i = 0; i < pop.Size; i++)
             {
                 double d = pop.ConstantDrive[i];
                 foreach (var cur in pop.Currents) d += cur.Amplitude[i] * 1.0;
-                _drive[o + i] = d;
+                drive[i] = d;
             }
             var state = pop.Model.StateVariables.Select(_ => new double[pop.Size]).ToArray();
             pop.Model.Initialise(pop, network.Seed, Instance, state);
-            if (pop.Constants is LifExpConstants c)
-            {
-                for (int i = 0; i < pop.Size; i++)
-                {
-                    _isExp[o + i] = true;
-                    _tauM[o + i] = c.TauMemMs[i]; _tauE[o + i] = c.TauExcMs[i]; _tauI[o + i] = c.TauInhMs[i]; _tref[o + i] = c.RefractoryMs[i];
-                    _theta[o + i] = c.ThetaU[i]; _reset[o + i] = c.ResetU[i]; _eLeak[o + i] = c.ELeakMv[i];
-                    _u[o + i] = state[LifExpModel.U][i]; _ge[o + i] = state[LifExpModel.GExc][i]; _gi[o + i] = state[LifExpModel.GInh][i];
-                }
-            }
-            else if (pop.Constants is LifDeltaConstants d)
-            {
-                for (int i = 0; i < pop.Size; i++)
-                {
-                    _tauM[o + i] = d.TauMemMs[i]; _tref[o + i] = d.RefractoryMs[i];
-                    _theta[o + i] = d.ThetaU[i]; _reset[o + i] = d.ResetU[i]; _eLeak[o + i] = d.ELeakMv[i];
-                    _u[o + i] = state[LifDeltaModel.U][i];
-                }
-            }
+            _pops[pop.Index] = pop.Model.CreatePrecise(pop, _clock, state, drive, eagerPredictions)
+                ?? throw new InvalidOperationException($"model {pop.Model.Name} has no precise propagator");
         }
 
         _groupArrivals = groupArrivals;
@@ -207,10 +160,6 @@ public sealed class PreciseEngine
         }
         _predictions = new PredictionHeap(n);
         _boundOnly = new bool[n];
-        _kMaxE = new double[n];
-        _kMaxI = new double[n];
-        for (int i = 0; i < n; i++)
-            if (_isExp[i]) { _kMaxE[i] = KernelMaximum(_tauM[i], _tauE[i]); _kMaxI[i] = KernelMaximum(_tauM[i], _tauI[i]); }
         for (int i = 0; i < n; i++) Predict(i);
 
         // Inputs: Poisson processes at their continuous times; spike-time arrays in (time, index) order, one pending event each.
@@ -243,6 +192,31 @@ public sealed class PreciseEngine
         }
     }
 
+    /// <summary>
+    /// What in <paramref name="spec"/> the precise engine cannot run, as errors naming the field (located in the file):
+    /// models without an exact propagator, escape noise, time-varying currents, clock inputs. Empty when it can.
+    /// </summary>
+    public static IReadOnlyList<SpecError> Unsupported(NetworkSpec spec)
+    {
+        var errors = new List<SpecError>();
+        var precise = string.Join(", ", ModelRegistry.All.Where(m => m.SupportsPrecise).Select(m => m.Name));
+        for (int p = 0; p < spec.Populations.Count; p++)
+        {
+            var pop = spec.Populations[p];
+            if (!pop.Parameters.Model.SupportsPrecise)
+                errors.Add(new SpecError($"populations[{p}].model", $"population '{pop.Name}': model {pop.Parameters.Model.Name} has no exact propagator; the precise engine supports {precise}"));
+            if (pop.Noise is not null)
+                errors.Add(new SpecError($"populations[{p}].noise", $"population '{pop.Name}': escape noise is not supported by the precise engine"));
+        }
+        for (int c = 0; c < spec.Currents.Count; c++)
+            if (spec.Currents[c].TimesMs is { Length: > 0 })
+                errors.Add(new SpecError($"currents[{c}].times_ms", $"current into '{spec.Currents[c].Target}': time-varying scales are not supported by the precise engine (only constant currents)"));
+        for (int i = 0; i < spec.Inputs.Count; i++)
+            if (spec.Inputs[i] is ClockInput)
+                errors.Add(new SpecError($"inputs[{i}]", $"input '{spec.Inputs[i].Name}': clock inputs are not supported by the precise engine"));
+        return [.. errors.Select(e => e with { Location = Locate(spec, e.Field) })];
+    }
+
     private static SourceLocation? Locate(NetworkSpec spec, string field)
     {
         for (string f = field; f.Length > 0; f = f.Contains('.') ? f[..f.LastIndexOf('.')] : "")
@@ -260,11 +234,8 @@ public sealed class PreciseEngine
     public long EventsProcessed { get; private set; }
     /// <summary>Spikes emitted so far.</summary>
     public long SpikeCount { get; private set; }
-    /// <summary>Root searches for a LifExp crossing run so far (diagnostic: most predictions end at a closed-form bound).</summary>
-    public long CrossingSearches { get; private set; }
-
-    /// <summary>Every LifExp prediction runs the root search at once (the reference for the lazy predictions).</summary>
-    private readonly bool _eagerPredictions;
+    /// <summary>Root searches for a crossing run so far (diagnostic: most LifExp predictions end at a closed-form bound).</summary>
+    public long CrossingSearches => _pops.Sum(p => p.CrossingSearches);
 
     /// <summary>Neuron i's entry in the prediction queue (+∞ if none) and whether it is a lower bound (specs).</summary>
     internal (double TimeMs, bool IsBound) Prediction(int i) => (_predictions.TimeOf(i), _boundOnly[i]);
@@ -275,7 +246,7 @@ public sealed class PreciseEngine
     /// </summary>
     internal void ScheduleBound(int i, double timeMs)
     {
-        if (!_isExp[i] || !(timeMs >= TimeMs)) throw new ArgumentException("a bound needs a LifExp neuron and a time not before the engine's");
+        if (!_pops[_popOf[i]].Bounds || !(timeMs >= TimeMs)) throw new ArgumentException("a bound needs a neuron whose model predicts by bounds (LifExp) and a time not before the engine's");
         _boundOnly[i] = true;
         _predictions.Set(i, timeMs);
     }
@@ -290,17 +261,10 @@ public sealed class PreciseEngine
     public double[] GetVariable(string population, string variable)
     {
         var pop = _net.Population(population);
-        var vars = pop.Model.ReportedVariableNames;
-        int v = -1;
-        for (int k = 0; k < vars.Count; k++) if (vars[k] == variable) v = k;
-        if (v < 0) throw new ArgumentException($"'{variable}' is not a state variable of population '{population}' ({string.Join(", ", vars)})", nameof(variable));
+        int v = pop.Model.VariableIndex(variable);
+        if (v < 0) throw new ArgumentException($"'{variable}' is not a state variable of population '{population}' ({string.Join(", ", pop.Model.ReportedVariableNames)})", nameof(variable));
         var result = new double[pop.Size];
-        for (int k = 0; k < pop.Size; k++)
-        {
-            int i = pop.Offset + k;
-            StateAt(i, TimeMs, out double u, out double ge, out double gi);
-            result[k] = v switch { 0 => u + _eLeak[i], 1 => ge, _ => gi };
-        }
+        for (int k = 0; k < pop.Size; k++) result[k] = _pops[pop.Index].Read(pop.Offset + k, v, TimeMs);
         return result;
     }
 
@@ -330,7 +294,7 @@ public sealed class PreciseEngine
                 if (_boundOnly[_predictions.MinId]) { Resolve(_predictions.MinId, t); continue; }
                 int i = _predictions.PopMin();
                 EventsProcessed++;
-                Propagate(i, t);
+                _pops[_popOf[i]].Propagate(i, t);
                 Fire(i, t, syn);
             }
             // Arrivals at t, then input spikes at t in ascending source id (Poisson and spike-time sources merged).
@@ -348,7 +312,7 @@ public sealed class PreciseEngine
             if (_groupArrivals) SortTouched();
             else _touchedList.Sort();
             foreach (int i in _touchedList)
-                if (!_isExp[i] && t >= _refEnd[i] && _lastSpike[i] != t && _u[i] > _theta[i]) Fire(i, t, syn);
+                if (_pops[_popOf[i]].CrossedByJump(i, t)) Fire(i, t, syn);
             foreach (int i in _touchedList)
             {
                 _touched[i] = false;
@@ -398,9 +362,8 @@ public sealed class PreciseEngine
 
     private void Fire(int i, double t, SynapseTable syn)
     {
-        _u[i] = _reset[i];
-        _refEnd[i] = t + _tref[i];
-        _lastSpike[i] = t;
+        _pops[_popOf[i]].Reset(i, t);
+        _clock.LastSpike[i] = t;
         SpikeCount++;
         _spikesNow.Add(i);
         Touch(i);
@@ -547,13 +510,9 @@ public sealed class PreciseEngine
 
     private void Arrive(int i, int synapse, double t, SynapseTable syn)
     {
-        Propagate(i, t);
-        double w = syn.Q[synapse] * _scale[i];
-        if (_isExp[i])
-        {
-            if (syn.Q[synapse] >= 0) _ge[i] += w; else _gi[i] += w;
-        }
-        else if (t >= _refEnd[i]) _u[i] += w;
+        var pop = _pops[_popOf[i]];
+        pop.Propagate(i, t);
+        pop.Arrive(i, syn.Q[synapse], t);
         Touch(i);
     }
 
@@ -585,242 +544,15 @@ public sealed class PreciseEngine
         _poisson.Set(source, inp.PoissonStopped(next) ? double.PositiveInfinity : next);
     }
 
-    /// <summary>Advances neuron i's stored state to time t (≥ its last update) in closed form.</summary>
-    private void Propagate(int i, double t)
+    /// <summary>Sets neuron i's entry in the prediction heap from its model's prediction (a crossing, +∞, or a lower bound).</summary>
+    private void Predict(int i) => Schedule(i, _pops[_popOf[i]].Predict(i));
+
+    /// <summary>A bound that came due at <paramref name="t"/>: the model's next bound or the exact crossing.</summary>
+    private void Resolve(int i, double t) => Schedule(i, _pops[_popOf[i]].Resolve(i, t));
+
+    private void Schedule(int i, Prediction p)
     {
-        if (t <= _tLast[i]) return;
-        StateAt(i, t, out _u[i], out _ge[i], out _gi[i]);
-        _tLast[i] = t;
-    }
-
-    /// <summary>State of neuron i at time t ≥ its last update, without changing it.</summary>
-    private void StateAt(int i, double t, out double u, out double ge, out double gi)
-    {
-        double t0 = _tLast[i];
-        u = _u[i]; ge = _ge[i]; gi = _gi[i];
-        if (t <= t0) return;
-        double start = Math.Max(t0, _refEnd[i]);
-        if (_isExp[i])
-        {
-            if (start > t0)
-            {
-                // Refractory part: u held at reset, currents decay.
-                double hr = Math.Min(t, start) - t0;
-                ge *= Math.Exp(-hr / _tauE[i]);
-                gi *= Math.Exp(-hr / _tauI[i]);
-                u = _reset[i];
-                if (t <= start) return;
-            }
-            double h = t - start;
-            u = ExpMembrane(i, u, ge, gi, h);
-            ge *= Math.Exp(-h / _tauE[i]);
-            gi *= Math.Exp(-h / _tauI[i]);
-        }
-        else
-        {
-            if (start > t0) { u = _reset[i]; if (t <= start) return; }
-            double h = t - start, uInf = _drive[i] * _tauM[i];
-            u = uInf + (u - uInf) * Math.Exp(-h / _tauM[i]);
-        }
-    }
-
-    /// <summary>LifExp membrane after h ms from (u, g_e, g_i), not refractory.</summary>
-    private double ExpMembrane(int i, double u, double ge, double gi, double h)
-    {
-        double tm = _tauM[i], em = Math.Exp(-h / tm), drive = _drive[i];
-        return drive + (u - drive) * em + ge * SynapticKernel(h, tm, _tauE[i], em) + gi * SynapticKernel(h, tm, _tauI[i], em);
-    }
-
-    /// <summary>
-    /// τ_x/(τ_x − τ_m)·(e^{−h/τ_x} − e^{−h/τ_m}) in a cancellation-free form, κ·e^{−h/τ_m}·expm1(h(τ_x − τ_m)/(τ_x τ_m));
-    /// (h/τ_m)e^{−h/τ_m} when τ_x = τ_m. For τ_x &gt; τ_m the expm1 argument grows with h and overflows after a long
-    /// silence (h(τ_x − τ_m)/(τ_x τ_m) &gt; 700, e.g. 10.5 s for τ_x = 30, τ_m = 10 ms), where e^{−h/τ_m} has long
-    /// underflowed: there the same value is computed as −κ·e^{−h/τ_x}·expm1(−h(τ_x − τ_m)/(τ_x τ_m)), which cannot
-    /// overflow (0·∞ would give NaN).
-    /// </summary>
-    internal static double SynapticKernel(double h, double tauM, double tauX, double em)
-    {
-        if (tauX == tauM) return h / tauM * em;
-        double x = -h * (tauM - tauX) / (tauX * tauM);
-        if (x > 700) return -(tauX / (tauX - tauM)) * Math.Exp(-h / tauX) * ExponentialSum.ExpM1(-x);
-        return tauX / (tauX - tauM) * em * ExponentialSum.ExpM1(x);
-    }
-
-    /// <summary>
-    /// Sets neuron i's entry in the prediction heap from its stored state: the crossing time, +∞ (no crossing), or, for
-    /// LifExp, a lower bound of the crossing (<see cref="NoCrossingBefore"/>) when it lies at least
-    /// <see cref="MinBoundStep"/>·τ_m ahead. A bound that comes due before any event touches the neuron is replaced
-    /// (<see cref="Resolve"/>) by the next bound from the state at that time, or by the exact crossing once the bounds
-    /// stop advancing. Under frequent input (CUBA, the low-rate family at 10 Hz) most predictions thus never run the root
-    /// search. Spike times are unchanged: the exact crossing is always computed from the stored state, as an eager
-    /// prediction would have been (spec: lazy = eager).
-    /// </summary>
-    private void Predict(int i)
-    {
-        double t0 = _tLast[i], start = Math.Max(t0, _refEnd[i]);
-        if (!_isExp[i])
-        {
-            _boundOnly[i] = false;
-            _predictions.Set(i, DeltaCrossing(i, t0, start));
-            return;
-        }
-        StateAt(i, start, out double us, out double ge, out double gi);   // the state where the free trajectory starts
-        double h = _eagerPredictions ? (NeverCrosses(i, us, ge, gi) ? double.PositiveInfinity : 0) : NoCrossingBefore(i, us, ge, gi);
-        SetBoundOrCrossing(i, start, h);
-    }
-
-    /// <summary>
-    /// A bound that came due at <paramref name="t"/> (no event touched neuron i since it was set): the next bound from
-    /// the state at t (closed form from the stored state, which is not changed), or the exact crossing.
-    /// </summary>
-    private void Resolve(int i, double t)
-    {
-        StateAt(i, t, out double u, out double ge, out double gi);
-        SetBoundOrCrossing(i, t, NoCrossingBefore(i, u, ge, gi));
-    }
-
-    /// <summary>+∞, a bound at from + h, or (h below <see cref="MinBoundStep"/>·τ_m) the exact crossing.</summary>
-    private void SetBoundOrCrossing(int i, double from, double h)
-    {
-        if (double.IsPositiveInfinity(h))
-        {
-            _boundOnly[i] = false;
-            _predictions.Set(i, double.PositiveInfinity);
-            return;
-        }
-        if (h >= MinBoundStep * _tauM[i])
-        {
-            // Four ulps of the time below the rounded sum: the state at `from` was evaluated at start + (from − start)
-            // rounded, which for long runs can differ from `from` by more than the 10⁻⁹ relative margin of h.
-            double tb = from + h * (1 - 1e-9);
-            tb -= 4 * (Math.BitIncrement(tb) - tb);
-            if (tb > from)
-            {
-                _boundOnly[i] = true;
-                _predictions.Set(i, tb);
-                return;
-            }
-        }
-        _boundOnly[i] = false;
-        double exact = ExactCrossing(i);
-        if (exact < from)
-            throw new InvalidOperationException($"PreciseEngine: neuron {i}'s crossing at {exact:R} ms lies before its lower bound {from:R} ms (internal error: please report the network)");
-        _predictions.Set(i, exact);
-        CrossingSearches++;
-    }
-
-    /// <summary>Bounds shorter than this fraction of τ_m are not scheduled: the root search runs instead.</summary>
-    private const double MinBoundStep = 1.0 / 64;
-
-    /// <summary>LifDelta's next crossing from its stored state in closed form (at <paramref name="start"/> if above θ).</summary>
-    private double DeltaCrossing(int i, double t0, double start)
-    {
-        double theta = _theta[i];
-        double u0 = start > t0 ? _reset[i] : _u[i];
-        if (u0 > theta) return AfterLastSpike(i, start);
-        double uInf = _drive[i] * _tauM[i];
-        if (!(uInf > theta)) return double.PositiveInfinity;
-        // t* = τ ln((u∞ − u₀)/(u∞ − θ)) = τ log1p((θ − u₀)/(u∞ − θ)).
-        return start + _tauM[i] * ExponentialSum.Log1P((theta - u0) / (uInf - theta));
-    }
-
-    /// <summary>
-    /// The constant bound of <see cref="NoCrossingBefore"/> rules out any crossing from (u, g_e, g_i), not refractory.
-    /// </summary>
-    private bool NeverCrosses(int i, double u, double ge, double gi) => NeverCrosses(i, u, ge, gi, out _, out _);
-
-    /// <inheritdoc cref="NeverCrosses(int, double, double, double)"/>
-    /// <param name="margin">ε = 10⁻⁹·(|I| + |θ| + |u| + |g_e| + |g_i|).</param>
-    /// <param name="gMax">Ĝ = Σ_x max(0, g_x)·k̂_x.</param>
-    private bool NeverCrosses(int i, double u, double ge, double gi, out double margin, out double gMax)
-    {
-        double drive = _drive[i], theta = _theta[i];
-        margin = 1e-9 * (Math.Abs(drive) + Math.Abs(theta) + Math.Abs(u) + Math.Abs(ge) + Math.Abs(gi));
-        gMax = Math.Max(0, ge) * _kMaxE[i] + Math.Max(0, gi) * _kMaxI[i];
-        return (drive - theta) + Math.Max(0, u - drive) + gMax < -margin;
-    }
-
-    /// <summary>
-    /// A time h ≥ 0 such that LifExp neuron i, not refractory, with state (u, g_e, g_i) now and no further input, does
-    /// not cross θ before h (+∞: never; 0: possibly at once).
-    /// <para>In x = h/τ_m, u(h) − θ = (I − θ) + (u − I)e^{−x} + Σ_x g_x k_x(h) with the synaptic kernel
-    /// k_x(h) = κ_x(e^{−h/τ_x} − e^{−h/τ_m}) = (1/τ_m)∫₀^h e^{−s/τ_x}e^{−(h−s)/τ_m} ds, which lies in
-    /// [0, min(x, k̂_x)], k̂_x = (τ_x/τ_m)^{τ_m/(τ_m − τ_x)} its maximum (1/e for τ_x = τ_m). Two upper bounds of
-    /// u − θ follow, each increasing in h:
-    /// B₁(x) = (u − θ) + (max(0, I − u) + g⁺)·x (e^{−x} ≥ 1 − x; g⁺ = Σ max(0, g_x)), and
-    /// B₂(x) = (I − θ) + (u − I)e^{−x} + Ĝ, Ĝ = Σ max(0, g_x)·k̂_x (constant when u ≥ I).
-    /// No crossing can occur before both are ≥ −ε, ε = 10⁻⁹·(|I| + |θ| + |u| + |g_e| + |g_i|), a margin far above
-    /// the rounding of evaluating u: h = τ_m·max(x₁, x₂) with x₁ = (θ − u − ε)/(max(0, I − u) + g⁺) and
-    /// x₂ = ln((I − u)/(I − θ + Ĝ + ε)) (0 if negative); never if B₂ stays below −ε. The result is used shrunk by
-    /// 1 − 10⁻⁹ (rounding of the logarithm and of adding it to a time).</para>
-    /// </summary>
-    private double NoCrossingBefore(int i, double u, double ge, double gi)
-    {
-        if (NeverCrosses(i, u, ge, gi, out double margin, out double gMax)) return double.PositiveInfinity;
-        double drive = _drive[i], theta = _theta[i], tm = _tauM[i];
-        double gPos = Math.Max(0, ge) + Math.Max(0, gi);
-        double gap = theta - u - margin;
-        if (!(gap > 0)) return 0;
-        double slope = Math.Max(0, drive - u) + gPos;
-        if (!(slope > 0)) return double.PositiveInfinity;              // u − θ ≤ u − θ < −ε for all h
-        double x = gap / slope;
-        if (u < drive)
-        {
-            double c = (drive - theta) + gMax + margin;                // > 0 here (else the first test returned)
-            double x2 = Math.Log((drive - u) / c);
-            if (x2 > x) x = x2;
-        }
-        double h = tm * x;
-        return double.IsFinite(h) && h > 0 ? h : 0;
-    }
-
-    /// <summary>
-    /// An upper bound of max_h k_x(h) = (τ_x/τ_m)^{τ_m/(τ_m − τ_x)} (1/e for τ_x = τ_m): the value raised by a
-    /// relative 10⁻⁹ (for τ_x close to τ_m the exponent carries a relative error of about 10⁻¹⁶·τ_m/|τ_m − τ_x|),
-    /// never above the elementary bound min(1, τ_x/τ_m).
-    /// </summary>
-    internal static double KernelMaximum(double tauM, double tauX)
-    {
-        double r = tauX / tauM;
-        if (tauX == tauM) return Math.Exp(-1) * (1 + 1e-9);
-        if (Math.Abs(tauX - tauM) < 1e-6 * tauM) return Math.Min(1, r);
-        double k = Math.Pow(r, tauM / (tauM - tauX));
-        return double.IsFinite(k) ? Math.Min(Math.Min(1, r), k * (1 + 1e-9)) : Math.Min(1, r);
-    }
-
-    /// <summary>The time of LifExp neuron i's next threshold crossing from its stored state (root search), or +∞.</summary>
-    private double ExactCrossing(int i)
-    {
-        double start = Math.Max(_tLast[i], _refEnd[i]);
-        double theta = _theta[i];
-        StateAt(i, start, out double us, out double ge, out double gi);   // the state where the free trajectory starts
-        double tm = _tauM[i], te = _tauE[i], ti = _tauI[i], drive = _drive[i];
-        // u(h) − θ = (I − θ) + (u_s − I)e^{−h/τ_m} + Σ_x g_x κ_x (e^{−h/τ_x} − e^{−h/τ_m}), κ_x = τ_x/(τ_x − τ_m).
-        int m = 0;
-        _terms[m++] = new ExpTerm(0, drive - theta, 0);
-        _terms[m++] = new ExpTerm(1 / tm, us - drive, 0);
-        AddSynapticTerms(ref m, ge, tm, te);
-        AddSynapticTerms(ref m, gi, tm, ti);
-        var membrane = new MembraneAboveThreshold(this, i, us, ge, gi, theta);
-        double h = ExponentialSum.FirstUpCrossing(_terms.AsSpan(0, m), ref membrane);
-        return AfterLastSpike(i, start + h);
-    }
-
-    /// <summary>u(h) − θ of neuron i from (u_s, g_e, g_i) in the cancellation-free form of <see cref="ExpMembrane"/>.</summary>
-    private readonly struct MembraneAboveThreshold(PreciseEngine engine, int i, double u, double ge, double gi, double theta) : ExponentialSum.IFunction
-    {
-        public double At(double h) => engine.ExpMembrane(i, u, ge, gi, h) - theta;
-    }
-
-    /// <summary>At most one spike per neuron and time: with t_ref = 0 an immediate re-crossing fires one ulp later.</summary>
-    private double AfterLastSpike(int i, double t) => t == _lastSpike[i] ? Math.BitIncrement(t) : t;
-
-    private void AddSynapticTerms(ref int m, double g, double tm, double tx)
-    {
-        if (g == 0) return;
-        if (tx == tm) { _terms[m++] = new ExpTerm(1 / tm, 0, g / tm); return; }
-        double k = g * tx / (tx - tm);
-        _terms[m++] = new ExpTerm(1 / tx, k, 0);
-        _terms[m++] = new ExpTerm(1 / tm, -k, 0);
+        _boundOnly[i] = p.IsBound;
+        _predictions.Set(i, p.Time);
     }
 }

@@ -71,33 +71,7 @@ public static class EngineFactory
     /// (located in the file when the spec came from one); empty when it can run it.
     /// </summary>
     public static IReadOnlyList<SpecError> Check(string name, NetworkSpec spec)
-    {
-        var e = Describe(name);
-        var errors = new List<SpecError>();
-        for (int p = 0; p < spec.Populations.Count; p++)
-        {
-            var pop = spec.Populations[p];
-            if (!e.Models.Contains(pop.Parameters.Model.Name))
-                errors.Add(Error(spec, $"populations[{p}].model", $"population '{pop.Name}': the {name} engine does not run model {pop.Parameters.Model.Name} (it runs {string.Join(", ", e.Models)})"));
-            if (pop.Noise is not null && !e.EscapeNoise)
-                errors.Add(Error(spec, $"populations[{p}].escape_noise", $"population '{pop.Name}': the {name} engine does not run escape noise"));
-        }
-        for (int i = 0; i < spec.Inputs.Count; i++)
-            if (spec.Inputs[i] is ClockInput && !e.ClockInputs)
-                errors.Add(Error(spec, $"inputs[{i}]", $"input '{spec.Inputs[i].Name}': the {name} engine does not run clock inputs"));
-        for (int c = 0; c < spec.Currents.Count; c++)
-            if (spec.Currents[c].TimesMs is { Length: > 0 } && !e.TimeVaryingCurrents)
-                errors.Add(Error(spec, $"currents[{c}].times_ms", $"current into '{spec.Currents[c].Target}': the {name} engine runs only constant currents"));
-        return errors;
-    }
-
-    private static SpecError Error(NetworkSpec spec, string field, string message)
-    {
-        SourceLocation? loc = null;
-        for (string f = field; loc is null && f.Length > 0; f = f.Contains('.') ? f[..f.LastIndexOf('.')] : "")
-            spec.Locations.TryGetValue(f, out loc);
-        return new SpecError(field, message, loc);
-    }
+        => Describe(name).Grid ? [] : PreciseEngine.Unsupported(spec);   // the grid engines run every model and feature (the dense engine refuses, when building, what it cannot run exactly)
 
     /// <summary>Compiles <paramref name="spec"/> for engine <paramref name="name"/> after <see cref="Check"/> (exact delays for the precise engine).</summary>
     /// <exception cref="SpecException">The engine cannot run the network, or it is invalid or too large.</exception>

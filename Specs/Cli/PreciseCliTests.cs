@@ -70,7 +70,7 @@ public class PreciseCliTests
         // Off the 0.1 ms grid: nearly every time is not a multiple of dt.
         Assert.True(times.Count(t => Math.Abs(t / 0.1 - Math.Round(t / 0.1)) > 1e-6) > times.Length * 9 / 10);
 
-        var engine = new PreciseEngine(NetworkCompiler.Compile(NetworkFile.Load(file)));
+        var engine = new PreciseEngine(NetworkCompiler.Compile(NetworkFile.Load(file), exactDelays: true));
         var recorder = new PreciseSpikeRecorder();
         engine.AddSpikeSink(recorder);
         engine.RunMs(200);

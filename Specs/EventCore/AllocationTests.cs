@@ -46,7 +46,7 @@ public class AllocationTests
         b.Synapses(p, d, new Connectivity.FixedInDegree(10), 1.5, Value.Uniform(0.1, 1.0));
         b.Synapses(g, g, new Connectivity.FixedProbability(0.05), Value.Uniform(-3, 1), Value.Uniform(0.1, 2.0));
         b.Synapses(d, g, new Connectivity.FixedInDegree(10), 1.0, 0.5);
-        var engine = new PreciseEngine(NetworkCompiler.Compile(b.Build()));
+        var engine = new PreciseEngine(NetworkCompiler.Compile(b.Build(), exactDelays: true));
         engine.RunMs(1000);   // warm-up: JIT, and the event queue and arrival batch reach their working sizes
         long spikes = engine.SpikeCount;
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -19,7 +19,7 @@ public class PreciseNetworkTests(ITestOutputHelper output)
         // above zero (self-sustained). A mean-field estimate with this inhibition gives a few Hz; we observe ≈ 9.4 Hz
         // with irregular firing (ISI CV well above 0 — a regular free-running neuron has CV 0).
         var spec = BenchmarkNetworks.CubaPs(10_000, seed: 1);
-        var engine = new PreciseEngine(NetworkCompiler.Compile(spec));
+        var engine = new PreciseEngine(NetworkCompiler.Compile(spec, exactDelays: true));
         var rec = new PreciseSpikeRecorder();
         engine.AddSpikeSink(rec);
         var sw = System.Diagnostics.Stopwatch.StartNew();
@@ -53,7 +53,7 @@ public class PreciseNetworkTests(ITestOutputHelper output)
             b.Synapses(n, n, new Connectivity.FixedProbability(0.1), Value.Uniform(-2, 1), Value.Uniform(0.5, 1.5));
             spec = b.Build();
         }
-        var net = NetworkCompiler.Compile(spec);
+        var net = NetworkCompiler.Compile(spec, exactDelays: true);
         (List<(double, int)> Spikes, double[] V, long Events) Run(params double[] parts)
         {
             var e = new PreciseEngine(net);
@@ -105,7 +105,7 @@ public class PreciseNetworkTests(ITestOutputHelper output)
     public void GetVariableReportsTheStateAtTheCurrentTime()
     {
         var p = new LifDeltaParameters { TauMemMs = 10, ELeakMv = -65, VThresholdMv = -50, VResetMv = -70, IExtMvPerMs = 1.0, VInitMv = -60 };
-        var engine = new PreciseEngine(NetworkCompiler.Compile(PreciseTestSupport.Neuron(p, [], [])));
+        var engine = new PreciseEngine(NetworkCompiler.Compile(PreciseTestSupport.Neuron(p, [], []), exactDelays: true));
         engine.RunMs(7.5);
         double expected = 10 + (5 - 10) * Math.Exp(-0.75);
         Assert.Equal(7.5, engine.TimeMs);
@@ -116,7 +116,7 @@ public class PreciseNetworkTests(ITestOutputHelper output)
     [Fact]
     public void UnsupportedFeaturesAreRejectedNamingTheField()
     {
-        SpecException Reject(NetworkSpec spec) => Assert.Throws<SpecException>(() => new PreciseEngine(NetworkCompiler.Compile(spec)));
+        SpecException Reject(NetworkSpec spec) => Assert.Throws<SpecException>(() => new PreciseEngine(NetworkCompiler.Compile(spec, exactDelays: true)));
 
         var b1 = new NetworkBuilder("g");
         b1.NeuronGroup("goal", 2, new GoalLifParameters());

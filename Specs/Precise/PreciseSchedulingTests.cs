@@ -98,7 +98,7 @@ public class PreciseSchedulingTests
     [Property(MaxTest = 40)]
     public Property LazyPredictionsEqualEagerOnes(NonNegativeInt seed)
     {
-        var net = NetworkCompiler.Compile(RandomNetwork(seed.Get));
+        var net = NetworkCompiler.Compile(RandomNetwork(seed.Get), exactDelays: true);
         var eager = Run(net, eager: true, group: true, 160, 1.25);
         var lazy = Run(net, eager: false, group: true, 160, 1.25);
         return eager.SameAs(lazy).Label($"seed {seed.Get}: eager {eager.Spikes.Count} spikes / {eager.Events} events, lazy {lazy.Spikes.Count} / {lazy.Events}");
@@ -110,7 +110,7 @@ public class PreciseSchedulingTests
         // Delays shared by many synapses of a source (one to three arrival runs per source) and spikes on a grid, so
         // that runs of several spikes land at the same time and must be merged in emission order.
         // Every third case has continuous delays (more than 16 distinct: arrival runs in the heap, not per-delay FIFOs).
-        var net = NetworkCompiler.Compile(RandomNetwork(seed.Get, coarseDelays: seed.Get % 3 != 0));
+        var net = NetworkCompiler.Compile(RandomNetwork(seed.Get, coarseDelays: seed.Get % 3 != 0), exactDelays: true);
         var single = Run(net, eager: false, group: false, 160, 1.25);
         var grouped = Run(net, eager: false, group: true, 160, 1.25);
         return single.SameAs(grouped).Label($"seed {seed.Get}: per synapse {single.Spikes.Count} spikes / {single.Events} events, grouped {grouped.Spikes.Count} / {grouped.Events}");
@@ -134,7 +134,7 @@ public class PreciseSchedulingTests
         var gen = b.SpikeGeneratorGroup("g", m, [.. ids], [.. times]);
         b.Synapses(gen, d, new Connectivity.FixedProbability(0.5), Value.Uniform(-35, 35), 0.5);
         b.Synapses(gen, d, new Connectivity.FixedProbability(0.5), Value.Uniform(-35, 35), 0.5 + 1e-12);
-        var net = NetworkCompiler.Compile(b.Build());
+        var net = NetworkCompiler.Compile(b.Build(), exactDelays: true);
         Assert.Equal(T + 0.5, T + (0.5 + 1e-12));
         (List<(double, int)> Spikes, List<double[]> V) RunIt(bool group)
         {
@@ -161,7 +161,7 @@ public class PreciseSchedulingTests
         var b = new NetworkBuilder("tie") { Run = new RunOptions { DtMs = 0.1, Seed = 1 } };
         b.NeuronGroup("a", 1, new LifDeltaParameters { TauMemMs = 10, ELeakMv = 0, VThresholdMv = 10, VResetMv = 0, RefractoryMs = 2, IExtMvPerMs = 2, VInitMv = -30.0 });
         b.NeuronGroup("b", 1, new LifExpParameters { TauMemMs = 10, TauExcMs = 5, TauInhMs = 10, ELeakMv = 0, VThresholdMv = 10, VResetMv = 0, RefractoryMs = 2, IExtMv = 9, VInitMv = 7.75, GExcInitMv = 0.5 });
-        var net = NetworkCompiler.Compile(b.Build());
+        var net = NetworkCompiler.Compile(b.Build(), exactDelays: true);
         var engine = new PreciseEngine(net);
         var (crossing, isBound) = engine.Prediction(0);
         Assert.False(isBound);
@@ -217,7 +217,7 @@ public class PreciseSchedulingTests
     {
         // The maximum over a fine grid of h (closed form, the same as the single-neuron specs use) never exceeds the
         // bound, and the bound is tight (within 10⁻⁶) except within 10⁻⁶ relative of τ_x = τ_m (elementary bound there).
-        double kHat = PreciseEngine.KernelMaximum(tauM, tauX);
+        double kHat = Sim.EventCore.Models.LifExpPrecise.KernelMaximum(tauM, tauX);
         double sampled = 0;
         for (int k = 1; k <= 200_000; k++) sampled = Math.Max(sampled, PreciseTestSupport.Kernel(k * 1e-4 * Math.Max(tauM, tauX), tauM, tauX));
         Assert.True(sampled <= kHat, $"sampled max {sampled:R} > bound {kHat:R}");
@@ -230,7 +230,7 @@ public class PreciseSchedulingTests
     {
         // CUBA's rest lies above threshold, so every neuron always has a predicted crossing: eagerly, every arrival
         // costs a root search. Lazily, only the bounds that come due before the next input do.
-        var net = NetworkCompiler.Compile(BenchmarkNetworks.Cuba(100, seed: 2));
+        var net = NetworkCompiler.Compile(BenchmarkNetworks.Cuba(100, seed: 2), exactDelays: true);
         var eager = Run(net, eager: true, group: true, 1, 100);
         var lazy = Run(net, eager: false, group: true, 1, 100);
         Assert.True(eager.Spikes.Count > 500, $"{eager.Spikes.Count} spikes");

@@ -127,7 +127,7 @@ public class PreciseSingleNeuronTests
         double theta = 0.8 * w * Kernel(hPeak, tauM, tauE);
         var p = new LifExpParameters { TauMemMs = tauM, TauExcMs = tauE, TauInhMs = 5, ELeakMv = -60, VThresholdMv = -60 + theta, VResetMv = -70, RefractoryMs = 2 };
         var spec = PreciseTestSupport.Neuron(p, [0.5, late - 0.5], [1.0, w]);
-        var engine = new PreciseEngine(NetworkCompiler.Compile(spec));
+        var engine = new PreciseEngine(NetworkCompiler.Compile(spec, exactDelays: true));
         var rec = new PreciseSpikeRecorder();
         engine.AddSpikeSink(rec);
         engine.RunMs(late - 1);
@@ -182,7 +182,7 @@ public class PreciseSingleNeuronTests
         var free = Spikes(PreciseTestSupport.Neuron(p, [], []), 100);
         double t1 = free[0], arrival = t1 + 1.0, end = t1 + 4;
         var spec = PreciseTestSupport.Neuron(p, [arrival - 0.5], [2.0]);
-        var engine = new PreciseEngine(NetworkCompiler.Compile(spec));
+        var engine = new PreciseEngine(NetworkCompiler.Compile(spec, exactDelays: true));
         engine.RunMs(end + 3);
         double g = 2.0 * Math.Exp(-(end - arrival) / 5);
         double u = 12 + (-5 - 12) * Math.Exp(-3 / 20.0) + g * Kernel(3, 20, 5);

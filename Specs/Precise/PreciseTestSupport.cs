@@ -30,7 +30,7 @@ internal static class PreciseTestSupport
     /// <summary>Runs a spec on the precise engine for <paramref name="ms"/> and returns the spike times of neuron 0.</summary>
     public static double[] Spikes(NetworkSpec spec, double ms, out PreciseEngine engine)
     {
-        engine = new PreciseEngine(NetworkCompiler.Compile(spec));
+        engine = new PreciseEngine(NetworkCompiler.Compile(spec, exactDelays: true));
         var rec = new PreciseSpikeRecorder();
         engine.AddSpikeSink(rec);
         engine.RunMs(ms);

@@ -39,6 +39,9 @@ public sealed class LifDeltaModel : NeuronModelDefinition<LifDeltaParameters, Li
     /// <inheritdoc/>
     public override bool SupportsPrecise => true;
 
+    internal override Precise.PrecisePopulation CreatePrecise(CompiledPopulation population, Precise.PreciseClock clock, double[][] initial, double[] drive, bool eager)
+        => new LifDeltaPrecise(population, clock, initial, drive);
+
     /// <inheritdoc/>
     public override bool DistinguishesReceptors => false;
 

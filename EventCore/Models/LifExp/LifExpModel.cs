@@ -43,6 +43,9 @@ public sealed class LifExpModel : NeuronModelDefinition<LifExpParameters, LifExp
     /// <inheritdoc/>
     public override bool SupportsPrecise => true;
 
+    internal override Precise.PrecisePopulation CreatePrecise(CompiledPopulation population, Precise.PreciseClock clock, double[][] initial, double[] drive, bool eager)
+        => new LifExpPrecise(population, clock, initial, drive, eager);
+
     /// <inheritdoc/>
     protected override IEnumerable<(string Key, string Message)> Validate(LifExpParameters q)
     {
