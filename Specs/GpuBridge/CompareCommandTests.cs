@@ -31,10 +31,9 @@ public class CompareCommandTests
         Assert.Contains("sim compare [FILE]", help.ToString());
     }
 
-    [Fact]
+    [NoGpuFact]
     public void CudaWithoutCudaFailsClearly()
     {
-        if (TorchRuntime.IsCudaAvailable) return;
         var stderr = new StringWriter();
         Assert.Equal(1, CompareCommand.Execute(["--duration-ms", "1", "--device", "cuda"], TextWriter.Null, stderr));
         Assert.Contains("CUDA is not available", stderr.ToString());

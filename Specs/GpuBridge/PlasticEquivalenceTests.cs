@@ -176,11 +176,13 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// (a) Generated store-recall-like cells: the same spikes every tick of every epoch, the same final master W (float64)
-    /// and grid Q, the same compiled tables and final state, and the device W_rec equal to the compiled table.
+    /// Generated store-recall cells (teacher currents of another cell, Adam or SGD, the three feedback forms): the same
+    /// spikes every tick of every epoch, final master W and grid Q, plastic weights and final state on both engines, and the
+    /// device W_rec equal to the plastic weights. (The generic rule conformance of Conformance/RuleConformanceTests covers
+    /// the rule on random cells; these are the task's own networks.)
     /// </summary>
-    [Property(Arbitrary = [typeof(PlasticCases)], MaxTest = 60)]
-    public Property PlasticRunsAreBitIdenticalOnBothEngines(PlasticCase c) => Equivalent(c, TorchRuntime.Cpu);
+    [Property(Arbitrary = [typeof(PlasticCases)], MaxTest = 15)]
+    public Property StoreRecallCellsAreBitIdenticalOnBothEngines(PlasticCase c) => Equivalent(c, TorchRuntime.Cpu);
 
     /// <summary>A hand-picked larger case that learns visibly (weights change, activity changes across epochs).</summary>
     [Fact]

@@ -41,9 +41,10 @@ public static class NaiveReference
                     else wInh[syn.SegmentDelay[g], syn.Target[k], s] += syn.Q[k];
                 }
         var wRec = new double[n, n];
+        var wRecValue = new double[n, n];   // rows of populations without exact trace input: the float64 weights
         var tr = net.TraceSynapses;
         for (int i = 0; i < n; i++)
-            for (int k = tr.RowStart[i]; k < tr.RowStart[i + 1]; k++) wRec[i, tr.Source[k]] += tr.Q[k];
+            for (int k = tr.RowStart[i]; k < tr.RowStart[i + 1]; k++) { wRec[i, tr.Source[k]] += tr.Q[k]; wRecValue[i, tr.Source[k]] += tr.QValue[k]; }
 
         // Input spike counts for every tick, from their definitions.
         var counts = new int[ticks, nSrc];
@@ -131,6 +132,17 @@ public static class NaiveReference
             foreach (var p in pops)
             {
                 if (!p.Model.TakesTraceInput) continue;
+                if (!p.ExactTraceInput)
+                {
+                    // The unquantized comparison mode: float64 weights times the traces, sources ascending.
+                    for (int j = 0; j < p.Size; j++)
+                    {
+                        double sum = 0;
+                        for (int s = 0; s < n; s++) sum += wRecValue[p.Offset + j, s] * trace[s];
+                        recIn[p.Offset + j] = sum;
+                    }
+                    continue;
+                }
                 double unit = Math.Pow(2, -(p.TraceWeightFractionBits + p.TraceInputFractionBits));
                 double gIn = Math.Pow(2, p.TraceInputFractionBits);
                 for (int j = 0; j < p.Size; j++)

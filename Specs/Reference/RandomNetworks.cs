@@ -93,10 +93,11 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
 /// <summary>FsCheck generators and shrinkers for <see cref="NetCase"/>.</summary>
 public static class NetCaseArbitrary
 {
-    public static Gen<NetCase> Generator(int maxSize, int maxTicks, int maxBatch, bool extreme = false, int maxDelayTicks = 6) =>
+    public static Gen<NetCase> Generator(int maxSize, int maxTicks, int maxBatch, bool extreme = false, int maxDelayTicks = 6, int? model = null, int[]? others = null) =>
         from seed in Gen.Choose(0, 1_000_000)
         from nPop in Gen.Choose(1, 3)
-        from models in Gen.ArrayOf(Gen.Choose(0, ModelRegistry.All.Count - 1), nPop)
+        from rest in Gen.ArrayOf(Gen.Elements(others ?? [.. Enumerable.Range(0, ModelRegistry.All.Count)]), nPop)
+        let models = model is { } m ? [m, .. rest[1..]] : rest
         from sizes in Gen.ArrayOf(Gen.Choose(1, maxSize), nPop)
         from nProj in Gen.Choose(0, 6)
         from projections in Gen.ArrayOf(Gen.Choose(0, 1_000_000), nProj)
@@ -125,6 +126,13 @@ public static class NetCaseArbitrary
         if (c.Extreme) yield return c with { Extreme = false };
         if (c.MaxDelayTicks > 1) yield return c with { MaxDelayTicks = c.MaxDelayTicks / 2 };
     }
+
+    /// <summary>
+    /// Cases whose first population has model <paramref name="model"/> (the others any registered model, or one of
+    /// <paramref name="others"/>); shrinking keeps the first population.
+    /// </summary>
+    public static Arbitrary<NetCase> ForModel(int model, int maxSize, int maxTicks, int maxBatch, bool extreme = false, int maxDelayTicks = 6, int[]? others = null)
+        => Arb.From(Generator(maxSize, maxTicks, maxBatch, extreme, maxDelayTicks, model, others), Shrink);
 
     /// <summary>Up to 300 neurons, batches up to 16, delays up to 40 ticks, extreme and cancelling weights, 400 ticks.</summary>
     public static Arbitrary<NetCase> Wide() => Arb.From(Generator(100, 400, 16, extreme: true, maxDelayTicks: 40), Shrink);

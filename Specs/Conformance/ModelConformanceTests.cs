@@ -1,0 +1,190 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Sim.EventCore.Compilation;
+using Sim.EventCore.Engine;
+using Sim.EventCore.Models;
+using Sim.EventCore.Precise;
+using Sim.GpuBridge;
+using Sim.Specs.EventCore;
+using Sim.Specs.GpuBridge;
+using Sim.Specs.Reference;
+using Xunit;
+
+namespace Sim.Specs.Conformance;
+
+/// <summary>
+/// The conformance properties every registered neuron model gets by being registered (docs/architecture.md, "Adding a
+/// model"): on generated networks whose first population has the model (the others any registered model), the event
+/// engine equals the naive reference loop and the dense engine equals the event engine bit for bit; split runs, a
+/// checkpoint resumed on either engine, a batch against single runs and 1 against 2 threads change nothing; the result
+/// does not depend on the vector width (child processes); and where the model has an exact propagator, the precise
+/// engine's fast scheduling equals its reference scheduling and split runs equal whole ones.
+/// </summary>
+public class ModelConformanceTests
+{
+    private static Arbitrary<NetCase> Cases(string model, int maxSize = 30, int maxTicks = 200, int maxBatch = 3)
+        => NetCaseArbitrary.ForModel(Conformance.IndexOf(model), maxSize, maxTicks, maxBatch);
+
+    private static bool SameRun((List<(long, int)>[] Spikes, Dictionary<string, double[]>[] State) a, (List<(long, int)>[] Spikes, Dictionary<string, double[]>[] State) b)
+        => DenseEquivalenceTests.FirstDifference(a, b) is null;
+
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void EventEngineEqualsTheNaiveReference(string model) => Conformance.Check(50, Cases(model), c =>
+    {
+        var net = NetworkCompiler.Compile(c.ToSpec());
+        var (spikes, state) = ReferenceModelTests.RunEngine(net, c.Ticks);
+        bool ok = true;
+        for (int b = 0; b < c.Batch && ok; b++)
+        {
+            var reference = NaiveReference.Run(net, c.Ticks, b);
+            ok &= spikes[b].SequenceEqual(reference.Spikes);
+            foreach (var (key, values) in reference.FinalState) ok &= ReferenceModelTests.SameBits(values, state[b][key]);
+        }
+        return ok.Label($"{model}: {c}: {spikes.Sum(s => s.Count)} engine spikes").Classify(spikes.Sum(s => s.Count) > 5, "spiking");
+    });
+
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void DenseEngineEqualsTheEventEngine(string model) => Conformance.Check(120, Cases(model), c => SameOnBothEngines(model, c));
+
+    /// <summary>The same on networks of up to 100 neurons per population, batches up to 16, delays up to 40 ticks, extreme and cancelling weights.</summary>
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void DenseEngineEqualsTheEventEngineOnWideNetworks(string model)
+        => Conformance.Check(8, NetCaseArbitrary.ForModel(Conformance.IndexOf(model), 100, 400, 16, extreme: true, maxDelayTicks: 40), c => SameOnBothEngines(model, c));
+
+    private static Property SameOnBothEngines(string model, NetCase c)
+    {
+        var net = NetworkCompiler.Compile(c.ToSpec());
+        var ev = ReferenceModelTests.RunEngine(net, c.Ticks);
+        var dense = DenseEquivalenceTests.RunDense(net, c.Ticks);
+        string? diff = DenseEquivalenceTests.FirstDifference(ev, dense);
+        return (diff is null).Label($"{model}: {c}: {diff} ({ev.Spikes.Sum(s => s.Count)} event-engine spikes)");
+    }
+
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void SplitRunsEqualTheWholeRun(string model) => Conformance.Check(12, Cases(model), c =>
+    {
+        var net = NetworkCompiler.Compile(c.ToSpec());
+        long a = (c.Seed % (c.Ticks + 1));
+        long[] splits = [a, 0, (c.Ticks - a) / 2];
+        var whole = ReferenceModelTests.RunEngine(net, c.Ticks);
+        bool ok = SameRun(whole, ReferenceModelTests.RunEngine(net, c.Ticks, splits: splits))
+               && SameRun(whole, DenseEquivalenceTests.RunDense(net, c.Ticks, splits: splits));
+        return ok.Label($"{model}: {c}, split at {a}");
+    });
+
+    /// <summary>A checkpoint taken at a generated tick and resumed on the same or the other engine continues exactly as the uninterrupted run.</summary>
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void CheckpointsResumeOnEitherEngine(string model) => Conformance.Check(12, Cases(model), c =>
+    {
+        var net = NetworkCompiler.Compile(c.ToSpec());
+        long a = c.Seed % (c.Ticks + 1);
+        var whole = ReferenceModelTests.RunEngine(net, c.Ticks);
+        bool ok = true;
+        foreach (var (first, second) in new (Func<ISimulationEngine>, Func<ISimulationEngine>)[]
+                 {
+                     (() => new EventEngine(net), () => new DenseEngine(net)),
+                     (() => new DenseEngine(net), () => new EventEngine(net)),
+                     (() => new EventEngine(net), () => new EventEngine(net)),
+                 })
+        {
+            Checkpoint saved;
+            using (var e = first()) { e.Run(a); saved = e.SaveCheckpoint(); }
+            using var rest = second();
+            rest.Restore(saved);
+            var tail = ReferenceModelTests.Record(rest, c.Ticks - a);
+            for (int b = 0; b < c.Batch; b++)
+            {
+                ok &= whole.Spikes[b].Where(s => s.Item1 >= a).SequenceEqual(tail.Spikes[b]);
+                foreach (var (k, v) in whole.State[b]) ok &= ReferenceModelTests.SameBits(v, tail.State[b][k]);
+            }
+        }
+        return ok.Label($"{model}: {c}, checkpoint at tick {a}");
+    });
+
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void ABatchEqualsSingleRuns(string model) => Conformance.Check(8, Cases(model), c =>
+    {
+        var spec = c.ToSpec();
+        var batch = ReferenceModelTests.RunEngine(NetworkCompiler.Compile(spec with { Run = spec.Run with { Batch = 3 } }), c.Ticks, threads: 2);
+        bool ok = true;
+        for (int b = 0; b < 3; b++)
+        {
+            var single = ReferenceModelTests.RunEngine(NetworkCompiler.Compile(spec with { Run = spec.Run with { Batch = 1, InstanceOffset = b } }), c.Ticks);
+            ok &= SameRun(([batch.Spikes[b]], [batch.State[b]]), single);
+        }
+        return ok.Label($"{model}: {c}");
+    });
+
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void OneAndTwoThreadsAgree(string model) => Conformance.Check(8, Cases(model), c =>
+    {
+        var spec = c.ToSpec();
+        var net = NetworkCompiler.Compile(spec with { Run = spec.Run with { Batch = 4 } });
+        return SameRun(ReferenceModelTests.RunEngine(net, c.Ticks, threads: 1), ReferenceModelTests.RunEngine(net, c.Ticks, threads: 2)).Label($"{model}: {c}");
+    });
+
+    /// <summary>The model's sample network gives the same digest in child processes at 128-bit vectors and without AVX2 as here.</summary>
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void ResultsDoNotDependOnTheVectorWidth(string model)
+    {
+        string here = Conformance.ModelDigest(model);
+        Assert.Equal(here, Conformance.ChildDigest("model", model));
+        Assert.Equal(here, Conformance.ChildDigest("model", model, ("DOTNET_PreferredVectorBitWidth", "128")));
+        Assert.Equal(here, Conformance.ChildDigest("model", model, ("DOTNET_EnableAVX2", "0")));
+    }
+
+    /// <summary>
+    /// With an exact propagator: the precise engine's fast scheduling (arrival runs, lazy bounds) equals its reference
+    /// scheduling (one event per synapse, eager root searches), and runs split in two equal the whole run. Without one:
+    /// the precise engine refuses the model, naming it.
+    /// </summary>
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void ThePreciseEngineIsExactOrRefusesTheModel(string model)
+    {
+        var definition = ModelRegistry.All[Conformance.IndexOf(model)];
+        if (!definition.SupportsPrecise)
+        {
+            var spec = Conformance.ModelSample(model).ToSpec();
+            Assert.Contains(PreciseEngine.Unsupported(spec), e => e.Message.Contains(model, StringComparison.Ordinal));
+            Assert.Throws<Sim.EventCore.Description.SpecException>(() => new PreciseEngine(NetworkCompiler.Compile(spec, exactDelays: true)));
+            return;
+        }
+        int[] precise = [.. ModelRegistry.All.Select((m, i) => (m, i)).Where(x => x.m.SupportsPrecise).Select(x => x.i)];
+        var arb = Arb.From(NetCaseArbitrary.Generator(30, 200, 1, model: Conformance.IndexOf(model), others: precise)
+            .Select(c => c with { InputCode = c.InputCode & 3, Noise = false, Current = false }), NetCaseArbitrary.Shrink);
+        Conformance.Check(15, arb, c =>
+        {
+            var net = NetworkCompiler.Compile(c.ToSpec(), exactDelays: true);
+            double ms = c.Ticks * net.DtMs, cut = Math.Round(ms * (c.Seed % 97) / 97.0, 3);
+            var fast = RunPrecise(new PreciseEngine(net), ms);
+            var reference = RunPrecise(new PreciseEngine(net, null, referenceScheduling: true, eagerPredictions: true), ms);
+            var split = RunPrecise(new PreciseEngine(net), cut, ms - cut);
+            bool ok = fast.Spikes.SequenceEqual(reference.Spikes) && fast.Spikes.SequenceEqual(split.Spikes)
+                && ReferenceModelTests.SameBits(fast.State, reference.State) && ReferenceModelTests.SameBits(fast.State, split.State);
+            return ok.Label($"{model}: {c}: {fast.Spikes.Count} spikes, split at {cut} ms");
+        });
+    }
+
+    private static (List<(double, int)> Spikes, double[] State) RunPrecise(PreciseEngine e, params double[] parts)
+    {
+        var rec = new PreciseSpikeRecorder();
+        e.AddSpikeSink(rec);
+        foreach (double p in parts) e.RunMs(p);
+        var net = e.Network;
+        return ([.. rec.Spikes], [.. net.Populations.SelectMany(p => p.Model.ReportedVariableNames.SelectMany(v => e.GetVariable(p.Name, v)))]);
+    }
+
+    /// <summary>Guards the properties above against vacuity: the generator must produce activity for every model.</summary>
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void GeneratedCasesSpike(string model)
+    {
+        var cases = NetCaseArbitrary.Generator(30, 200, 1, model: Conformance.IndexOf(model)).Sample(40, 7);
+        int active = cases.Count(c =>
+        {
+            var net = NetworkCompiler.Compile(c.ToSpec());
+            int first = net.Populations[0].Offset, size = net.Populations[0].Size;
+            return ReferenceModelTests.RunEngine(net, c.Ticks).Spikes[0].Count(s => s.Item2 >= first && s.Item2 < first + size) > 3;
+        });
+        Assert.True(active >= 12, $"only {active} of 40 generated networks made the first population ({model}) spike");
+    }
+}
