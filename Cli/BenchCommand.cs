@@ -9,7 +9,7 @@ using Sim.Experiments;
 namespace Sim.Cli;
 
 /// <summary>
-/// <c>sim bench</c>: runs the macro benchmark set (CUBA, Brunel 2000, the low-rate family; MODELS.md §5) on the
+/// <c>sim bench</c>: runs the macro benchmark set (CUBA, COBA, Brunel 2000, the low-rate family; docs/benchmarks.md) on the
 /// <see cref="EventEngine"/> and prints one table row per network: size, simulated time, mean rate, wall time per
 /// simulated second (median of several timed runs after a warm-up run), synaptic events per wall second, memory and
 /// bytes per synapse.
@@ -28,7 +28,8 @@ public static class BenchCommand
         usage: sim bench [--quick] [--filter NAME] [--repeats N] [--engine event|precise|dense]
 
         Runs the macro benchmark set on one engine (single thread, one instance) and prints a table:
-          cuba            CUBA, 4000 LifExp neurons (MODELS.md §5.1), 1 s
+          cuba            CUBA, 4000 LifExp neurons (docs/benchmarks.md), 1 s
+          coba            COBA, 4000 conductance-based LIF neurons (Brette et al. 2007, benchmark 1), 1 s
           brunel-A, -D    Brunel 2000 at scale 0.2 (2500 LifDelta neurons, C_E 200, C_I 50), regimes A and D, 0.5 s
           lowrate-10Hz, -1Hz, -0.1Hz
                           input-driven CUBA-like network, 4000 neurons, mean rate set by the drive (§5.4), 1 s
@@ -48,7 +49,8 @@ public static class BenchCommand
           --engine E       event (default: the grid engine), precise (continuous time, event-driven: its cost
                            follows the number of events, not neurons x steps; with exact delays) or dense
                            (TorchSharp on the CPU); store-recall runs on the event engine under --engine precise
-                           (the precise engine has no GoalLif neurons), marked "(event)"
+                           (the precise engine has no GoalLif neurons), marked "(event)", and so does coba
+                           (conductance-based neurons have no exact propagator)
           -h, --help       this text
 
         Exit codes: 0 ok, 1 a run failed, 2 bad arguments or no network matches the filter.
@@ -60,6 +62,7 @@ public static class BenchCommand
     private static readonly Case[] Cases =
     [
         new("cuba", 1000, 100, d => BenchmarkNetworks.Cuba(d, 1)),
+        new("coba", 1000, 100, d => BenchmarkNetworks.Coba(d, 1)),
         new("brunel-A", 500, 50, d => BenchmarkNetworks.Brunel(BrunelRegime.A, 0.2, d, 1)),
         new("brunel-D", 500, 50, d => BenchmarkNetworks.Brunel(BrunelRegime.D, 0.2, d, 1)),
         new("lowrate-10Hz", 1000, 100, d => BenchmarkNetworks.LowRate(10, 4000, d, 1)),
@@ -134,7 +137,11 @@ public static class BenchCommand
                 else
                 {
                     var spec = c.Build(quick ? c.QuickDurationMs : c.DurationMs);
-                    m = engineName switch
+                    // A network the precise engine cannot run (a model without an exact propagator) runs on the event
+                    // engine, labelled so.
+                    bool fallback = engineName == "precise" && EngineFactory.Check("precise", spec).Count > 0;
+                    if (fallback) name += " (event)";
+                    m = (fallback ? "event" : engineName) switch
                     {
                         "precise" => MeasurePrecise(spec, timed),
                         "dense" => Measure(spec, timed, EngineFactory.GridFactory("dense")),

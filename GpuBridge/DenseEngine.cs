@@ -41,6 +41,8 @@ public sealed record DenseEngineOptions
 /// Emit:      ring[t mod R] ← [spike mask | input counts of tick t]
 /// Plasticity: rules in C# on CPU copies, one InstancePlasticity per batch element; Record: sinks, observers, tick I/O; Guard
 /// </code>
+/// <para>About 430 lines: the engine's public surface (<see cref="ISimulationEngine"/>: hooks, rules, trials, checkpoints)
+/// and the tick loop that orders the parts; the tensors and their kernels live in the parts (GpuBridge/Dense/).</para>
 /// <para>Every product and sum is a separate IEEE operation (<c>mul</c> then <c>add</c>; never <c>addcmul</c> or
 /// <c>addmm</c> with scalars, which may fuse). Each step runs under <c>no_grad</c> in a dispose scope; persistent tensors
 /// are updated in place, so native memory does not grow.</para>
@@ -236,40 +238,7 @@ public sealed class DenseEngine : ISimulationEngine
     public Checkpoint SaveCheckpoint()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var instances = new InstanceCheckpoint[BatchSize];
-        var states = _pops.Select(p => p.StateArrays().ToArray()).ToArray();
-        var lasts = _pops.Select(p => p.LastSpikeArray()).ToArray();
-        // Pending source spikes: ticks Tick − D … Tick − 1 of the ring.
-        int d = _delivery.Slots - 1;
-        var history = new List<(long Tick, double[] Counts)>();
-        for (long tp = Math.Max(0, Tick - d); tp < Tick; tp++) history.Add((tp, _delivery.CountsAt(tp)));
-        for (int k = 0; k < BatchSize; k++)
-        {
-            var state = new Dictionary<string, double[]>();
-            var last = new long[_n];
-            Array.Fill(last, InstanceCheckpoint.NeverSpiked);
-            for (int i = 0; i < _pops.Length; i++)
-            {
-                var pop = _pops[i].Pop;
-                foreach (var (name, values) in states[i]) state[$"{pop.Name}.{name}"] = values.AsSpan(k * pop.Size, pop.Size).ToArray();
-                if (lasts[i] is { } l) l.AsSpan(k * pop.Size, pop.Size).CopyTo(last.AsSpan(pop.Offset));
-            }
-            var hTicks = new List<long>(); var hSrc = new List<int>(); var hCount = new List<int>();
-            foreach (var (tp, counts) in history)
-                for (int src = 0; src < _s; src++)
-                {
-                    double c = counts[k * _s + src];
-                    if (c != 0) { hTicks.Add(tp); hSrc.Add(src); hCount.Add((int)c); }
-                }
-            var (next, count) = _inputs.Poisson(k);
-            instances[k] = new InstanceCheckpoint
-            {
-                State = state, LastSpike = last, HistoryTicks = [.. hTicks], HistorySources = [.. hSrc], HistoryCounts = [.. hCount],
-                PoissonNextMs = (double[])next.Clone(), PoissonCount = (long[])count.Clone(),
-                Plastic = _plastic?[k].Capture(),
-            };
-        }
-        return new Checkpoint { NetworkFingerprint = Checkpoint.Fingerprint(Network), Tick = Tick, FirstInstance = FirstInstance, Instances = instances };
+        return DenseCheckpoints.Capture(Network, Tick, FirstInstance, BatchSize, _delivery, _inputs, _pops, _plastic);
     }
 
     /// <summary>Resumes from a checkpoint written by any engine for the same network, batch size and first instance.</summary>
@@ -278,28 +247,8 @@ public sealed class DenseEngine : ISimulationEngine
         ArgumentNullException.ThrowIfNull(checkpoint);
         ObjectDisposedException.ThrowIf(_disposed, this);
         checkpoint.EnsureMatches(Network, FirstInstance, BatchSize);
-        long tick = checkpoint.Tick;
-        int slots = _delivery.Slots;
-        var ring = new double[slots * BatchSize * _s];
-        for (int k = 0; k < BatchSize; k++)
-        {
-            var c = checkpoint.Instances[k];
-            for (int j = 0; j < c.HistoryTicks.Length; j++)
-            {
-                long tp = c.HistoryTicks[j];
-                if (tp < tick - (slots - 1) || tp >= tick) continue;
-                ring[((tp % slots) * BatchSize + k) * _s + c.HistorySources[j]] += c.HistoryCounts[j];
-            }
-            _inputs.Restore(k, c.PoissonNextMs, c.PoissonCount);
-            if (_plastic is not null)
-                _plastic[k].Restore(c.Plastic ?? throw new InvalidDataException("the checkpoint holds no plastic state, but this engine has plasticity rules"));
-        }
-        using (no_grad())
-        {
-            _delivery.Load(ring);
-            foreach (var p in _pops) p.RestoreState(checkpoint);
-        }
-        Tick = tick;
+        DenseCheckpoints.Load(Network, checkpoint, BatchSize, _delivery, _inputs, _pops, _plastic);
+        Tick = checkpoint.Tick;
         Stopped = null;
         _cache.Invalidate();
     }

@@ -36,8 +36,8 @@ public static class NetworkCompiler
         EstimateMemory(spec, popIndex, inputIndex, n, budget);
 
         // Synapses, drawn per projection in spec order.
-        var spikeSyn = new SynapseBuffer();
-        var traceSyn = new SynapseBuffer();
+        var spikeSyn = new SynapseTableBuilder.SynapseBuffer();
+        var traceSyn = new SynapseTableBuilder.SynapseBuffer();
         for (int pi = 0; pi < spec.Projections.Count; pi++)
         {
             var pr = spec.Projections[pi];
@@ -49,7 +49,7 @@ public static class NetworkCompiler
             bool trace = srcIsPop && NetworkSpecValidator.IsTraceCoupled(spec.Populations[sp], spec.Populations[tp]);
             var buf = trace ? traceSyn : spikeSyn;
             int first = buf.Count;
-            GeneratePairs(pr, pi, seed, nPre, nPost, srcIsPop && pr.Source == pr.Target, (pre, post) => buf.Add(srcOffset + pre, offsets[tp] + post, pi));
+            ConnectivityGenerator.Generate(pr, pi, seed, nPre, nPost, srcIsPop && pr.Source == pr.Target, (pre, post) => buf.Add(srcOffset + pre, offsets[tp] + post, pi));
             ulong wKey = CounterRng.Key(seed, RngStreams.Weights(pi), 0, 0);
             ulong dKey = CounterRng.Key(seed, RngStreams.Delays(pi), 0, 0);
             for (int k = first; k < buf.Count; k++)
@@ -95,8 +95,8 @@ public static class NetworkCompiler
         var inputs = new CompiledInput[spec.Inputs.Count];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = CompileInput(spec, i, inputOffsets[i]);
 
-        var table = BuildSpikeTable(spikeSyn, nSrc, n, populations, exactDelays);
-        var traceTable = BuildTraceTable(traceSyn, n, populations);
+        var table = SynapseTableBuilder.BuildSpikeTable(spikeSyn, nSrc, n, populations, exactDelays);
+        var traceTable = SynapseTableBuilder.BuildTraceTable(traceSyn, n, populations);
 
         return new CompiledNetwork
         {
@@ -147,62 +147,7 @@ public static class NetworkCompiler
         }
     }
 
-    private static void GeneratePairs(ProjectionSpec pr, int pi, ulong seed, int nPre, int nPost, bool sameGroup, Action<int, int> add)
-    {
-        switch (pr.Connectivity)
-        {
-            case Connectivity.AllToAll a:
-                for (int i = 0; i < nPre; i++)
-                    for (int j = 0; j < nPost; j++)
-                        if (a.Autapses || !sameGroup || i != j) add(i, j);
-                break;
-            case Connectivity.OneToOne:
-                for (int i = 0; i < nPre; i++) add(i, i);
-                break;
-            case Connectivity.PairList pl:
-                for (int k = 0; k < pl.Pre.Length; k++) add(pl.Pre[k], pl.Post[k]);
-                break;
-            case Connectivity.FixedProbability fp:
-                if (fp.P <= 0) break;
-                double logQ = fp.P >= 1 ? double.NegativeInfinity : Math.Log(1 - fp.P);
-                for (int i = 0; i < nPre; i++)
-                {
-                    // Geometric skipping (Bernoulli trials per pair, cost per synapse): gap ~ Geom(p).
-                    ulong key = CounterRng.Key(seed, RngStreams.Connectivity(pi), 0, (ulong)i);
-                    long j = -1;
-                    for (ulong c = 0; ; c++)
-                    {
-                        double skip = fp.P >= 1 ? 0 : Math.Floor(Math.Log(CounterRng.UniformOpen0(CounterRng.Word(key, c))) / logQ);
-                        if (j + 1 + skip >= nPost) break;
-                        j += 1 + (long)skip;
-                        if (!fp.Autapses && sameGroup && j == i) continue;
-                        add(i, (int)j);
-                    }
-                }
-                break;
-            case Connectivity.FixedInDegree fi:
-                var taken = fi.Multapses ? null : new bool[nPre];
-                var chosen = new List<int>(fi.K);
-                for (int j = 0; j < nPost; j++)
-                {
-                    ulong key = CounterRng.Key(seed, RngStreams.Connectivity(pi), 1, (ulong)j);
-                    chosen.Clear();
-                    for (ulong c = 0; chosen.Count < fi.K; c++)
-                    {
-                        int i = (int)(CounterRng.Uniform01(CounterRng.Word(key, c)) * nPre);
-                        if (!fi.Autapses && sameGroup && i == j) continue;
-                        if (taken is not null) { if (taken[i]) continue; taken[i] = true; }
-                        chosen.Add(i);
-                    }
-                    if (taken is not null) foreach (int i in chosen) taken[i] = false;
-                    chosen.Sort();
-                    foreach (int i in chosen) add(i, j);
-                }
-                break;
-        }
-    }
-
-    private static int GridBits(NetworkSpec spec, Dictionary<string, int> popIndex, int p, SynapseBuffer buf, int[] offsets, bool trace, int traceInputBits)
+    private static int GridBits(NetworkSpec spec, Dictionary<string, int> popIndex, int p, SynapseTableBuilder.SynapseBuffer buf, int[] offsets, bool trace, int traceInputBits)
     {
         var pop = spec.Populations[p];
         int lo = offsets[p], hi = lo + pop.Size;
@@ -339,109 +284,6 @@ public static class NetworkCompiler
                     ClockPeriodTicks = ci.PeriodMs is { } per ? TimeGrid.Ticks(per, dt) : 0,
                 };
             default: throw new InvalidOperationException("unknown input kind");
-        }
-    }
-
-    private static SynapseTable BuildSpikeTable(SynapseBuffer b, int nSrc, int nNeurons, CompiledPopulation[] pops, bool exactDelays)
-    {
-        int m = b.Count;
-        var bitsOf = new int[nNeurons];
-        foreach (var p in pops) Array.Fill(bitsOf, p.WeightFractionBits, p.Offset, p.Size);
-        var q = new int[m];
-        for (int k = 0; k < m; k++) q[k] = (int)FixedPoint.Quantize(b.Weight[k], bitsOf[b.Target[k]]);
-
-        // Sort by (source, delay, receptor, projection, target): a canonical order independent of generation order.
-        var order = new int[m];
-        for (int k = 0; k < m; k++) order[k] = k;
-        Array.Sort(order, (x, y) =>
-        {
-            int c = b.Source[x].CompareTo(b.Source[y]);
-            if (c != 0) return c;
-            c = b.Delay[x].CompareTo(b.Delay[y]);
-            if (c != 0) return c;
-            c = (q[x] < 0).CompareTo(q[y] < 0);
-            if (c != 0) return c;
-            c = b.Projection[x].CompareTo(b.Projection[y]);
-            if (c != 0) return c;
-            c = b.Target[x].CompareTo(b.Target[y]);
-            return c != 0 ? c : x.CompareTo(y);
-        });
-
-        var target = new int[m];
-        var qs = new int[m];
-        var delayMs = exactDelays ? new double[m] : null;
-        var segOffsets = new int[nSrc + 1];
-        var segDelay = new List<int>();
-        var segRec = new List<byte>();
-        var segStart = new List<int>();
-        var segProj = new List<int>();
-        int maxDelay = 1;
-        int prevSrc = -1, prevDelay = -1, prevRec = -1, prevProj = -1;
-        for (int r = 0; r < m; r++)
-        {
-            int k = order[r];
-            target[r] = b.Target[k];
-            qs[r] = q[k];
-            if (delayMs is not null) delayMs[r] = b.DelayMs[k];
-            int src = b.Source[k], d = b.Delay[k], rec = q[k] < 0 ? 1 : 0, pj = b.Projection[k];
-            if (src != prevSrc || d != prevDelay || rec != prevRec || pj != prevProj)
-            {
-                while (prevSrc < src) segOffsets[++prevSrc] = segDelay.Count;
-                segDelay.Add(d); segRec.Add((byte)rec); segStart.Add(r); segProj.Add(pj);
-                prevDelay = d; prevRec = rec; prevProj = pj;
-                maxDelay = Math.Max(maxDelay, d);
-            }
-        }
-        while (prevSrc < nSrc) segOffsets[++prevSrc] = segDelay.Count;
-        segStart.Add(m);
-        return new SynapseTable
-        {
-            SegmentOffsetsArray = segOffsets, SegmentDelayArray = [.. segDelay], SegmentReceptorArray = [.. segRec], SegmentStartArray = [.. segStart],
-            SegmentProjection = [.. segProj], TargetArray = target, QArray = qs, DelayMs = delayMs, MaxDelayTicks = maxDelay,
-        };
-    }
-
-    private static TraceCouplingTable BuildTraceTable(SynapseBuffer b, int nNeurons, CompiledPopulation[] pops)
-    {
-        int m = b.Count;
-        var bitsOf = new int[nNeurons];
-        foreach (var p in pops) Array.Fill(bitsOf, p.TraceWeightFractionBits, p.Offset, p.Size);
-        var order = Enumerable.Range(0, m).OrderBy(k => b.Target[k]).ThenBy(k => b.Source[k]).ThenBy(k => k).ToArray();
-        var rowStart = new int[nNeurons + 1];
-        var src = new int[m];
-        var q = new long[m];
-        var proj = new int[m];
-        for (int r = 0; r < m; r++)
-        {
-            int k = order[r];
-            src[r] = b.Source[k];
-            proj[r] = b.Projection[k];
-            q[r] = (long)FixedPoint.Quantize(b.Weight[k], bitsOf[b.Target[k]]);
-            rowStart[b.Target[k] + 1]++;
-        }
-        for (int i = 0; i < nNeurons; i++) rowStart[i + 1] += rowStart[i];
-        var inexactUnit = new double[nNeurons];
-        foreach (var p in pops)
-            if (!p.ExactTraceInput) Array.Fill(inexactUnit, Math.ScaleB(1.0, -p.TraceWeightFractionBits), p.Offset, p.Size);
-        return new TraceCouplingTable(rowStart, src, q, proj, inexactUnit);
-    }
-
-    /// <summary>Growable struct-of-arrays of synapses during compilation.</summary>
-    private sealed class SynapseBuffer
-    {
-        public int[] Source = new int[1024], Target = new int[1024], Projection = new int[1024], Delay = new int[1024];
-        public double[] Weight = new double[1024], DelayMs = new double[1024];
-        public int Count;
-
-        public void Add(int source, int target, int projection)
-        {
-            if (Count == Source.Length)
-            {
-                int cap = checked(Count * 2);
-                Array.Resize(ref Source, cap); Array.Resize(ref Target, cap); Array.Resize(ref Projection, cap);
-                Array.Resize(ref Delay, cap); Array.Resize(ref Weight, cap); Array.Resize(ref DelayMs, cap);
-            }
-            Source[Count] = source; Target[Count] = target; Projection[Count] = projection; Count++;
         }
     }
 }

@@ -1,6 +1,6 @@
 namespace Sim.EventCore.Description;
 
-/// <summary>Literature benchmark networks (MODELS.md §5), built with <see cref="NetworkBuilder"/>.</summary>
+/// <summary>Literature benchmark networks (docs/benchmarks.md), built with <see cref="NetworkBuilder"/>.</summary>
 public static class BenchmarkNetworks
 {
     /// <summary>
@@ -32,6 +32,40 @@ public static class BenchmarkNetworks
         b.Monitor(new SpikeMonitorSpec([exc, inh]));
         b.Monitor(new RateMonitorSpec(exc, 1.0));
         b.Monitor(new StateMonitorSpec(exc, ["v_mv"], [0, 1, 2], 0.1));
+        return b.Build();
+    }
+
+    /// <summary>
+    /// COBA (Vogels &amp; Abbott 2005; Brette et al. 2007, benchmark 1, as in its Brian script): 3200 excitatory + 800
+    /// inhibitory conductance-based LIF neurons (<see cref="LifCondExpParameters"/>), Bernoulli connections p = 0.02
+    /// (autapses allowed), τ_m = 20, τ_e = 5, τ_i = 10 ms, E_L = V_r = −60, V_t = −50, E_e = 0, E_i = −80 mV, t_ref = 5 ms,
+    /// conductance increments w_e = 0.6 and w_i = 6.7 (units of the leak conductance; the inhibitory weight is written −6.7,
+    /// the sign choosing the receptor), delay one tick, dt = 0.1 ms, no external input; the activity is started by the
+    /// benchmark's random initial state v₀ ~ N(−65, 5) mV, g_e ~ N(4, 1.5), g_i ~ N(20, 12) (not truncated, as in the script).
+    /// </summary>
+    /// <param name="durationMs">Simulated time.</param>
+    /// <param name="seed">Seed.</param>
+    /// <param name="scale">Scales the neuron counts (connection probability scaled by 1/scale to keep the in-degree).</param>
+    public static NetworkSpec Coba(double durationMs = 1000, ulong seed = 1, double scale = 1.0)
+    {
+        var b = new NetworkBuilder("coba") { Run = new RunOptions { DtMs = 0.1, DurationMs = durationMs, Seed = seed } };
+        var lif = new LifCondExpParameters
+        {
+            TauMemMs = 20, TauExcMs = 5, TauInhMs = 10, ELeakMv = -60, EExcMv = 0, EInhMv = -80, VThresholdMv = -50, VResetMv = -60,
+            RefractoryMs = 5, VInitMv = Value.Normal(-65, 5), GExcInit = Value.Normal(4, 1.5), GInhInit = Value.Normal(20, 12),
+        };
+        int nE = (int)Math.Round(3200 * scale), nI = (int)Math.Round(800 * scale);
+        double p = Math.Min(1.0, 0.02 / scale);
+        var exc = b.NeuronGroup("exc", nE, lif);
+        var inh = b.NeuronGroup("inh", nI, lif);
+        foreach (var target in new[] { exc, inh })
+        {
+            b.Synapses(exc, target, new Connectivity.FixedProbability(p), weight: 0.6);
+            b.Synapses(inh, target, new Connectivity.FixedProbability(p), weight: -6.7);
+        }
+        b.Monitor(new SpikeMonitorSpec([exc, inh]));
+        b.Monitor(new RateMonitorSpec(exc, 1.0));
+        b.Monitor(new StateMonitorSpec(exc, ["v_mv", "g_exc", "g_inh"], [0, 1, 2], 0.1));
         return b.Build();
     }
 

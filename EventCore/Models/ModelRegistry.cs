@@ -15,6 +15,7 @@ public static class ModelRegistry
         LifExpModel.Instance,
         LifDeltaModel.Instance,
         GoalLifModel.Instance,
+        LifCondExpModel.Instance,
     ];
 
     /// <summary>Every registered model, in registration order.</summary>

@@ -29,21 +29,14 @@ public sealed class PreciseSpikeRecorder : IPreciseSpikeSink
 }
 
 /// <summary>
-/// The continuous-time, event-driven engine (DESIGN.md, PreciseEngine) for LifDelta and LifExp populations.
-/// <para><b>Dynamics.</b> In the frame u = v − E_L, between events the state is propagated in closed form:
-/// LifDelta (MODELS.md §1.2) u(t₀+h) = u_∞ + (u₀ − u_∞)e^{−h/τ_m}, u_∞ = I_ext·τ_m;
-/// LifExp (MODELS.md §1.1) g_x(t₀+h) = g_x e^{−h/τ_x} and
-/// u(t₀+h) = I + (u₀ − I)e^{−h/τ_m} + Σ_x g_x·τ_x/(τ_x − τ_m)·(e^{−h/τ_x} − e^{−h/τ_m}),
-/// evaluated as g_x·τ_x/(τ_x − τ_m)·e^{−h/τ_m}·expm1(−h(τ_m − τ_x)/(τ_x τ_m)) (limit g_x·(h/τ_m)e^{−h/τ_m} for τ_x = τ_m).</para>
-/// <para><b>Spikes.</b> A neuron spikes at the first time u exceeds θ = V_t − E_L. Under LifDelta's constant drive the
-/// crossing is analytic: t* = t₀ + τ_m·ln((u_∞ − u₀)/(u_∞ − θ)) when u_∞ &gt; θ (computed with log1p). For LifExp,
-/// u − θ is a constant plus three exponentials and <see cref="ExponentialSum.FirstUpCrossing"/> finds its first upward
-/// crossing with a guaranteed bracket (proof there). A jump (LifDelta) or the initial state may put u above θ: the neuron
-/// then spikes at that instant. Tangency (max u = θ exactly) does not spike (strict v &gt; V_t, as in the grid engines).
-/// After a spike u = V_r is held for exactly t_ref (the interval [t_s, t_s + t_ref)); LifDelta jumps arriving inside it
-/// are discarded (NEST semantics, as in the grid engine), LifExp arrivals still add to g_e/g_i, which keep decaying.
-/// A neuron spikes at most once at a given time (with t_ref = 0, an input at its own spike time that puts u above θ
-/// makes it fire again one ulp later).</para>
+/// The continuous-time, event-driven engine (docs/precise-engine.md) for the models with an exact propagator (LifDelta,
+/// LifExp: <see cref="NeuronModelDefinition.SupportsPrecise"/>).
+/// <para><b>Dynamics</b> belong to the models: each population's <see cref="PrecisePopulation"/> (in the model's folder,
+/// e.g. LifExpPrecise) propagates the state between events in closed form, applies arrivals, resets after a spike and
+/// predicts the next threshold crossing (LifDelta analytically; LifExp by a root search with a guaranteed bracket, usually
+/// preceded by closed-form lower bounds). A neuron spikes at the first time u exceeds θ (strict, as on the grid); a jump or
+/// the initial state may put u above θ at once; after a spike u = V_r is held for exactly t_ref. A neuron spikes at most
+/// once at a given time (with t_ref = 0 an immediate re-crossing fires one ulp later).</para>
 /// <para><b>Events.</b> Synaptic arrivals at t_s + d with the exact delay d of each synapse (not rounded to ticks),
 /// Poisson inputs at the continuous times of <see cref="CompiledInput.NextPoissonTimeMs"/> (the same draws as the grid
 /// engines), spike-time inputs at their exact times. All events of one time t are processed as one batch: first the
@@ -63,8 +56,12 @@ public sealed class PreciseSpikeRecorder : IPreciseSpikeSink
 /// τ_x ≠ τ_m but nearly equal (|τ_x − τ_m| ≲ 1e-6·τ_m) the coefficients τ_x/(τ_x − τ_m) used to locate the critical
 /// points cancel badly; the membrane itself is evaluated in a cancellation-free form, but grazing crossings may then be
 /// decided less reliably (use τ_x = τ_m exactly for the limit case, which is handled exactly).</para>
-/// <para><b>Not supported</b> (rejected with a <see cref="SpecException"/> naming the field): GoalLif populations,
-/// escape noise, clock inputs, currents with time-varying scales. One instance per engine (no batch).</para>
+/// <para><b>Not supported</b> (rejected with a <see cref="SpecException"/> naming the field, <see cref="Unsupported"/>):
+/// models without an exact propagator (GoalLif, LifCondExp), escape noise, clock inputs, currents with time-varying
+/// scales. One instance per engine (no batch).</para>
+/// <para>About 550 lines: the scheduling loop (<see cref="RunMs"/>) and the event handlers it interleaves (crossings,
+/// arrival runs, input spikes, bound resolution) share the queues, the touched list and the per-neuron flags, and are one
+/// algorithm whose order of operations is the engine's contract; the model dynamics are outside, in the propagators.</para>
 /// </summary>
 public sealed class PreciseEngine
 {
