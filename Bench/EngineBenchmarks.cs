@@ -6,7 +6,7 @@ using Sim.EventCore.Models;
 
 namespace Sim.Bench;
 
-/// <summary>Whole-network macro benchmark: CUBA (MODELS.md §5.1), 100 ms of simulated time per invocation.</summary>
+/// <summary>Whole-network macro benchmark: CUBA (docs/benchmarks.md), 100 ms of simulated time per invocation.</summary>
 [MemoryDiagnoser]
 public class Cuba
 {

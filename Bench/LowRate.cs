@@ -6,7 +6,7 @@ using Sim.EventCore.Engine;
 namespace Sim.Bench;
 
 /// <summary>
-/// The low-rate scaling family (MODELS.md §5.4): the input-driven CUBA-like network of
+/// The low-rate scaling family (docs/benchmarks.md): the input-driven CUBA-like network of
 /// <see cref="BenchmarkNetworks.LowRate"/> at 4000 neurons, with the mean rate set to 10, 1 and 0.1 Hz, so the number of
 /// synaptic events per simulated second falls 10× per step (≈ N·r·81) while N and the number of ticks stay fixed.
 /// An event-driven cost would fall with it; a per-tick O(N) cost (integrating every neuron every tick) does not.

@@ -7,7 +7,7 @@ using Sim.Plasticity;
 namespace Sim.Bench;
 
 /// <summary>
-/// The rank-R rule's online update alone (MODELS.md §3.1 step 4) for N = 150: filter, D·err, pseudo-derivative,
+/// The rank-R rule's online update alone (docs/rules/rank_r.md step 4) for N = 150: filter, D·err, pseudo-derivative,
 /// SGD on the N×N master weights; and the rule inside the event engine, where it also writes the weights onto the
 /// network's grid (one store-and-recall tick of learning).
 /// </summary>

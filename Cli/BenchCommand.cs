@@ -32,8 +32,8 @@ public static class BenchCommand
           coba            COBA, 4000 conductance-based LIF neurons (Brette et al. 2007, benchmark 1), 1 s
           brunel-A, -D    Brunel 2000 at scale 0.2 (2500 LifDelta neurons, C_E 200, C_I 50), regimes A and D, 0.5 s
           lowrate-10Hz, -1Hz, -0.1Hz
-                          input-driven CUBA-like network, 4000 neurons, mean rate set by the drive (§5.4), 1 s
-          cuba-ps         CUBA with LifDelta neurons and 0.125 ms delays (§5.2, the precise engine's benchmark), 1 s
+                          input-driven CUBA-like network, 4000 neurons, mean rate set by the drive (docs/benchmarks.md), 1 s
+          cuba-ps         CUBA with LifDelta neurons and 0.125 ms delays (docs/benchmarks.md, the precise engine's benchmark), 1 s
           store-recall    one learning epoch of the store-and-recall task (N = T = R = 150, tau* = 4.64 dt; the
                           rank-R rule on the chosen engine; 'sim s' counts the 0.15 s of one epoch, 20 epochs timed)
         Each network runs once to warm up, then N more times (fresh engine each); the table gives the median.

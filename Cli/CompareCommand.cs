@@ -10,7 +10,7 @@ namespace Sim.Cli;
 
 /// <summary>
 /// <c>sim compare</c>: runs one network on the <see cref="EventEngine"/> and the <see cref="DenseEngine"/> tick by tick
-/// and checks that they agree bit for bit (DESIGN.md numerics contract): the same spikes per instance and tick, and the
+/// and checks that they agree bit for bit (docs/numerics.md): the same spikes per instance and tick, and the
 /// same bits of every state variable after every tick.
 /// </summary>
 public static class CompareCommand

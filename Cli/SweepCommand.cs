@@ -6,7 +6,7 @@ namespace Sim.Cli;
 
 /// <summary>
 /// <c>sim sweep store-recall</c>: the (R, τ⋆) grid of the store-and-recall task (Capone et al. 2022, Fig. 2 D–F;
-/// MODELS.md §4.1), resumable and shardable (<see cref="StoreRecallSweep"/>), with results.csv and PNG figures.
+/// docs/tasks/store_recall.md), resumable and shardable (<see cref="StoreRecallSweep"/>), with results.csv and PNG figures.
 /// </summary>
 public static class SweepCommand
 {

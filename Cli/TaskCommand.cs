@@ -9,7 +9,7 @@ namespace Sim.Cli;
 
 /// <summary>
 /// <c>sim task store-recall</c>: one cell of the store-and-recall task (Capone, Muratore &amp; Paolucci 2022, Fig. 2;
-/// MODELS.md §4.1) with the rank-R / τ⋆ rule (<see cref="StoreRecall"/>) on the CPU event engine or, with
+/// docs/tasks/store_recall.md) with the rank-R / τ⋆ rule (<see cref="StoreRecall"/>) on the CPU event engine or, with
 /// <c>--engine dense | dense-cuda</c>, on the dense TorchSharp engine (the same curves bit for bit), or with
 /// <c>--engine float64</c> as the unquantized comparison run on the event engine.
 /// </summary>

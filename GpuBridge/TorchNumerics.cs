@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Sim.GpuBridge;
 
 /// <summary>
-/// Exact tensor ports of the numerics-contract primitives (DESIGN.md, items 5, 6 and 8): the counter-based
+/// Exact tensor ports of the numerics-contract primitives (docs/numerics.md, items 5, 6 and 8): the counter-based
 /// RNG of <see cref="CounterRng"/>, the escape-noise decision of <see cref="EscapeNoiseTable"/> and the grid
 /// rounding of <see cref="FixedPoint.RoundToGrid"/>. Every function gives the same bits as its C# original,
 /// on any device (only integer add, multiply, xor, and, shift, gather, comparison and IEEE multiply/round).

@@ -7,7 +7,7 @@ namespace Sim.GpuBridge;
 /// <summary>
 /// One place that brings libtorch up: loads the natives once, answers whether CUDA is usable, turns a
 /// device option ("cpu" | "cuda") into a <see cref="torch.Device"/> with a clear error when CUDA is
-/// requested but absent, and enforces deterministic algorithms (DESIGN.md, DenseEngine).
+/// requested but absent, and enforces deterministic algorithms (docs/architecture.md, the dense engine).
 /// </summary>
 /// <remarks>
 /// <para><b>Deterministic algorithms.</b> <c>torch.use_deterministic_algorithms</c> is declared but marked

@@ -1,7 +1,7 @@
 namespace Sim.Plasticity;
 
 /// <summary>
-/// A learning rate and the rule that produced it, recorded by name with every result (MODELS.md §3.1: the paper's
+/// A learning rate and the rule that produced it, recorded by name with every result (docs/rules/rank_r.md: the paper's
 /// default is η = 5/√N; the authors' code also uses 0.05; the bipedal code scales η by √(N/R)).
 /// </summary>
 /// <param name="Name">How η was chosen, e.g. "fixed(0.05)", "5/sqrt(N), N=150", "0.05*sqrt(N/R), N=150, R=19".</param>

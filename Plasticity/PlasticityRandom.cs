@@ -3,7 +3,7 @@ using Sim.EventCore.Numerics;
 namespace Sim.Plasticity;
 
 /// <summary>
-/// Random draws of the plasticity framework and its protocols, all from the counter-based RNG (DESIGN.md item 6):
+/// Random draws of the plasticity framework and its protocols, all from the counter-based RNG (docs/numerics.md item 6):
 /// a draw is a pure function of (seed, stream, cell, element index). Stream purposes use high-32-bit ids from 0x100 on,
 /// apart from EventCore's (1–7).
 /// </summary>

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Side by side: the CUBA benchmark (MODELS.md §5.1) in Brian2 2.5.1 (C++ standalone, single thread) and in Sim,
+# Side by side: the CUBA benchmark (docs/benchmarks.md) in Brian2 2.5.1 (C++ standalone, single thread) and in Sim,
 # for the same seeds, in one invocation. Prints both mean rates with their spread across seeds, both wall times per
 # simulated second and their ratio (Sim / Brian2).
 #

@@ -70,7 +70,7 @@ public static class BenchmarkNetworks
     }
 
     /// <summary>
-    /// CUBA-PS (Brette et al. 2007, benchmark 4; MODELS.md §5.2): the CUBA neurons with delta synapses — 3200 excitatory +
+    /// CUBA-PS (Brette et al. 2007, benchmark 4; docs/benchmarks.md): the CUBA neurons with delta synapses — 3200 excitatory +
     /// 800 inhibitory LifDelta neurons, Bernoulli p = 0.02 (autapses allowed), τ_m = 20 ms, V_t = −50, V_r = −60 mV,
     /// t_ref = 5 ms, jumps w_e = +0.25 mV, w_i = −2.25 mV, delay 0.125 ms, dt = 0.125 ms, v₀ ~ U(V_r, V_t). Like CUBA it
     /// has no external input: E_L = −49 mV lies above threshold, which keeps the activity self-sustained.
@@ -100,7 +100,7 @@ public static class BenchmarkNetworks
     }
 
     /// <summary>
-    /// Brunel (2000) sparse random network of LifDelta neurons (MODELS.md §5.3), in the NEST <c>brunel_delta</c> form:
+    /// Brunel (2000) sparse random network of LifDelta neurons (docs/benchmarks.md), in the NEST <c>brunel_delta</c> form:
     /// N_E = 10 000·scale excitatory and N_I = 2 500·scale inhibitory neurons; every neuron receives exactly
     /// C_E = ε·N_E excitatory and C_I = ε·N_I inhibitory inputs (ε = 0.1, fixed in-degree, autapses and multapses
     /// allowed), so the in-degrees scale with <paramref name="scale"/> as in NEST's scalable version (scale 0.2: 2 500
@@ -152,7 +152,7 @@ public static class BenchmarkNetworks
     }
 
     /// <summary>
-    /// The low-rate scaling family (MODELS.md §5.4): an input-driven CUBA-like network whose mean rate is set by its
+    /// The low-rate scaling family (docs/benchmarks.md): an input-driven CUBA-like network whose mean rate is set by its
     /// Poisson drive, from ~10 Hz down to ~0.01 Hz at a fixed number of neurons.
     /// <para>
     /// Neurons: LifExp with the CUBA time constants (τ_m 20, τ_e 5, τ_i 10 ms, refractory 5 ms, V_t −50, V_r −60 mV) but

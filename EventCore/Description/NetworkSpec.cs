@@ -40,7 +40,7 @@ public sealed record PoissonInput(string Name, int Size, Value RateHz) : InputSp
 public sealed record SpikeTimesInput(string Name, int Size, double[] TimesMs, int[] Indices) : InputSpec(Name, Size);
 
 /// <summary>
-/// A clock (MODELS.md §2, §4.1): Channels one-hot phases; channel k emits one spike in every tick of
+/// A clock (docs/models/inputs.md, docs/tasks/store_recall.md): Channels one-hot phases; channel k emits one spike in every tick of
 /// [k·span, (k+1)·span) counted from the start of each period (no repetition when PeriodMs is null).
 /// </summary>
 public sealed record ClockInput(string Name, int Channels, double SpanMs, double? PeriodMs = null) : InputSpec(Name, Channels);

@@ -1,6 +1,6 @@
 namespace Sim.EventCore.Engine;
 
-/// <summary>The named phases of one tick, in execution order (DESIGN.md model contract).</summary>
+/// <summary>The named phases of one tick, in execution order (docs/models/README.md).</summary>
 public enum Phase
 {
     /// <summary>Read and clear this tick's input slot into the synaptic variables.</summary>

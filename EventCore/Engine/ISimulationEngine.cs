@@ -4,7 +4,7 @@ namespace Sim.EventCore.Engine;
 
 /// <summary>
 /// What every grid engine offers (EventEngine on the CPU, the dense TorchSharp engine on cpu or cuda): the same
-/// network, hooks, checkpoints and results bit for bit (DESIGN.md numerics contract).
+/// network, hooks, checkpoints and results bit for bit (docs/numerics.md).
 /// </summary>
 public interface ISimulationEngine : IDisposable
 {

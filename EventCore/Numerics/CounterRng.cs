@@ -5,7 +5,7 @@ namespace Sim.EventCore.Numerics;
 /// <summary>
 /// Counter-based random numbers: every draw is a pure function of
 /// (seed, stream, instance, tick, index), so results never depend on thread count,
-/// evaluation order or which engine asks (DESIGN.md numerics contract, item 6).
+/// evaluation order or which engine asks (docs/numerics.md item 6).
 /// </summary>
 /// <remarks>
 /// The mixing function is the SplitMix64 finaliser (Steele, Lea &amp; Flood 2014), built only from

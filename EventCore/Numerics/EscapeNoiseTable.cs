@@ -1,7 +1,7 @@
 namespace Sim.EventCore.Numerics;
 
 /// <summary>
-/// Escape noise without a per-step transcendental (DESIGN.md numerics contract, item 5).
+/// Escape noise without a per-step transcendental (docs/numerics.md item 5).
 /// A neuron spikes with probability σ(x) = 1/(1 + e^-x), x = (v − θ)/δv. With u uniform,
 /// u &lt; σ(x) ⇔ x &gt; logit(u). We quantise u to 2^16 levels: k = top 16 bits of the counter-based word,
 /// and spike iff x &gt; L[k], L[k] = logit((k + ½)/2^16), a table computed once in C# and shared

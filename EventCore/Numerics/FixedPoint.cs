@@ -3,7 +3,7 @@ using System.Numerics;
 namespace Sim.EventCore.Numerics;
 
 /// <summary>
-/// Fixed-point weights: w = q · 2^-F with an integer q (DESIGN.md numerics contract, item 3).
+/// Fixed-point weights: w = q · 2^-F with an integer q (docs/numerics.md item 3).
 /// A neuron's synaptic input in one tick is a sum of such q's, exact in float64 in any order while
 /// |Σq| &lt; 2^53, so a sparse scatter-add and a dense matrix product give identical bits.
 /// </summary>

@@ -5,7 +5,7 @@ namespace Sim.EventCore.Plasticity;
 /// <summary>
 /// What a rule declares when it is added to an engine (<see cref="IPlasticityRule.Bind"/>): the projections it makes
 /// plastic (each instance then owns its own copy of their weights), the traces it reads (shared by τ among all rules:
-/// STYLE.md's lazily decayed per-neuron traces), per-synapse state, and whether it wants the spike hooks. One binding
+/// docs/architecture.md's lazily decayed per-neuron traces), per-synapse state, and whether it wants the spike hooks. One binding
 /// holds the declarations of every rule of an engine, so two rules asking for the same projection or trace share it.
 /// </summary>
 public sealed class PlasticityBinding

@@ -1,7 +1,7 @@
 namespace Sim.EventCore.Plasticity;
 
 /// <summary>
-/// A lazily decayed trace per neuron or source (NEST's and Auryn's per-neuron traces, STYLE.md): x_i with the tick of
+/// A lazily decayed trace per neuron or source (NEST's and Auryn's per-neuron traces, docs/architecture.md): x_i with the tick of
 /// its last update L_i; read at tick t as x_i·α^(t−L_i), and a spike of multiplicity c at t sets x_i ← x_i·α^(t−L_i) + c,
 /// L_i ← t. α = exp(−dt/τ) is computed once; α^k comes from <see cref="DecayPowers"/>, a fixed sequence of products, so
 /// the value is the same bits in every engine (the rules run in C# for both).

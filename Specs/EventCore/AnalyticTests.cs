@@ -105,7 +105,7 @@ public class AnalyticTests
     /// </summary>
     private static void GoalLifAgainstLiteralLoop(bool quantized)
     {
-        // MODELS.md §1.3 transcribed literally for two neurons driven by one clock channel, coupled to each other
+        // docs/models/goal_lif.md transcribed literally for two neurons driven by one clock channel, coupled to each other
         // through hz (the paper has no self-connections).
         const double dt = 1.0;
         var b = new NetworkBuilder { Run = new RunOptions { DtMs = dt } };

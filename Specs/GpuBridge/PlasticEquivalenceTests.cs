@@ -64,7 +64,7 @@ public static class PlasticCases
 /// <summary>
 /// Plastic runs are bit-identical on the EventEngine and the DenseEngine: the same C# rank-R rule (engine-independent
 /// code) runs against both, so the equivalence reduces to both engines producing the same v, z, ej from the same
-/// weights, and to the dense engine's W_rec on the device following the compiled table (DESIGN.md numerics contract).
+/// weights, and to the dense engine's W_rec on the device following the compiled table (docs/numerics.md).
 /// </summary>
 public class PlasticEquivalenceTests(ITestOutputHelper output)
 {

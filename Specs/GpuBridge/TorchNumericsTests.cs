@@ -265,7 +265,7 @@ public sealed class TorchNumericsTests
         for (int i = 0; i < x.Length; i++) Assert.Equal(x[i] > EscapeNoiseTable.Logit[EscapeNoiseTable.Index(got[i])], spikes[i]);
     }
 
-    // ---- the two TorchSharp facts the numerics contract relies on (TOOLCHAIN.md) ------------------------------------
+    // ---- the two TorchSharp facts the numerics contract relies on (docs/building.md) ------------------------------------
 
     [Fact]
     public void Float64_matmul_of_integer_valued_matrices_equals_a_naive_loop_exactly()

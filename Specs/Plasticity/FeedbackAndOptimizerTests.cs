@@ -3,7 +3,7 @@ using Xunit;
 
 namespace Sim.Specs.Plasticity;
 
-/// <summary>Feedback matrices (MODELS.md §3.1 step 3), the spike filter and the optimizers.</summary>
+/// <summary>Feedback matrices (docs/rules/rank_r.md step 3), the spike filter and the optimizers.</summary>
 public class FeedbackAndOptimizerTests
 {
     private static double[] ReadoutWeights(int o, int n)

@@ -13,7 +13,7 @@ public class RankRRuleTests
 {
     private const int F = 20;
 
-    /// <summary>A plain transcription of §3.1 step 4 on dense arrays (the reduction D·err with j ascending).</summary>
+    /// <summary>A plain transcription of docs/rules/rank_r.md step 4 on dense arrays (the reduction D·err with j ascending).</summary>
     private sealed class NaiveRule(int n, double[,] d, double alpha, double eta)
     {
         public readonly double[] S = new double[n];

@@ -5,7 +5,7 @@ using Xunit;
 
 namespace Sim.Specs.Plasticity;
 
-/// <summary>Store and recall (MODELS.md §4.1) on a small cell: readout limit, learning, determinism.</summary>
+/// <summary>Store and recall (docs/tasks/store_recall.md) on a small cell: readout limit, learning, determinism.</summary>
 public class StoreRecallTests
 {
     private static readonly StoreRecallOptions Small = new() { Neurons = 50, Steps = 60, Rank = 50, Epochs = 30, Seed = 1 };

@@ -1,6 +1,6 @@
 using Sim.Experiments;
 using Sim.Plasticity;
-// Geometry of the rank-R feedback of the store-and-recall task (MODELS.md §3.1, §4.1), seeds 1 and 2, τ⋆ = 4.64 dt:
+// Geometry of the rank-R feedback of the store-and-recall task (docs/rules/rank_r.md, docs/tasks/store_recall.md), seeds 1 and 2, τ⋆ = 4.64 dt:
 // ‖D‖₂ and tr D (Feedback.Norms, as recorded by the sweep), the gain ‖D·ŝ*‖/‖ŝ*‖ (mean over t) and the share of D·ŝ* that lies in the span of
 // the readout rows W_out (the only directions that change the output directly).
 // Run: dotnet run -c Release --project scripts/feedback-geometry      (about 10 s; not part of Sim.sln)

@@ -1,4 +1,4 @@
-// The readout limit of the store-and-recall task (MODELS.md §3.1 step 2) for seeds 1–3 at τ⋆ = 4.64 dt: the recipe
+// The readout limit of the store-and-recall task (docs/rules/rank_r.md step 2) for seeds 1–3 at τ⋆ = 4.64 dt: the recipe
 // (full-batch gradient descent, 5000 iterations, lr 0.0025), the same with 50 000 iterations, and the least-squares optimum.
 // Run: dotnet run -c Release --project scripts/readout-limit      (about 1 minute; not part of Sim.sln)
 using Sim.Experiments;

@@ -2,7 +2,7 @@ namespace Sim.EventCore.Models;
 
 /// <summary>
 /// The GOAL pseudo-derivative p(v) = σ(v)·(1 − σ(v)), σ the logistic function, δv = 1 (docs/models/goal_lif.md;
-/// authors' code). Per-step transcendentals are not allowed by the numerics contract (DESIGN.md item 5), so p is a
+/// authors' code). Per-step transcendentals are not allowed by the numerics contract (docs/numerics.md item 5), so p is a
 /// shared lookup table computed once in C#:
 /// <code>
 /// k = round_half_even(v·2^K) clamped to [−L·2^K, L·2^K],  p(v) ≈ P[k + L·2^K],  P[m] = σ(x)(1 − σ(x)), x = m·2^-K − L

@@ -7,7 +7,7 @@ using Sim.Plasticity;
 namespace Sim.Experiments;
 
 /// <summary>
-/// The (R, τ⋆) sweep of the store-and-recall task (Capone, Muratore &amp; Paolucci 2022, Fig. 2 D–F; MODELS.md §4.1).
+/// The (R, τ⋆) sweep of the store-and-recall task (Capone, Muratore &amp; Paolucci 2022, Fig. 2 D–F; docs/tasks/store_recall.md).
 /// <para>Each cell (row, τ⋆, seed) is one <see cref="StoreRecall"/> run, a pure function of the cell and the options (all
 /// draws come from the counter RNG keyed by the seed), so the results do not depend on sharding, threads or restarts.
 /// A finished cell is written at once to <c>OUT/cells/&lt;key&gt;.json</c> (temp file, then rename); a restarted run

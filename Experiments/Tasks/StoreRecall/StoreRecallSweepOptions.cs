@@ -35,7 +35,7 @@ public readonly record struct SweepCell(SweepRow Row, double TauStarDt, ulong Se
     public string Key => $"{(Row.Rank is { } r ? "r" + r.ToString("D3", CultureInfo.InvariantCulture) : "ltts")}_tau{StoreRecallSweep.TauLabel(TauStarDt)}_s{Seed.ToString(CultureInfo.InvariantCulture)}";
 }
 
-/// <summary>Options of a store-and-recall sweep (MODELS.md §4.1). Defaults: the paper's grid, 1 seed.</summary>
+/// <summary>Options of a store-and-recall sweep (docs/tasks/store_recall.md). Defaults: the paper's grid, 1 seed.</summary>
 public sealed record StoreRecallSweepOptions
 {
     /// <summary>The paper's R values, linspace(3, 150, 10) rounded.</summary>

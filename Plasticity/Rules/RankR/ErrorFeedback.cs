@@ -4,7 +4,7 @@ namespace Sim.Plasticity;
 
 /// <summary>
 /// How the rank-R rule turns the target and the network's filtered spikes ŝ into the per-neuron learning signal e_i
-/// (Capone, Muratore &amp; Paolucci 2022; MODELS.md §3.1 step 4). Two forms:
+/// (Capone, Muratore &amp; Paolucci 2022; docs/rules/rank_r.md step 4). Two forms:
 /// <see cref="NeuronSpaceFeedback"/> (e = D·(ŝ* − ŝ)) and <see cref="OutputSpaceFeedback"/> (the paper's Eq. 8).
 /// Every reduction follows one documented canonical order (numerics contract item 7).
 /// </summary>
@@ -62,7 +62,7 @@ public sealed class NeuronSpaceFeedback : ErrorFeedback
 }
 
 /// <summary>
-/// Output-space form (the paper's Eq. 8, MODELS.md §3.1): with B⁺ = B[:, :R] (N×R),
+/// Output-space form (the paper's Eq. 8, docs/rules/rank_r.md): with B⁺ = B[:, :R] (N×R),
 /// <code>
 /// Y*[t] = [y*[t], B[:, O:R]ᵀ·ŝ*[t]]             (length R; <see cref="Targets"/>)
 /// c_r   = Y*_r − Σ_j B⁺_jr·ŝ_j                   j ascending from +0.0

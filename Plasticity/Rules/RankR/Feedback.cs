@@ -1,7 +1,7 @@
 namespace Sim.Plasticity;
 
 /// <summary>
-/// Feedback matrices of the rank-R / tolerance-τ⋆ framework (Capone, Muratore &amp; Paolucci 2022; MODELS.md §3.1 step 3).
+/// Feedback matrices of the rank-R / tolerance-τ⋆ framework (Capone, Muratore &amp; Paolucci 2022; docs/rules/rank_r.md step 3).
 /// All matrices are dense, row-major (element [i, j] at i·cols + j).
 /// <code>
 /// B (N×N) ~ N(0, (2·std(W_out))²), then B[:, :O] ← W_outᵀ          (O outputs, W_out is O×N)

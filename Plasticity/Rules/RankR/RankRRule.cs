@@ -200,7 +200,7 @@ public sealed class RankRInstance : ICheckpointableRuleInstance
 /// <summary>When a rule changes the weights.</summary>
 public enum UpdateMode
 {
-    /// <summary>Every tick, acting from the next tick (MODELS.md §3.1 step 4, the paper's protocol).</summary>
+    /// <summary>Every tick, acting from the next tick (docs/rules/rank_r.md step 4, the paper's protocol).</summary>
     Online,
     /// <summary>
     /// Once per trial: the directions of every tick are summed (in tick order) and applied in one optimizer step at the

@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace Sim.Plasticity;
 
 /// <summary>
-/// Exponential spike filter at the tolerance time constant τ⋆ (Capone, Muratore &amp; Paolucci 2022; MODELS.md §3.1):
+/// Exponential spike filter at the tolerance time constant τ⋆ (Capone, Muratore &amp; Paolucci 2022; docs/rules/rank_r.md):
 /// <code>
 /// ŝ ← α⋆·ŝ + (1 − α⋆)·z,   α⋆ = e^{−dt/τ⋆}
 /// </code>
