@@ -3,7 +3,6 @@ using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
 using Sim.EventCore.Numerics;
 using Sim.EventCore.Plasticity;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Sim.GpuBridge;

@@ -1,5 +1,4 @@
 using Sim.EventCore.Description;
-using Sim.EventCore.Models;
 using Sim.EventCore.Numerics;
 
 namespace Sim.EventCore.Compilation;

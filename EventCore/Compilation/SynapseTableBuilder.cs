@@ -1,5 +1,3 @@
-using Sim.EventCore.Description;
-using Sim.EventCore.Models;
 using Sim.EventCore.Numerics;
 
 namespace Sim.EventCore.Compilation;

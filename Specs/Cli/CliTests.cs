@@ -92,16 +92,8 @@ public class CliTests
     /// <summary>Runs sim in a child process with extra environment variables; returns its standard output.</summary>
     private static string ChildSim(string[] args, params (string Key, string Value)[] env)
     {
-        string sim = Path.Combine(AppContext.BaseDirectory, "sim.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(sim);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"sim exited {p.ExitCode}: {err}");
+        var (code, output, err) = ChildProcess.Run("sim.dll", args, env);
+        Assert.True(code == 0, $"sim exited {code}: {err}");
         return output;
     }
 

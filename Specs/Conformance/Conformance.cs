@@ -73,15 +73,8 @@ internal static class Conformance
     /// </summary>
     public static string ChildDigest(string kind, string name, params (string Key, string Value)[] env)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Sim.Specs.dll"));
-        foreach (var a in new[] { "conformance-child", kind, name }) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in env) psi.Environment[k] = v;
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd();
-        string err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"conformance child exited {p.ExitCode}: {err}");
+        var (code, output, err) = ChildProcess.Run("Sim.Specs.dll", ["conformance-child", kind, name], env);
+        Assert.True(code == 0, $"conformance child exited {code}: {err}");
         return output.Trim();
     }
 }

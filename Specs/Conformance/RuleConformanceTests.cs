@@ -43,16 +43,7 @@ public class RuleConformanceTests
             engine.EndTrial();
         }
         weights = [.. Enumerable.Range(0, engine.BatchSize).SelectMany(b => sample.Projections.Select(p => engine.GetWeights(b, p)))];
-        var spikes = new List<(long, int)>[engine.BatchSize];
-        var state = new Dictionary<string, double[]>[engine.BatchSize];
-        for (int b = 0; b < engine.BatchSize; b++)
-        {
-            spikes[b] = [.. rec.Of(engine.FirstInstance + b)];
-            state[b] = [];
-            foreach (var p in net.Populations)
-                foreach (var v in p.Model.ReportedVariableNames) state[b][$"{p.Name}.{v}"] = engine.GetVariable(b, p.Name, v);
-        }
-        return (spikes, state);
+        return ReferenceModelTests.Snapshot(engine, rec);
     }
 
     private static readonly Func<CompiledNetwork, ISimulationEngine> Event = net => new EventEngine(net, new EngineOptions { Threads = 2 });

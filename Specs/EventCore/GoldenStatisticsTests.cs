@@ -18,23 +18,10 @@ public class GoldenStatisticsTests
         var cvs = new List<double>();
         foreach (ulong seed in new ulong[] { 1, 2, 3, 4, 5, 6 })
         {
-            var net = NetworkCompiler.Compile(BenchmarkNetworks.Cuba(1000, seed));
-            using var engine = new EventEngine(net);
-            var rec = new SpikeRecorder();
-            engine.AddSpikeSink(rec);
-            engine.Run(net.DurationTicks);
-            var spikes = rec.Of(0);
-            double rate = spikes.Count / 4000.0;
+            var (rate, cv) = RateAndCv(BenchmarkNetworks.Cuba(1000, seed));
             Assert.InRange(rate, 4.8, 6.5);
             rates.Add(rate);
-            var cv = spikes.GroupBy(s => s.Neuron).Where(g => g.Count() >= 4).Select(g =>
-            {
-                var t = g.Select(s => s.Tick * 0.1).ToArray();
-                var isi = t.Zip(t.Skip(1), (a, b) => b - a).ToArray();
-                double m = isi.Average();
-                return Math.Sqrt(isi.Sum(x => (x - m) * (x - m)) / isi.Length) / m;
-            }).ToList();
-            cvs.Add(cv.Average());
+            cvs.Add(cv);
         }
         Assert.InRange(rates.Average(), 5.4, 5.8);
         Assert.InRange(cvs.Average(), 0.4, 1.5);
@@ -50,24 +37,35 @@ public class GoldenStatisticsTests
         var cvs = new List<double>();
         foreach (ulong seed in new ulong[] { 1, 2, 3 })
         {
-            var net = NetworkCompiler.Compile(BenchmarkNetworks.Coba(1000, seed));
-            using var engine = new EventEngine(net);
-            var rec = new SpikeRecorder();
-            engine.AddSpikeSink(rec);
-            engine.Run(net.DurationTicks);
-            var spikes = rec.Of(0);
-            double rate = spikes.Count / 4000.0;
+            var (rate, cv) = RateAndCv(BenchmarkNetworks.Coba(1000, seed));
             Assert.InRange(rate, 16.5, 21.6);
             rates.Add(rate);
-            cvs.Add(spikes.GroupBy(s => s.Neuron).Where(g => g.Count() >= 4).Select(g =>
-            {
-                var t = g.Select(s => s.Tick * 0.1).ToArray();
-                var isi = t.Zip(t.Skip(1), (a, b) => b - a).ToArray();
-                double m = isi.Average();
-                return Math.Sqrt(isi.Sum(x => (x - m) * (x - m)) / isi.Length) / m;
-            }).Average());
+            cvs.Add(cv);
         }
         Assert.InRange(rates.Average(), 17.5, 21.0);
         Assert.InRange(cvs.Average(), 1.45, 1.75);
+    }
+
+    /// <summary>
+    /// Mean rate (Hz over the run) and mean ISI CV (population SD over mean, neurons with at least 4 spikes, as in
+    /// scripts/brian2_coba.py) of a 1 s run on the event engine.
+    /// </summary>
+    private static (double Rate, double Cv) RateAndCv(NetworkSpec spec)
+    {
+        var net = NetworkCompiler.Compile(spec);
+        using var engine = new EventEngine(net);
+        var rec = new SpikeRecorder();
+        engine.AddSpikeSink(rec);
+        engine.Run(net.DurationTicks);
+        var spikes = rec.Of(0);
+        double seconds = net.DurationTicks * spec.Run.DtMs / 1000.0;
+        double cv = spikes.GroupBy(s => s.Neuron).Where(g => g.Count() >= 4).Select(g =>
+        {
+            var t = g.Select(s => s.Tick * spec.Run.DtMs).ToArray();
+            var isi = t.Zip(t.Skip(1), (a, b) => b - a).ToArray();
+            double m = isi.Average();
+            return Math.Sqrt(isi.Sum(x => (x - m) * (x - m)) / isi.Length) / m;
+        }).Average();
+        return (spikes.Count / (double)net.NeuronCount / seconds, cv);
     }
 }

@@ -21,18 +21,23 @@ public class ReferenceModelTests
     /// <summary>Runs any engine (optionally in pieces) and returns the spikes per instance and the final state of every variable.</summary>
     internal static (List<(long, int)>[] Spikes, Dictionary<string, double[]>[] State) Record(ISimulationEngine engine, long ticks, long[]? splits = null)
     {
-        var net = engine.Network;
         var rec = new SpikeRecorder();
         engine.AddSpikeSink(rec);
         if (splits is null) engine.Run(ticks);
         else { long done = 0; foreach (long s in splits) { engine.Run(s); done += s; } engine.Run(ticks - done); }
+        return Snapshot(engine, rec);
+    }
+
+    /// <summary>The spikes <paramref name="rec"/> recorded per instance of <paramref name="engine"/>, and the current state of every reported variable.</summary>
+    internal static (List<(long, int)>[] Spikes, Dictionary<string, double[]>[] State) Snapshot(ISimulationEngine engine, SpikeRecorder rec)
+    {
         var spikes = new List<(long, int)>[engine.BatchSize];
         var state = new Dictionary<string, double[]>[engine.BatchSize];
         for (int b = 0; b < engine.BatchSize; b++)
         {
             spikes[b] = [.. rec.Of(engine.FirstInstance + b)];
             state[b] = [];
-            foreach (var p in net.Populations)
+            foreach (var p in engine.Network.Populations)
                 foreach (var v in p.Model.ReportedVariableNames)
                     state[b][$"{p.Name}.{v}"] = engine.GetVariable(b, p.Name, v);
         }

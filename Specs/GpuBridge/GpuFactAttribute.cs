@@ -9,13 +9,7 @@ public sealed class GpuFactAttribute : FactAttribute
     /// <summary>Sets <see cref="FactAttribute.Skip"/> unless <c>torch.cuda.is_available()</c>.</summary>
     public GpuFactAttribute()
     {
-        bool cuda;
-        try { cuda = TorchRuntime.IsCudaAvailable; }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException)
-        {
-            cuda = false;
-        }
-        if (!cuda) Skip = "no CUDA device";
+        if (!CudaProbe.Present) Skip = "no CUDA device";
     }
 }
 
@@ -28,12 +22,22 @@ public sealed class NoGpuFactAttribute : FactAttribute
     /// <summary>Sets <see cref="FactAttribute.Skip"/> when <c>torch.cuda.is_available()</c>.</summary>
     public NoGpuFactAttribute()
     {
-        bool cuda;
-        try { cuda = TorchRuntime.IsCudaAvailable; }
-        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException)
+        if (CudaProbe.Present) Skip = "a CUDA device is present (this checks the behaviour without one)";
+    }
+}
+
+/// <summary>Whether torch sees a CUDA device; false also where libtorch cannot be loaded at all.</summary>
+internal static class CudaProbe
+{
+    public static bool Present
+    {
+        get
         {
-            cuda = false;
+            try { return TorchRuntime.IsCudaAvailable; }
+            catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException)
+            {
+                return false;
+            }
         }
-        if (cuda) Skip = "a CUDA device is present (this checks the behaviour without one)";
     }
 }

@@ -16,15 +16,15 @@ namespace Sim.EventCore.Models;
 /// </code>
 /// No closed form exists for the membrane with time-varying conductances, so the precise engine refuses the model.
 /// </summary>
-public sealed class LifCondExpModel : NeuronModelDefinition<LifCondExpParameters, LifCondExpConstants>
+public sealed class LifCondExpModel : LifModelDefinition<LifCondExpParameters, LifCondExpConstants>
 {
     /// <summary>The one instance (registered in <see cref="ModelRegistry"/>).</summary>
     public static readonly LifCondExpModel Instance = new();
 
     private LifCondExpModel() { }
 
-    /// <summary>Stored variable indices.</summary>
-    public const int U = 0, GExc = 1, GInh = 2;
+    /// <summary>Stored variable indices of the conductances (u is <see cref="LifModelDefinition{TParameters, TConstants}.U"/>).</summary>
+    public const int GExc = 1, GInh = 2;
 
     /// <inheritdoc/>
     public override string Name => "lif_cond_exp";
@@ -34,23 +34,17 @@ public sealed class LifCondExpModel : NeuronModelDefinition<LifCondExpParameters
     /// <inheritdoc/>
     public override IReadOnlyList<StateVariable> StateVariables { get; } =
     [
-        new("u_mv", "mV", "membrane potential relative to E_L (u = v − E_L)") { ReportedAs = "v_mv" },
+        Membrane,
         new("g_exc", "1", "excitatory conductance in units of the leak conductance"),
         new("g_inh", "1", "inhibitory conductance in units of the leak conductance"),
     ];
 
     /// <inheritdoc/>
-    public override ReadOnlySpan<double> ReportOffset(ModelConstants constants, int variable)
-        => variable == U ? ((LifCondExpConstants)constants).ELeakMv : default;
-
-    /// <inheritdoc/>
     public override ConformanceHints Hints => new(WeightScale: 0.02);
 
     /// <inheritdoc/>
-    protected override IEnumerable<(string Key, string Message)> Validate(LifCondExpParameters q)
+    protected override IEnumerable<(string Key, string Message)> ValidateModel(LifCondExpParameters q)
     {
-        if (q.VResetMv.IsConstant && q.VThresholdMv.IsConstant && q.VResetMv.Max >= q.VThresholdMv.Min)
-            yield return ("v_reset_mv", $"must be below v_threshold_mv ({q.VThresholdMv})");
         if (q.EInhMv.IsConstant && q.EExcMv.IsConstant && q.EInhMv.Max >= q.EExcMv.Min)
             yield return ("e_inh_mv", $"must be below e_exc_mv ({q.EExcMv})");
     }
@@ -64,35 +58,27 @@ public sealed class LifCondExpModel : NeuronModelDefinition<LifCondExpParameters
         var tm = ctx.DrawPositive(q.TauMemMs, "tau_mem_ms");
         var te = ctx.DrawPositive(q.TauExcMs, "tau_exc_ms");
         var ti = ctx.DrawPositive(q.TauInhMs, "tau_inh_ms");
-        var el = ctx.Draw(q.ELeakMv, "e_leak_mv");
         var ee = ctx.Draw(q.EExcMv, "e_exc_mv");
         var ei = ctx.Draw(q.EInhMv, "e_inh_mv");
-        var vt = ctx.Draw(q.VThresholdMv, "v_threshold_mv");
-        var vr = ctx.Draw(q.VResetMv, "v_reset_mv");
         var ie = ctx.Draw(q.IExtMv, "i_ext_mv");
-        var rt = ctx.DrawTicks(q.RefractoryMs, "refractory_ms");
+        var el = CompileThreshold(q, ctx, c);
         for (int i = 0; i < n; i++)
         {
-            if (vr[i] >= vt[i]) throw ctx.Error("v_reset_mv", $"neuron {i}: v_reset {Value.Fmt(vr[i])} is not below v_threshold {Value.Fmt(vt[i])}");
             c.Step[i] = dt / tm[i];
             c.AlphaExc[i] = Math.Exp(-dt / te[i]);
             c.AlphaInh[i] = Math.Exp(-dt / ti[i]);
             c.EExcU[i] = ee[i] - el[i];
             c.EInhU[i] = ei[i] - el[i];
-            c.ThetaU[i] = vt[i] - el[i];
-            c.ResetU[i] = vr[i] - el[i];
-            c.ELeakMv[i] = el[i];
-            c.Refractory[i] = rt[i];
         }
         ctx.ConstantDrive = ie;
+        c.Seal();
         return c;
     }
 
     /// <inheritdoc/>
     protected override void Initialise(CompiledPopulation p, LifCondExpParameters q, LifCondExpConstants c, ulong seed, int instance, double[][] state)
     {
-        if (q.VInitMv is null) Array.Clear(state[U]);
-        else InitialValues(p, seed, instance, q.VInitMv, "v_init_mv", state[U], c.ELeakMv);
+        InitialMembrane(p, q, c, seed, instance, state[U]);
         InitialValues(p, seed, instance, q.GExcInit, "g_exc_init", state[GExc]);
         InitialValues(p, seed, instance, q.GInhInit, "g_inh_init", state[GInh]);
     }
@@ -129,12 +115,7 @@ public sealed class LifCondExpModel : NeuronModelDefinition<LifCondExpParameters
         double a = f * c.Step[i] + u;
         s[GExc] = s[GExc] * c.AlphaExc[i];
         s[GInh] = s[GInh] * c.AlphaInh[i];
-        if (input.Tick - lastSpike < c.Refractory[i]) return false;
-        s[U] = a;
-        if (!input.Fires(s[U] - c.ThetaU[i])) return false;
-        s[U] = c.ResetU[i];
-        lastSpike = input.Tick;
-        return true;
+        return c.ReferenceThreshold(i, input, a, ref s[U], ref lastSpike);
     }
 
     /// <inheritdoc/>
@@ -154,7 +135,7 @@ public sealed class LifCondExpModel : NeuronModelDefinition<LifCondExpParameters
 }
 
 /// <summary>Per-neuron constants of <see cref="LifCondExpParameters"/> in the frame u = v − E_L.</summary>
-public sealed class LifCondExpConstants(int n) : ModelConstants(n)
+public sealed class LifCondExpConstants(int n) : LifConstants(n)
 {
     /// <summary>dt/τ_m, the Euler step.</summary>
     public readonly double[] Step = new double[n];
@@ -162,20 +143,10 @@ public sealed class LifCondExpConstants(int n) : ModelConstants(n)
     public readonly double[] AlphaExc = new double[n], AlphaInh = new double[n];
     /// <summary>E_e − E_L and E_i − E_L (mV).</summary>
     public readonly double[] EExcU = new double[n], EInhU = new double[n];
-    /// <summary>V_t − E_L, V_r − E_L and E_L (mV).</summary>
-    public readonly double[] ThetaU = new double[n], ResetU = new double[n], ELeakMv = new double[n];
-    /// <summary>n_ref = round(t_ref/dt) per neuron.</summary>
-    public readonly long[] Refractory = new long[n];
 
     /// <summary>Indices of <see cref="DenseArrays"/>.</summary>
     public const int StepIndex = 0, AlphaExcIndex = 1, AlphaInhIndex = 2, EExcIndex = 3, EInhIndex = 4, ThetaIndex = 5, ResetIndex = 6;
 
     /// <inheritdoc/>
     public override IReadOnlyList<double[]> DenseArrays => [Step, AlphaExc, AlphaInh, EExcU, EInhU, ThetaU, ResetU];
-
-    /// <inheritdoc/>
-    public override long[] RefractoryTicks => Refractory;
-
-    /// <summary>True when every neuron has the same θ and refractory ticks (the threshold kernel then broadcasts them).</summary>
-    public bool UniformThreshold => Uniformity.Same(ThetaU) && Uniformity.Same(Refractory);
 }

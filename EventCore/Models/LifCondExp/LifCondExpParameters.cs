@@ -15,7 +15,7 @@ namespace Sim.EventCore.Description;
 /// integrated by forward Euler with the conductances of the tick (the scheme of the benchmark's scripts), the
 /// conductances decay exactly (α_x = e^{−dt/τ_x}).
 /// </summary>
-public sealed record LifCondExpParameters : NeuronParameters
+public sealed record LifCondExpParameters : NeuronParameters, ILifParameters
 {
     /// <inheritdoc/>
     public override NeuronModelDefinition Model => LifCondExpModel.Instance;

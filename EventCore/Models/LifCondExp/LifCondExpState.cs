@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Numerics;
 
@@ -43,47 +42,9 @@ internal sealed class LifCondExpState : PopulationState
         var ae = _accExc.AsSpan(_accStart, n);
         var ai = _accInh.AsSpan(_accStart, n);
         if (Vector.IsHardwareAccelerated && _uniform && n > 0)
-        {
-            // Homogeneous population: the same operations with broadcast constants (fewer memory streams).
-            int w = Vector<double>.Count;
-            var scale = new Vector<double>(_scale);
-            Vector<double> ee = new(_c.EExcU[0]), ei = new(_c.EInhU[0]), step = new(_c.Step[0]), de = new(_c.AlphaExc[0]), di = new(_c.AlphaInh[0]);
-            for (; i <= n - w; i += w)
-            {
-                var ge = new Vector<double>(ae[i..]) * scale + new Vector<double>(GExc, i);
-                var gi = new Vector<double>(GInh, i) - new Vector<double>(ai[i..]) * scale;
-                Vector<double>.Zero.CopyTo(ae[i..]);
-                Vector<double>.Zero.CopyTo(ai[i..]);
-                var u = new Vector<double>(U, i);
-                var f = ge * (ee - u);
-                f = gi * (ei - u) + f;
-                f = f - u;
-                if (drive) f = f + new Vector<double>(Drive, i);
-                (f * step + u).CopyTo(Scratch, i);
-                (ge * de).CopyTo(GExc, i);
-                (gi * di).CopyTo(GInh, i);
-            }
-        }
+            i = VectorPass(new Broadcast(_c), ae, ai, drive);   // homogeneous population: fewer memory streams
         else if (Vector.IsHardwareAccelerated)
-        {
-            int w = Vector<double>.Count;
-            var scale = new Vector<double>(_scale);
-            for (; i <= n - w; i += w)
-            {
-                var ge = new Vector<double>(ae[i..]) * scale + new Vector<double>(GExc, i);
-                var gi = new Vector<double>(GInh, i) - new Vector<double>(ai[i..]) * scale;
-                Vector<double>.Zero.CopyTo(ae[i..]);
-                Vector<double>.Zero.CopyTo(ai[i..]);
-                var u = new Vector<double>(U, i);
-                var f = ge * (new Vector<double>(_c.EExcU, i) - u);
-                f = gi * (new Vector<double>(_c.EInhU, i) - u) + f;
-                f = f - u;
-                if (drive) f = f + new Vector<double>(Drive, i);
-                (f * new Vector<double>(_c.Step, i) + u).CopyTo(Scratch, i);
-                (ge * new Vector<double>(_c.AlphaExc, i)).CopyTo(GExc, i);
-                (gi * new Vector<double>(_c.AlphaInh, i)).CopyTo(GInh, i);
-            }
-        }
+            i = VectorPass(new PerNeuron(_c), ae, ai, drive);
         for (; i < n; i++)
         {
             double ge = ae[i] * _scale + GExc[i];
@@ -100,6 +61,63 @@ internal sealed class LifCondExpState : PopulationState
             GExc[i] = ge * _c.AlphaExc[i];
             GInh[i] = gi * _c.AlphaInh[i];
         }
+    }
+
+    /// <summary>
+    /// The vectorised part of the pass for whole vectors (returns where the scalar tail starts); the same operations in
+    /// the same order as the scalar tail and the reference step, with the constants broadcast or loaded per neuron
+    /// (a struct type argument, so the JIT compiles one specialised loop for each).
+    /// </summary>
+    private int VectorPass<TConstants>(TConstants k, Span<double> ae, Span<double> ai, bool drive) where TConstants : struct, IVectorConstants
+    {
+        int n = Size, w = Vector<double>.Count, i = 0;
+        var scale = new Vector<double>(_scale);
+        for (; i <= n - w; i += w)
+        {
+            var ge = new Vector<double>(ae[i..]) * scale + new Vector<double>(GExc, i);
+            var gi = new Vector<double>(GInh, i) - new Vector<double>(ai[i..]) * scale;
+            Vector<double>.Zero.CopyTo(ae[i..]);
+            Vector<double>.Zero.CopyTo(ai[i..]);
+            var u = new Vector<double>(U, i);
+            var f = ge * (k.EExc(i) - u);
+            f = gi * (k.EInh(i) - u) + f;
+            f = f - u;
+            if (drive) f = f + new Vector<double>(Drive, i);
+            (f * k.Step(i) + u).CopyTo(Scratch, i);
+            (ge * k.AlphaExc(i)).CopyTo(GExc, i);
+            (gi * k.AlphaInh(i)).CopyTo(GInh, i);
+        }
+        return i;
+    }
+
+    private interface IVectorConstants
+    {
+        Vector<double> EExc(int i);
+        Vector<double> EInh(int i);
+        Vector<double> Step(int i);
+        Vector<double> AlphaExc(int i);
+        Vector<double> AlphaInh(int i);
+    }
+
+    /// <summary>Every neuron has the same constants: neuron 0's, broadcast.</summary>
+    private readonly struct Broadcast(LifCondExpConstants c) : IVectorConstants
+    {
+        private readonly Vector<double> _ee = new(c.EExcU[0]), _ei = new(c.EInhU[0]), _step = new(c.Step[0]), _ae = new(c.AlphaExc[0]), _ai = new(c.AlphaInh[0]);
+        public Vector<double> EExc(int i) => _ee;
+        public Vector<double> EInh(int i) => _ei;
+        public Vector<double> Step(int i) => _step;
+        public Vector<double> AlphaExc(int i) => _ae;
+        public Vector<double> AlphaInh(int i) => _ai;
+    }
+
+    /// <summary>Per-neuron constants, loaded a vector at a time.</summary>
+    private readonly struct PerNeuron(LifCondExpConstants c) : IVectorConstants
+    {
+        public Vector<double> EExc(int i) => new(c.EExcU, i);
+        public Vector<double> EInh(int i) => new(c.EInhU, i);
+        public Vector<double> Step(int i) => new(c.Step, i);
+        public Vector<double> AlphaExc(int i) => new(c.AlphaExc, i);
+        public Vector<double> AlphaInh(int i) => new(c.AlphaInh, i);
     }
 
     public override void Threshold(in TickContext ctx, int[] spikes, ref int spikeCount)

@@ -12,7 +12,7 @@ namespace Sim.EventCore.Description;
 /// propagation of that tick, then the threshold v &gt; V_t is tested. Spikes arriving while refractory are discarded
 /// (NEST semantics; documented decision).
 /// </summary>
-public sealed record LifDeltaParameters : NeuronParameters
+public sealed record LifDeltaParameters : NeuronParameters, ILifParameters
 {
     /// <inheritdoc/>
     public override NeuronModelDefinition Model => LifDeltaModel.Instance;

@@ -13,15 +13,15 @@ namespace Sim.EventCore.Models;
 /// if t − t_last ≥ n_ref: u ← a; if u &gt; θ_u (or escape noise): spike, u ← u_r, t_last ← t   (Threshold/Reset)
 /// </code>
 /// </summary>
-public sealed class LifExpModel : NeuronModelDefinition<LifExpParameters, LifExpConstants>
+public sealed class LifExpModel : LifModelDefinition<LifExpParameters, LifExpConstants>
 {
     /// <summary>The one instance (registered in <see cref="ModelRegistry"/>).</summary>
     public static readonly LifExpModel Instance = new();
 
     private LifExpModel() { }
 
-    /// <summary>Stored variable indices.</summary>
-    public const int U = 0, GExc = 1, GInh = 2;
+    /// <summary>Stored variable indices of the synaptic variables (u is <see cref="LifModelDefinition{TParameters, TConstants}.U"/>).</summary>
+    public const int GExc = 1, GInh = 2;
 
     /// <inheritdoc/>
     public override string Name => "lif_exp";
@@ -31,27 +31,16 @@ public sealed class LifExpModel : NeuronModelDefinition<LifExpParameters, LifExp
     /// <inheritdoc/>
     public override IReadOnlyList<StateVariable> StateVariables { get; } =
     [
-        new("u_mv", "mV", "membrane potential relative to E_L (u = v − E_L)") { ReportedAs = "v_mv" },
+        Membrane,
         new("g_exc_mv", "mV", "excitatory synaptic variable"),
         new("g_inh_mv", "mV", "inhibitory synaptic variable"),
     ];
-
-    /// <inheritdoc/>
-    public override ReadOnlySpan<double> ReportOffset(ModelConstants constants, int variable)
-        => variable == U ? ((LifExpConstants)constants).ELeakMv : default;
 
     /// <inheritdoc/>
     public override bool SupportsPrecise => true;
 
     internal override Precise.PrecisePopulation CreatePrecise(CompiledPopulation population, Precise.PreciseClock clock, double[][] initial, double[] drive, bool eager)
         => new LifExpPrecise(population, clock, initial, drive, eager);
-
-    /// <inheritdoc/>
-    protected override IEnumerable<(string Key, string Message)> Validate(LifExpParameters q)
-    {
-        if (q.VResetMv.IsConstant && q.VThresholdMv.IsConstant && q.VResetMv.Max >= q.VThresholdMv.Min)
-            yield return ("v_reset_mv", $"must be below v_threshold_mv ({q.VThresholdMv})");
-    }
 
     /// <inheritdoc/>
     protected override LifExpConstants Compile(LifExpParameters q, ModelCompileContext ctx)
@@ -62,26 +51,18 @@ public sealed class LifExpModel : NeuronModelDefinition<LifExpParameters, LifExp
         var tm = ctx.DrawPositive(q.TauMemMs, "tau_mem_ms");
         var te = ctx.DrawPositive(q.TauExcMs, "tau_exc_ms");
         var ti = ctx.DrawPositive(q.TauInhMs, "tau_inh_ms");
-        var el = ctx.Draw(q.ELeakMv, "e_leak_mv");
-        var vt = ctx.Draw(q.VThresholdMv, "v_threshold_mv");
-        var vr = ctx.Draw(q.VResetMv, "v_reset_mv");
         var ie = ctx.Draw(q.IExtMv, "i_ext_mv");
-        var rt = ctx.DrawTicks(q.RefractoryMs, "refractory_ms", out var rms);
+        CompileThreshold(q, ctx, c);
         for (int i = 0; i < n; i++)
         {
-            if (vr[i] >= vt[i]) throw ctx.Error("v_reset_mv", $"neuron {i}: v_reset {Value.Fmt(vr[i])} is not below v_threshold {Value.Fmt(vt[i])}");
             c.AlphaMem[i] = Math.Exp(-dt / tm[i]);
             c.AlphaExc[i] = Math.Exp(-dt / te[i]);
             c.AlphaInh[i] = Math.Exp(-dt / ti[i]);
             c.PExc[i] = SynapticPropagator(dt, tm[i], te[i], c.AlphaMem[i], c.AlphaExc[i]);
             c.PInh[i] = SynapticPropagator(dt, tm[i], ti[i], c.AlphaMem[i], c.AlphaInh[i]);
             c.DriveGain[i] = 1.0 - c.AlphaMem[i];
-            c.ThetaU[i] = vt[i] - el[i];
-            c.ResetU[i] = vr[i] - el[i];
-            c.ELeakMv[i] = el[i];
-            c.Refractory[i] = rt[i];
         }
-        tm.CopyTo(c.TauMemMs, 0); te.CopyTo(c.TauExcMs, 0); ti.CopyTo(c.TauInhMs, 0); rms.CopyTo(c.RefractoryMs, 0);
+        tm.CopyTo(c.TauMemMs, 0); te.CopyTo(c.TauExcMs, 0); ti.CopyTo(c.TauInhMs, 0);
         ctx.ConstantDrive = ie;
         c.Seal();
         return c;
@@ -94,8 +75,7 @@ public sealed class LifExpModel : NeuronModelDefinition<LifExpParameters, LifExp
     /// <inheritdoc/>
     protected override void Initialise(CompiledPopulation p, LifExpParameters q, LifExpConstants c, ulong seed, int instance, double[][] state)
     {
-        if (q.VInitMv is null) Array.Clear(state[U]);
-        else InitialValues(p, seed, instance, q.VInitMv, "v_init_mv", state[U], c.ELeakMv);
+        InitialMembrane(p, q, c, seed, instance, state[U]);
         InitialValues(p, seed, instance, q.GExcInitMv, "g_exc_init_mv", state[GExc]);
         InitialValues(p, seed, instance, q.GInhInitMv, "g_inh_init_mv", state[GInh]);
     }
@@ -127,12 +107,7 @@ public sealed class LifExpModel : NeuronModelDefinition<LifExpParameters, LifExp
         if (input.HasDrive) a = input.Drive * c.DriveGain[i] + a;
         s[GExc] = s[GExc] * c.AlphaExc[i];
         s[GInh] = s[GInh] * c.AlphaInh[i];
-        if (input.Tick - lastSpike < c.Refractory[i]) return false;
-        s[U] = a;
-        if (!input.Fires(s[U] - c.ThetaU[i])) return false;
-        s[U] = c.ResetU[i];
-        lastSpike = input.Tick;
-        return true;
+        return c.ReferenceThreshold(i, input, a, ref s[U], ref lastSpike);
     }
 
     /// <inheritdoc/>
@@ -153,15 +128,14 @@ public sealed class LifExpModel : NeuronModelDefinition<LifExpParameters, LifExp
 /// Per-neuron constants of <see cref="LifExpParameters"/>, in the shifted frame u = v − E_L (so the resting state
 /// u = g = 0 is an exact fixed point). The continuous parameters (τ in ms, t_ref in ms) are kept for the precise engine.
 /// </summary>
-public sealed class LifExpConstants(int n) : ModelConstants(n)
+public sealed class LifExpConstants(int n) : LifConstants(n)
 {
+    /// <summary>α_x = e^{−dt/τ_x}; P_x the synaptic propagators; DriveGain = 1 − α_m.</summary>
     public readonly double[] AlphaMem = new double[n], AlphaExc = new double[n], AlphaInh = new double[n];
+    /// <summary>See <see cref="AlphaMem"/>.</summary>
     public readonly double[] PExc = new double[n], PInh = new double[n], DriveGain = new double[n];
-    public readonly double[] ThetaU = new double[n], ResetU = new double[n], ELeakMv = new double[n];
-    /// <summary>n_ref = round(t_ref/dt) per neuron.</summary>
-    public readonly long[] Refractory = new long[n];
-    /// <summary>τ_m, τ_e, τ_i and t_ref as drawn (ms), for continuous-time propagation.</summary>
-    public readonly double[] TauMemMs = new double[n], TauExcMs = new double[n], TauInhMs = new double[n], RefractoryMs = new double[n];
+    /// <summary>τ_m, τ_e and τ_i as drawn (ms), for continuous-time propagation.</summary>
+    public readonly double[] TauMemMs = new double[n], TauExcMs = new double[n], TauInhMs = new double[n];
 
     /// <summary>Indices of <see cref="DenseArrays"/>.</summary>
     public const int AlphaMemIndex = 0, PExcIndex = 1, PInhIndex = 2, DriveGainIndex = 3, AlphaExcIndex = 4, AlphaInhIndex = 5, ThetaIndex = 6, ResetIndex = 7;
@@ -169,21 +143,15 @@ public sealed class LifExpConstants(int n) : ModelConstants(n)
     /// <inheritdoc/>
     public override IReadOnlyList<double[]> DenseArrays => [AlphaMem, PExc, PInh, DriveGain, AlphaExc, AlphaInh, ThetaU, ResetU];
 
-    /// <inheritdoc/>
-    public override long[] RefractoryTicks => Refractory;
-
     /// <summary>True when every neuron has the same propagators (kernels then broadcast scalars instead of loading arrays).</summary>
     public bool UniformPropagators { get; private set; }
 
-    /// <summary>True when every neuron has the same θ and refractory ticks.</summary>
-    public bool UniformThreshold { get; private set; }
-
-    /// <summary>Sets the uniformity flags from the arrays (call once after filling them).</summary>
-    public void Seal()
+    /// <inheritdoc/>
+    public override void Seal()
     {
+        base.Seal();
         UniformPropagators = Uniformity.Same(AlphaMem) && Uniformity.Same(AlphaExc) && Uniformity.Same(AlphaInh)
             && Uniformity.Same(PExc) && Uniformity.Same(PInh) && Uniformity.Same(DriveGain);
-        UniformThreshold = Uniformity.Same(ThetaU) && Uniformity.Same(Refractory);
     }
 }
 

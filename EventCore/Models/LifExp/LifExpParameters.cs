@@ -14,7 +14,7 @@ namespace Sim.EventCore.Description;
 /// u' = u·α_m + g_e·P_e + g_i·P_i + I_ext·(1 − α_m), P_x = τ_x/(τ_x − τ_m)·(α_x − α_m) (h/τ_m·α_m when τ_x = τ_m).
 /// A positive weight adds to g_e, a negative one to g_i, at the start of the arrival tick.
 /// </summary>
-public sealed record LifExpParameters : NeuronParameters
+public sealed record LifExpParameters : NeuronParameters, ILifParameters
 {
     /// <inheritdoc/>
     public override NeuronModelDefinition Model => LifExpModel.Instance;

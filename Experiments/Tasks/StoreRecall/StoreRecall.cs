@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using Sim.EventCore.Compilation;
-using Sim.EventCore.Numerics;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
-using Sim.EventCore.Models;
 using Sim.Plasticity;
 
 namespace Sim.Experiments;

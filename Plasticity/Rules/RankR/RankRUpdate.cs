@@ -1,7 +1,4 @@
 using System.Numerics.Tensors;
-using Sim.EventCore.Compilation;
-using Sim.EventCore.Description;
-using Sim.EventCore.Engine;
 using Sim.EventCore.Models;
 using Sim.EventCore.Plasticity;
 using Sim.EventCore.Numerics;
