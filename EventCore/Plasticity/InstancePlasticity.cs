@@ -27,6 +27,7 @@ public sealed class InstancePlasticity : IPlasticityContext
     private readonly int _projectionCapacity;
     private int[] _spikes = [];
     private int _spikeCount;
+    private double[][][]? _stateRefs;   // per population: its stored variables' arrays, refilled per call (no allocation per tick)
 
     /// <summary>The plasticity of instance <paramref name="instance"/>, reading its state through <paramref name="state"/>.</summary>
     public InstancePlasticity(CompiledNetwork network, int instance, PlasticityBinding binding, IPlasticStateSource state, int projectionCapacity = 64)
@@ -183,7 +184,8 @@ public sealed class InstancePlasticity : IPlasticityContext
     public void PseudoDerivative(int population, Span<double> psi)
     {
         var pop = Network.Populations[population];
-        var state = new double[pop.Model.StateVariables.Count][];
+        _stateRefs ??= new double[Network.Populations.Length][][];
+        var state = _stateRefs[population] ??= new double[pop.Model.StateVariables.Count][];
         for (int k = 0; k < state.Length; k++) state[k] = _state.Variable(population, k);
         pop.Model.PseudoDerivative(pop.Constants, state, psi);
     }
@@ -205,7 +207,7 @@ public sealed class InstancePlasticity : IPlasticityContext
     public void SetWeights(PlasticProjection projection, ReadOnlySpan<double> weights) => Weights.Set(projection, default, all: true, weights);
 
     public void SetIncomingWeights(PlasticProjection projection, int target, ReadOnlySpan<double> weights)
-        => Weights.Set(projection, projection.Incoming(target), all: false, weights);
+        => Weights.SetIncoming(projection, target, weights);
 
     public double Trace(TraceHandle trace, int id) => _banks[trace.Slot].Read(id, Tick);
 

@@ -88,7 +88,7 @@ public sealed class InstanceWeights
         var pos = p.TablePosition;
         for (int k = 0; k < q.Length; k++)
         {
-            if (p.IsTraceCoupled) Replace(pos[k], q[k]);
+            if (p.IsTraceCoupled) Replace(p.Post[k], pos[k], q[k], q[k]);
             else ReplaceSpike(p, k, pos[k], q[k]);
         }
         _versions[p.Slot]++;
@@ -137,7 +137,7 @@ public sealed class InstanceWeights
             for (int j = 0; j < m; j++)
             {
                 int k = all ? j : ids[j];
-                if (p.IsTraceCoupled) Replace(pos[k], q[j], v[j]);
+                if (p.IsTraceCoupled) Replace(p.Post[k], pos[k], q[j], v[j]);
                 else ReplaceSpike(p, k, pos[k], q[j]);
             }
             _versions[p.Slot]++;
@@ -149,11 +149,72 @@ public sealed class InstanceWeights
         }
     }
 
-    private void Replace(int at, long q) => Replace(at, q, q);
-
-    private void Replace(int at, long q, double qValue)
+    /// <summary>
+    /// Writes the incoming weights of one target (<see cref="PlasticProjection.Incoming"/> order), checked first: the
+    /// same checks and results as <see cref="Set"/> with those ids, in one pass without the per-target bookkeeping (the
+    /// rules' common write, e.g. a row of W_rec per tick).
+    /// </summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit]   // the stack rows are written before they are read
+    internal void SetIncoming(PlasticProjection p, int target, ReadOnlySpan<double> weights)
     {
-        int target = TargetOfTrace(at);
+        var ids = p.Incoming(target);
+        if (!p.Exact) { Set(p, ids, all: false, weights); return; }
+        int m = ids.Length;
+        if (weights.Length != m) throw new ArgumentException($"{m} weights expected for projection '{p.Name}', got {weights.Length}", nameof(weights));
+        const int StackRow = 512;   // a row this long lives on the stack (8 KiB); longer ones rent
+        long[]? qRent = m > StackRow ? ArrayPool<long>.Shared.Rent(m) : null;
+        double[]? vRent = m > StackRow ? ArrayPool<double>.Shared.Rent(m) : null;
+        Span<long> q = qRent is null ? stackalloc long[m] : qRent.AsSpan(0, m);
+        Span<double> v = vRent is null ? stackalloc double[m] : vRent.AsSpan(0, m);
+        try
+        {
+            int bad = FixedPoint.QuantizeRow(weights, Math.ScaleB(1.0, p.FractionBits), q, v, out double sumAbs);
+            if (bad >= 0) throw OutOfGrid(p, ids[bad], weights[bad]);
+            int row = p.WholeTraceRow(target);
+            if (row >= 0)
+            {
+                // The write replaces the target's whole trace row: its new Σ|q| is the quantizer's exact sum (≥ 2^53,
+                // and so refused, whenever it is not exact).
+                CheckTraceRow(target, sumAbs);
+                q.CopyTo(TraceQ.AsSpan(row, m));
+                v.CopyTo(TraceQValue.AsSpan(row, m));
+                _traceRowAbs![target] = (ulong)sumAbs;
+                _versions[p.Slot]++;
+                return;
+            }
+            var pos = p.TablePosition;
+            if (!p.IsTraceCoupled) CheckSpikeRanges(p, ids, all: false, q);
+            // Σ|q| of the target's row after the write, as Accumulate computes it (exact: each term below 2^54).
+            long delta = 0;
+            for (int j = 0; j < m; j++)
+            {
+                int at = pos[ids[j]];
+                long old = p.IsTraceCoupled ? TraceQ[at] : SpikeQ[at];
+                delta += (long)Math.Min(Abs(q[j]), 1UL << 54) - (long)Math.Min(Abs(old), 1UL << 54);
+            }
+            if (p.IsTraceCoupled)
+            {
+                CheckTraceRow(target, (double)_traceRowAbs![target] + delta);
+                for (int j = 0; j < m; j++) { int at = pos[ids[j]]; TraceQ[at] = q[j]; TraceQValue[at] = v[j]; }
+                _traceRowAbs[target] = (ulong)((long)_traceRowAbs[target] + delta);
+            }
+            else
+            {
+                CheckSpikeRow(p, target, (double)_spikeRowAbs![target] + delta);
+                for (int j = 0; j < m; j++) SpikeQ[pos[ids[j]]] = (int)q[j];
+                _spikeRowAbs[target] = (ulong)((long)_spikeRowAbs[target] + delta);
+            }
+            _versions[p.Slot]++;
+        }
+        finally
+        {
+            if (qRent is not null) ArrayPool<long>.Shared.Return(qRent);
+            if (vRent is not null) ArrayPool<double>.Shared.Return(vRent);
+        }
+    }
+
+    private void Replace(int target, int at, long q, double qValue)
+    {
         _traceRowAbs![target] = _traceRowAbs[target] - Abs(TraceQ[at]) + Abs(q);
         TraceQ[at] = q;
         TraceQValue[at] = qValue;
@@ -167,18 +228,6 @@ public sealed class InstanceWeights
     }
 
     private static ulong Abs(long x) => x < 0 ? (ulong)(-(x + 1)) + 1 : (ulong)x;
-
-    private int TargetOfTrace(int at)
-    {
-        var rows = _net.TraceSynapses.RowStart;
-        int lo = 0, hi = rows.Length - 2;
-        while (lo < hi)
-        {
-            int mid = (lo + hi + 1) >> 1;
-            if (rows[mid] <= at) lo = mid; else hi = mid - 1;
-        }
-        return lo;
-    }
 
     // Per-target change of Σ|q| of the write being checked (exact: each |q| < 2^54), and the targets touched, each once.
     private long[]? _delta;
@@ -214,21 +263,46 @@ public sealed class InstanceWeights
             for (int t = 0; t < touched; t++)
             {
                 int target = _touched![t];
-                double sum = (double)_traceRowAbs![target] + _delta![target];
-                var pop = _net.Populations[_targetPopulation[target]];
-                double limit = CompiledNetwork.TraceRowLimit(pop);
-                if (sum >= limit)
-                    throw new InvalidOperationException(
-                        $"plastic trace weights into neuron {target} of '{pop.Name}' reach {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
-                        $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
+                CheckTraceRow(target, (double)_traceRowAbs![target] + _delta![target]);
             }
         }
         finally { Clear(touched); }
     }
 
+    private void CheckTraceRow(int target, double sum)
+    {
+        var pop = _net.Populations[_targetPopulation[target]];
+        double limit = CompiledNetwork.TraceRowLimit(pop);
+        if (sum >= limit)
+            throw new InvalidOperationException(
+                $"plastic trace weights into neuron {target} of '{pop.Name}' reach {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
+                $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
+    }
+
     // Spike rows: |q| ≤ 2^30 (int storage), the receptor's sign where the target model tells receptors apart, and the
     // running Σ|q| of the target below 2^46 (the compiler's bound, leaving room for several spikes of one source per tick).
     private void CheckSpike(PlasticProjection p, ReadOnlySpan<int> ids, bool all, ReadOnlySpan<long> q)
+    {
+        CheckSpikeRanges(p, ids, all, q);
+        int touched = Accumulate(p, ids, all, q, trace: false);
+        try
+        {
+            for (int t = 0; t < touched; t++)
+            {
+                int target = _touched![t];
+                CheckSpikeRow(p, target, (double)_spikeRowAbs![target] + _delta![target]);
+            }
+        }
+        finally { Clear(touched); }
+    }
+
+    private static void CheckSpikeRow(PlasticProjection p, int target, double sum)
+    {
+        if (sum >= Math.ScaleB(1.0, 46))
+            throw new InvalidOperationException($"plastic weights into neuron {target} of '{p.Name}' reach Σ|q| = {sum:E3}, beyond the exact range 2^46");
+    }
+
+    private void CheckSpikeRanges(PlasticProjection p, ReadOnlySpan<int> ids, bool all, ReadOnlySpan<long> q)
     {
         var receptors = p.Receptor;
         bool signed = _net.Populations[p.TargetPopulation].Model.DistinguishesReceptors;
@@ -242,18 +316,6 @@ public sealed class InstanceWeights
                     $"plastic weight {k} of '{p.Name}' would change sign ({q[j] * p.Unit:G6}): its target model '{_net.Populations[p.TargetPopulation].Model.Name}' " +
                     "routes excitatory and inhibitory weights to different synapses, so a plastic synapse keeps its sign (bound it at 0)");
         }
-        int touched = Accumulate(p, ids, all, q, trace: false);
-        try
-        {
-            for (int t = 0; t < touched; t++)
-            {
-                int target = _touched![t];
-                double sum = (double)_spikeRowAbs![target] + _delta![target];
-                if (sum >= Math.ScaleB(1.0, 46))
-                    throw new InvalidOperationException($"plastic weights into neuron {target} of '{p.Name}' reach Σ|q| = {sum:E3}, beyond the exact range 2^46");
-            }
-        }
-        finally { Clear(touched); }
     }
 
     private void Clear(int touched)

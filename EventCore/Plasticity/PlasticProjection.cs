@@ -14,6 +14,7 @@ public sealed class PlasticProjection
     private readonly int[] _pre, _post, _delay, _tablePosition;
     private readonly byte[] _receptor;
     private readonly int[] _outStart, _outIds, _inStart, _inIds;
+    private readonly int[] _wholeTraceRow;
 
     internal PlasticProjection(CompiledNetwork net, int projection, int slot)
     {
@@ -47,6 +48,22 @@ public sealed class PlasticProjection
         Unit = Math.ScaleB(1.0, -FractionBits);
         (_outStart, _outIds) = GroupBy(_pre, net.SourceCount);
         (_inStart, _inIds) = GroupBy(_post, net.NeuronCount);
+        _wholeTraceRow = IsTraceCoupled ? WholeRows(net.TraceSynapses) : [];
+    }
+
+    // Per target: the trace-table position of its row when this projection's incoming synapses are exactly that row, in
+    // order (one trace projection into the target), else −1.
+    private int[] WholeRows(TraceCouplingTable tr)
+    {
+        var whole = new int[_inStart.Length - 1];
+        for (int i = 0; i < whole.Length; i++)
+        {
+            int start = tr.RowStart[i], m = _inStart[i + 1] - _inStart[i];
+            bool same = m > 0 && m == tr.RowStart[i + 1] - start;
+            for (int j = 0; same && j < m; j++) same = _tablePosition[_inIds[_inStart[i] + j]] == start + j;
+            whole[i] = same ? start : -1;
+        }
+        return whole;
     }
 
     private static int TargetOf(TraceCouplingTable tr, int k)
@@ -107,8 +124,10 @@ public sealed class PlasticProjection
     public ReadOnlySpan<int> Incoming(int target) => _inIds.AsSpan(_inStart[target], _inStart[target + 1] - _inStart[target]);
     /// <summary>Position of each local synapse in its compiled table (synapse table or trace-coupling table).</summary>
     internal ReadOnlySpan<int> TablePosition => _tablePosition;
+    /// <summary>Trace-table start of <paramref name="target"/>'s row when <see cref="Incoming"/> of it is that whole row in order, else −1.</summary>
+    internal int WholeTraceRow(int target) => IsTraceCoupled ? _wholeTraceRow[target] : -1;
     /// <summary>Bytes of the index structures.</summary>
-    public long IndexBytes => 4L * (_pre.Length * 6L + _outStart.Length + _inStart.Length);
+    public long IndexBytes => 4L * (_pre.Length * 6L + _outStart.Length + _inStart.Length + _wholeTraceRow.Length);
 }
 
 /// <summary>Which spikes a trace follows: presynaptic sources (neurons and inputs) or postsynaptic neurons.</summary>

@@ -129,6 +129,71 @@ public class PlasticityBoundaryTests
         engine.Run(1);
     }
 
+    /// <summary>
+    /// A whole incoming row is written by a one-pass path; a row shared with another trace projection, and spike rows, by
+    /// the general one. Both give the weights that writing synapse by synapse gives, and both refuse at the row's
+    /// exactness bound counting every projection into the target (here: w_aux's weights count against w_rec's writes).
+    /// </summary>
+    [Fact]
+    public void IncomingRowWritesEqualSynapseBySynapseWritesAndShareTheRowBound()
+    {
+        var b = new NetworkBuilder("goal2") { Run = new RunOptions { DtMs = 1, DurationMs = 5, Seed = 4 } };
+        b.NeuronGroup("rec", 5, new GoalLifParameters());
+        b.NeuronGroup("aux", 3, new GoalLifParameters());
+        b.Synapses("rec", "rec", new Connectivity.AllToAll(Autapses: false), 0.0, projectionName: "w_rec", weightFractionBits: 20);
+        b.Synapses("aux", "rec", new Connectivity.AllToAll(), 0.0, projectionName: "w_aux", weightFractionBits: 20);
+        foreach (var spec in new[] { GoalNet(5), b.Build(), SpikeNet(new LifDeltaParameters()) })
+        {
+            var net = NetworkCompiler.Compile(spec);
+            var rng = new Random(3);
+            var pop = net.Populations[0];
+            var rows = new double[pop.Size][];
+            double[]? byRow = null, bySynapse = null;
+            foreach (bool perSynapse in new[] { false, true })
+            {
+                using var engine = new EventEngine(net);
+                var probe = new Probe(spec.Projections.Any(x => x.Name == "w_rec") ? "w_rec" : spec.Projections.Last().DisplayName);
+                engine.AddPlasticityRule(probe);
+                probe.Step = c =>
+                {
+                    for (int i = 0; i < pop.Size; i++)
+                    {
+                        var ids = probe.P.Incoming(pop.Offset + i).ToArray();
+                        rows[i] ??= [.. ids.Select(_ => Math.Round(rng.NextDouble() * 64 - 16, 1) * probe.P.Unit * 0.5)];
+                        if (perSynapse) for (int j = 0; j < ids.Length; j++) c.SetWeight(probe.P, ids[j], rows[i][j]);
+                        else c.SetIncomingWeights(probe.P, pop.Offset + i, rows[i]);
+                    }
+                    probe.Step = null;
+                };
+                engine.Run(1);
+                if (perSynapse) bySynapse = engine.GetWeights(0, probe.P.Name); else byRow = engine.GetWeights(0, probe.P.Name);
+            }
+            Assert.Equal(byRow, bySynapse);
+            Assert.Contains(byRow!, w => w != 0);
+        }
+        // The shared bound: w_aux takes most of rec[0]'s exact range, so a w_rec row that alone would pass is refused.
+        var shared = NetworkCompiler.Compile(b.Build());
+        var target = shared.Population("rec");
+        double unit = Math.ScaleB(1.0, -target.TraceWeightFractionBits), limit = CompiledNetwork.TraceRowLimit(target);
+        using (var engine = new EventEngine(shared))
+        {
+            var rec = new Probe("w_rec");
+            var aux = new Probe("w_aux");
+            engine.AddPlasticityRule(aux);   // rules run in the order they were added: w_aux is written first
+            engine.AddPlasticityRule(rec);
+            aux.Step = c => { c.SetIncomingWeights(aux.P, 0, [.. Enumerable.Repeat(Math.Floor(limit / 6) * unit, 3)]); aux.Step = null; };
+            rec.Step = c =>
+            {
+                double w = Math.Floor(limit / 6) * unit;   // 4 × w alone is below the bound; with w_aux's 3 × w it is not
+                Assert.Contains("exact range", Assert.Throws<InvalidOperationException>(() => c.SetIncomingWeights(rec.P, 0, [w, w, w, w])).Message);
+                c.SetIncomingWeights(rec.P, 0, [w, w, 0, 0]);   // 5 × w: allowed
+                rec.Step = null;
+            };
+            engine.Run(1);
+            Assert.Equal(2 * Math.Floor(limit / 6) * unit, engine.GetWeights(0, "w_rec").Take(4).Sum());
+        }
+    }
+
     internal static NetworkSpec SpikeNet(NeuronParameters model, int batch = 1)
     {
         var b = new NetworkBuilder("spiking") { Run = new RunOptions { DtMs = 0.5, DurationMs = 100, Seed = 8, Batch = batch } };
