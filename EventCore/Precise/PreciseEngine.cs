@@ -69,7 +69,7 @@ public sealed class PreciseEngine
     private readonly int _n;
     private readonly PreciseClock _clock;
     private readonly PrecisePopulation[] _pops;
-    private readonly int[] _popOf;
+    private readonly PrecisePopulation[] _popOf;   // by global neuron id (one load on the hot paths)
     private readonly PreciseEventHeap _events = new();
     /// <summary>The next spike time of every active Poisson source (global source id), ordered by (time, id).</summary>
     private readonly PredictionHeap _poisson;
@@ -124,12 +124,11 @@ public sealed class PreciseEngine
         _n = network.NeuronCount;
         int n = _n;
         _clock = new PreciseClock(n);
-        _popOf = new int[n];
+        _popOf = new PrecisePopulation[n];
         _touched = new bool[n];
         _pops = new PrecisePopulation[network.Populations.Length];
         foreach (var pop in network.Populations)
         {
-            Array.Fill(_popOf, pop.Index, pop.Offset, pop.Size);
             var drive = new double[pop.Size];
             for (int i = 0; i < pop.Size; i++)
             {
@@ -141,6 +140,7 @@ public sealed class PreciseEngine
             pop.Model.Initialise(pop, network.Seed, Instance, state);
             _pops[pop.Index] = pop.Model.CreatePrecise(pop, _clock, state, drive, eagerPredictions)
                 ?? throw new InvalidOperationException($"model {pop.Model.Name} has no precise propagator");
+            Array.Fill(_popOf, _pops[pop.Index], pop.Offset, pop.Size);
         }
 
         _groupArrivals = groupArrivals;
@@ -243,7 +243,7 @@ public sealed class PreciseEngine
     /// </summary>
     internal void ScheduleBound(int i, double timeMs)
     {
-        if (!_pops[_popOf[i]].Bounds || !(timeMs >= TimeMs)) throw new ArgumentException("a bound needs a neuron whose model predicts by bounds (LifExp) and a time not before the engine's");
+        if (!_popOf[i].Bounds || !(timeMs >= TimeMs)) throw new ArgumentException("a bound needs a neuron whose model predicts by bounds (LifExp) and a time not before the engine's");
         _boundOnly[i] = true;
         _predictions.Set(i, timeMs);
     }
@@ -291,7 +291,7 @@ public sealed class PreciseEngine
                 if (_boundOnly[_predictions.MinId]) { Resolve(_predictions.MinId, t); continue; }
                 int i = _predictions.PopMin();
                 EventsProcessed++;
-                _pops[_popOf[i]].Propagate(i, t);
+                _popOf[i].Propagate(i, t);
                 Fire(i, t, syn);
             }
             // Arrivals at t, then input spikes at t in ascending source id (Poisson and spike-time sources merged).
@@ -309,7 +309,10 @@ public sealed class PreciseEngine
             if (_groupArrivals) SortTouched();
             else _touchedList.Sort();
             foreach (int i in _touchedList)
-                if (_pops[_popOf[i]].CrossedByJump(i, t)) Fire(i, t, syn);
+            {
+                var pop = _popOf[i];
+                if (pop.Jumps && pop.CrossedByJump(i, t)) Fire(i, t, syn);
+            }
             foreach (int i in _touchedList)
             {
                 _touched[i] = false;
@@ -359,7 +362,7 @@ public sealed class PreciseEngine
 
     private void Fire(int i, double t, SynapseTable syn)
     {
-        _pops[_popOf[i]].Reset(i, t);
+        _popOf[i].Reset(i, t);
         _clock.LastSpike[i] = t;
         SpikeCount++;
         _spikesNow.Add(i);
@@ -507,9 +510,7 @@ public sealed class PreciseEngine
 
     private void Arrive(int i, int synapse, double t, SynapseTable syn)
     {
-        var pop = _pops[_popOf[i]];
-        pop.Propagate(i, t);
-        pop.Arrive(i, syn.Q[synapse], t);
+        _popOf[i].Arrive(i, syn.Q[synapse], t);
         Touch(i);
     }
 
@@ -542,10 +543,10 @@ public sealed class PreciseEngine
     }
 
     /// <summary>Sets neuron i's entry in the prediction heap from its model's prediction (a crossing, +∞, or a lower bound).</summary>
-    private void Predict(int i) => Schedule(i, _pops[_popOf[i]].Predict(i));
+    private void Predict(int i) => Schedule(i, _popOf[i].Predict(i));
 
     /// <summary>A bound that came due at <paramref name="t"/>: the model's next bound or the exact crossing.</summary>
-    private void Resolve(int i, double t) => Schedule(i, _pops[_popOf[i]].Resolve(i, t));
+    private void Resolve(int i, double t) => Schedule(i, _popOf[i].Resolve(i, t));
 
     private void Schedule(int i, Prediction p)
     {

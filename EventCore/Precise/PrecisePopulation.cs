@@ -54,8 +54,14 @@ internal abstract class PrecisePopulation(CompiledPopulation population, Precise
     /// <summary>Advances neuron i's stored state to time t (≥ its last update) in closed form.</summary>
     public abstract void Propagate(int i, double t);
 
-    /// <summary>A synaptic arrival of grid weight <paramref name="q"/> at neuron i at time t (its state already propagated to t).</summary>
+    /// <summary>
+    /// A synaptic arrival of grid weight <paramref name="q"/> at neuron i at time t: the stored state is propagated to t
+    /// (as <see cref="Propagate"/>), then the arrival applied. One call per arrival, the engine's hottest path.
+    /// </summary>
     public abstract void Arrive(int i, int q, double t);
+
+    /// <summary>True for models whose arrivals make the membrane jump (then <see cref="CrossedByJump"/> is asked after the arrivals of a time).</summary>
+    public bool Jumps { get; protected init; }
 
     /// <summary>True when the arrivals of time t put neuron i above threshold at once (a jump; models with continuous membranes never).</summary>
     public virtual bool CrossedByJump(int i, double t) => false;

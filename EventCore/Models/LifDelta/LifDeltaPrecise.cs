@@ -17,6 +17,7 @@ internal sealed class LifDeltaPrecise : PrecisePopulation
     public LifDeltaPrecise(CompiledPopulation p, PreciseClock clock, double[][] initial, double[] drive) : base(p, clock)
     {
         var c = (LifDeltaConstants)p.Constants;
+        Jumps = true;
         _u = (double[])initial[LifDeltaModel.U].Clone();
         _tauM = c.TauMemMs; _tref = c.RefractoryMs; _theta = c.ThetaU; _reset = c.ResetU; _eLeak = c.ELeakMv;
         _drive = drive;
@@ -43,6 +44,7 @@ internal sealed class LifDeltaPrecise : PrecisePopulation
 
     public override void Arrive(int i, int q, double t)
     {
+        Propagate(i, t);
         if (t >= Clock.RefractoryEnd[i]) _u[i - Offset] += q * _scale;
     }
 

@@ -56,6 +56,7 @@ internal sealed class LifExpPrecise : PrecisePopulation
 
     public override void Arrive(int i, int q, double t)
     {
+        Propagate(i, t);
         int j = i - Offset;
         double w = q * _scale;
         if (q >= 0) _ge[j] += w; else _gi[j] += w;
