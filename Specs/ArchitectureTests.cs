@@ -2,7 +2,7 @@ using Xunit;
 
 namespace Sim.Specs;
 
-/// <summary>The dependency direction of docs/architecture.md: EventCore ← Plasticity ← GpuBridge; EventCore ← Probes; never the other way.</summary>
+/// <summary>The dependency direction of docs/architecture.md: EventCore ← Plasticity; EventCore ← GpuBridge; EventCore ← Probes; never the other way.</summary>
 public class ArchitectureTests
 {
     private static string[] References(Type t) => [.. t.Assembly.GetReferencedAssemblies().Select(a => a.Name!)];

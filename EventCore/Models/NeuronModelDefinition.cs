@@ -5,7 +5,7 @@ using Sim.EventCore.Numerics;
 namespace Sim.EventCore.Models;
 
 /// <summary>
-/// One neuron model as a unit (docs/architecture.md, "A model"): its parameters, their discretisation into typed
+/// One neuron model as a unit (docs/architecture.md, "A neuron model"): its parameters, their discretisation into typed
 /// per-neuron constants, its named state variables, and its step written three times over the same contract: the
 /// event-engine kernel (vectorised over struct-of-arrays state), the dense kernel (tensor operations through
 /// <see cref="IDenseKernel{T}"/>, so that it lives here although the dense engine lives in GpuBridge), and the scalar

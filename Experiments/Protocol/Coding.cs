@@ -49,7 +49,7 @@ public sealed class LinearCurrentEncoder : IObservationEncoder
 /// <summary>
 /// Filtered-spike readout decoder: ŝ_i ← α·ŝ_i + (1 − α)·z_i for the neurons of one population (α = exp(−dt/τ), computed
 /// once), and the action y_k = Σ_i W_ki·ŝ_i (i ascending from +0), W = W_out (K×N, row-major): the readout of the
-/// rank-R framework (docs/models/rank_r_rule.md) as an action.
+/// rank-R framework (docs/rules/rank_r.md) as an action.
 /// </summary>
 public sealed class FilteredSpikeReadout : IActionDecoder
 {

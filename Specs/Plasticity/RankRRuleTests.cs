@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Sim.Specs.Plasticity;
 
-/// <summary>The rank-R rule (docs/models/rank_r_rule.md) against a naive transcription, alone and inside the engine.</summary>
+/// <summary>The rank-R rule (docs/rules/rank_r.md) against a naive transcription, alone and inside the engine.</summary>
 public class RankRRuleTests
 {
     private const int F = 20;

@@ -8,7 +8,7 @@ namespace Sim.Experiments;
 
 /// <summary>
 /// Store and recall of a 3-D trajectory (Capone, Muratore &amp; Paolucci 2022, Fig. 2; docs/tasks/store_recall.md with the
-/// pipeline of docs/models/rank_r_rule.md), one cell (one R, one τ⋆, one seed) or a batch of cells on one engine:
+/// pipeline of docs/rules/rank_r.md), one cell (one R, one τ⋆, one seed) or a batch of cells on one engine:
 /// <list type="number">
 /// <item>Target y* (T×O): t = linspace(0, 2π, T), y*_k = Σ_{f∈{1,2,3,5}} A_kf·sin(f·t + φ_kf), A ~ U(0,1), φ ~ U(0, 2π);
 /// the first 8 steps zero; divided by the global max of y* over t and k (the "global max", read literally).</item>

@@ -3,7 +3,7 @@ using Sim.Plasticity;
 
 namespace Sim.Experiments;
 
-/// <summary>Options of one store-and-recall cell (docs/tasks/store_recall.md, docs/models/rank_r_rule.md). Defaults are the paper's.</summary>
+/// <summary>Options of one store-and-recall cell (docs/tasks/store_recall.md, docs/rules/rank_r.md). Defaults are the paper's.</summary>
 public sealed record StoreRecallOptions
 {
     /// <summary>N, recurrent GoalLif neurons.</summary>

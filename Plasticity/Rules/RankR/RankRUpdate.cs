@@ -8,7 +8,7 @@ namespace Sim.Plasticity;
 /// <summary>
 /// The online rank-R / tolerance-τ⋆ update of the recurrent weights (C. Capone, P. Muratore &amp; P. S. Paolucci 2022,
 /// "Error-based or target-based? A unified framework for learning in recurrent spiking networks", PLoS Comput. Biol.
-/// 18(6): e1010221; docs/models/rank_r_rule.md), for one population of N GoalLif neurons, independent of any engine. One call of
+/// 18(6): e1010221; docs/rules/rank_r.md), for one population of N GoalLif neurons, independent of any engine. One call of
 /// <see cref="Update"/> per tick, after z[t+1] is known:
 /// <code>
 /// ŝ ← α⋆·ŝ + (1−α⋆)·z[t+1]                                   (<see cref="SpikeFilter"/>)
