@@ -74,6 +74,12 @@ public static class CommandLine
             stderr.WriteLine($"sim: {e.Message}");
             return ExitCodes.Failure;
         }
+        catch (Exception e) when (e is InvalidOperationException or InvalidDataException or IOException)
+        {
+            // A run that cannot go on (a refused weight write, a bad checkpoint, a file problem): what was written is kept.
+            stderr.WriteLine($"sim: {e.Message}");
+            return ExitCodes.Failure;
+        }
     }
 }
 

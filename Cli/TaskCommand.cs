@@ -45,6 +45,9 @@ public static class TaskCommand
           -h, --help         this text
 
         Ctrl-C stops after the current epoch; the epochs done so far are printed and written (exit 130).
+        A weight write the grid cannot hold exactly (too large a learning rate) stops learning; the epochs completed
+        before it are printed and written, with the reason (exit 1).
+        Exit codes: 0 ok, 1 learning failed, 2 bad arguments, 130 interrupted.
         """;
 
     /// <summary>Parses <paramref name="args"/> (the words after <c>task</c>), runs, returns the exit code.</summary>
@@ -121,7 +124,7 @@ public static class TaskCommand
         }
         finally { Console.CancelKeyPress -= onCancel; }
 
-        bool interrupted = result.Mse.Length < o.Epochs;
+        bool interrupted = result.Failure is null && result.Mse.Length < o.Epochs;
         var summary = new StringBuilder();
         summary.AppendLine(FormattableString.Invariant($"readout limit (MSE): {result.ReadoutLimit:G6}"));
         summary.AppendLine(FormattableString.Invariant($"target spikes: {result.TargetSpikes}"));
@@ -129,7 +132,8 @@ public static class TaskCommand
         summary.AppendLine(FormattableString.Invariant($"optimizer: {result.Optimizer}"));
         summary.AppendLine(o.PerTrial ? "updates: per trial (summed over each epoch, applied at its end)" : "updates: online (every step)");
         summary.AppendLine($"engine: {result.Engine}");
-        summary.AppendLine(FormattableString.Invariant($"epochs: {result.Mse.Length}{(interrupted ? " (interrupted)" : "")}, {result.SecondsPerEpoch * 1000:F2} ms per epoch"));
+        summary.AppendLine(FormattableString.Invariant($"epochs: {result.Mse.Length}{(interrupted ? " (interrupted)" : result.Failure is not null ? " (failed)" : "")}, {result.SecondsPerEpoch * 1000:F2} ms per epoch"));
+        if (result.Failure is not null) summary.AppendLine($"failure: {result.Failure}");
         if (result.Mse.Length > 0)
             summary.AppendLine(FormattableString.Invariant($"final: mse {result.Mse[^1]:G6}, dS {result.SpikeError[^1]:F0}"));
         stdout.Write(summary.ToString());
@@ -141,6 +145,11 @@ public static class TaskCommand
             File.WriteAllText(Path.Combine(outDir, "store-recall.csv"), csv.ToString());
             File.WriteAllText(Path.Combine(outDir, "summary.txt"), summary.ToString());
             stdout.WriteLine($"wrote {Path.Combine(outDir, "store-recall.csv")}");
+        }
+        if (result.Failure is not null)
+        {
+            stderr.WriteLine($"sim: {result.Failure}");
+            return ExitCodes.Failure;
         }
         return interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
     }

@@ -167,6 +167,8 @@ public sealed class DenseEngine : ISimulationEngine
     public void AddPlasticityRule(IPlasticityRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
+        if (Tick != 0)
+            throw new InvalidOperationException("add plasticity rules before the first tick (or right after ResetState), as on the event engine");
         _binding ??= new PlasticityBinding(Network);
         rule.Bind(_binding);
         double perInstance = _binding.StateBytesPerInstance
@@ -177,7 +179,8 @@ public sealed class DenseEngine : ISimulationEngine
                 $"{BatchSize} plastic instance(s) need about {perInstance * BatchSize / (1 << 30):F2} GiB for their own weights (host and device) and traces, more than the {_budget / (double)(1 << 30):F2} GiB available")]);
         _plastic ??= [.. Enumerable.Range(0, BatchSize).Select(k => new InstancePlasticity(Network, FirstInstance + k, _binding, _cache.For(k)))];
         _cache.Invalidate();
-        foreach (var p in _plastic) p.Add(rule);
+        var made = _plastic.Select(p => p.Prepare(rule)).ToArray();   // all or none
+        for (int k = 0; k < made.Length; k++) _plastic[k].Attach(made[k]);
     }
 
     /// <summary>

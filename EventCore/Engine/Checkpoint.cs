@@ -159,6 +159,10 @@ public sealed class Checkpoint
         foreach (int x in net.Synapses.SegmentDelay) h.AppendData(BitConverter.GetBytes(x));
         foreach (long x in net.TraceSynapses.Q) h.AppendData(BitConverter.GetBytes(x));
         foreach (var p in net.Populations) h.AppendData(Encoding.UTF8.GetBytes($"{p.Name}/{p.Model}/{p.Size}/{p.WeightFractionBits}"));
+        // The trace grids give the saved trace weights and traces their meaning (a checkpoint at F = 20 must not load
+        // into F = 16); hashed only where trace coupling exists, so fingerprints of other networks stay as they were.
+        if (net.TraceSynapses.Count > 0)
+            foreach (var p in net.Populations) h.AppendData(Encoding.UTF8.GetBytes($"trace/{p.Name}/{p.TraceWeightFractionBits}/{p.TraceInputFractionBits}"));
         return Convert.ToHexString(h.GetHashAndReset());
     }
 }
@@ -168,6 +172,12 @@ public sealed class InstanceCheckpoint
 {
     /// <summary>The last-spike tick of a neuron that has not spiked: far enough in the past that no refractory period reaches it.</summary>
     public const long NeverSpiked = long.MinValue / 4;
+
+    /// <summary>
+    /// Key of a population's held per-tick input (<see cref="ITickInputs"/>, sample-and-hold) in <see cref="State"/>:
+    /// "population" + this suffix. Absent when no per-tick input was enabled; restored as zero then.
+    /// </summary>
+    public const string TickInputSuffix = ".@tick_input";
 
     /// <summary>"population.variable" → values (model frames, see <see cref="Checkpoint"/>).</summary>
     public required Dictionary<string, double[]> State { get; init; }

@@ -118,6 +118,8 @@ public sealed class EventEngine : ISimulationEngine
     public void AddPlasticityRule(IPlasticityRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
+        if (_instances.Any(i => i.Tick != 0))
+            throw new InvalidOperationException("add plasticity rules before the first tick (or right after ResetState): spikes already on their way were delivered with the weights at emission");
         _binding ??= new PlasticityBinding(Network);
         rule.Bind(_binding);
         double perInstance = _binding.StateBytesPerInstance + (_binding.HasPlasticSpikeProjection ? 4.0 * Network.Synapses.Count : 0)
@@ -125,7 +127,8 @@ public sealed class EventEngine : ISimulationEngine
         if (perInstance * _instances.Length > _budget)
             throw new SpecException([new SpecError("run.batch",
                 $"{_instances.Length} plastic instance(s) need about {perInstance * _instances.Length / (1 << 30):F2} GiB for their own weights and traces, more than the {_budget / (double)(1 << 30):F2} GiB available")]);
-        foreach (var inst in _instances) inst.AddRule(rule, _binding);
+        var made = _instances.Select(inst => inst.PrepareRule(rule, _binding)).ToArray();   // all or none
+        for (int k = 0; k < made.Length; k++) _instances[k].AttachRule(made[k], _binding);
     }
 
     /// <summary>

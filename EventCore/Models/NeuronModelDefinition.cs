@@ -51,11 +51,15 @@ public abstract class NeuronModelDefinition
     /// </summary>
     public virtual ReadOnlySpan<double> ReportOffset(ModelConstants constants, int variable) => default;
 
-    /// <summary>Index of a stored variable by its stored or reported name, or −1.</summary>
+    /// <summary>
+    /// Index of the stored variable reported under <paramref name="name"/> (absolute units: every engine's readers,
+    /// monitors and observers), or −1. A stored name that differs from its reported one (u_mv, reported as v_mv) is not
+    /// accepted here, since what is read is the reported value.
+    /// </summary>
     public int VariableIndex(string name)
     {
         var vars = StateVariables;
-        for (int k = 0; k < vars.Count; k++) if (vars[k].Name == name || vars[k].Reported == name) return k;
+        for (int k = 0; k < vars.Count; k++) if (vars[k].Reported == name) return k;
         return -1;
     }
 

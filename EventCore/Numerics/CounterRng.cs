@@ -78,6 +78,8 @@ public static class RngStreams
     public const ulong EscapeNoise = 6UL << 32;
     /// <summary>Per-input values (e.g. Poisson rates) of input i.</summary>
     public static ulong InputValues(int i, string variable) => (7UL << 32) ^ CounterRng.Mix((uint)i ^ StableHash(variable));
+    /// <summary>Closed-loop episodes: the environment seed of one instance (the episode index is the trial).</summary>
+    public const ulong Episodes = 8UL << 32;
 
     /// <summary>FNV-1a over UTF-16 code units: stable across runs and platforms (string.GetHashCode is randomised).</summary>
     public static ulong StableHash(string s)

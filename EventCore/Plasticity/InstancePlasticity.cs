@@ -46,12 +46,19 @@ public sealed class InstancePlasticity : IPlasticityContext
     public InstanceWeights Weights { get; }
     public ReadOnlySpan<int> Spikes => _spikes.AsSpan(0, _spikeCount);
 
-    /// <summary>Takes up what the binding declared since the last call (plastic copies, traces, synapse state), then creates the rule's instance.</summary>
-    public void Add(IPlasticityRule rule)
+    /// <summary>
+    /// Takes up what the binding declared since the last call (plastic copies, traces, synapse state), then creates the
+    /// rule's instance without attaching it: an engine creates every instance's first, then <see cref="Attach"/>es them,
+    /// so that a rule refusing one instance leaves no instance with it.
+    /// </summary>
+    public IRuleInstance Prepare(IPlasticityRule rule)
     {
         Refresh();
-        _rules.Add(rule.CreateInstance(this));
+        return rule.CreateInstance(this);
     }
+
+    /// <summary>Attaches a rule instance made by <see cref="Prepare"/>.</summary>
+    public void Attach(IRuleInstance instance) => _rules.Add(instance);
 
     private void Refresh()
     {
@@ -141,13 +148,24 @@ public sealed class InstancePlasticity : IPlasticityContext
         return new PlasticCheckpoint(longs, doubles);
     }
 
-    /// <summary>Sets the plastic state from a checkpoint of an engine with the same rules.</summary>
+    /// <summary>
+    /// Sets the plastic state from a checkpoint of an engine with the same rules; refuses a checkpoint that lacks a part
+    /// of this engine's plastic state or holds a part these rules do not have.
+    /// </summary>
     public void Restore(PlasticCheckpoint saved)
     {
+        // Weights, traces and synapse state are the engine's: their keys must match exactly. Rule state (rule/r/…) is
+        // checked by each rule's Restore; a rule index beyond this engine's rules is refused here.
+        var expected = Capture();
+        foreach (var key in saved.Longs.Keys.Where(k => !expected.Longs.ContainsKey(k)).Concat(saved.Doubles.Keys.Where(k => !expected.Doubles.ContainsKey(k))))
+            if (!key.StartsWith("rule/", StringComparison.Ordinal) || !(int.TryParse(key.Split('/')[1], out int r) && r < _rules.Count))
+                throw new InvalidDataException($"the checkpoint holds plastic state '{key}' that this engine's rules do not have (add the same rules, in the same order, before restoring)");
         foreach (var p in _binding.Projections)
         {
             if (p.Exact && saved.Longs.TryGetValue($"weights/{p.Name}", out var q)) Weights.CopyFrom(p, q);
             else if (!p.Exact && saved.Doubles.TryGetValue($"weights/{p.Name}", out var w)) Weights.CopyValuesFrom(p, w);
+            else if (saved.Longs.ContainsKey($"weights/{p.Name}") || saved.Doubles.ContainsKey($"weights/{p.Name}"))
+                throw new InvalidDataException($"the checkpoint's weights of '{p.Name}' are {(p.Exact ? "unquantized float64 values" : "grid integers")}, this network's are {(p.Exact ? "grid integers" : "unquantized (trace_fraction_bits: 0)")}");
             else throw new InvalidDataException($"checkpoint lacks the plastic weights of '{p.Name}'");
         }
         foreach (var bank in _banks)

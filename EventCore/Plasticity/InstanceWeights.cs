@@ -81,10 +81,22 @@ public sealed class InstanceWeights
         _versions[p.Slot]++;
     }
 
-    /// <summary>Copies the current weights of another set (a restore, or the start of a sweep from learned weights).</summary>
+    /// <summary>
+    /// Copies saved grid weights (a restore, or the start of a run from learned weights), checked as every write is (range,
+    /// receptor sign, the targets' exactness bounds) before anything is written.
+    /// </summary>
     internal void CopyFrom(PlasticProjection p, ReadOnlySpan<long> q)
     {
         if (q.Length != p.Count) throw new InvalidDataException($"projection '{p.Name}' has {p.Count} synapses, the saved weights {q.Length}");
+        try
+        {
+            if (p.IsTraceCoupled) CheckTraceRows(p, default, all: true, q);
+            else CheckSpike(p, default, all: true, q);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidDataException($"saved weights of '{p.Name}' are not valid here: {e.Message}", e);
+        }
         var pos = p.TablePosition;
         for (int k = 0; k < q.Length; k++)
         {

@@ -90,7 +90,8 @@ public sealed class PlasticityBinding
         var pos = view.TablePosition;
         var w = new double[view.Count];
         for (int k = 0; k < w.Length; k++)
-            w[k] = (view.IsTraceCoupled ? network.TraceSynapses.QValue[pos[k]] : network.Synapses.Q[pos[k]]) * view.Unit;
+            w[k] = !view.Exact ? network.TraceSynapses.QValue[pos[k]]   // unquantized: the value is the weight itself
+                : (view.IsTraceCoupled ? network.TraceSynapses.QValue[pos[k]] : network.Synapses.Q[pos[k]]) * view.Unit;
         return w;
     }
 

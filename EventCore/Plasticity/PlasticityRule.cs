@@ -52,7 +52,11 @@ public interface IRuleInstance
     void OnPhaseEnd(IPlasticityContext context, int phase) { }
 }
 
-/// <summary>A rule instance whose state can be saved in a checkpoint and restored (named float64 arrays).</summary>
+/// <summary>
+/// A rule instance whose state can be saved in a checkpoint and restored (named float64 arrays). The engine saves the
+/// plastic weights, traces and synapse state itself; a rule instance with state of its own (master weights, filters,
+/// optimizer moments) must implement this, as one that does not is taken to be stateless.
+/// </summary>
 public interface ICheckpointableRuleInstance : IRuleInstance
 {
     /// <summary>The rule state: name → values (copied).</summary>

@@ -38,7 +38,8 @@ internal sealed class TraceBank(TraceHandle handle, int size, double dtMs)
     /// <summary>Sets the stored values and update ticks.</summary>
     public void Restore(double[] value, long[] last)
     {
-        if (value.Length != _value.Length || last.Length != _last.Length) throw new InvalidDataException($"trace τ = {Handle.TauMs} ms: {value.Length} values saved, {_value.Length} expected");
+        if (value.Length != _value.Length || last.Length != _last.Length)
+            throw new InvalidDataException($"trace τ = {Handle.TauMs} ms: {value.Length} values and {last.Length} update ticks saved, {_value.Length} of each expected");
         value.CopyTo(_value, 0);
         last.CopyTo(_last, 0);
     }

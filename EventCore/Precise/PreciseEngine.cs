@@ -211,6 +211,8 @@ public sealed class PreciseEngine
         for (int i = 0; i < spec.Inputs.Count; i++)
             if (spec.Inputs[i] is ClockInput)
                 errors.Add(new SpecError($"inputs[{i}]", $"input '{spec.Inputs[i].Name}': clock inputs are not supported by the precise engine"));
+        if (spec.Run.MaxRateHz is not null)
+            errors.Add(new SpecError("run.max_rate_hz", "the precise engine has no run guards (a rate limit would be ignored); remove max_rate_hz or use a grid engine"));
         return [.. errors.Select(e => e with { Location = Locate(spec, e.Field) })];
     }
 

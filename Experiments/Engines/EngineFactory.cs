@@ -68,7 +68,10 @@ public static class EngineFactory
 
     /// <summary>
     /// Everything in <paramref name="spec"/> that engine <paramref name="name"/> cannot run, as errors naming the field
-    /// (located in the file when the spec came from one); empty when it can run it.
+    /// (located in the file when the spec came from one), as far as the description tells: the precise engine's limits.
+    /// The grid engines run every registered model and feature; the dense engine also refuses, when it is built from the
+    /// compiled network, a population its exact matrix products cannot reproduce (a model's
+    /// <see cref="NeuronModelDefinition.DenseRefusal"/>, e.g. GoalLif's unquantized mode), with a <see cref="SpecException"/>.
     /// </summary>
     public static IReadOnlyList<SpecError> Check(string name, NetworkSpec spec)
         => Describe(name).Grid ? [] : PreciseEngine.Unsupported(spec);   // the grid engines run every model and feature (the dense engine refuses, when building, what it cannot run exactly)

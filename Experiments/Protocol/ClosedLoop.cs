@@ -1,4 +1,5 @@
 using Sim.EventCore.Engine;
+using Sim.EventCore.Numerics;
 
 namespace Sim.Experiments;
 
@@ -50,14 +51,16 @@ public interface IActionDecoder
 /// network steps, the environment's observation is encoded into the network's input, and after the step the activity is
 /// decoded into an action that steps the environment (one network step per environment step). After an episode is done
 /// the environment is left alone and the input is held at zero. Metrics per trial and instance: <c>return</c> (sum of
-/// rewards), <c>max_reward</c>, <c>steps</c>, <c>done</c> (1 or 0).
+/// rewards), <c>max_reward</c>, <c>steps</c>, <c>done</c> (1 or 0). Episodes belong to the instance, not to its
+/// position in a batch: instance i's environment is reset with the seed (seed, <see cref="RngStreams.Episodes"/>, i)
+/// and episode = trial, so an instance gives the same episodes in any batch split and at any instance offset.
 /// </summary>
 public sealed class ClosedLoopTask : ITrialTask, ITickIO
 {
     private readonly Func<int, IEnvironment> _makeEnvironment;
     private readonly Func<int, IObservationEncoder> _makeEncoder;
     private readonly Func<int, IActionDecoder> _makeDecoder;
-    private readonly Func<int, int, int> _episodeOf;
+    private readonly Func<int, int, int>? _episodeOf;
     private readonly ulong _seed;
     private readonly long _ticks;
     private IEnvironment[] _env = [];
@@ -67,6 +70,7 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
     private double[] _return = [], _max = [], _steps = [];
     private bool[] _done = [];
     private int _first;
+    private Dictionary<string, int> _populationIndex = [];
 
     /// <summary>A closed loop of episodes of at most <paramref name="maxSteps"/> steps.</summary>
     /// <param name="name">The task's name.</param>
@@ -75,7 +79,10 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
     /// <param name="environment">The environment of batch element b.</param>
     /// <param name="encoder">The encoder of batch element b.</param>
     /// <param name="decoder">The decoder of batch element b.</param>
-    /// <param name="episodeOf">The episode index of (trial, batch element); null: trial·B + b.</param>
+    /// <param name="episodeOf">
+    /// The episode index of (trial, instance), with the task's seed as is; null: episode = trial with a seed per
+    /// instance (see the remarks above).
+    /// </param>
     public ClosedLoopTask(string name, long maxSteps, ulong seed, Func<int, IEnvironment> environment, Func<int, IObservationEncoder> encoder,
         Func<int, IActionDecoder> decoder, Func<int, int, int>? episodeOf = null)
     {
@@ -86,7 +93,7 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
         _makeEnvironment = environment;
         _makeEncoder = encoder;
         _makeDecoder = decoder;
-        _episodeOf = episodeOf ?? ((trial, b) => trial * _env.Length + b);
+        _episodeOf = episodeOf;
     }
 
     /// <inheritdoc/>
@@ -112,6 +119,7 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
         _obs = [.. _env.Select(e => new double[e.ObservationSize])];
         _act = [.. _env.Select(e => new double[e.ActionSize])];
         _return = new double[b]; _max = new double[b]; _steps = new double[b]; _done = new bool[b];
+        _populationIndex = engine.Network.Populations.ToDictionary(p => p.Name, p => p.Index);
         engine.AddTickIO(this);
     }
 
@@ -120,7 +128,9 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
     {
         for (int b = 0; b < _env.Length; b++)
         {
-            _env[b].Reset(_seed, _episodeOf(trial, b));
+            int instance = _first + b;
+            if (_episodeOf is { } of) _env[b].Reset(_seed, of(trial, instance));
+            else _env[b].Reset(CounterRng.Key(_seed, RngStreams.Episodes, (ulong)instance, 0), trial);
             _enc[b].Reset();
             _dec[b].Reset();
             _return[b] = 0; _max[b] = double.NegativeInfinity; _steps[b] = 0; _done[b] = false;
@@ -131,8 +141,13 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
     public void BeforeTick(int instance, long tick, ITickInputs inputs)
     {
         int b = instance - _first;
-        if (_done[b]) Array.Clear(_obs[b]);
-        else _env[b].Observe(_obs[b]);
+        if (_done[b])
+        {
+            // The episode is over: the input is held at zero (not the encoder's response to a zero observation).
+            foreach (var name in _enc[b].Populations) inputs.Current(_populationIndex[name]).Clear();
+            return;
+        }
+        _env[b].Observe(_obs[b]);
         _enc[b].Encode(_obs[b], inputs);
     }
 

@@ -31,6 +31,7 @@ internal static class DenseCheckpoints
             {
                 var pop = pops[i].Pop;
                 foreach (var (name, values) in states[i]) state[$"{pop.Name}.{name}"] = values.AsSpan(k * pop.Size, pop.Size).ToArray();
+                if (pops[i].External is { } held) state[pop.Name + InstanceCheckpoint.TickInputSuffix] = held.AsSpan(k * pop.Size, pop.Size).ToArray();
                 if (lasts[i] is { } l) l.AsSpan(k * pop.Size, pop.Size).CopyTo(last.AsSpan(pop.Offset));
             }
             var hTicks = new List<long>(); var hSrc = new List<int>(); var hCount = new List<int>();
@@ -68,6 +69,8 @@ internal static class DenseCheckpoints
             inputs.Restore(k, c.PoissonNextMs, c.PoissonCount);
             if (plastic is not null)
                 plastic[k].Restore(c.Plastic ?? throw new InvalidDataException("the checkpoint holds no plastic state, but this engine has plasticity rules"));
+            else if (c.Plastic is not null)
+                throw new InvalidDataException("the checkpoint holds plastic state (learned weights, traces, rule state); add the same plasticity rules before restoring");
         }
         using (no_grad())
         {

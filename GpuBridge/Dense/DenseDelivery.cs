@@ -20,6 +20,8 @@ internal sealed class DenseDelivery : IDisposable
     private readonly List<(int Delay, Tensor WeightT)> _delays = [];
     private readonly CompiledNetwork _net;
     private long[][]? _seen;   // per instance, per plastic projection: the version the device holds
+    private SortedDictionary<int, double[]>? _host;   // one instance's host matrices per delay, reused
+    private Tensor? _hostTensor;                       // their CPU tensor [S, 2N], reused
     private readonly Tensor _ring;
     private readonly Scalar _zero = 0.0.ToScalar();
 
@@ -92,10 +94,11 @@ internal sealed class DenseDelivery : IDisposable
     }
 
     // Per delay, W [S, 2N] from weights q in synapse-table order; the column of a synapse is its segment's receptor.
-    private SortedDictionary<int, double[]> HostMatrices(int[] q)
+    private SortedDictionary<int, double[]> HostMatrices(int[] q, SortedDictionary<int, double[]>? into = null)
     {
         var syn = _net.Synapses;
-        var byDelay = new SortedDictionary<int, double[]>();
+        var byDelay = into ?? new SortedDictionary<int, double[]>();
+        foreach (var w in byDelay.Values) Array.Clear(w);
         foreach (int d in syn.SegmentDelay) if (!byDelay.ContainsKey(d)) byDelay[d] = new double[(long)_s * 2 * _n];
         for (int s = 0; s < _s; s++)
             for (int g = syn.SegmentOffsets[s]; g < syn.SegmentOffsets[s + 1]; g++)
@@ -124,8 +127,9 @@ internal sealed class DenseDelivery : IDisposable
     public void Sync(Sim.EventCore.Plasticity.InstancePlasticity[] plastic, Sim.EventCore.Plasticity.PlasticityBinding binding)
     {
         if (!binding.HasPlasticSpikeProjection) return;
-        var projections = binding.Projections.Where(p => !p.IsTraceCoupled).ToArray();
-        int slots = binding.Projections.Max(p => p.Slot) + 1;
+        var projections = binding.Projections;
+        int slots = 0;
+        foreach (var p in projections) slots = Math.Max(slots, p.Slot + 1);
         if (_seen is null)
         {
             _seen = new long[_batch][];
@@ -143,15 +147,20 @@ internal sealed class DenseDelivery : IDisposable
             bool changed = false;
             foreach (var pj in projections)
             {
+                if (pj.IsTraceCoupled) continue;
                 long v = plastic[b].Weights.Version(pj.Slot);
                 if (_seen[b][pj.Slot] != v) { _seen[b][pj.Slot] = v; changed = true; }
             }
             if (!changed) continue;
-            var host = HostMatrices(plastic[b].Weights.SpikeQ);
+            var host = _host = HostMatrices(plastic[b].Weights.SpikeQ, _host);
+            var cpu = _hostTensor ??= zeros([_s, 2 * _n], dtype: ScalarType.Float64);
             foreach (var (d, w) in _delays)
+            {
+                cpu.data<double>().CopyFrom(host[d], 0, 0);
                 using (no_grad())
-                using (Tensor cpu = tensor(host[d], dtype: ScalarType.Float64).reshape(_s, 2 * _n))
-                    w[b].copy_(cpu);
+                using (Tensor wb = w[b])
+                    wb.copy_(cpu);
+            }
         }
     }
 
@@ -162,6 +171,7 @@ internal sealed class DenseDelivery : IDisposable
     public void Dispose()
     {
         foreach (var (_, w) in _delays) w.Dispose();
+        _hostTensor?.Dispose();
         _ring.Dispose();
         _zero.Dispose();
     }

@@ -28,7 +28,9 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
     // Drive (C#, the same host formula as the event engine) and its device copy: [n], or [B, n] with a per-tick input.
     private readonly double[] _drive, _lastScale;
     private double[]? _external;   // [B·n] per-tick input (sample-and-hold), null unless enabled
-    private Tensor? _driveT;
+    private double[]? _driveAll;   // [B·n] host drive with the per-tick input, reused
+    private Tensor? _driveT, _driveCpu;
+    private int _driveLength;      // elements of _driveT (n, or B·n with a per-tick input)
     // This tick's inputs (set by Advance, valid during the model's step).
     private Tensor? _exc, _inh, _traceInput, _keys;
 
@@ -123,7 +125,7 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         {
             Pop.RefreshCurrentScales(tick, _lastScale);
             Pop.DriveInto(_lastScale, _drive);
-            var all = new double[_batch * n];
+            var all = _driveAll ??= new double[_batch * n];
             for (int k = 0; k < _batch; k++)
                 for (int i = 0; i < n; i++) all[k * n + i] = _external[k * n + i] + _drive[i];   // drive_i ← x_i + drive_i
             Upload(all, [_batch, n]);
@@ -135,12 +137,22 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         Upload(_drive, [n]);
     }
 
+    // The drive's device tensor is made once per shape and then overwritten in place (no allocation per tick).
     private void Upload(double[] values, long[] shape)
     {
-        _driveT?.Dispose();
         using (no_grad())
-        using (Tensor cpu = tensor(values, dtype: ScalarType.Float64).reshape(shape))
-            _driveT = cpu.to(_device).clone();
+        {
+            if (_driveT is null || _driveLength != values.Length)
+            {
+                _driveLength = values.Length;
+                _driveT?.Dispose();
+                _driveCpu?.Dispose();
+                _driveCpu = zeros(shape, dtype: ScalarType.Float64);
+                _driveT = zeros(shape, dtype: ScalarType.Float64, device: _device);
+            }
+            _driveCpu!.data<double>().CopyFrom(values, 0, 0);
+            _driveT.copy_(_driveCpu);
+        }
     }
 
     /// <summary>The trace part of the step (before trace-coupled inputs are formed).</summary>
@@ -205,7 +217,7 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         all.data<double>().CopyTo(destination, 0);
     }
 
-    /// <summary>A CPU copy of a variable in absolute units (reported name, or stored name) of one batch element.</summary>
+    /// <summary>A CPU copy of a variable in absolute units (reported name) of one batch element.</summary>
     public double[] Read(int batchIndex, string variable)
     {
         int v = _model.VariableIndex(variable);
@@ -274,6 +286,14 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
             using Tensor src = tensor(all, dtype: ScalarType.Int64).reshape(b, n);
             _last.copy_(src);
         }
+        // The held per-tick input, as the event engine restores it (zero where the checkpoint has none).
+        if (_external is not null) Array.Clear(_external);
+        for (int k = 0; k < b; k++)
+            if (checkpoint.Instances[k].State.TryGetValue(Pop.Name + InstanceCheckpoint.TickInputSuffix, out var held))
+            {
+                if (held.Length != n) throw new InvalidDataException($"checkpoint's per-tick input of '{Pop.Name}' has {held.Length} values, not {n}");
+                held.CopyTo(EnableExternalInput(), k * n);
+            }
         Array.Fill(_lastScale, double.NaN);
     }
 
@@ -296,6 +316,7 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
     {
         foreach (var t in _owned) t.Dispose();
         _driveT?.Dispose();
+        _driveCpu?.Dispose();
         _scale.Dispose();
     }
 }

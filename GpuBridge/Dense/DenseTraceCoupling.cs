@@ -21,6 +21,8 @@ internal sealed class DenseTraceCoupling : IDisposable
     private Tensor?[] _weightT;              // per population: [N, n] or [B, N, n], or null
     private readonly double[] _inScale, _unit;
     private long[][]? _seen;                 // per instance, per plastic projection: the version the device holds
+    private double[]?[]? _host;              // per population: the host image of one instance's W, reused
+    private Tensor?[]? _hostTensor;          // per population: its CPU tensor, reused
 
     public DenseTraceCoupling(CompiledNetwork net, Device device, int batch)
     {
@@ -46,10 +48,12 @@ internal sealed class DenseTraceCoupling : IDisposable
     public bool Any => _weightT.Any(w => w is not null);
 
     /// <summary>W of population <paramref name="p"/> as [N·n] ([source, local target], q summed over multapses) from trace-table weights <paramref name="q"/>.</summary>
-    private double[] HostMatrix(CompiledPopulation p, long[] q)
+    private double[] HostMatrix(CompiledPopulation p, long[] q) => HostMatrix(p, q, new double[_net.NeuronCount * p.Size]);
+
+    private double[] HostMatrix(CompiledPopulation p, long[] q, double[] wt)
     {
         var tr = _net.TraceSynapses;
-        var wt = new double[_net.NeuronCount * p.Size];
+        Array.Clear(wt);
         for (int i = 0; i < p.Size; i++)
             for (int k = tr.RowStart[p.Offset + i]; k < tr.RowStart[p.Offset + i + 1]; k++) wt[tr.Source[k] * p.Size + i] += q[k];
         return wt;
@@ -84,11 +88,13 @@ internal sealed class DenseTraceCoupling : IDisposable
     public void Sync(InstancePlasticity[] plastic, PlasticityBinding binding)
     {
         if (!Any || !binding.HasPlasticTraceProjection) return;
-        var projections = binding.Projections.Where(p => p.IsTraceCoupled).ToArray();
+        var projections = binding.Projections;
         if (_seen is null)
         {
             _seen = new long[_batch][];
             for (int b = 0; b < _batch; b++) _seen[b] = Enumerable.Repeat(-1L, projections.Max(p => p.Slot) + 1).ToArray();
+            _host = new double[]?[_weightT.Length];
+            _hostTensor = new Tensor?[_weightT.Length];
             for (int p = 0; p < _weightT.Length; p++)
                 if (_weightT[p] is { } shared)
                 {
@@ -101,6 +107,7 @@ internal sealed class DenseTraceCoupling : IDisposable
             bool changed = false;
             foreach (var pj in projections)
             {
+                if (!pj.IsTraceCoupled) continue;
                 if (pj.Slot >= _seen[b].Length) Array.Resize(ref _seen[b], pj.Slot + 1);
                 long v = plastic[b].Weights.Version(pj.Slot);
                 if (_seen[b][pj.Slot] != v) { _seen[b][pj.Slot] = v; changed = true; }
@@ -110,9 +117,12 @@ internal sealed class DenseTraceCoupling : IDisposable
             foreach (var p in _net.Populations)
             {
                 if (_weightT[p.Index] is not { } w) continue;
+                var host = HostMatrix(p, q, _host![p.Index] ??= new double[_net.NeuronCount * p.Size]);
+                var cpu = _hostTensor![p.Index] ??= zeros([_net.NeuronCount, p.Size], dtype: ScalarType.Float64);
+                cpu.data<double>().CopyFrom(host, 0, 0);
                 using (no_grad())
-                using (Tensor cpu = tensor(HostMatrix(p, q), dtype: ScalarType.Float64).reshape(_net.NeuronCount, p.Size))
-                    w[b].copy_(cpu);
+                using (Tensor wb = w[b])
+                    wb.copy_(cpu);
             }
         }
     }
@@ -120,5 +130,6 @@ internal sealed class DenseTraceCoupling : IDisposable
     public void Dispose()
     {
         foreach (var w in _weightT) w?.Dispose();
+        if (_hostTensor is not null) foreach (var t in _hostTensor) t?.Dispose();
     }
 }

@@ -89,9 +89,10 @@ public static class ConformanceChild
     /// <summary>Prints the requested digest; exit 0, or 2 for bad arguments.</summary>
     public static int Main(string[] args)
     {
-        if (args is not ["conformance-child", var kind, var name] || kind is not ("model" or "rule"))
+        if (args is not ["conformance-child", var kind, var name] || kind is not ("model" or "rule")
+            || (kind == "model" ? !ModelRegistry.TryGet(name, out _) : !RuleRegistry.Names.Contains(name)))
         {
-            Console.Error.WriteLine("usage: Sim.Specs.dll conformance-child model|rule NAME");
+            Console.Error.WriteLine($"usage: Sim.Specs.dll conformance-child model|rule NAME (models: {string.Join(", ", ModelRegistry.Names)}; rules: {string.Join(", ", RuleRegistry.Names)})");
             return 2;
         }
         Console.WriteLine(kind == "model" ? Conformance.ModelDigest(name) : Conformance.RuleDigest(name));

@@ -64,6 +64,26 @@ public class RuleConformanceTests
         return (diff is null).Label($"{rule} seed {seed} ({sample.Description}): {diff}").Classify(learned, "weights learned");
     });
 
+    /// <summary>
+    /// The generated samples exercise learning: in nearly every one the rule changes its weights (a rule that never wrote
+    /// would pass every equality above by comparing unchanged weights).
+    /// </summary>
+    [Theory, MemberData(nameof(Conformance.RuleNames), MemberType = typeof(Conformance))]
+    public void GeneratedSamplesLearn(string rule)
+    {
+        int learned = 0;
+        const int Samples = 10;
+        for (int seed = 1; seed <= Samples; seed++)
+        {
+            var sample = RuleRegistry.Get(rule).Sample(seed, 1);
+            var net = NetworkCompiler.Compile(sample.Network);
+            Learn(sample, Event, out var w);
+            var initial = sample.Projections.Select(p => Sim.EventCore.Plasticity.PlasticityBinding.CompiledWeights(net, p)).ToList();
+            if (!Same(w, initial)) learned++;
+        }
+        Assert.True(learned >= Samples - 1, $"{rule}: only {learned} of {Samples} generated samples changed their weights");
+    }
+
     [Theory, MemberData(nameof(Conformance.RuleNames), MemberType = typeof(Conformance))]
     public void ABatchOfPlasticInstancesEqualsSingleRuns(string rule) => Conformance.Check(8, Seeds, seed =>
     {

@@ -4,6 +4,7 @@ using Sim.EventCore.Engine;
 using Sim.Experiments;
 using Sim.GpuBridge;
 using Sim.Specs.EventCore;
+using Sim.Specs.Reference;
 using Xunit;
 
 namespace Sim.Specs.Experiments;
@@ -86,10 +87,16 @@ public class ClosedLoopTests
             foreach (var name in new[] { "return", "max_reward", "steps", "done" })
                 Assert.True(ReferenceModelTests.SameBits(ev.Metrics[t].Values[name], dense.Metrics[t].Values[name]), $"trial {t}: {name} differs");
         for (int b = 0; b < 3; b++) Assert.Equal(ev.Spikes[b], dense.Spikes[b]);
-        // Instance b of the batch (offset 0) equals a single run of instance b: the episodes index by batch element and trial.
-        // (The single run's episode index is trial·1 + 0, so compare with a task whose episodes match: instance 0 only.)
-        var single = Run(net => new EventEngine(net), 1);
-        Assert.True(ReferenceModelTests.SameBits(ev.Metrics[0].Values["return"][..1], single.Metrics[0].Values["return"]));
+        // Instance b of the batch equals a single run of instance b (instance offset b), in every trial: episodes belong to
+        // the instance, not to its place in the batch.
+        for (int b = 0; b < 3; b++)
+        {
+            var single = Run(net => new EventEngine(net), 1, offset: b);
+            Assert.Equal(ev.Spikes[b], single.Spikes[0]);
+            for (int t = 0; t < 2; t++)
+                foreach (var name in new[] { "return", "max_reward", "steps", "done" })
+                    Assert.True(ReferenceModelTests.SameBits(ev.Metrics[t].Values[name][b..(b + 1)], single.Metrics[t].Values[name]), $"instance {b}, trial {t}: {name}");
+        }
         // The loop closes: the observation drives the network (spikes), the action moves the agent (steps taken, rewards vary).
         Assert.All(ev.Spikes, s => Assert.True(s.Count > 50, $"{s.Count} spikes"));
         Assert.All(ev.Metrics[0].Values["steps"], s => Assert.True(s > 10));
@@ -109,6 +116,48 @@ public class ClosedLoopTests
                 var e = Assert.Throws<InvalidOperationException>(() => engine.Run(1));
                 Assert.Contains("'pull'", e.Message);
             }
+    }
+
+    /// <summary>
+    /// The per-tick input is sample-and-hold, so it is state: a hook that writes it only at tick 0 drives the whole run,
+    /// and a checkpoint taken later carries it. Resumed on either engine, the run equals the uninterrupted one.
+    /// </summary>
+    [Fact]
+    public void AHeldPerTickInputSurvivesACheckpointOnEitherEngine()
+    {
+        var net = NetworkCompiler.Compile(Network(2));
+        static ISimulationEngine Make(CompiledNetwork n, bool dense) => dense ? new DenseEngine(n) : new EventEngine(n);
+        foreach (bool savedOnDense in new[] { false, true })
+            foreach (bool resumedOnDense in new[] { false, true })
+            {
+                Checkpoint ck;
+                List<(long, int)>[] whole;
+                using (var e = Make(net, savedOnDense))
+                {
+                    e.AddTickIO(new WriteOnce(["push"], 0, 30.0));
+                    var rec = new SpikeRecorder();
+                    e.AddSpikeSink(rec);
+                    e.Run(150);
+                    ck = e.SaveCheckpoint();
+                    e.Run(150);
+                    whole = [.. Enumerable.Range(0, e.BatchSize).Select(b => rec.Of(e.FirstInstance + b).Where(x => x.Tick >= 150).ToList())];
+                    Assert.True(whole[0].Count > 50, "the held input drives the push population");
+                }
+                using var r = Make(net, resumedOnDense);
+                r.AddTickIO(new WriteOnce(["push"], 0, 30.0));   // writes nothing after tick 0: the restored value must hold
+                var rec2 = new SpikeRecorder();
+                r.AddSpikeSink(rec2);
+                r.Restore(ck);
+                r.Run(150);
+                for (int b = 0; b < r.BatchSize; b++) Assert.Equal(whole[b], rec2.Of(r.FirstInstance + b));
+            }
+    }
+
+    private sealed class WriteOnce(IReadOnlyList<string> populations, int target, double value) : ITickIO
+    {
+        public IReadOnlyList<string> InputPopulations => populations;
+        public void BeforeTick(int instance, long tick, ITickInputs inputs) { if (tick == 0) inputs.Current(target).Fill(value); }
+        public void AfterTick(int instance, long tick, ReadOnlySpan<int> spikes, IStateReader state) { }
     }
 
     private sealed class Writer(IReadOnlyList<string> populations, int target) : ITickIO

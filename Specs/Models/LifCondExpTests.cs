@@ -76,4 +76,27 @@ public class LifCondExpTests
         Assert.Equal(ge, e.GetVariable(0, "n", "g_exc")[0]);
         Assert.Equal(gi, e.GetVariable(0, "n", "g_inh")[0]);
     }
+
+    /// <summary>
+    /// What the Euler scheme and the receptors cannot take is refused by field and neuron: τ_m ≤ dt (even the leak alone
+    /// overshoots) and E_i ≥ E_e drawn per neuron (a constant pair is refused by the validator before compilation).
+    /// </summary>
+    [Fact]
+    public void AnEulerStepBeyondTauAndInvertedReversalsAreRefused()
+    {
+        static NetworkSpec One(LifCondExpParameters p)
+        {
+            var b = new NetworkBuilder("bad") { Run = new RunOptions { DtMs = 0.1, DurationMs = 1 } };
+            b.NeuronGroup("n", 4, p);
+            return b.Build();
+        }
+        var tau = Assert.Throws<SpecException>(() => NetworkCompiler.Compile(One(new LifCondExpParameters { TauMemMs = Value.Uniform(0.05, 0.2) })));
+        Assert.Contains("tau_mem_ms", tau.Message);
+        Assert.Contains("dt/τ_m < 1", tau.Message);
+        var rev = Assert.Throws<SpecException>(() => NetworkCompiler.Compile(One(new LifCondExpParameters { EInhMv = Value.PerElement([-80.0, -80.0, 5.0, -80.0]) })));
+        Assert.Contains("e_inh_mv", rev.Message);
+        Assert.Contains("not below e_exc", rev.Message);
+        Assert.Contains("e_inh_mv", Assert.Throws<SpecException>(() => NetworkCompiler.Compile(One(new LifCondExpParameters { EInhMv = 10 }))).Message);
+        NetworkCompiler.Compile(One(new LifCondExpParameters { TauMemMs = 0.11 }));   // just above dt: accepted
+    }
 }

@@ -30,9 +30,12 @@ public class PlasticityBoundaryTests
     public void ABatchOfFourPlasticStoreRecallInstancesEqualsTheFourRunAlone()
     {
         var o = new StoreRecallOptions { Neurons = 40, Steps = 50, Epochs = 4, Seed = 3, ReadoutIterations = 200, LearningRate = LearningRate.Fixed(1.0) };
-        StoreRecallOptions[] cells = [o with { Rank = 3 }, o with { Rank = 20 }, o with { Rank = 40, PerTrial = true }, o with { Ltts = true, TauStarDt = 2.5 }];
+        // Different cell indices: each cell has its own target, teacher, readout and feedback (same learning network).
+        StoreRecallOptions[] cells = [o with { Rank = 3 }, o with { Rank = 20, Cell = 1 }, o with { Rank = 40, PerTrial = true, Cell = 2 }, o with { Ltts = true, TauStarDt = 2.5, Cell = 3 }];
         var alone = cells.Select(c => new StoreRecall(c).Run()).ToArray();
         Assert.True(alone.Select(r => r.Mse[^1]).Distinct().Count() == 4, "the four cells should learn differently: " + string.Join(" | ", alone.Select(r => string.Join(",", r.Mse))));
+        Assert.True(alone.Select(r => r.TargetSpikes).Distinct().Count() > 1, "the cells should have different targets");
+        Assert.All(alone, r => Assert.NotEmpty(r.FinalOutput));
         foreach (var engine in new[] { "event", "dense" })
         {
             var batch = StoreRecall.RunBatch([.. cells.Select(c => new StoreRecall(c, EngineFactory.GridFactory(engine)))]);
@@ -112,8 +115,10 @@ public class PlasticityBoundaryTests
         var probe = new Probe("w_rec");
         engine.AddPlasticityRule(probe);
         int target = pop.Offset + 5;
+        bool ran = false;
         probe.Step = c =>
         {
+            ran = true;
             int len = probe.P.Incoming(target).Length;
             Assert.True(len > 512);
             var w = Enumerable.Range(0, len).Select(k => (k - 350 + 0.5) * unit).ToArray();   // every value a tie
@@ -127,6 +132,7 @@ public class PlasticityBoundaryTests
             probe.Step = null;
         };
         engine.Run(1);
+        Assert.True(ran);
     }
 
     /// <summary>
@@ -259,14 +265,17 @@ public class PlasticityBoundaryTests
             using var engine = new EventEngine(net);
             var probe = new Probe("w_rec");
             engine.AddPlasticityRule(probe);
+            bool ran = false;
             probe.Step = c =>
             {
+                ran = true;
                 if (signed) Assert.Contains("change sign", Assert.Throws<InvalidOperationException>(() => c.SetWeight(probe.P, 0, -0.5)).Message);
                 else c.SetWeight(probe.P, 0, -0.5);
                 Assert.Contains("2^30", Assert.Throws<InvalidOperationException>(() => c.SetWeight(probe.P, 1, Math.ScaleB(1.0, 31 - probe.P.FractionBits))).Message);
                 probe.Step = null;
             };
             engine.Run(1);
+            Assert.True(ran);
             Assert.Equal(signed ? PlasticityBinding.CompiledWeights(net, "w_rec")[0] : -0.5, engine.GetWeights(0, "w_rec")[0]);
         }
     }

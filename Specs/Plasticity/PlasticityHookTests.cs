@@ -185,27 +185,75 @@ public class PlasticityHookTests
         var net = NetworkCompiler.Compile(SpikeNet(new LifDeltaParameters()));
         using var e1 = new EventEngine(net);
         var acc = new Accumulator();
+        var p1 = new PlasticityBoundaryTests.Probe("w_rec");
         e1.AddPlasticityRule(acc);
+        e1.AddPlasticityRule(p1);
         e1.Run(11);
         var ck = e1.SaveCheckpoint();
         e1.Run(9);
         using var e2 = new EventEngine(net);
         var acc2 = new Accumulator();
+        var p2 = new PlasticityBoundaryTests.Probe("w_rec");
         e2.AddPlasticityRule(acc2);
+        e2.AddPlasticityRule(p2);
         e2.Restore(ck);
         e2.Run(9);
         double[] sum1 = [], sum2 = [];
-        var p1 = new PlasticityBoundaryTests.Probe("w_rec") { Step = c => sum1 = acc.Read(c) };
-        var p2 = new PlasticityBoundaryTests.Probe("w_rec") { Step = c => sum2 = acc2.Read(c) };
-        e1.AddPlasticityRule(p1); e2.AddPlasticityRule(p2);
+        p1.Step = c => sum1 = acc.Read(c);
+        p2.Step = c => sum2 = acc2.Read(c);
         e1.Run(1); e2.Run(1);
         Assert.Equal(sum1, sum2);
         Assert.Contains(sum1, x => x > 0);
+        // Rules join before the first tick only (spikes in flight were scattered with the weights at emission).
+        Assert.Throws<InvalidOperationException>(() => e1.AddPlasticityRule(new Accumulator()));
+        // A checkpoint with plastic state does not restore into an engine without its rules, on either engine.
+        using (var plain = new EventEngine(net)) Assert.Contains("plastic state", Assert.Throws<InvalidDataException>(() => plain.Restore(ck)).Message);
+        using (var dense = new Sim.GpuBridge.DenseEngine(net)) Assert.Contains("plastic state", Assert.Throws<InvalidDataException>(() => dense.Restore(ck)).Message);
         // A checkpoint without plastic state does not restore into an engine with rules.
         using var bare = new EventEngine(net);
         var plainCheckpoint = bare.SaveCheckpoint();
         using var e3 = new EventEngine(net);
         e3.AddPlasticityRule(new Accumulator());
         Assert.Throws<InvalidDataException>(() => e3.Restore(plainCheckpoint));
+    }
+
+    /// <summary>
+    /// Saved weights are checked as writes are: a tampered trace weight beyond the row's exact range or a spike weight
+    /// beyond the grid is refused on restore (naming the projection); and a checkpoint made with one trace grid does not
+    /// load into a network with another (the fingerprint covers the trace grids).
+    /// </summary>
+    [Fact]
+    public void RestoredWeightsAreCheckedAndTheTraceGridIsPartOfTheNetwork()
+    {
+        var goal = NetworkCompiler.Compile(GoalNet(5));
+        Checkpoint Saved(CompiledNetwork net)
+        {
+            using var e = new EventEngine(net);
+            e.AddPlasticityRule(new PlasticityBoundaryTests.Probe(net.Spec.Projections.Last().DisplayName));
+            e.Run(3);
+            return e.SaveCheckpoint();
+        }
+        var ck = Saved(goal);
+        ck.Instances[0].Plastic!.Longs["weights/w_rec"][0] = 1L << 60;
+        using (var e = new EventEngine(goal))
+        {
+            e.AddPlasticityRule(new PlasticityBoundaryTests.Probe("w_rec"));
+            Assert.Contains("'w_rec'", Assert.Throws<InvalidDataException>(() => e.Restore(ck)).Message);
+        }
+        var spiking = NetworkCompiler.Compile(SpikeNet(new LifDeltaParameters()));
+        var sk = Saved(spiking);
+        string key = sk.Instances[0].Plastic!.Longs.Keys.Single(k => k.StartsWith("weights/", StringComparison.Ordinal));
+        sk.Instances[0].Plastic!.Longs[key][0] = 1L << 40;   // beyond |q| ≤ 2^30
+        using (var e = new EventEngine(spiking))
+        {
+            e.AddPlasticityRule(new PlasticityBoundaryTests.Probe(spiking.Spec.Projections.Last().DisplayName));
+            Assert.Contains("2^30", Assert.Throws<InvalidDataException>(() => e.Restore(sk)).Message);
+        }
+        // Same network but W_rec on the grid 2^-16 instead of 2^-20: another fingerprint.
+        var coarse = NetworkCompiler.Compile(GoalNet(5) with
+        {
+            Projections = [.. GoalNet(5).Projections.Select(x => x.Name == "w_rec" ? x with { WeightFractionBits = 16 } : x)],
+        });
+        Assert.NotEqual(Checkpoint.Fingerprint(goal), Checkpoint.Fingerprint(coarse));
     }
 }

@@ -98,8 +98,11 @@ public class StoreRecallOutputSpaceTests
     public void RowsBeyondTheExactRangeAreRefused()
     {
         var o = new StoreRecallOptions { Neurons = 30, Steps = 40, Rank = 30, Epochs = 4, Seed = 3, LearningRate = LearningRate.Fixed(3e3) };
-        var engine = Assert.Throws<InvalidOperationException>(() => new StoreRecall(o).Run());
-        Assert.Contains("exact range", engine.Message);
+        var r = new StoreRecall(o).Run();   // the refused write ends learning; the result says why
+        Assert.NotNull(r.Failure);
+        Assert.Contains("exact range", r.Failure);
+        Assert.True(r.Mse.Length < o.Epochs);
+        Assert.Empty(r.FinalOutput);
     }
 
     /// <summary>
@@ -169,6 +172,27 @@ public class StoreRecallCommandTests
         Assert.Equal(4, Curve(plain.Out).Length);
         Assert.Equal(2, Sim("task", "store-recall", "--engine", "float32").Code);
         Assert.Equal(2, Sim([.. common, "--engine", "float64-grid"]).Code);   // removed: the engines are the gridded run
+    }
+
+    /// <summary>
+    /// Too large a learning rate drives a weight row beyond the grid's exact range: learning stops with that reason
+    /// (exit 1), and the epochs completed before it are printed and written, not lost.
+    /// </summary>
+    [Fact]
+    public void AWeightWriteBeyondTheExactRangeStopsLearningAndKeepsTheEpochsDone()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "sim-sr-fail-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var r = Sim("task", "store-recall", "--neurons", "30", "--steps", "40", "--rank", "30", "--epochs", "40", "--eta", "350", "-o", dir);
+            Assert.Equal(1, r.Code);
+            Assert.Contains("exact range", r.Err);
+            Assert.Contains("learning stopped in epoch 16", r.Err);
+            var lines = File.ReadAllLines(Path.Combine(dir, "store-recall.csv"));
+            Assert.Equal(1 + 16, lines.Length);
+            Assert.Contains("failure:", File.ReadAllText(Path.Combine(dir, "summary.txt")));
+        }
+        finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }
 
     [Fact]

@@ -137,6 +137,18 @@ public class PreciseNetworkTests(ITestOutputHelper output)
         b4.Synapses(clk, c, new Connectivity.AllToAll(), 1.0);
         Assert.Contains(Reject(b4.Build()).Errors, e => e.Field == "inputs[0]");
 
+        // A rate guard would be ignored (the precise engine has no run guards): refused rather than silently skipped.
+        var b6 = new NetworkBuilder("guard") { Run = new RunOptions { MaxRateHz = 50 } };
+        b6.NeuronGroup("a", 2, new LifDeltaParameters());
+        Assert.Contains(Reject(b6.Build()).Errors, e => e.Field == "run.max_rate_hz");
+
+        // Readers take reported names only: the stored u_mv (v − E_L) is not readable as if it were v.
+        using (var ev = new Sim.EventCore.Engine.EventEngine(NetworkCompiler.Compile(b2.Build())))
+        {
+            Assert.Throws<ArgumentException>(() => ev.GetVariable(0, "a", "u_mv"));
+            Assert.Equal(2, ev.GetVariable(0, "a", "v_mv").Length);
+        }
+
         // A constant current is supported: drive = amplitude.
         var b5 = new NetworkBuilder("const");
         var d = b5.NeuronGroup("a", 1, new LifDeltaParameters { TauMemMs = 10, ELeakMv = -65, VThresholdMv = -50, VResetMv = -70, RefractoryMs = 2 });

@@ -72,10 +72,17 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
     }
 
     /// <summary>Creates the instance's plasticity for <paramref name="binding"/> (once) and adds a rule's instance to it.</summary>
-    public void AddRule(IPlasticityRule rule, PlasticityBinding binding)
+    /// <summary>Creates this instance's instance of <paramref name="rule"/> (not yet attached; see <see cref="AttachRule"/>).</summary>
+    public IRuleInstance PrepareRule(IPlasticityRule rule, PlasticityBinding binding)
     {
         Plasticity ??= new InstancePlasticity(_net, Instance, binding, this);
-        Plasticity.Add(rule);
+        return Plasticity.Prepare(rule);
+    }
+
+    /// <summary>Attaches a rule instance from <see cref="PrepareRule"/>: plastic segments are delivered at arrival from now on.</summary>
+    public void AttachRule(IRuleInstance rule, PlasticityBinding binding)
+    {
+        Plasticity!.Attach(rule);
         Ring.Q = Plasticity.Weights.SpikeQ;
         foreach (var p in binding.Projections) if (!p.IsTraceCoupled) Ring.DeferProjection(_net.Synapses, p.Index);
         _traceQValue = Plasticity.Weights.TraceQValue;
@@ -191,6 +198,7 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
         foreach (var p in Populations)
         {
             foreach (var (name, values) in p.StateArrays()) state[$"{p.Population.Name}.{name}"] = (double[])values.Clone();
+            if (p.External is { } held) state[p.Population.Name + InstanceCheckpoint.TickInputSuffix] = (double[])held.Clone();
             p.LastSpike.CopyTo(last, p.Offset);
         }
         var (ticks, src, count) = _history.Snapshot();
@@ -217,6 +225,11 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
                 saved.CopyTo(values, 0);
             }
             c.LastSpike.AsSpan(p.Offset, p.Size).CopyTo(p.LastSpike);
+            if (c.State.TryGetValue(p.Population.Name + InstanceCheckpoint.TickInputSuffix, out var held))
+            {
+                if (held.Length != p.Size) throw new InvalidDataException($"checkpoint's per-tick input of '{p.Population.Name}' has {held.Length} values, not {p.Size}");
+                held.CopyTo(p.EnableExternalInput(), 0);
+            }
             p.ForceDriveUpdate();
         }
         _inputs.Restore(c.PoissonNextMs, c.PoissonCount, tick);
@@ -225,6 +238,8 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
             if (c.Plastic is null) throw new InvalidDataException("the checkpoint holds no plastic state, but this engine has plasticity rules");
             Plasticity.Restore(c.Plastic);
         }
+        else if (c.Plastic is not null)
+            throw new InvalidDataException("the checkpoint holds plastic state (learned weights, traces, rule state); add the same plasticity rules before restoring");
         for (int k = 0; k < c.HistoryTicks.Length; k++)
         {
             _history.Remember(c.HistoryTicks[k], c.HistorySources[k], c.HistoryCounts[k]);

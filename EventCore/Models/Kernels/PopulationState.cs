@@ -105,7 +105,7 @@ internal abstract class PopulationState
         return offset.IsEmpty ? State[variable][i] : State[variable][i] + offset[i];
     }
 
-    /// <summary>Index of a state variable (stored or reported name).</summary>
+    /// <summary>Index of a state variable by its reported name.</summary>
     public int VariableIndex(string name)
     {
         int k = Model.VariableIndex(name);

@@ -64,6 +64,11 @@ public sealed class LifCondExpModel : LifModelDefinition<LifCondExpParameters, L
         var el = CompileThreshold(q, ctx, c);
         for (int i = 0; i < n; i++)
         {
+            // Forward Euler of the leak alone overshoots the fixed point once dt/τ_m ≥ 1 (and diverges at 2): refused.
+            if (!(dt / tm[i] < 1))
+                throw ctx.Error("tau_mem_ms", $"neuron {i}: τ_m = {Value.Fmt(tm[i])} ms is not above dt = {Value.Fmt(dt)} ms; the forward Euler membrane needs dt/τ_m < 1 (stable while dt·(1 + g_e + g_i)/τ_m < 2)");
+            if (!(ei[i] < ee[i]))
+                throw ctx.Error("e_inh_mv", $"neuron {i}: e_inh {Value.Fmt(ei[i])} mV is not below e_exc {Value.Fmt(ee[i])} mV");
             c.Step[i] = dt / tm[i];
             c.AlphaExc[i] = Math.Exp(-dt / te[i]);
             c.AlphaInh[i] = Math.Exp(-dt / ti[i]);

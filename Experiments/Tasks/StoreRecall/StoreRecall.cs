@@ -291,11 +291,23 @@ public sealed class StoreRecall
         var task = new StoreRecallTask(setups, rule);
         var protocol = new TrialProtocol(engine, task);
         var clock = Stopwatch.StartNew();
-        var curves = protocol.Run(first.Epochs, m =>
+        var curves = new List<TrialMetrics>(first.Epochs);
+        string? failure = null;
+        try
         {
-            for (int k = 0; k < setups.Length; k++) progress?.Invoke(m.Trial, k, m[StoreRecallTask.MseMetric, k], m[StoreRecallTask.SpikeErrorMetric, k]);
-        }, cancellationToken);
+            protocol.Run(first.Epochs, m =>
+            {
+                curves.Add(m);
+                for (int k = 0; k < setups.Length; k++) progress?.Invoke(m.Trial, k, m[StoreRecallTask.MseMetric, k], m[StoreRecallTask.SpikeErrorMetric, k]);
+            }, cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            // A rule's write refused (e.g. beyond the grid's exact range): keep the epochs completed before it.
+            failure = $"learning stopped in epoch {curves.Count}: {e.Message}";
+        }
         clock.Stop();
+        bool complete = failure is null && curves.Count == first.Epochs;
         double perEpoch = curves.Count > 0 ? clock.Elapsed.TotalSeconds / curves.Count : 0;
         var results = new StoreRecallResult[setups.Length];
         for (int k = 0; k < setups.Length; k++)
@@ -306,7 +318,8 @@ public sealed class StoreRecall
             {
                 Engine = s.Task.Options.Unquantized ? engine.EngineName + ", unquantized float64" : engine.EngineName,
                 Rate = s.Rate, FeedbackNorm = s.FeedbackNorm, FeedbackTrace = s.FeedbackTrace,
-                FinalOutput = curves.Count > 0 ? s.Task.Readout(s.WOut, task.Trace(k)) : [],
+                FinalOutput = complete && curves.Count > 0 ? s.Task.Readout(s.WOut, task.Trace(k)) : [],
+                Failure = failure,
             };
         }
         return results;

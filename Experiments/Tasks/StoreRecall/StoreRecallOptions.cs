@@ -96,6 +96,14 @@ public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double
     public double FeedbackNorm { get; init; }
     /// <summary>tr D.</summary>
     public double FeedbackTrace { get; init; }
-    /// <summary>The recalled trajectory y[t][k] = (W_out·ŝ[t])_k of the last epoch run (empty when no epoch ran).</summary>
+    /// <summary>
+    /// The recalled trajectory y[t][k] = (W_out·ŝ[t])_k of the last epoch, when every epoch ran (empty after a
+    /// cancellation or a failure: the epoch in progress then left a partial trace).
+    /// </summary>
     public double[][] FinalOutput { get; init; } = [];
+    /// <summary>
+    /// Why learning stopped before the last epoch (e.g. a weight write beyond the exact range of the grid, from too
+    /// large a learning rate), or null; <see cref="Mse"/> and <see cref="SpikeError"/> hold the epochs completed before.
+    /// </summary>
+    public string? Failure { get; init; }
 }
