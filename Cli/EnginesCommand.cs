@@ -23,9 +23,9 @@ public static class EnginesCommand
             throw new UsageException($"unknown option '{args[0]}' for engines");
         }
         static string Yes(bool b) => b ? "yes" : "-";
-        stdout.WriteLine("engine       batch  plasticity  tick-io  checkpoints  escape-noise  clocks  varying-currents  what");
+        stdout.WriteLine("engine       batch  plasticity  tick-io  checkpoints  escape-noise  clocks  varying-currents  guards  what");
         foreach (var e in EngineFactory.Engines)
-            stdout.WriteLine($"{e.Name,-12} {Yes(e.Batch),-6} {Yes(e.Plasticity),-11} {Yes(e.TickIO),-8} {Yes(e.Checkpoints),-12} {Yes(e.EscapeNoise),-13} {Yes(e.ClockInputs),-7} {Yes(e.TimeVaryingCurrents),-17} {e.Summary}");
+            stdout.WriteLine($"{e.Name,-12} {Yes(e.Batch),-6} {Yes(e.Plasticity),-11} {Yes(e.TickIO),-8} {Yes(e.Checkpoints),-12} {Yes(e.EscapeNoise),-13} {Yes(e.ClockInputs),-7} {Yes(e.TimeVaryingCurrents),-17} {Yes(e.RunGuards),-7} {e.Summary}");
         stdout.WriteLine();
         stdout.WriteLine("model        engines                          what (contract: docs/models/MODEL.md)");
         foreach (var m in ModelRegistry.All)

@@ -18,9 +18,10 @@ namespace Sim.Experiments;
 /// <param name="EscapeNoise">Runs escape noise.</param>
 /// <param name="ClockInputs">Runs clock inputs.</param>
 /// <param name="TimeVaryingCurrents">Runs currents with time-varying scales.</param>
+/// <param name="RunGuards">Enforces run guards (<c>run.max_rate_hz</c>).</param>
 /// <param name="Models">The registered models it runs.</param>
 public sealed record EngineDescription(string Name, string Summary, bool Grid, bool Batch, bool Plasticity, bool TickIO, bool Checkpoints,
-    bool EscapeNoise, bool ClockInputs, bool TimeVaryingCurrents, IReadOnlyList<string> Models);
+    bool EscapeNoise, bool ClockInputs, bool TimeVaryingCurrents, bool RunGuards, IReadOnlyList<string> Models);
 
 /// <summary>Options every engine understands (the rest comes from the network's run options).</summary>
 public sealed record EngineSettings
@@ -46,16 +47,16 @@ public static class EngineFactory
     public static IReadOnlyList<EngineDescription> Engines { get; } =
     [
         new("event", "sparse event-driven grid engine on the CPU (EventCore): cost follows spikes plus one vectorised pass per tick",
-            Grid: true, Batch: true, Plasticity: true, TickIO: true, Checkpoints: true, EscapeNoise: true, ClockInputs: true, TimeVaryingCurrents: true,
+            Grid: true, Batch: true, Plasticity: true, TickIO: true, Checkpoints: true, EscapeNoise: true, ClockInputs: true, TimeVaryingCurrents: true, RunGuards: true,
             Models: [.. ModelRegistry.Names]),
         new("dense", "dense TorchSharp mirror on the CPU (GpuBridge): one matrix product per delay and tick, bit-identical to event",
-            Grid: true, Batch: true, Plasticity: true, TickIO: true, Checkpoints: true, EscapeNoise: true, ClockInputs: true, TimeVaryingCurrents: true,
+            Grid: true, Batch: true, Plasticity: true, TickIO: true, Checkpoints: true, EscapeNoise: true, ClockInputs: true, TimeVaryingCurrents: true, RunGuards: true,
             Models: [.. ModelRegistry.Names]),
         new("dense-cuda", "the dense engine on a CUDA device (needs the CUDA build of libtorch)",
-            Grid: true, Batch: true, Plasticity: true, TickIO: true, Checkpoints: true, EscapeNoise: true, ClockInputs: true, TimeVaryingCurrents: true,
+            Grid: true, Batch: true, Plasticity: true, TickIO: true, Checkpoints: true, EscapeNoise: true, ClockInputs: true, TimeVaryingCurrents: true, RunGuards: true,
             Models: [.. ModelRegistry.Names]),
         new("precise", "continuous-time event-driven engine (EventCore): exact spike times, cost follows events",
-            Grid: false, Batch: false, Plasticity: false, TickIO: false, Checkpoints: false, EscapeNoise: false, ClockInputs: false, TimeVaryingCurrents: false,
+            Grid: false, Batch: false, Plasticity: false, TickIO: false, Checkpoints: false, EscapeNoise: false, ClockInputs: false, TimeVaryingCurrents: false, RunGuards: false,
             Models: [.. ModelRegistry.All.Where(m => m.SupportsPrecise).Select(m => m.Name)]),
     ];
 
