@@ -156,7 +156,7 @@ internal sealed class DenseDelivery : IDisposable
             var cpu = _hostTensor ??= zeros([_s, 2 * _n], dtype: ScalarType.Float64);
             foreach (var (d, w) in _delays)
             {
-                cpu.data<double>().CopyFrom(host[d], 0, 0);
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(host[d].AsSpan()).CopyTo(cpu.bytes);
                 using (no_grad())
                 using (Tensor wb = w[b])
                     wb.copy_(cpu);

@@ -150,7 +150,7 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
                 _driveCpu = zeros(shape, dtype: ScalarType.Float64);
                 _driveT = zeros(shape, dtype: ScalarType.Float64, device: _device);
             }
-            _driveCpu!.data<double>().CopyFrom(values, 0, 0);
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(_driveCpu!.bytes);
             _driveT.copy_(_driveCpu);
         }
     }

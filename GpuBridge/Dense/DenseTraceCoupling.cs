@@ -119,7 +119,7 @@ internal sealed class DenseTraceCoupling : IDisposable
                 if (_weightT[p.Index] is not { } w) continue;
                 var host = HostMatrix(p, q, _host![p.Index] ??= new double[_net.NeuronCount * p.Size]);
                 var cpu = _hostTensor![p.Index] ??= zeros([_net.NeuronCount, p.Size], dtype: ScalarType.Float64);
-                cpu.data<double>().CopyFrom(host, 0, 0);
+                System.Runtime.InteropServices.MemoryMarshal.AsBytes(host.AsSpan()).CopyTo(cpu.bytes);   // a memcpy into the CPU tensor
                 using (no_grad())
                 using (Tensor wb = w[b])
                     wb.copy_(cpu);
