@@ -131,17 +131,15 @@ public sealed class InstancePlasticity : IPlasticityContext
         var longs = new Dictionary<string, long[]>();
         var doubles = new Dictionary<string, double[]>();
         foreach (var p in _binding.Projections)
-            if (p.Exact) longs[$"weights/{p.Name}"] = Weights.Grid(p);
-            else doubles[$"weights/{p.Name}"] = Weights.Values(p);
+            if (p.Exact) longs[WeightKey(p)] = Weights.Grid(p);
+            else doubles[WeightKey(p)] = Weights.Values(p);
         foreach (var bank in _banks)
         {
             var (value, last) = bank.Capture();
-            string key = $"trace/{bank.Handle.Kind}/{bank.Handle.TauMs:R}";
-            doubles[key + "/value"] = value;
-            longs[key + "/last"] = last;
+            doubles[TraceKey(bank) + "/value"] = value;
+            longs[TraceKey(bank) + "/last"] = last;
         }
-        for (int s = 0; s < _synapseState.Count; s++)
-            doubles[$"synapse/{_binding.SynapseStates[s].Projection.Name}/{_binding.SynapseStates[s].Name}"] = (double[])_synapseState[s].Clone();
+        for (int s = 0; s < _synapseState.Count; s++) doubles[SynapseKey(s)] = (double[])_synapseState[s].Clone();
         for (int r = 0; r < _rules.Count; r++)
             if (_rules[r] is ICheckpointableRuleInstance c)
                 foreach (var (name, values) in c.Capture()) doubles[$"rule/{r}/{name}"] = (double[])values.Clone();
@@ -156,21 +154,23 @@ public sealed class InstancePlasticity : IPlasticityContext
     {
         // Weights, traces and synapse state are the engine's: their keys must match exactly. Rule state (rule/r/…) is
         // checked by each rule's Restore; a rule index beyond this engine's rules is refused here.
-        var expected = Capture();
-        foreach (var key in saved.Longs.Keys.Where(k => !expected.Longs.ContainsKey(k)).Concat(saved.Doubles.Keys.Where(k => !expected.Doubles.ContainsKey(k))))
+        var engineKeys = _binding.Projections.Select(WeightKey)
+            .Concat(_banks.SelectMany(b => new[] { TraceKey(b) + "/value", TraceKey(b) + "/last" }))
+            .Concat(Enumerable.Range(0, _synapseState.Count).Select(SynapseKey)).ToHashSet();
+        foreach (var key in saved.Longs.Keys.Concat(saved.Doubles.Keys).Where(k => !engineKeys.Contains(k)))
             if (!key.StartsWith("rule/", StringComparison.Ordinal) || !(int.TryParse(key.Split('/')[1], out int r) && r < _rules.Count))
                 throw new InvalidDataException($"the checkpoint holds plastic state '{key}' that this engine's rules do not have (add the same rules, in the same order, before restoring)");
         foreach (var p in _binding.Projections)
         {
-            if (p.Exact && saved.Longs.TryGetValue($"weights/{p.Name}", out var q)) Weights.CopyFrom(p, q);
-            else if (!p.Exact && saved.Doubles.TryGetValue($"weights/{p.Name}", out var w)) Weights.CopyValuesFrom(p, w);
-            else if (saved.Longs.ContainsKey($"weights/{p.Name}") || saved.Doubles.ContainsKey($"weights/{p.Name}"))
+            if (p.Exact && saved.Longs.TryGetValue(WeightKey(p), out var q)) Weights.CopyFrom(p, q);
+            else if (!p.Exact && saved.Doubles.TryGetValue(WeightKey(p), out var w)) Weights.CopyValuesFrom(p, w);
+            else if (saved.Longs.ContainsKey(WeightKey(p)) || saved.Doubles.ContainsKey(WeightKey(p)))
                 throw new InvalidDataException($"the checkpoint's weights of '{p.Name}' are {(p.Exact ? "unquantized float64 values" : "grid integers")}, this network's are {(p.Exact ? "grid integers" : "unquantized (trace_fraction_bits: 0)")}");
             else throw new InvalidDataException($"checkpoint lacks the plastic weights of '{p.Name}'");
         }
         foreach (var bank in _banks)
         {
-            string key = $"trace/{bank.Handle.Kind}/{bank.Handle.TauMs:R}";
+            string key = TraceKey(bank);
             if (!saved.Doubles.TryGetValue(key + "/value", out var v) || !saved.Longs.TryGetValue(key + "/last", out var l))
                 throw new InvalidDataException($"checkpoint lacks the {bank.Handle.Kind} trace with τ = {bank.Handle.TauMs} ms");
             bank.Restore(v, l);
@@ -178,7 +178,7 @@ public sealed class InstancePlasticity : IPlasticityContext
         for (int s = 0; s < _synapseState.Count; s++)
         {
             var h = _binding.SynapseStates[s];
-            if (!saved.Doubles.TryGetValue($"synapse/{h.Projection.Name}/{h.Name}", out var x) || x.Length != _synapseState[s].Length)
+            if (!saved.Doubles.TryGetValue(SynapseKey(s), out var x) || x.Length != _synapseState[s].Length)
                 throw new InvalidDataException($"checkpoint lacks the synapse state '{h.Name}' of '{h.Projection.Name}'");
             x.CopyTo(_synapseState[s], 0);
         }
@@ -189,6 +189,11 @@ public sealed class InstancePlasticity : IPlasticityContext
             c.Restore(saved.Doubles.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value));
         }
     }
+
+    // The checkpoint keys of the engine-owned plastic state (rule state is "rule/<index>/<name>").
+    private static string WeightKey(PlasticProjection p) => $"weights/{p.Name}";
+    private static string TraceKey(TraceBank bank) => $"trace/{bank.Handle.Kind}/{bank.Handle.TauMs:R}";
+    private string SynapseKey(int s) => $"synapse/{_binding.SynapseStates[s].Projection.Name}/{_binding.SynapseStates[s].Name}";
 
     // IPlasticityContext.
     public ReadOnlySpan<double> Variable(int population, string variable)

@@ -162,15 +162,17 @@ public sealed class InstanceWeights
     }
 
     /// <summary>
-    /// Writes the incoming weights of one target (<see cref="PlasticProjection.Incoming"/> order), checked first: the
-    /// same checks and results as <see cref="Set"/> with those ids, in one pass without the per-target bookkeeping (the
-    /// rules' common write, e.g. a row of W_rec per tick).
+    /// Writes the incoming weights of one target (<see cref="PlasticProjection.Incoming"/> order), checked first, with
+    /// the results of <see cref="Set"/> with those ids. The rules' common write, a whole trace row (e.g. a row of W_rec per
+    /// tick), takes one pass: the quantizer's exact sum is the row's new Σ|q| and the row is copied in; any other row
+    /// (shared with another projection, a spike row, unquantized) goes through <see cref="Set"/>.
     /// </summary>
     [System.Runtime.CompilerServices.SkipLocalsInit]   // the stack rows are written before they are read
     internal void SetIncoming(PlasticProjection p, int target, ReadOnlySpan<double> weights)
     {
         var ids = p.Incoming(target);
-        if (!p.Exact) { Set(p, ids, all: false, weights); return; }
+        int row = p.Exact ? p.WholeTraceRow(target) : -1;
+        if (row < 0) { Set(p, ids, all: false, weights); return; }
         int m = ids.Length;
         if (weights.Length != m) throw new ArgumentException($"{m} weights expected for projection '{p.Name}', got {weights.Length}", nameof(weights));
         const int StackRow = 512;   // a row this long lives on the stack (8 KiB); longer ones rent
@@ -182,40 +184,10 @@ public sealed class InstanceWeights
         {
             int bad = FixedPoint.QuantizeRow(weights, Math.ScaleB(1.0, p.FractionBits), q, v, out double sumAbs);
             if (bad >= 0) throw OutOfGrid(p, ids[bad], weights[bad]);
-            int row = p.WholeTraceRow(target);
-            if (row >= 0)
-            {
-                // The write replaces the target's whole trace row: its new Σ|q| is the quantizer's exact sum (≥ 2^53,
-                // and so refused, whenever it is not exact).
-                CheckTraceRow(target, sumAbs);
-                q.CopyTo(TraceQ.AsSpan(row, m));
-                v.CopyTo(TraceQValue.AsSpan(row, m));
-                _traceRowAbs![target] = (ulong)sumAbs;
-                _versions[p.Slot]++;
-                return;
-            }
-            var pos = p.TablePosition;
-            if (!p.IsTraceCoupled) CheckSpikeRanges(p, ids, all: false, q);
-            // Σ|q| of the target's row after the write, as Accumulate computes it (exact: each term below 2^54).
-            long delta = 0;
-            for (int j = 0; j < m; j++)
-            {
-                int at = pos[ids[j]];
-                long old = p.IsTraceCoupled ? TraceQ[at] : SpikeQ[at];
-                delta += (long)Math.Min(Abs(q[j]), 1UL << 54) - (long)Math.Min(Abs(old), 1UL << 54);
-            }
-            if (p.IsTraceCoupled)
-            {
-                CheckTraceRow(target, (double)_traceRowAbs![target] + delta);
-                for (int j = 0; j < m; j++) { int at = pos[ids[j]]; TraceQ[at] = q[j]; TraceQValue[at] = v[j]; }
-                _traceRowAbs[target] = (ulong)((long)_traceRowAbs[target] + delta);
-            }
-            else
-            {
-                CheckSpikeRow(p, target, (double)_spikeRowAbs![target] + delta);
-                for (int j = 0; j < m; j++) SpikeQ[pos[ids[j]]] = (int)q[j];
-                _spikeRowAbs[target] = (ulong)((long)_spikeRowAbs[target] + delta);
-            }
+            CheckTraceRow(target, sumAbs);   // ≥ 2^53, and so refused, whenever the sum is not exact
+            q.CopyTo(TraceQ.AsSpan(row, m));
+            v.CopyTo(TraceQValue.AsSpan(row, m));
+            _traceRowAbs![target] = (ulong)sumAbs;
             _versions[p.Slot]++;
         }
         finally
