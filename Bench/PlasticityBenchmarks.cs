@@ -7,16 +7,17 @@ using Sim.Plasticity;
 namespace Sim.Bench;
 
 /// <summary>
-/// The rank-R rule's online update alone (docs/rules/rank_r.md step 4) for N = 150: filter, D·err, pseudo-derivative,
-/// SGD on the N×N master weights; and the rule inside the event engine, where it also writes the weights onto the
-/// network's grid (one store-and-recall tick of learning).
+/// The rank-R rule's online update alone (docs/rules/rank_r.md step 4) for N = 150: filter, D·err, the product with ψ
+/// (the model's pseudo-derivative, here given: the engine computes it from v before the call), SGD on the N×N master
+/// weights. A learning epoch inside the event engine, where the rule also writes the weights onto the network's grid,
+/// is <see cref="StoreRecallEpoch"/>.
 /// </summary>
 [MemoryDiagnoser]
 public class RuleUpdate
 {
     private const int N = 150;
     private RankRUpdate _update = null!;
-    private double[] _z = [], _v = [], _ej = [], _target = [];
+    private double[] _z = [], _psi = [], _ej = [], _target = [];
 
     /// <summary>Random D (full rank), inputs drawn once.</summary>
     [GlobalSetup]
@@ -26,11 +27,11 @@ public class RuleUpdate
         var b = new double[N * N];
         for (int k = 0; k < b.Length; k++) b[k] = rng.NextDouble() - 0.5;
         _update = new RankRUpdate(N, Feedback.RankR(b, N, N), 1.0, 4.64, new Sgd(LearningRate.FivePerSqrtN(N)), 20);
-        _z = new double[N]; _v = new double[N]; _ej = new double[N]; _target = new double[N];
+        _z = new double[N]; _psi = new double[N]; _ej = new double[N]; _target = new double[N];
         for (int i = 0; i < N; i++)
         {
             _z[i] = rng.Next(20) == 0 ? 1 : 0;
-            _v[i] = rng.NextDouble() * 4 - 2;
+            _psi[i] = Sim.EventCore.Models.SigmoidPseudoDerivative.Of(rng.NextDouble() * 4 - 2);
             _ej[i] = rng.NextDouble() * 0.1;
             _target[i] = rng.NextDouble() * 0.2;
         }
@@ -40,7 +41,7 @@ public class RuleUpdate
     [Benchmark]
     public double Update()
     {
-        _update.Update(_z, _v, _ej, _target);
+        _update.Update(_z, _psi, _ej, _target);
         return _update.Weights[1];
     }
 }
@@ -50,11 +51,10 @@ public class RuleUpdate
 public class StoreRecallEpoch
 {
     private ISimulationEngine _engine = null!;
-    private RankRRule _rule = null!;
 
     /// <summary>The cell's engine and rule exactly as <see cref="StoreRecall.Run"/> sets them up, reused across epochs.</summary>
     [GlobalSetup]
-    public void Setup() => (_engine, _rule) = new StoreRecall(new StoreRecallOptions { ReadoutIterations = 200 }).CreateLearner();
+    public void Setup() => (_engine, _) = new StoreRecall(new StoreRecallOptions { ReadoutIterations = 200 }).CreateLearner();
 
     /// <summary>Disposes the engine.</summary>
     [GlobalCleanup]

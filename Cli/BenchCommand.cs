@@ -284,6 +284,7 @@ public static class BenchCommand
         for (int r = -1; r < repeats; r++)
         {
             var result = new StoreRecall(options, engineFactory).Run();
+            if (result.Failure is not null) throw new Sim.EventCore.Plasticity.PlasticWeightException(result.Failure);   // never time a cut-short run
             if (r >= 0) walls[r] = result.SecondsPerEpoch * epochs;   // r = −1: warm-up
         }
         var net = NetworkCompiler.Compile(new StoreRecall(options).BuildNetwork(null));

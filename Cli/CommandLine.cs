@@ -74,9 +74,10 @@ public static class CommandLine
             stderr.WriteLine($"sim: {e.Message}");
             return ExitCodes.Failure;
         }
-        catch (Exception e) when (e is InvalidOperationException or InvalidDataException or IOException)
+        catch (Exception e) when (e is Sim.EventCore.Plasticity.PlasticWeightException or InvalidDataException or IOException)
         {
             // A run that cannot go on (a refused weight write, a bad checkpoint, a file problem): what was written is kept.
+            // Any other exception is a bug and keeps its stack trace.
             stderr.WriteLine($"sim: {e.Message}");
             return ExitCodes.Failure;
         }

@@ -10,8 +10,9 @@ public static class EnginesCommand
     public const string Help = """
         usage: sim engines
 
-        Lists the engines (the values of --engine) with what each supports, and the registered neuron models
-        with the engines that run them. Exit codes: 0 ok, 2 bad arguments.
+        Lists the engines (the values of --engine) with what each supports, the registered neuron models
+        with the engines that run them, and the registered plasticity rules (they run on the grid engines).
+        Exit codes: 0 ok, 2 bad arguments.
         """;
 
     /// <summary>Prints the listing; returns the exit code.</summary>
@@ -33,6 +34,10 @@ public static class EnginesCommand
             var engines = string.Join(", ", EngineFactory.Engines.Where(e => e.Models.Contains(m.Name)).Select(e => e.Name));
             stdout.WriteLine($"{m.Name,-12} {engines,-32} {m.Summary}");
         }
+        stdout.WriteLine();
+        stdout.WriteLine("rule         contract                         what");
+        foreach (var r in Sim.Plasticity.RuleRegistry.All)
+            stdout.WriteLine($"{r.Name,-12} {r.DocPage,-32} {r.Summary}");
         return ExitCodes.Ok;
     }
 }

@@ -61,6 +61,7 @@ public sealed class DenseEngine : ISimulationEngine
     private readonly List<IRunGuard> _guards = [];
     private readonly List<ITickIO> _io = [];
     private readonly DenseStateCache _cache;
+    private readonly DenseStateReader _reader;
     private readonly DenseTickInputs _tickInputs;
     private PlasticityBinding? _binding;
     private InstancePlasticity[]? _plastic;
@@ -101,6 +102,7 @@ public sealed class DenseEngine : ISimulationEngine
         _hasNoise = _pops.Any(p => p.Pop.NoiseDeltaV > 0);
         _inputs = new DenseInputs(net, b, FirstInstance);
         _cache = new DenseStateCache(_pops, b);
+        _reader = new DenseStateReader(_pops, _cache);
         _tickInputs = new DenseTickInputs(_pops);
         _budget = options.MemoryBudgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
         if (net.Spec.Run.MaxRateHz is { } maxRate) _guards.Add(new RateGuard(net, maxRate, net.Spec.Run.GuardWindowMs, FirstInstance, b));
@@ -351,7 +353,7 @@ public sealed class DenseEngine : ISimulationEngine
             }
         }
         long t1 = System.Diagnostics.Stopwatch.GetTimestamp();
-        DenseStateReader? reader = _observers.Count > 0 || _io.Count > 0 ? new DenseStateReader([.. _pops.Select(p => p.ReadAll())], [.. _pops.Select(p => p.Pop.Size)]) : null;
+        DenseStateReader? reader = _observers.Count > 0 || _io.Count > 0 ? _reader : null;
         StopReason? stop = null;
         long tGuard = 0;
         for (int k = 0; k < BatchSize; k++)

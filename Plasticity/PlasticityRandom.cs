@@ -17,6 +17,8 @@ public static class PlasticityRandom
     public const uint TeacherPurpose = 0x102;
     /// <summary>Initial readout W_out.</summary>
     public const uint ReadoutPurpose = 0x103;
+    /// <summary>The generated samples of the rule conformance specs (<see cref="RuleDefinition.Sample"/>).</summary>
+    public const uint ConformanceSamplePurpose = 0x110;
 
     /// <summary>The stream id of a purpose.</summary>
     public static ulong Stream(uint purpose) => (ulong)purpose << 32;

@@ -127,6 +127,7 @@ public sealed class EventEngine : ISimulationEngine
         if (perInstance * _instances.Length > _budget)
             throw new SpecException([new SpecError("run.batch",
                 $"{_instances.Length} plastic instance(s) need about {perInstance * _instances.Length / (1 << 30):F2} GiB for their own weights and traces, more than the {_budget / (double)(1 << 30):F2} GiB available")]);
+        foreach (var inst in _instances) inst.EnsurePlasticity(_binding);   // every instance, as the dense engine, even if the rule refuses one
         var made = _instances.Select(inst => inst.PrepareRule(rule, _binding)).ToArray();   // all or none
         for (int k = 0; k < made.Length; k++) _instances[k].AttachRule(made[k], _binding);
     }

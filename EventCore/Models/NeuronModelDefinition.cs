@@ -37,7 +37,7 @@ public abstract class NeuronModelDefinition
 
     /// <summary>
     /// The stored state variables in a fixed order, in the model's frame (the names of checkpoints and of
-    /// <see cref="Plasticity.IPlasticityContext.Variable"/>). Index k is the k-th array of every state of this model.
+    /// <see cref="Plasticity.IPlasticityContext.Variable(int, string)"/>). Index k is the k-th array of every state of this model.
     /// </summary>
     public abstract IReadOnlyList<StateVariable> StateVariables { get; }
 
@@ -75,9 +75,6 @@ public abstract class NeuronModelDefinition
     /// only ever uses their sum (LifDelta, GoalLif), where plastic weights may change sign freely.
     /// </summary>
     public virtual bool DistinguishesReceptors => true;
-
-    /// <summary>True when the model keeps a last-spike tick per neuron (refractoriness).</summary>
-    public virtual bool HasRefractoriness => true;
 
     /// <summary>
     /// The stored variable this model exports to trace-coupled projections (GoalLif: the synaptic trace hz), or −1.
@@ -311,9 +308,6 @@ public sealed class ModelCompileContext
     }
 
     /// <summary>A duration drawn per neuron and rounded to whole ticks round(t/dt) (the one rounding rule, <see cref="TimeGrid.Ticks"/>).</summary>
-    public long[] DrawTicks(Value value, string key) => DrawTicks(value, key, out _);
-
-    /// <inheritdoc cref="DrawTicks(Value, string)"/>
     /// <param name="ms">The drawn durations (ms) before rounding.</param>
     public long[] DrawTicks(Value value, string key, out double[] ms)
     {
@@ -332,6 +326,5 @@ public sealed class ModelCompileContext
 }
 
 /// <summary>The instance-wide arrays an event-engine population state may share with the engine.</summary>
-/// <param name="CouplingValues">Per global neuron id: the exported coupling trace of the previous Traces phase (length N).</param>
 /// <param name="TraceInput">Per global neuron id: the trace-coupled input W·trace of this tick (length N).</param>
-internal sealed record EventStateContext(double[] CouplingValues, double[] TraceInput);
+internal sealed record EventStateContext(double[] TraceInput);

@@ -24,20 +24,20 @@ public sealed class InstancePlasticity : IPlasticityContext
     private readonly List<TraceBank> _banks = [];
     private readonly List<double[]> _synapseState = [];
     private readonly List<IRuleInstance> _rules = [];
-    private readonly int _projectionCapacity;
+    /// <summary>Plastic projections one engine may have (the per-instance version table is this long).</summary>
+    public const int MaxPlasticProjections = 64;
     private int[] _spikes = [];
     private int _spikeCount;
     private double[][][]? _stateRefs;   // per population: its stored variables' arrays, refilled per call (no allocation per tick)
 
     /// <summary>The plasticity of instance <paramref name="instance"/>, reading its state through <paramref name="state"/>.</summary>
-    public InstancePlasticity(CompiledNetwork network, int instance, PlasticityBinding binding, IPlasticStateSource state, int projectionCapacity = 64)
+    public InstancePlasticity(CompiledNetwork network, int instance, PlasticityBinding binding, IPlasticStateSource state)
     {
         Network = network;
         Instance = instance;
         _binding = binding;
         _state = state;
-        _projectionCapacity = projectionCapacity;
-        Weights = new InstanceWeights(network, projectionCapacity);
+        Weights = new InstanceWeights(network, MaxPlasticProjections);
     }
 
     public CompiledNetwork Network { get; }
@@ -62,7 +62,7 @@ public sealed class InstancePlasticity : IPlasticityContext
 
     private void Refresh()
     {
-        if (_binding.Projections.Count > _projectionCapacity) throw new InvalidOperationException($"more than {_projectionCapacity} plastic projections");
+        if (_binding.Projections.Count > MaxPlasticProjections) throw new InvalidOperationException($"more than {MaxPlasticProjections} plastic projections");
         foreach (var p in _binding.Projections) Weights.MakePlastic(p);
         for (int t = _banks.Count; t < _binding.Traces.Count; t++)
         {
@@ -196,6 +196,13 @@ public sealed class InstancePlasticity : IPlasticityContext
     private string SynapseKey(int s) => $"synapse/{_binding.SynapseStates[s].Projection.Name}/{_binding.SynapseStates[s].Name}";
 
     // IPlasticityContext.
+    public ReadOnlySpan<double> Variable(int population, int variable)
+    {
+        var vars = Network.Populations[population].Model.StateVariables;
+        if ((uint)variable >= (uint)vars.Count) throw new ArgumentOutOfRangeException(nameof(variable), variable, $"population '{Network.Populations[population].Name}' has {vars.Count} stored variables");
+        return _state.Variable(population, variable);
+    }
+
     public ReadOnlySpan<double> Variable(int population, string variable)
     {
         var model = Network.Populations[population].Model;
@@ -207,6 +214,8 @@ public sealed class InstancePlasticity : IPlasticityContext
     public void PseudoDerivative(int population, Span<double> psi)
     {
         var pop = Network.Populations[population];
+        if (!pop.Model.HasPseudoDerivative)
+            throw new InvalidOperationException($"population '{pop.Name}': model {pop.Model.Name} has no pseudo-derivative (a gradient-based rule needs one)");
         _stateRefs ??= new double[Network.Populations.Length][][];
         var state = _stateRefs[population] ??= new double[pop.Model.StateVariables.Count][];
         for (int k = 0; k < state.Length; k++) state[k] = _state.Variable(population, k);

@@ -93,7 +93,7 @@ public sealed class InstanceWeights
             if (p.IsTraceCoupled) CheckTraceRows(p, default, all: true, q);
             else CheckSpike(p, default, all: true, q);
         }
-        catch (InvalidOperationException e)
+        catch (PlasticWeightException e)
         {
             throw new InvalidDataException($"saved weights of '{p.Name}' are not valid here: {e.Message}", e);
         }
@@ -258,7 +258,7 @@ public sealed class InstanceWeights
         var pop = _net.Populations[_targetPopulation[target]];
         double limit = CompiledNetwork.TraceRowLimit(pop);
         if (sum >= limit)
-            throw new InvalidOperationException(
+            throw new PlasticWeightException(
                 $"plastic trace weights into neuron {target} of '{pop.Name}' reach {sum:E3} grid units (2^-{pop.TraceWeightFractionBits}), " +
                 $"beyond the exact range {limit:E3} (Σ|q|·2^{pop.TraceInputFractionBits} < 2^53); use fewer weight_fraction_bits or a smaller learning rate");
     }
@@ -283,7 +283,7 @@ public sealed class InstanceWeights
     private static void CheckSpikeRow(PlasticProjection p, int target, double sum)
     {
         if (sum >= Math.ScaleB(1.0, 46))
-            throw new InvalidOperationException($"plastic weights into neuron {target} of '{p.Name}' reach Σ|q| = {sum:E3}, beyond the exact range 2^46");
+            throw new PlasticWeightException($"plastic weights into neuron {target} of '{p.Name}' reach Σ|q| = {sum:E3}, beyond the exact range 2^46");
     }
 
     private void CheckSpikeRanges(PlasticProjection p, ReadOnlySpan<int> ids, bool all, ReadOnlySpan<long> q)
@@ -294,9 +294,9 @@ public sealed class InstanceWeights
         {
             int k = all ? j : ids[j];
             if (Math.Abs(q[j]) > FixedPoint.MaxAbsQ)
-                throw new InvalidOperationException($"plastic weight {k} of '{p.Name}' is {q[j] * p.Unit:G6}: beyond the grid's range |q| ≤ 2^30 (2^-{p.FractionBits})");
+                throw new PlasticWeightException($"plastic weight {k} of '{p.Name}' is {q[j] * p.Unit:G6}: beyond the grid's range |q| ≤ 2^30 (2^-{p.FractionBits})");
             if (signed && q[j] != 0 && (q[j] < 0) != (receptors[k] == 1))
-                throw new InvalidOperationException(
+                throw new PlasticWeightException(
                     $"plastic weight {k} of '{p.Name}' would change sign ({q[j] * p.Unit:G6}): its target model '{_net.Populations[p.TargetPopulation].Model.Name}' " +
                     "routes excitatory and inhibitory weights to different synapses, so a plastic synapse keeps its sign (bound it at 0)");
         }
@@ -307,6 +307,13 @@ public sealed class InstanceWeights
         for (int t = 0; t < touched; t++) { _delta![_touched![t]] = 0; _listed![_touched[t]] = false; }
     }
 
-    private static InvalidOperationException OutOfGrid(PlasticProjection p, int k, double w) => new(
+    private static PlasticWeightException OutOfGrid(PlasticProjection p, int k, double w) => new(
         $"plastic weight {k} of '{p.Name}' is {w:G6}: not finite or beyond the range of the grid 2^-{p.FractionBits} (|w·2^F| < 2^51)");
 }
+
+/// <summary>
+/// A plastic weight write refused before anything was written: a value off the grid's range, a sign the target's
+/// receptor cannot take, or a row sum beyond the exactness bound (usually too large a learning rate). Tasks that learn
+/// catch this one type to end learning with its reason; anything else is a bug and propagates.
+/// </summary>
+public sealed class PlasticWeightException(string message) : InvalidOperationException(message);

@@ -126,8 +126,6 @@ public sealed class PlasticProjection
     internal ReadOnlySpan<int> TablePosition => _tablePosition;
     /// <summary>Trace-table start of <paramref name="target"/>'s row when <see cref="Incoming"/> of it is that whole row in order, else −1.</summary>
     internal int WholeTraceRow(int target) => IsTraceCoupled ? _wholeTraceRow[target] : -1;
-    /// <summary>Bytes of the index structures.</summary>
-    public long IndexBytes => 4L * (_pre.Length * 6L + _outStart.Length + _inStart.Length + _wholeTraceRow.Length);
 }
 
 /// <summary>Which spikes a trace follows: presynaptic sources (neurons and inputs) or postsynaptic neurons.</summary>

@@ -89,6 +89,9 @@ public interface IPlasticityContext : IStateReader
     /// </summary>
     ReadOnlySpan<double> Variable(int population, string variable);
 
+    /// <summary>As <see cref="Variable(int, string)"/> by the stored variable's index (e.g. <c>GoalLifModel.Z</c>), without a name lookup per tick.</summary>
+    ReadOnlySpan<double> Variable(int population, int variable);
+
     /// <summary>The pseudo-derivative ψ of every neuron of a population from its model (throws when the model has none).</summary>
     void PseudoDerivative(int population, Span<double> psi);
 

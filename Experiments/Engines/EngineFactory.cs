@@ -94,9 +94,7 @@ public static class EngineFactory
     {
         var e = Describe(name);
         if (!e.Grid) throw new ArgumentException($"'{name}' is not a grid engine; use CreatePrecise", nameof(name));
-        var errors = Check(name, network.Spec);
-        if (errors.Count > 0) throw new SpecException(errors);
-        settings ??= new EngineSettings();
+        settings ??= new EngineSettings();   // the grid engines refuse, when built, what they cannot run
         return name switch
         {
             "event" => new EventEngine(network, new EngineOptions
@@ -112,12 +110,7 @@ public static class EngineFactory
     }
 
     /// <summary>The precise engine for one instance of <paramref name="network"/> (compiled with exact delays, e.g. by <see cref="Compile"/>).</summary>
-    public static PreciseEngine CreatePrecise(CompiledNetwork network, int? instance = null)
-    {
-        var errors = Check("precise", network.Spec);
-        if (errors.Count > 0) throw new SpecException(errors);
-        return new PreciseEngine(network, instance);
-    }
+    public static PreciseEngine CreatePrecise(CompiledNetwork network, int? instance = null) => new(network, instance);   // it checks Unsupported itself
 
     /// <summary>A function making a grid engine of one name, for protocols that build their networks themselves.</summary>
     public static Func<CompiledNetwork, ISimulationEngine> GridFactory(string name, EngineSettings? settings = null)

@@ -60,7 +60,6 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
     private readonly Func<int, IEnvironment> _makeEnvironment;
     private readonly Func<int, IObservationEncoder> _makeEncoder;
     private readonly Func<int, IActionDecoder> _makeDecoder;
-    private readonly Func<int, int, int>? _episodeOf;
     private readonly ulong _seed;
     private readonly long _ticks;
     private IEnvironment[] _env = [];
@@ -70,7 +69,7 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
     private double[] _return = [], _max = [], _steps = [];
     private bool[] _done = [];
     private int _first;
-    private Dictionary<string, int> _populationIndex = [];
+    private int[][] _inputPopulations = [];   // per batch element: the indices of its encoder's populations
 
     /// <summary>A closed loop of episodes of at most <paramref name="maxSteps"/> steps.</summary>
     /// <param name="name">The task's name.</param>
@@ -79,12 +78,8 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
     /// <param name="environment">The environment of batch element b.</param>
     /// <param name="encoder">The encoder of batch element b.</param>
     /// <param name="decoder">The decoder of batch element b.</param>
-    /// <param name="episodeOf">
-    /// The episode index of (trial, instance), with the task's seed as is; null: episode = trial with a seed per
-    /// instance (see the remarks above).
-    /// </param>
     public ClosedLoopTask(string name, long maxSteps, ulong seed, Func<int, IEnvironment> environment, Func<int, IObservationEncoder> encoder,
-        Func<int, IActionDecoder> decoder, Func<int, int, int>? episodeOf = null)
+        Func<int, IActionDecoder> decoder)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSteps);
         Name = name;
@@ -93,7 +88,6 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
         _makeEnvironment = environment;
         _makeEncoder = encoder;
         _makeDecoder = decoder;
-        _episodeOf = episodeOf;
     }
 
     /// <inheritdoc/>
@@ -101,9 +95,6 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
 
     /// <inheritdoc/>
     public IReadOnlyList<string> InputPopulations => _enc.Length > 0 ? _enc[0].Populations : [];
-
-    /// <summary>The environment of batch element <paramref name="batchIndex"/>.</summary>
-    public IEnvironment Environment(int batchIndex) => _env[batchIndex];
 
     /// <inheritdoc/>
     public IReadOnlyList<TrialPhase> Phases(int trial) => [new("episode", _ticks)];
@@ -119,7 +110,7 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
         _obs = [.. _env.Select(e => new double[e.ObservationSize])];
         _act = [.. _env.Select(e => new double[e.ActionSize])];
         _return = new double[b]; _max = new double[b]; _steps = new double[b]; _done = new bool[b];
-        _populationIndex = engine.Network.Populations.ToDictionary(p => p.Name, p => p.Index);
+        _inputPopulations = [.. _enc.Select(e => e.Populations.Select(name => engine.Network.Population(name).Index).ToArray())];
         engine.AddTickIO(this);
     }
 
@@ -128,9 +119,7 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
     {
         for (int b = 0; b < _env.Length; b++)
         {
-            int instance = _first + b;
-            if (_episodeOf is { } of) _env[b].Reset(_seed, of(trial, instance));
-            else _env[b].Reset(CounterRng.Key(_seed, RngStreams.Episodes, (ulong)instance, 0), trial);
+            _env[b].Reset(CounterRng.Key(_seed, RngStreams.Episodes, (ulong)(_first + b), 0), trial);
             _enc[b].Reset();
             _dec[b].Reset();
             _return[b] = 0; _max[b] = double.NegativeInfinity; _steps[b] = 0; _done[b] = false;
@@ -144,7 +133,7 @@ public sealed class ClosedLoopTask : ITrialTask, ITickIO
         if (_done[b])
         {
             // The episode is over: the input is held at zero (not the encoder's response to a zero observation).
-            foreach (var name in _enc[b].Populations) inputs.Current(_populationIndex[name]).Clear();
+            foreach (int p in _inputPopulations[b]) inputs.Current(p).Clear();
             return;
         }
         _env[b].Observe(_obs[b]);

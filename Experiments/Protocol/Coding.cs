@@ -54,30 +54,27 @@ public sealed class LinearCurrentEncoder : IObservationEncoder
 public sealed class FilteredSpikeReadout : IActionDecoder
 {
     private readonly int _offset, _n, _k;
-    private readonly double[] _w, _s, _z;
-    private readonly double _alpha, _oneMinusAlpha;
+    private readonly double[] _w, _z;
+    private readonly Sim.Plasticity.SpikeFilter _filter;   // the rank-R rule's filter, the same operation sequence
 
     /// <summary>A readout of population <paramref name="population"/> with time constant <paramref name="tauMs"/>.</summary>
     public FilteredSpikeReadout(CompiledNetwork network, string population, double tauMs, double[] readout)
     {
         var p = network.Population(population);
-        if (!(tauMs > 0) || !double.IsFinite(tauMs)) throw new ArgumentOutOfRangeException(nameof(tauMs), "τ must be finite and > 0");
         _offset = p.Offset;
         _n = p.Size;
         if (readout.Length % _n != 0) throw new ArgumentException($"W_out must have {_n} columns", nameof(readout));
         _k = readout.Length / _n;
         _w = (double[])readout.Clone();
-        _s = new double[_n];
         _z = new double[_n];
-        _alpha = Math.Exp(-network.DtMs / tauMs);
-        _oneMinusAlpha = 1.0 - _alpha;
+        _filter = new Sim.Plasticity.SpikeFilter(_n, network.DtMs, tauMs);   // refuses a τ that is not finite and > 0
     }
 
     /// <summary>The filtered spikes ŝ.</summary>
-    public ReadOnlySpan<double> Filtered => _s;
+    public ReadOnlySpan<double> Filtered => _filter.Value;
 
     /// <inheritdoc/>
-    public void Reset() => Array.Clear(_s);
+    public void Reset() => _filter.Reset();
 
     /// <inheritdoc/>
     public void Decode(ReadOnlySpan<int> spikes, IStateReader state, Span<double> action)
@@ -85,11 +82,12 @@ public sealed class FilteredSpikeReadout : IActionDecoder
         if (action.Length != _k) throw new ArgumentException($"expected {_k} action values", nameof(action));
         Array.Clear(_z);
         foreach (int g in spikes) if (g >= _offset && g < _offset + _n) _z[g - _offset] = 1.0;
-        for (int i = 0; i < _n; i++) _s[i] = _s[i] * _alpha + _z[i] * _oneMinusAlpha;
+        _filter.Step(_z);
+        var s = _filter.Value;
         for (int k = 0; k < _k; k++)
         {
             double y = 0;
-            for (int i = 0; i < _n; i++) y += _w[k * _n + i] * _s[i];
+            for (int i = 0; i < _n; i++) y += _w[k * _n + i] * s[i];
             action[k] = y;
         }
     }

@@ -62,9 +62,6 @@ public sealed class TrialProtocol
         task.Attach(engine);
     }
 
-    /// <summary>The engine.</summary>
-    public ISimulationEngine Engine => _engine;
-
     /// <summary>Why the last <see cref="Run"/> stopped early (a guard), or null.</summary>
     public StopReason? Stop { get; private set; }
 

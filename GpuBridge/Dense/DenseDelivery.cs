@@ -21,7 +21,8 @@ internal sealed class DenseDelivery : IDisposable
     private readonly CompiledNetwork _net;
     private long[][]? _seen;   // per instance, per plastic projection: the version the device holds
     private SortedDictionary<int, double[]>? _host;   // one instance's host matrices per delay, reused
-    private Tensor? _hostTensor;                       // their CPU tensor [S, 2N], reused
+    private readonly HostStaging _staging = new();
+    private readonly long[] _shape;                    // [S, 2N]
     private readonly Tensor _ring;
     private readonly Scalar _zero = 0.0.ToScalar();
 
@@ -32,6 +33,7 @@ internal sealed class DenseDelivery : IDisposable
         _net = net;
         _n = net.NeuronCount;
         _s = net.SourceCount;
+        _shape = [_s, 2 * _n];
         _slots = net.MaxDelayTicks + 1;
         BuildDelayMatrices(net);
         _ring = zeros(_slots, batch, _s, dtype: ScalarType.Float64, device: device);
@@ -129,7 +131,7 @@ internal sealed class DenseDelivery : IDisposable
         if (!binding.HasPlasticSpikeProjection) return;
         var projections = binding.Projections;
         int slots = 0;
-        foreach (var p in projections) slots = Math.Max(slots, p.Slot + 1);
+        for (int j = 0; j < projections.Count; j++) slots = Math.Max(slots, projections[j].Slot + 1);   // indexed: no boxed enumerator per tick
         if (_seen is null)
         {
             _seen = new long[_batch][];
@@ -145,22 +147,18 @@ internal sealed class DenseDelivery : IDisposable
         {
             if (_seen[b].Length < slots) Array.Resize(ref _seen[b], slots);
             bool changed = false;
-            foreach (var pj in projections)
+            for (int j = 0; j < projections.Count; j++)
             {
+                var pj = projections[j];
                 if (pj.IsTraceCoupled) continue;
                 long v = plastic[b].Weights.Version(pj.Slot);
                 if (_seen[b][pj.Slot] != v) { _seen[b][pj.Slot] = v; changed = true; }
             }
             if (!changed) continue;
             var host = _host = HostMatrices(plastic[b].Weights.SpikeQ, _host);
-            var cpu = _hostTensor ??= zeros([_s, 2 * _n], dtype: ScalarType.Float64);
             foreach (var (d, w) in _delays)
-            {
-                System.Runtime.InteropServices.MemoryMarshal.AsBytes(host[d].AsSpan()).CopyTo(cpu.bytes);
-                using (no_grad())
                 using (Tensor wb = w[b])
-                    wb.copy_(cpu);
-            }
+                    _staging.Upload(host[d], _shape, wb);
         }
     }
 
@@ -171,7 +169,7 @@ internal sealed class DenseDelivery : IDisposable
     public void Dispose()
     {
         foreach (var (_, w) in _delays) w.Dispose();
-        _hostTensor?.Dispose();
+        _staging.Dispose();
         _ring.Dispose();
         _zero.Dispose();
     }

@@ -29,8 +29,10 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
     private readonly double[] _drive, _lastScale;
     private double[]? _external;   // [B·n] per-tick input (sample-and-hold), null unless enabled
     private double[]? _driveAll;   // [B·n] host drive with the per-tick input, reused
-    private Tensor? _driveT, _driveCpu;
+    private Tensor? _driveT;
     private int _driveLength;      // elements of _driveT (n, or B·n with a per-tick input)
+    private readonly HostStaging _driveStaging = new();
+    private readonly long[] _shapeBatch, _shapeOne;   // [B, n] and [n]
     // This tick's inputs (set by Advance, valid during the model's step).
     private Tensor? _exc, _inh, _traceInput, _keys;
 
@@ -46,6 +48,8 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         _scale = FixedPoint.Scale(p.WeightFractionBits).ToScalar();
         WeightScale = FixedPoint.Scale(p.WeightFractionBits);
         _drive = (double[])p.ConstantDrive.Clone();
+        _shapeBatch = [batch, n];
+        _shapeOne = [n];
         _lastScale = new double[p.Currents.Length];
         Array.Fill(_lastScale, double.NaN);
         HasDrive = p.HasDrive;
@@ -128,31 +132,25 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
             var all = _driveAll ??= new double[_batch * n];
             for (int k = 0; k < _batch; k++)
                 for (int i = 0; i < n; i++) all[k * n + i] = _external[k * n + i] + _drive[i];   // drive_i ← x_i + drive_i
-            Upload(all, [_batch, n]);
+            Upload(all, _shapeBatch);
             return;
         }
         bool changed = Pop.RefreshCurrentScales(tick, _lastScale) || _driveT is null;
         if (!changed) return;
         Pop.DriveInto(_lastScale, _drive);
-        Upload(_drive, [n]);
+        Upload(_drive, _shapeOne);
     }
 
     // The drive's device tensor is made once per shape and then overwritten in place (no allocation per tick).
     private void Upload(double[] values, long[] shape)
     {
-        using (no_grad())
+        if (_driveT is null || _driveLength != values.Length)
         {
-            if (_driveT is null || _driveLength != values.Length)
-            {
-                _driveLength = values.Length;
-                _driveT?.Dispose();
-                _driveCpu?.Dispose();
-                _driveCpu = zeros(shape, dtype: ScalarType.Float64);
-                _driveT = zeros(shape, dtype: ScalarType.Float64, device: _device);
-            }
-            System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()).CopyTo(_driveCpu!.bytes);
-            _driveT.copy_(_driveCpu);
+            _driveLength = values.Length;
+            _driveT?.Dispose();
+            _driveT = zeros(shape, dtype: ScalarType.Float64, device: _device);
         }
+        _driveStaging.Upload(values, shape, _driveT);
     }
 
     /// <summary>The trace part of the step (before trace-coupled inputs are formed).</summary>
@@ -231,20 +229,6 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         return values;
     }
 
-    /// <summary>Every reported variable (absolute units) of every batch element: name → [B·n].</summary>
-    public Dictionary<string, double[]> ReadAll()
-    {
-        var result = new Dictionary<string, double[]>();
-        int n = Pop.Size;
-        foreach (var name in _model.ReportedVariableNames)
-        {
-            var all = new double[_batch * n];
-            for (int k = 0; k < _batch; k++) Read(k, name).CopyTo(all, k * n);
-            result[name] = all;
-        }
-        return result;
-    }
-
     /// <summary>Stored variables (model frame, checkpoint names) copied to [B·n] arrays.</summary>
     public IEnumerable<(string Name, double[] Values)> StateArrays()
     {
@@ -316,7 +300,7 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
     {
         foreach (var t in _owned) t.Dispose();
         _driveT?.Dispose();
-        _driveCpu?.Dispose();
+        _driveStaging.Dispose();
         _scale.Dispose();
     }
 }

@@ -10,8 +10,15 @@ namespace Sim.GpuBridge;
 /// </summary>
 internal sealed class DenseStateCache(DensePopulation[] populations, int batch)
 {
-    private readonly Dictionary<(int Population, int Variable), (double[] All, double[][] PerInstance, long Tick)> _copies = [];
+    private readonly Copy?[][] _copies = [.. populations.Select(p => new Copy?[p.Pop.Model.StateVariables.Count])];
     private long _tick = -1;
+
+    private sealed class Copy(int batch, int n)
+    {
+        public readonly double[] All = new double[batch * n];
+        public readonly double[][] PerInstance = [.. Enumerable.Range(0, batch).Select(_ => new double[n])];
+        public long Tick = long.MinValue;
+    }
 
     /// <summary>Marks every copy stale (the state changed).</summary>
     public void Invalidate() => _tick++;
@@ -19,21 +26,15 @@ internal sealed class DenseStateCache(DensePopulation[] populations, int batch)
     /// <summary>Stored variable <paramref name="variable"/> of a population in batch element <paramref name="batchIndex"/>.</summary>
     public double[] Variable(int population, int variable, int batchIndex)
     {
-        var key = (population, variable);
-        if (!_copies.TryGetValue(key, out var entry))
+        var copy = _copies[population][variable] ??= new Copy(batch, populations[population].Pop.Size);
+        if (copy.Tick != _tick)
         {
-            int n = populations[population].Pop.Size;
-            entry = (new double[batch * n], [.. Enumerable.Range(0, batch).Select(_ => new double[n])], long.MinValue);
+            populations[population].CopyStored(variable, copy.All);
+            int n = copy.PerInstance[0].Length;
+            for (int b = 0; b < batch; b++) copy.All.AsSpan(b * n, n).CopyTo(copy.PerInstance[b]);
+            copy.Tick = _tick;
         }
-        if (entry.Tick != _tick)
-        {
-            populations[population].CopyStored(variable, entry.All);
-            int n = entry.PerInstance[0].Length;
-            for (int b = 0; b < batch; b++) entry.All.AsSpan(b * n, n).CopyTo(entry.PerInstance[b]);
-            entry.Tick = _tick;
-        }
-        _copies[key] = entry;
-        return entry.PerInstance[batchIndex];
+        return copy.PerInstance[batchIndex];
     }
 
     /// <summary>The state source of one batch element, for its <see cref="InstancePlasticity"/>.</summary>

@@ -20,9 +20,12 @@ internal sealed class DenseTraceCoupling : IDisposable
     private readonly int _batch;
     private Tensor?[] _weightT;              // per population: [N, n] or [B, N, n], or null
     private readonly double[] _inScale, _unit;
+    private readonly Scalar _zero = 0.0.ToScalar();
+    private readonly Scalar?[] _inScaleScalar, _unitScalar;   // per population, made once (kept alive for the native calls)
     private long[][]? _seen;                 // per instance, per plastic projection: the version the device holds
     private double[]?[]? _host;              // per population: the host image of one instance's W, reused
-    private Tensor?[]? _hostTensor;          // per population: its CPU tensor, reused
+    private HostStaging?[]? _staging;        // per population: its CPU staging tensor
+    private long[]?[]? _shape;               // per population: [N, n]
 
     public DenseTraceCoupling(CompiledNetwork net, Device device, int batch)
     {
@@ -33,6 +36,8 @@ internal sealed class DenseTraceCoupling : IDisposable
         _weightT = new Tensor?[pops];
         _inScale = new double[pops];
         _unit = new double[pops];
+        _inScaleScalar = new Scalar?[pops];
+        _unitScalar = new Scalar?[pops];
         if (net.TraceSynapses.Count == 0) return;
         foreach (var p in net.Populations)
         {
@@ -64,12 +69,11 @@ internal sealed class DenseTraceCoupling : IDisposable
     {
         var w = _weightT[population];
         if (w is null) return null;
-        using Scalar g = _inScale[population].ToScalar();
-        using Scalar zero = 0.0.ToScalar();
-        using Scalar unit = _unit[population].ToScalar();
+        var g = _inScaleScalar[population] ??= _inScale[population].ToScalar();
+        var unit = _unitScalar[population] ??= _unit[population].ToScalar();
         Tensor h = traces.mul(g).trunc_();
         Tensor product = w.dim() == 2 ? h.matmul(w) : h.unsqueeze(1).bmm(w).squeeze(1);
-        return product.add_(zero, TorchNumerics.One).mul_(unit);
+        return product.add_(_zero, TorchNumerics.One).mul_(unit);
     }
 
     /// <summary>The device matrix of one population for batch element <paramref name="batchIndex"/> as [N·n], or null. For specs.</summary>
@@ -94,7 +98,8 @@ internal sealed class DenseTraceCoupling : IDisposable
             _seen = new long[_batch][];
             for (int b = 0; b < _batch; b++) _seen[b] = Enumerable.Repeat(-1L, projections.Max(p => p.Slot) + 1).ToArray();
             _host = new double[]?[_weightT.Length];
-            _hostTensor = new Tensor?[_weightT.Length];
+            _staging = new HostStaging?[_weightT.Length];
+            _shape = new long[]?[_weightT.Length];
             for (int p = 0; p < _weightT.Length; p++)
                 if (_weightT[p] is { } shared)
                 {
@@ -105,8 +110,9 @@ internal sealed class DenseTraceCoupling : IDisposable
         for (int b = 0; b < _batch; b++)
         {
             bool changed = false;
-            foreach (var pj in projections)
+            for (int j = 0; j < projections.Count; j++)   // indexed: no boxed enumerator per tick
             {
+                var pj = projections[j];
                 if (!pj.IsTraceCoupled) continue;
                 if (pj.Slot >= _seen[b].Length) Array.Resize(ref _seen[b], pj.Slot + 1);
                 long v = plastic[b].Weights.Version(pj.Slot);
@@ -118,11 +124,8 @@ internal sealed class DenseTraceCoupling : IDisposable
             {
                 if (_weightT[p.Index] is not { } w) continue;
                 var host = HostMatrix(p, q, _host![p.Index] ??= new double[_net.NeuronCount * p.Size]);
-                var cpu = _hostTensor![p.Index] ??= zeros([_net.NeuronCount, p.Size], dtype: ScalarType.Float64);
-                System.Runtime.InteropServices.MemoryMarshal.AsBytes(host.AsSpan()).CopyTo(cpu.bytes);   // a memcpy into the CPU tensor
-                using (no_grad())
                 using (Tensor wb = w[b])
-                    wb.copy_(cpu);
+                    (_staging![p.Index] ??= new HostStaging()).Upload(host, _shape![p.Index] ??= [_net.NeuronCount, p.Size], wb);
             }
         }
     }
@@ -130,6 +133,9 @@ internal sealed class DenseTraceCoupling : IDisposable
     public void Dispose()
     {
         foreach (var w in _weightT) w?.Dispose();
-        if (_hostTensor is not null) foreach (var t in _hostTensor) t?.Dispose();
+        foreach (var s in _inScaleScalar) s?.Dispose();
+        foreach (var s in _unitScalar) s?.Dispose();
+        _zero.Dispose();
+        if (_staging is not null) foreach (var t in _staging) t?.Dispose();
     }
 }

@@ -1,6 +1,8 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Sim.EventCore.Compilation;
+using Sim.EventCore.Numerics;
+using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
 using Sim.EventCore.Models;
 using Sim.EventCore.Precise;
@@ -220,6 +222,53 @@ public class ModelConformanceTests
         foreach (double p in parts) e.RunMs(p);
         var net = e.Network;
         return ([.. rec.Spikes], [.. net.Populations.SelectMany(p => p.Model.ReportedVariableNames.SelectMany(v => e.GetVariable(p.Name, v)))]);
+    }
+
+    /// <summary>
+    /// The initial state against the file format's convention, independently of the model's <c>Initialise</c> (which
+    /// every engine and the naive reference share, so the properties above cannot see a mistake in it): each reported
+    /// variable r starts at the parameter r_init (r_init_mv for r_mv), drawn per element with the key (seed,
+    /// PopulationValues(population, "init:" + key), instance) (docs/numerics.md item 6); a null v_init_mv means E_L; a
+    /// variable without such a parameter starts at 0. Checked in absolute units for two instances at an offset.
+    /// </summary>
+    [Theory, MemberData(nameof(Conformance.ModelNames), MemberType = typeof(Conformance))]
+    public void TheInitialStateIsTheDrawnInitialValues(string model)
+    {
+        var definition = ModelRegistry.All[Conformance.IndexOf(model)];
+        var rng = new Random(5);
+        const ulong Seed = 77;
+        foreach (bool mixed in new[] { false, true })
+        {
+            var pars = definition.SampleParameters(rng, 0.1, mixed);
+            if (mixed)
+                // Every initial value drawn per element (a constant default would hide a wrong key).
+                foreach (var f in Naming.Fields(pars.GetType()).Where(f => f.Key.Contains("_init", StringComparison.Ordinal)))
+                    f.Property.SetValue(pars, f.Key == "v_init_mv" ? Value.Uniform(-70, -56) : Value.Uniform(0.1, 2));
+            var b = new NetworkBuilder("init") { Run = new RunOptions { DtMs = 0.1, Seed = Seed, Batch = 2, InstanceOffset = 3 } };
+            b.NeuronGroup("other", 3, new LifDeltaParameters());   // the tested population is population 1
+            b.NeuronGroup("p", 17, pars);
+            var net = NetworkCompiler.Compile(b.Build());
+            using var engine = new EventEngine(net);
+            var fields = Naming.Fields(pars.GetType()).ToDictionary(f => f.Key);
+            double[] Drawn(Value v, string key, ulong instance)
+            {
+                ulong k = CounterRng.Key(Seed, RngStreams.PopulationValues(1, key), instance, 0);
+                return [.. Enumerable.Range(0, 17).Select(i => v.Draw(k, i))];
+            }
+            foreach (string r in definition.ReportedVariableNames)
+            {
+                string key = r.EndsWith("_mv", StringComparison.Ordinal) ? r[..^3] + "_init_mv" : r + "_init";
+                for (int k = 0; k < 2; k++)
+                {
+                    double[] want = !fields.TryGetValue(key, out var f) ? new double[17]
+                        : f.Property.GetValue(pars) is Value v ? Drawn(v, "init:" + key, (ulong)(3 + k))
+                        : Drawn((Value)fields["e_leak_mv"].Property.GetValue(pars)!, "e_leak_mv", 0);
+                    double[] got = engine.GetVariable(k, "p", r);
+                    for (int i = 0; i < 17; i++)
+                        Assert.True(Math.Abs(got[i] - want[i]) <= 1e-9 * (1 + Math.Abs(want[i])), $"{model} ({(mixed ? "mixed" : "uniform")}): {r}[{i}] of instance {3 + k} starts at {got[i]}, the convention says {want[i]}");
+                }
+            }
+        }
     }
 
     /// <summary>Guards the properties above against vacuity: the generator must produce activity for every model.</summary>

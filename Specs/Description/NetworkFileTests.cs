@@ -7,7 +7,7 @@ namespace Sim.Specs.Description;
 
 public class NetworkFileTests
 {
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "Sim.sln"))) return dir.FullName;

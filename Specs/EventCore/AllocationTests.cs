@@ -1,7 +1,9 @@
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
+using Sim.EventCore.Plasticity;
 using Sim.EventCore.Precise;
+using Sim.Experiments;
 using Xunit;
 
 namespace Sim.Specs.EventCore;
@@ -55,5 +57,77 @@ public class AllocationTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(engine.SpikeCount - spikes > 200, $"{engine.SpikeCount - spikes} spikes");
         Assert.Equal(0, allocated);
+    }
+
+    /// <summary>
+    /// With plasticity and a tick I/O hook the step loop still allocates nothing: a spike-timing rule (pre and post hooks,
+    /// lazily decayed traces, per-synapse writes to a plastic spike projection) and an I/O hook that writes a current and
+    /// reads the state every tick; and the rank-R rule learning store-and-recall (a row of W_rec written per neuron and tick).
+    /// </summary>
+    [Fact]
+    public void PlasticityAndTickIOAllocateNothingPerTick()
+    {
+        var b = new NetworkBuilder { Run = new RunOptions { DtMs = 0.1, Seed = 5 } };
+        var g = b.NeuronGroup("n", 200, new LifExpParameters { VInitMv = Value.Uniform(-60, -50) });
+        var p = b.PoissonGroup("drive", 200, 500);
+        b.Synapses(p, g, new Connectivity.FixedInDegree(10), Value.Uniform(0.5, 3.0), projectionName: "w_in");
+        using (var engine = new EventEngine(NetworkCompiler.Compile(b.Build()), new EngineOptions { Threads = 1 }))
+        {
+            engine.AddPlasticityRule(new TimingRule("w_in"));
+            engine.AddTickIO(new CurrentAndRead());
+            engine.Run(3000);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            engine.Run(1000);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.NotEqual(PlasticityBinding.CompiledWeights(engine.Network, "w_in"), engine.GetWeights(0, "w_in"));   // the rule did write
+        }
+        var (learner, _) = new StoreRecall(new StoreRecallOptions { Neurons = 60, Steps = 80, Rank = 60, ReadoutIterations = 50 }).CreateLearner();
+        using (learner)
+        {
+            for (int e = 0; e < 3; e++) { learner.ResetState(); learner.Run(80); learner.EndTrial(); }
+            learner.ResetState();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            learner.Run(80);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+    }
+
+    /// <summary>Potentiates the synapses of a spiking neuron by its sources' traces, depresses on presynaptic spikes.</summary>
+    private sealed class TimingRule(string projection) : IPlasticityRule, IRuleInstance
+    {
+        private PlasticProjection _p = null!;
+        private TraceHandle _pre = null!, _post = null!;
+        public void Bind(PlasticityBinding binding)
+        {
+            _p = binding.Projection(projection);
+            _pre = binding.PreTrace(10.0);
+            _post = binding.PostTrace(20.0);
+            binding.RequestSpikeHooks();
+        }
+        public IRuleInstance CreateInstance(IPlasticityContext context) => this;
+        public void OnPostSpikes(IPlasticityContext c, ReadOnlySpan<int> neurons)
+        {
+            foreach (int i in neurons)
+                foreach (int k in _p.Incoming(i)) c.SetWeight(_p, k, Math.Min(3.0, c.GetWeight(_p, k) + 0.01 * c.Trace(_pre, _p.Pre[k])));
+        }
+        public void OnPreSpikes(IPlasticityContext c, ReadOnlySpan<int> sources, ReadOnlySpan<int> counts)
+        {
+            foreach (int s in sources)
+                foreach (int k in _p.Outgoing(s)) c.SetWeight(_p, k, Math.Max(0.0, c.GetWeight(_p, k) - 0.005 * c.Trace(_post, _p.Post[k])));
+        }
+    }
+
+    /// <summary>Writes a current and reads v of every neuron each tick.</summary>
+    private sealed class CurrentAndRead : ITickIO
+    {
+        private StateHandle? _v;
+        public double Sum;
+        public IReadOnlyList<string> InputPopulations { get; } = ["n"];
+        public void BeforeTick(int instance, long tick, ITickInputs inputs) => inputs.Current(0).Fill(0.5 + (tick % 7) * 0.1);
+        public void AfterTick(int instance, long tick, ReadOnlySpan<int> spikes, IStateReader state)
+        {
+            var v = _v ??= state.Resolve(0, "v_mv");
+            for (int i = 0; i < 200; i++) Sum += state.Read(v, i);
+        }
     }
 }

@@ -9,9 +9,45 @@ using Xunit;
 
 namespace Sim.Specs.EventCore;
 
-/// <summary>Properties that relate runs to each other: splitting, permuting, threads, batches, delays.</summary>
+/// <summary>
+/// Properties that relate runs to each other: permuting neuron ids, delays, spike order (splitting, threads and batches
+/// are checked per registered model by <c>Specs/Conformance/ModelConformanceTests</c>).
+/// </summary>
 public class MetamorphicTests
 {
+    [Property(MaxTest = 30)]
+    public Property PermutingNeuronIdsPermutesTheOutput(PositiveInt seedArg)
+    {
+        // One LifExp population with explicit pairs, per-neuron parameters and initial state, driven by Poisson
+        // sources; relabelling neuron i as π(i) everywhere must relabel the spikes the same way.
+        var rng = new Random(seedArg.Get);
+        int n = 2 + rng.Next(40);
+        int[] perm = [.. Enumerable.Range(0, n).OrderBy(_ => rng.Next())];
+        int m = rng.Next(4 * n);
+        int[] pre = [.. Enumerable.Range(0, m).Select(_ => rng.Next(n))], post = [.. Enumerable.Range(0, m).Select(_ => rng.Next(n))];
+        double[] w = [.. Enumerable.Range(0, m).Select(_ => rng.NextDouble() * 8 - 3)];
+        double[] d = [.. Enumerable.Range(0, m).Select(_ => 0.1 * (1 + rng.Next(5)))];
+        double[] tau = [.. Enumerable.Range(0, n).Select(_ => 5 + 20 * rng.NextDouble())];
+        double[] v0 = [.. Enumerable.Range(0, n).Select(_ => -70 + 16 * rng.NextDouble())];
+        int k = 1 + rng.Next(5);
+        int[] inPre = [.. Enumerable.Range(0, n).Select(_ => rng.Next(k))];
+
+        NetworkSpec Build(Func<int, int> map)
+        {
+            double[] Permuted(double[] x) { var y = new double[n]; for (int i = 0; i < n; i++) y[map(i)] = x[i]; return y; }
+            var b = new NetworkBuilder { Run = new RunOptions { DtMs = 0.1, Seed = (ulong)seedArg.Get } };
+            var g = b.NeuronGroup("g", n, new LifExpParameters { TauMemMs = Value.PerElement(Permuted(tau)), VInitMv = Value.PerElement(Permuted(v0)), ELeakMv = -65, RefractoryMs = 1 });
+            var p = b.PoissonGroup("p", k, 400);
+            b.Synapses(g, g, new Connectivity.PairList([.. pre.Select(map)], [.. post.Select(map)]), Value.PerElement(w), Value.PerElement(d));
+            b.Synapses(p, g, new Connectivity.PairList(inPre, [.. Enumerable.Range(0, n).Select(map)]), 9.0);
+            return b.Build();
+        }
+        var original = ReferenceModelTests.RunEngine(NetworkCompiler.Compile(Build(i => i)), 2000).Spikes[0];
+        var permuted = ReferenceModelTests.RunEngine(NetworkCompiler.Compile(Build(i => perm[i])), 2000).Spikes[0];
+        var mapped = original.Select(s => (s.Item1, perm[s.Item2])).OrderBy(s => s.Item1).ThenBy(s => s.Item2).ToList();
+        return (original.Count > 0 && mapped.SequenceEqual(permuted)).Label($"n {n}, {original.Count} spikes");
+    }
+
 
     [Fact]
     public void DelaysLandExactlyOnTPlusD()

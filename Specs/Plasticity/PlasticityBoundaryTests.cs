@@ -88,9 +88,9 @@ public class PlasticityBoundaryTests
             c.SetIncomingWeights(probe.P, target, [2.5 * unit, -3.5 * unit, -0.4 * unit]);
             Assert.Equal([2 * unit, -4 * unit, 0.0], probe.P.Incoming(target).ToArray().Select(k => c.GetWeight(probe.P, k)));
             double big = Math.Floor(limit / 3 + 1) * unit;
-            failure = Assert.Throws<InvalidOperationException>(() => c.SetIncomingWeights(probe.P, target, [big, big, big]));
+            failure = Assert.Throws<PlasticWeightException>(() => c.SetIncomingWeights(probe.P, target, [big, big, big]));
             Assert.Contains("exact range", failure.Message);
-            var ex = Assert.Throws<InvalidOperationException>(() => c.SetIncomingWeights(probe.P, target, [0, double.NaN, 0]));
+            var ex = Assert.Throws<PlasticWeightException>(() => c.SetIncomingWeights(probe.P, target, [0, double.NaN, 0]));
             Assert.Contains("weight", ex.Message);
             Assert.Equal([2 * unit, -4 * unit, 0.0], probe.P.Incoming(target).ToArray().Select(k => c.GetWeight(probe.P, k)));   // unchanged
             Assert.Throws<ArgumentException>(() => c.SetIncomingWeights(probe.P, target, [1.0]));
@@ -127,7 +127,7 @@ public class PlasticityBoundaryTests
             for (int k = 0; k < len; k++) Assert.Equal(Math.Round(w[k] / unit, MidpointRounding.ToEven) * unit, c.GetWeight(probe.P, ids[k]));
             var before = ids.Select(k => c.GetWeight(probe.P, k)).ToArray();
             w[600] = double.PositiveInfinity;
-            Assert.Contains("weight", Assert.Throws<InvalidOperationException>(() => c.SetIncomingWeights(probe.P, target, w)).Message);
+            Assert.Contains("weight", Assert.Throws<PlasticWeightException>(() => c.SetIncomingWeights(probe.P, target, w)).Message);
             Assert.Equal(before, ids.Select(k => c.GetWeight(probe.P, k)));
             probe.Step = null;
         };
@@ -191,7 +191,7 @@ public class PlasticityBoundaryTests
             rec.Step = c =>
             {
                 double w = Math.Floor(limit / 6) * unit;   // 4 × w alone is below the bound; with w_aux's 3 × w it is not
-                Assert.Contains("exact range", Assert.Throws<InvalidOperationException>(() => c.SetIncomingWeights(rec.P, 0, [w, w, w, w])).Message);
+                Assert.Contains("exact range", Assert.Throws<PlasticWeightException>(() => c.SetIncomingWeights(rec.P, 0, [w, w, w, w])).Message);
                 c.SetIncomingWeights(rec.P, 0, [w, w, 0, 0]);   // 5 × w: allowed
                 rec.Step = null;
             };
@@ -269,9 +269,9 @@ public class PlasticityBoundaryTests
             probe.Step = c =>
             {
                 ran = true;
-                if (signed) Assert.Contains("change sign", Assert.Throws<InvalidOperationException>(() => c.SetWeight(probe.P, 0, -0.5)).Message);
+                if (signed) Assert.Contains("change sign", Assert.Throws<PlasticWeightException>(() => c.SetWeight(probe.P, 0, -0.5)).Message);
                 else c.SetWeight(probe.P, 0, -0.5);
-                Assert.Contains("2^30", Assert.Throws<InvalidOperationException>(() => c.SetWeight(probe.P, 1, Math.ScaleB(1.0, 31 - probe.P.FractionBits))).Message);
+                Assert.Contains("2^30", Assert.Throws<PlasticWeightException>(() => c.SetWeight(probe.P, 1, Math.ScaleB(1.0, 31 - probe.P.FractionBits))).Message);
                 probe.Step = null;
             };
             engine.Run(1);

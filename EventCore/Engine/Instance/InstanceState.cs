@@ -46,7 +46,7 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
         TraceInput = new double[n];
         _hasTrace = net.TraceSynapses.Count > 0;
         _traceQValue = net.TraceSynapses.QValueArray;
-        var context = new EventStateContext(CouplingValues, TraceInput);
+        var context = new EventStateContext(TraceInput);
         Populations = [.. net.Populations.Select(p => p.Model.CreateEventState(p, context))];
         _couplingSources = [.. Populations.Where(p => p.Model.CouplingTraceVariable >= 0)];
         Ring = new DeliveryRing(net);
@@ -71,13 +71,11 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
         _inputs.Reset();
     }
 
-    /// <summary>Creates the instance's plasticity for <paramref name="binding"/> (once) and adds a rule's instance to it.</summary>
     /// <summary>Creates this instance's instance of <paramref name="rule"/> (not yet attached; see <see cref="AttachRule"/>).</summary>
-    public IRuleInstance PrepareRule(IPlasticityRule rule, PlasticityBinding binding)
-    {
-        Plasticity ??= new InstancePlasticity(_net, Instance, binding, this);
-        return Plasticity.Prepare(rule);
-    }
+    public IRuleInstance PrepareRule(IPlasticityRule rule, PlasticityBinding binding) => EnsurePlasticity(binding).Prepare(rule);
+
+    /// <summary>The instance's plasticity for <paramref name="binding"/>, made on first use.</summary>
+    public InstancePlasticity EnsurePlasticity(PlasticityBinding binding) => Plasticity ??= new InstancePlasticity(_net, Instance, binding, this);
 
     /// <summary>Attaches a rule instance from <see cref="PrepareRule"/>: plastic segments are delivered at arrival from now on.</summary>
     public void AttachRule(IRuleInstance rule, PlasticityBinding binding)

@@ -40,9 +40,6 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
         new("ej", "1", "presynaptic eligibility ej ≈ ∂v/∂w, on the grid 2^-G"),
     ];
 
-    /// <inheritdoc/>
-    public override bool HasRefractoriness => false;
-
     /// <summary>
     /// hz and ej must lie on their grid 2^-G in [0, 1]: the engines form W_rec·hz as exact sums that rely on it (the
     /// event engine in float64, the dense engine from trunc(hz·2^G)) and would disagree on an off-grid hz; ej is rounded

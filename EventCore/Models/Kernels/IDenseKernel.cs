@@ -15,9 +15,6 @@ namespace Sim.EventCore.Models;
 /// <typeparam name="T">The engine's tensor type.</typeparam>
 public interface IDenseKernel<T> where T : class
 {
-    /// <summary>The tick being computed.</summary>
-    long Tick { get; }
-
     /// <summary>The population's compiled constants (for scalars such as a grid; per-neuron arrays come as <see cref="Constant"/> tensors).</summary>
     ModelConstants Constants { get; }
 

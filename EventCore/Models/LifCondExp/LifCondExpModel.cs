@@ -154,4 +154,14 @@ public sealed class LifCondExpConstants(int n) : LifConstants(n)
 
     /// <inheritdoc/>
     public override IReadOnlyList<double[]> DenseArrays => [Step, AlphaExc, AlphaInh, EExcU, EInhU, ThetaU, ResetU];
+
+    /// <summary>True when every neuron has the same integration constants (the event kernel then broadcasts them).</summary>
+    public bool UniformIntegration { get; private set; }
+
+    /// <inheritdoc/>
+    public override void Seal()
+    {
+        base.Seal();
+        UniformIntegration = Uniformity.Same(EExcU) && Uniformity.Same(EInhU) && Uniformity.Same(Step) && Uniformity.Same(AlphaExc) && Uniformity.Same(AlphaInh);
+    }
 }

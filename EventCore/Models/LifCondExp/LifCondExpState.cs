@@ -13,7 +13,7 @@ internal sealed class LifCondExpState : PopulationState
 {
     private readonly LifCondExpConstants _c;
     private readonly double _scale;
-    private readonly bool _uniformThreshold, _uniform;
+    private readonly bool _uniformThreshold, _uniform;   // copied from the constants' Seal
     public readonly double[] U, GExc, GInh;
     private double[] _accExc = [], _accInh = [];
     private int _accStart;
@@ -23,7 +23,7 @@ internal sealed class LifCondExpState : PopulationState
         _c = (LifCondExpConstants)p.Constants;
         _scale = FixedPoint.Scale(p.WeightFractionBits);
         _uniformThreshold = _c.UniformThreshold;
-        _uniform = Uniformity.Same(_c.EExcU) && Uniformity.Same(_c.EInhU) && Uniformity.Same(_c.Step) && Uniformity.Same(_c.AlphaExc) && Uniformity.Same(_c.AlphaInh);
+        _uniform = _c.UniformIntegration;
         U = State[LifCondExpModel.U]; GExc = State[LifCondExpModel.GExc]; GInh = State[LifCondExpModel.GInh];
     }
 

@@ -301,12 +301,13 @@ public sealed class StoreRecall
                 for (int k = 0; k < setups.Length; k++) progress?.Invoke(m.Trial, k, m[StoreRecallTask.MseMetric, k], m[StoreRecallTask.SpikeErrorMetric, k]);
             }, cancellationToken);
         }
-        catch (InvalidOperationException e)
+        catch (Sim.EventCore.Plasticity.PlasticWeightException e)
         {
             // A rule's write refused (e.g. beyond the grid's exact range): keep the epochs completed before it.
             failure = $"learning stopped in epoch {curves.Count}: {e.Message}";
         }
         clock.Stop();
+        if (failure is null && protocol.Stop is { } stop) failure = $"stopped by a run guard in epoch {curves.Count}: {stop.Reason}";
         bool complete = failure is null && curves.Count == first.Epochs;
         double perEpoch = curves.Count > 0 ? clock.Elapsed.TotalSeconds / curves.Count : 0;
         var results = new StoreRecallResult[setups.Length];

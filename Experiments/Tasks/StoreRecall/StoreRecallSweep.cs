@@ -69,7 +69,7 @@ public static class StoreRecallSweep
         var task = new StoreRecall(o);
         var r = task.Run(null, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
-        if (r.Failure is not null) throw new InvalidOperationException($"cell {cell.Key}: {r.Failure}");
+        if (r.Failure is not null) throw new Sim.EventCore.Plasticity.PlasticWeightException($"cell {cell.Key}: {r.Failure}");
         var rate = r.Rate;
         return new SweepCellResult
         {

@@ -19,7 +19,6 @@ internal sealed class StoreRecallTask : ITrialTask, ISpikeSink
     private readonly SpikeRaster _raster;
     private readonly double[][][] _trace;   // [instance][tick][neuron]
     private readonly int _steps, _neurons;
-    private int _first, _offset;
 
     public StoreRecallTask(StoreRecall.Setup[] setups, RankRRule rule)
     {
@@ -41,10 +40,8 @@ internal sealed class StoreRecallTask : ITrialTask, ISpikeSink
 
     public void Attach(ISimulationEngine engine)
     {
-        _first = engine.FirstInstance;
-        _offset = engine.Network.Population(StoreRecall.Pop).Offset;
-        _raster.Offset = _offset;
-        _raster.FirstInstance = _first;
+        _raster.Offset = engine.Network.Population(StoreRecall.Pop).Offset;
+        _raster.FirstInstance = engine.FirstInstance;
         engine.AddSpikeSink(this);
     }
 
@@ -57,7 +54,7 @@ internal sealed class StoreRecallTask : ITrialTask, ISpikeSink
     public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
     {
         _raster.OnSpikes(instance, tick, neurons);
-        int b = instance - _first;
+        int b = instance - _raster.FirstInstance;
         if (tick < _steps) _rule.Instances[b].Core.Filter.Value.CopyTo(_trace[b][tick]);
     }
 

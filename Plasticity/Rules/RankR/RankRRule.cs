@@ -35,7 +35,6 @@ public sealed class RankRRule : IPlasticityRule
     private readonly List<RankRInstance> _instances = [];
     private readonly string _population;
     private readonly int _pop, _offset, _n;
-    private readonly double _gridUnit;
     private readonly int _gridBits;
     private PlasticProjection? _projection;
 
@@ -51,7 +50,6 @@ public sealed class RankRRule : IPlasticityRule
         _population = population;
         _pop = p.Index; _offset = p.Offset; _n = p.Size;
         _gridBits = p.TraceWeightFractionBits;
-        _gridUnit = FixedPoint.Scale(p.TraceWeightFractionBits);
         var tr = network.TraceSynapses;
         for (int i = 0; i < _n; i++)
         {
@@ -154,12 +152,12 @@ public sealed class RankRInstance : ICheckpointableRuleInstance
     /// <inheritdoc/>
     public void OnStep(IPlasticityContext context)
     {
-        var z = context.Variable(_rule.Population, "z");
+        var z = context.Variable(_rule.Population, GoalLifModel.Z);
         if (!Learning) { Core.Observe(z); return; }
         long tick = context.Tick;
         if (tick >= Target.Length) throw new InvalidOperationException($"tick {tick} is beyond the {Target.Length} ticks of the target; reset the trial");
         context.PseudoDerivative(_rule.Population, _psi);
-        Core.Update(z, _psi, context.Variable(_rule.Population, "ej"), Target[tick]);
+        Core.Update(z, _psi, context.Variable(_rule.Population, GoalLifModel.Ej), Target[tick]);
         if (Core.Mode == UpdateMode.PerTrial) return;   // the weights change at the trial's end
         WriteWeights(context);
     }

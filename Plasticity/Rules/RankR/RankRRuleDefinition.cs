@@ -37,11 +37,10 @@ public sealed class RankRRuleDefinition : RuleDefinition
         bool adam = r.Next(2) == 0, perTrial = r.Next(3) == 0;
         double eta = adam ? new[] { 0.001, 0.01 }[r.Next(2)] : new[] { 0.1, 0.5, 2.0 }[r.Next(3)];
         int rank = r.Next(outputs, n + 1);
-        ulong key = CounterRng.Key((ulong)seed, PlasticityRandom.Stream(PlasticityRandom.FeedbackPurpose + 0x10), 0, 0);
         RankRCell Cell(int instance)
         {
             // Per instance: its own B (random, first columns an instance-specific readout) and targets.
-            ulong k = CounterRng.Mix(key ^ (ulong)instance);
+            ulong k = PlasticityRandom.Key((ulong)seed, PlasticityRandom.ConformanceSamplePurpose, (ulong)instance);
             var bMat = new double[n * n];
             for (int i = 0; i < bMat.Length; i++) bMat[i] = PlasticityRandom.Normal(k, i) * 0.3;
             var target = new double[steps][];
