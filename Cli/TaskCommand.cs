@@ -36,6 +36,11 @@ public static class TaskCommand
           --eta-per-norm X   learning rate X/||D||_2 (the same largest step for every feedback D)
           --per-trial        sum the rule's updates over each epoch and apply them at its end (default:
                              online, every step, as in the paper)
+          --authors          the conventions of the authors' code (myscience/goal train.py): --teacher-lag and
+                             --initial-rec-sd 1 (docs/tasks/store_recall.md, "Conventions")
+          --teacher-lag      the teacher drive of tick t is W_teach y*[t-1]: its spikes are read out against the
+                             next tick's target (the authors' one-step lag)
+          --initial-rec-sd X initial W_rec ~ N(0, X^2) (the teacher run keeps the self-connections; default 0)
           --every K          print every K epochs (default E/20)
           --engine E         event (default, one thread), dense (TorchSharp, cpu) or dense-cuda; the curves are
                              the same bit for bit on every engine. float64: the unquantized comparison run on the
@@ -83,6 +88,9 @@ public static class TaskCommand
                 case "--eta-scaled": etaScaled = OptionParsing.Positive(a, Next()); break;
                 case "--eta-per-norm": etaPerNorm = OptionParsing.Positive(a, Next()); break;
                 case "--per-trial": o = o with { PerTrial = true }; break;
+                case "--authors": o = o.WithAuthorsConventions(); break;
+                case "--teacher-lag": o = o with { TeacherLag = true }; break;
+                case "--initial-rec-sd": o = o with { InitialRecurrentSd = OptionParsing.Positive(a, Next(), allowZero: true) }; break;
                 case "--every": every = Int(); break;
                 case "-o" or "--out": outDir = Next(); break;
                 case "--engine":
@@ -114,7 +122,7 @@ public static class TaskCommand
             if (engine == "float64") o = o with { Unquantized = true };
             var factory = EngineFactory.GridFactory(engine == "float64" ? "event" : engine, new EngineSettings { Threads = 1 });
             var task = new StoreRecall(o, factory);
-            stdout.WriteLine(FormattableString.Invariant($"store-recall: N = {o.Neurons}, T = {o.Steps}, {(o.Ltts ? "LTTS" : $"R = {o.Rank}")}{(o.OutputSpace ? " (output space)" : "")}, tau* = {o.TauStarDt} dt, {o.Epochs} epochs, seed {o.Seed}"));
+            stdout.WriteLine(FormattableString.Invariant($"store-recall: N = {o.Neurons}, T = {o.Steps}, {(o.Ltts ? "LTTS" : $"R = {o.Rank}")}{(o.OutputSpace ? " (output space)" : "")}, tau* = {o.TauStarDt} dt, {o.Epochs} epochs, seed {o.Seed}{(o.HasAuthorsConventions ? ", authors' conventions" : o.TeacherLag || o.InitialRecurrentSd > 0 ? $", teacher lag {o.TeacherLag}, initial sigma_rec {o.InitialRecurrentSd}" : "")}"));
             void Progress(int epoch, double mse, double ds)
             {
                 if (epoch % k == 0 || epoch == o.Epochs - 1)
@@ -128,6 +136,7 @@ public static class TaskCommand
         var summary = new StringBuilder();
         summary.AppendLine(FormattableString.Invariant($"readout limit (MSE): {result.ReadoutLimit:G6}"));
         summary.AppendLine(FormattableString.Invariant($"target spikes: {result.TargetSpikes}"));
+        summary.AppendLine(FormattableString.Invariant($"conventions: teacher lag {(o.TeacherLag ? "on (authors)" : "off")}, initial sigma_rec {o.InitialRecurrentSd}"));
         summary.AppendLine(FormattableString.Invariant($"feedback: {result.Feedback} (||D||_2 = {result.FeedbackNorm:G4}, tr D = {result.FeedbackTrace:G4})"));
         summary.AppendLine(FormattableString.Invariant($"optimizer: {result.Optimizer}"));
         summary.AppendLine(o.PerTrial ? "updates: per trial (summed over each epoch, applied at its end)" : "updates: online (every step)");

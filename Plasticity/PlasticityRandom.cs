@@ -17,6 +17,8 @@ public static class PlasticityRandom
     public const uint TeacherPurpose = 0x102;
     /// <summary>Initial readout W_out.</summary>
     public const uint ReadoutPurpose = 0x103;
+    /// <summary>Purpose of an initial recurrent weight matrix (store-and-recall's <c>InitialRecurrentSd</c>).</summary>
+    public const uint InitialRecurrentPurpose = 0x104;
     /// <summary>The generated samples of the rule conformance specs (<see cref="RuleDefinition.Sample"/>).</summary>
     public const uint ConformanceSamplePurpose = 0x110;
 

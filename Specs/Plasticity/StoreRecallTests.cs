@@ -208,4 +208,41 @@ public class StoreRecallCommandTests
         Assert.Equal(0, help.Code);
         Assert.Contains("--tau-star", help.Out);
     }
+    [Fact]
+    public void AuthorsConventionsLagTheTeacherAndStartFromTheirRecurrentWeights()
+    {
+        var small = new StoreRecallOptions { Neurons = 50, Steps = 60, Rank = 50, Epochs = 3, Seed = 1 };
+        var o = small.WithAuthorsConventions();
+        Assert.True(o.HasAuthorsConventions);
+        var task = new StoreRecall(o);
+        // The lag: the teacher waveform of tick t is y*[t − 1], 0 at tick 0.
+        Assert.Equal(0.0, task.TeacherScale(0, 0));
+        for (int t = 1; t < o.Steps; t++)
+            for (int k = 0; k < o.Outputs; k++) Assert.Equal(task.Target[t - 1][k], task.TeacherScale(t, k));
+        Assert.Equal(task.Target[20][1], new StoreRecall(small).TeacherScale(20, 1));
+        // The teacher run keeps the self-connections, the learning network drops them, with the same weights.
+        var teacherNet = global::Sim.EventCore.Compilation.NetworkCompiler.Compile(task.BuildNetwork(task.TeacherWeights()));
+        var learnNet = global::Sim.EventCore.Compilation.NetworkCompiler.Compile(task.BuildNetwork(null));
+        int n = o.Neurons;
+        Assert.Equal(n * n, teacherNet.TraceSynapses.Source.Length);
+        Assert.Equal(n * (n - 1), learnNet.TraceSynapses.Source.Length);
+        var w0 = task.InitialRecurrentWeights();
+        Assert.InRange(global::Sim.Plasticity.Feedback.StandardDeviation(w0), 0.9, 1.1);
+        var (engine, rule) = task.CreateLearner();
+        using (engine)
+        {
+            var w = rule.Core.Weights;
+            double scale = Math.ScaleB(1.0, o.RecurrentWeightFractionBits);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    Assert.Equal(i == j ? 0.0 : Math.Round(w0[i * n + j] * scale, MidpointRounding.ToEven) / scale, w[i * n + j]);
+        }
+        // Both conventions change the target spikes; the run is deterministic and learns.
+        var plain = new StoreRecall(small).Run();
+        var a = task.Run();
+        var b = new StoreRecall(o).Run();
+        Assert.Equal(a.Mse, b.Mse);
+        Assert.NotEqual(plain.ReadoutLimit, a.ReadoutLimit);
+        Assert.Throws<ArgumentException>(() => new StoreRecall(small with { InitialRecurrentSd = -1 }));
+    }
 }

@@ -95,7 +95,21 @@ public sealed class StoreRecall
         b.NeuronGroup(Pop, o.Neurons, new GoalLifParameters { TraceFractionBits = o.Unquantized ? 0 : new GoalLifParameters().TraceFractionBits });
         b.Clock("clock", o.ClockChannels, (o.Steps - 1) / o.ClockChannels);
         b.Synapses("clock", Pop, new Connectivity.AllToAll(), Value.Normal(0, o.InputSd), projectionName: "w_in");
-        b.Synapses(Pop, Pop, new Connectivity.AllToAll(Autapses: false), 0.0, projectionName: "w_rec", weightFractionBits: o.RecurrentWeightFractionBits);
+        if (o.InitialRecurrentSd > 0)
+        {
+            // Explicit pairs, row by row (post i, pre j ascending): the teacher run keeps the self-connections.
+            var w = InitialRecurrentWeights();
+            int n = o.Neurons;
+            bool autapses = teacher is not null;
+            var pre = new List<int>(n * n); var post = new List<int>(n * n); var weights = new List<double>(n * n);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < n; j++)
+                    if (autapses || i != j) { pre.Add(j); post.Add(i); weights.Add(w[i * n + j]); }
+            b.Synapses(Pop, Pop, new Connectivity.PairList([.. pre], [.. post]), Value.PerElement([.. weights]), projectionName: "w_rec",
+                weightFractionBits: o.RecurrentWeightFractionBits);
+        }
+        else
+            b.Synapses(Pop, Pop, new Connectivity.AllToAll(Autapses: false), 0.0, projectionName: "w_rec", weightFractionBits: o.RecurrentWeightFractionBits);
         if (teacher is not null)
         {
             var times = new double[o.Steps];
@@ -103,11 +117,29 @@ public sealed class StoreRecall
             for (int k = 0; k < o.Outputs; k++)
             {
                 var scales = new double[o.Steps];
-                for (int t = 0; t < o.Steps; t++) scales[t] = Target[t][k];
+                for (int t = 0; t < o.Steps; t++) scales[t] = TeacherScale(t, k);
                 b.Current(Pop, Value.PerElement([.. teacher.Select(row => row[k])]), times, scales);
             }
         }
         return b.Build();
+    }
+
+    /// <summary>The teacher waveform of output k at tick t: y*_k[t], or y*_k[t−1] (0 at t = 0) with <see cref="StoreRecallOptions.TeacherLag"/>.</summary>
+    public double TeacherScale(int t, int k) => !Options.TeacherLag ? Target[t][k] : t == 0 ? 0.0 : Target[t - 1][k];
+
+    /// <summary>
+    /// The initial W_rec (N×N row-major, [i, j] from j to i, diagonal included) ~ N(0, σ_rec²), element i·N + j of the
+    /// counter stream (seed, <see cref="PlasticityRandom.InitialRecurrentPurpose"/>, cell); all zeros when σ_rec = 0.
+    /// </summary>
+    public double[] InitialRecurrentWeights()
+    {
+        var o = Options;
+        int n = o.Neurons;
+        var w = new double[n * n];
+        if (o.InitialRecurrentSd == 0) return w;
+        ulong key = PlasticityRandom.Key(o.Seed, PlasticityRandom.InitialRecurrentPurpose, o.Cell);
+        for (int k = 0; k < w.Length; k++) w[k] = o.InitialRecurrentSd * PlasticityRandom.Normal(key, k);
+        return w;
     }
 
     /// <summary>W_teach (N×O, rows per neuron) ~ N(0, σ_trg²).</summary>
@@ -281,8 +313,9 @@ public sealed class StoreRecall
         {
             var o = c.Options;
             if (o.Seed != first.Seed || o.Neurons != first.Neurons || o.Steps != first.Steps || o.Outputs != first.Outputs || o.ClockChannels != first.ClockChannels
-                || o.InputSd != first.InputSd || o.RecurrentWeightFractionBits != first.RecurrentWeightFractionBits || o.Unquantized != first.Unquantized)
-                throw new ArgumentException("cells of one batch must share the learning network (seed, N, T, O, clock channels, σ_in, weight grid, quantization)", nameof(cells));
+                || o.InputSd != first.InputSd || o.RecurrentWeightFractionBits != first.RecurrentWeightFractionBits || o.Unquantized != first.Unquantized
+                || o.InitialRecurrentSd != first.InitialRecurrentSd || o.Cell != first.Cell && o.InitialRecurrentSd > 0)
+                throw new ArgumentException("cells of one batch must share the learning network (seed, N, T, O, clock channels, σ_in, weight grid, quantization, initial W_rec)", nameof(cells));
             if (o.Epochs != first.Epochs) throw new ArgumentException("cells of one batch run the same number of epochs", nameof(cells));
         }
         var setups = cells.Select(c => c.Prepare()).ToArray();

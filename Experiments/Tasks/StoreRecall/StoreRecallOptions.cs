@@ -58,6 +58,29 @@ public sealed record StoreRecallOptions
     /// </summary>
     public bool Unquantized { get; init; }
 
+    /// <summary>
+    /// The authors' one-step lag (docs/tasks/store_recall.md, "Conventions"): the teacher drive of tick t is
+    /// u = W_teach·y*[t−1] (0 at tick 0), so the spikes it produces are read out against the target of the next tick,
+    /// as in myscience/goal, where the drive of step t makes the spikes of step t+1, compared with y*[t+1]. False (Sim's
+    /// default, the paper's text): the drive of tick t is W_teach·y*[t].
+    /// </summary>
+    public bool TeacherLag { get; init; }
+    /// <summary>
+    /// σ_rec of the initial recurrent weights W_rec ~ N(0, σ_rec²) (counter RNG, purpose
+    /// <see cref="PlasticityRandom.InitialRecurrentPurpose"/>): the same W drives the teacher run (there with its
+    /// self-connections, as the authors' <c>train.py</c>, which leaves the neuron class's default σ_rec = 1) and is the
+    /// start of learning (there without its diagonal: the learned projection has no autapses; the authors' code zeroes
+    /// the diagonal after the first update, so only the first step of the first epoch differs). 0 (Sim's default, the
+    /// paper's text): W_rec = 0.
+    /// </summary>
+    public double InitialRecurrentSd { get; init; }
+
+    /// <summary>The conventions of the authors' code (myscience/goal <c>src/train.py</c>): <see cref="TeacherLag"/> and σ_rec = 1.</summary>
+    public StoreRecallOptions WithAuthorsConventions() => this with { TeacherLag = true, InitialRecurrentSd = 1.0 };
+
+    /// <summary>Whether both of the authors' conventions are on.</summary>
+    public bool HasAuthorsConventions => TeacherLag && InitialRecurrentSd == 1.0;
+
     /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {
@@ -73,6 +96,7 @@ public sealed record StoreRecallOptions
         Need(Epochs >= 0, nameof(Epochs), "must be ≥ 0");
         Need(ReadoutIterations >= 0 && ReadoutLearningRate > 0, nameof(ReadoutIterations), "iterations ≥ 0 and a positive learning rate");
         Need(StepPerFeedbackNorm is null || (StepPerFeedbackNorm > 0 && double.IsFinite(StepPerFeedbackNorm.Value)), nameof(StepPerFeedbackNorm), "must be finite and > 0");
+        Need(InitialRecurrentSd >= 0 && double.IsFinite(InitialRecurrentSd), nameof(InitialRecurrentSd), "must be finite and ≥ 0");
         Need(StepPerFeedbackNorm is null || LearningRate is null, nameof(StepPerFeedbackNorm), "excludes an explicit LearningRate");
     }
 }
