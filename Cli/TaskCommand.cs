@@ -122,7 +122,7 @@ public static class TaskCommand
             if (engine == "float64") o = o with { Unquantized = true };
             var factory = EngineFactory.GridFactory(engine == "float64" ? "event" : engine, new EngineSettings { Threads = 1 });
             var task = new StoreRecall(o, factory);
-            stdout.WriteLine(FormattableString.Invariant($"store-recall: N = {o.Neurons}, T = {o.Steps}, {(o.Ltts ? "LTTS" : $"R = {o.Rank}")}{(o.OutputSpace ? " (output space)" : "")}, tau* = {o.TauStarDt} dt, {o.Epochs} epochs, seed {o.Seed}{(o.HasAuthorsConventions ? ", authors' conventions" : o.TeacherLag || o.InitialRecurrentSd > 0 ? $", teacher lag {o.TeacherLag}, initial sigma_rec {o.InitialRecurrentSd}" : "")}"));
+            stdout.WriteLine(FormattableString.Invariant($"store-recall: N = {o.Neurons}, T = {o.Steps}, {(o.Ltts ? "LTTS" : $"R = {o.Rank}")}{(o.OutputSpace ? " (output space)" : "")}, tau* = {o.TauStarDt} dt, {o.Epochs} epochs, seed {o.Seed}, conventions: {o.ConventionsName}"));
             void Progress(int epoch, double mse, double ds)
             {
                 if (epoch % k == 0 || epoch == o.Epochs - 1)
@@ -136,7 +136,7 @@ public static class TaskCommand
         var summary = new StringBuilder();
         summary.AppendLine(FormattableString.Invariant($"readout limit (MSE): {result.ReadoutLimit:G6}"));
         summary.AppendLine(FormattableString.Invariant($"target spikes: {result.TargetSpikes}"));
-        summary.AppendLine(FormattableString.Invariant($"conventions: teacher lag {(o.TeacherLag ? "on (authors)" : "off")}, initial sigma_rec {o.InitialRecurrentSd}"));
+        summary.AppendLine($"conventions: {o.ConventionsName}");
         summary.AppendLine(FormattableString.Invariant($"feedback: {result.Feedback} (||D||_2 = {result.FeedbackNorm:G4}, tr D = {result.FeedbackTrace:G4})"));
         summary.AppendLine(FormattableString.Invariant($"optimizer: {result.Optimizer}"));
         summary.AppendLine(o.PerTrial ? "updates: per trial (summed over each epoch, applied at its end)" : "updates: online (every step)");

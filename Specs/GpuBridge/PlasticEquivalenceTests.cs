@@ -318,13 +318,15 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
 
     private static readonly StoreRecallOptions Cell = new() { Neurons = 30, Steps = 40, Rank = 30, Epochs = 6, Seed = 2 };
 
-    private void SameCurves(string device)
+    private void SameCurves(string device) => SameCurves(device, Cell);
+
+    private void SameCurves(string device, StoreRecallOptions cell)
     {
         var clock = Stopwatch.StartNew();
-        var ev = new StoreRecall(Cell).Run();
+        var ev = new StoreRecall(cell).Run();
         double tEvent = clock.Elapsed.TotalSeconds;
         clock.Restart();
-        var dense = new StoreRecall(Cell, net => new DenseEngine(net, new DenseEngineOptions { Device = device })).Run();
+        var dense = new StoreRecall(cell, net => new DenseEngine(net, new DenseEngineOptions { Device = device })).Run();
         output.WriteLine($"event {tEvent:F2} s, {dense.Engine} {clock.Elapsed.TotalSeconds:F2} s; MSE {string.Join(", ", ev.Mse.Select(m => m.ToString("G4")))}");
         Assert.Equal("event", ev.Engine);
         Assert.StartsWith("dense", dense.Engine);
@@ -332,8 +334,15 @@ public class PlasticEquivalenceTests(ITestOutputHelper output)
         Assert.True(ReferenceModelTests.SameBits(ev.Mse, dense.Mse), "per-epoch MSE differs");
         Assert.True(ReferenceModelTests.SameBits(ev.SpikeError, dense.SpikeError), "per-epoch ΔS differs");
         Assert.Equal(ev.TargetSpikes, dense.TargetSpikes);
-        Assert.Equal(Cell.Epochs, ev.Mse.Length);
+        Assert.Equal(cell.Epochs, ev.Mse.Length);
     }
+
+    /// <summary>
+    /// (b′) The authors' conventions (teacher lag; W_rec ~ N(0, 1), the teacher run with self-connections, learning
+    /// from a nonzero start): the same target spikes, readout limit and curves on both engines.
+    /// </summary>
+    [Fact]
+    public void AuthorsConventionsGiveIdenticalCurvesOnBothEngines() => SameCurves(TorchRuntime.Cpu, Cell.WithAuthorsConventions());
 
     /// <summary>(b) One short store-recall cell: identical per-epoch MSE and ΔS on the event engine and the dense engine (cpu).</summary>
     [Fact]

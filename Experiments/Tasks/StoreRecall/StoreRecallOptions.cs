@@ -81,6 +81,11 @@ public sealed record StoreRecallOptions
     /// <summary>Whether both of the authors' conventions are on.</summary>
     public bool HasAuthorsConventions => TeacherLag && InitialRecurrentSd == 1.0;
 
+    /// <summary>The conventions in words for reports: "Sim's (no lag, W_rec = 0)", "the authors'", or each setting.</summary>
+    public string ConventionsName => HasAuthorsConventions ? "the authors' (teacher lag, sigma_rec = 1)"
+        : !TeacherLag && InitialRecurrentSd == 0 ? "Sim's (no teacher lag, W_rec = 0)"
+        : FormattableString.Invariant($"teacher lag {(TeacherLag ? "on" : "off")}, sigma_rec = {InitialRecurrentSd}");
+
     /// <summary>Checks the options; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public void Validate()
     {
