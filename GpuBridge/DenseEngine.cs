@@ -155,6 +155,7 @@ public sealed class DenseEngine : ISimulationEngine
     {
         ArgumentNullException.ThrowIfNull(io);
         foreach (var name in io.InputPopulations) _pops[Network.Population(name).Index].EnableExternalInput();
+        foreach (var name in io.ClampedPopulations) _pops[Network.Population(name).Index].EnableClamp();
         _io.Add(io);
     }
 
@@ -324,6 +325,7 @@ public sealed class DenseEngine : ISimulationEngine
                 var p = _pops[i];
                 Tensor? rec = traces is null ? null : _coupling.Input(i, traces);
                 spikeParts[i] = p.Advance(t, accE.narrow(1, p.Pop.Offset, p.Pop.Size), accI.narrow(1, p.Pop.Offset, p.Pop.Size), rec, keys);
+                if (p.Clamp is not null) spikeParts[i] = p.ApplyClamp(spikeParts[i]);
             }
             Tensor spikes = cat(spikeParts, 1);   // bool [B, N]
             Tensor row = spikes.to_type(ScalarType.Float64);

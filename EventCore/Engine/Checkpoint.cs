@@ -179,6 +179,32 @@ public sealed class InstanceCheckpoint
     /// </summary>
     public const string TickInputSuffix = ".@tick_input";
 
+    /// <summary>
+    /// Key of a population's held spike clamp (<see cref="ITickInputs.Clamp"/>) in <see cref="State"/>: "population" +
+    /// this suffix, stored as −1 (free), 0 or 1 so that the file holds no NaN. Absent when no clamp was enabled; all free then.
+    /// </summary>
+    public const string ClampSuffix = ".@clamp";
+
+    /// <summary>The clamp as stored: NaN (free) → −1.</summary>
+    public static double[] EncodeClamp(ReadOnlySpan<double> clamp)
+    {
+        var stored = new double[clamp.Length];
+        for (int i = 0; i < clamp.Length; i++) stored[i] = double.IsNaN(clamp[i]) ? -1 : clamp[i];
+        return stored;
+    }
+
+    /// <summary>Writes a stored clamp back into <paramref name="clamp"/> (−1 → NaN); refuses other values than −1, 0 and 1.</summary>
+    public static void DecodeClamp(ReadOnlySpan<double> stored, string population, Span<double> clamp)
+    {
+        if (stored.Length != clamp.Length) throw new InvalidDataException($"checkpoint's spike clamp of '{population}' has {stored.Length} values, not {clamp.Length}");
+        for (int i = 0; i < stored.Length; i++)
+            clamp[i] = stored[i] switch
+            {
+                -1 => double.NaN, 0 => 0, 1 => 1,
+                _ => throw new InvalidDataException($"checkpoint's spike clamp of '{population}'[{i}] is {stored[i]:R}; expected -1 (free), 0 or 1"),
+            };
+    }
+
     /// <summary>"population.variable" → values (model frames, see <see cref="Checkpoint"/>).</summary>
     public required Dictionary<string, double[]> State { get; init; }
     /// <summary>Tick of the last spike of every neuron (global id).</summary>

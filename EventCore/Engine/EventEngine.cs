@@ -105,8 +105,12 @@ public sealed class EventEngine : ISimulationEngine
     {
         ArgumentNullException.ThrowIfNull(io);
         var pops = io.InputPopulations.Select(name => Network.Population(name).Index).ToArray();
+        var clamped = io.ClampedPopulations.Select(name => Network.Population(name).Index).ToArray();
         foreach (var inst in _instances)
+        {
             foreach (int p in pops) inst.ExternalInput(p);
+            foreach (int p in clamped) inst.SpikeClamp(p);
+        }
         _io = [.. _io, io];
     }
 

@@ -47,6 +47,12 @@ public interface ITickIO
     /// <summary>Names of the populations whose per-tick input this hook writes (the engine enables their drive term once, when the hook is added).</summary>
     IReadOnlyList<string> InputPopulations { get; }
 
+    /// <summary>
+    /// Names of the populations whose spikes this hook may clamp (teacher forcing, <see cref="ITickInputs.Clamp"/>); the
+    /// model must name the stored spike variable a clamp overwrites (<see cref="Models.NeuronModelDefinition.ClampVariable"/>).
+    /// </summary>
+    IReadOnlyList<string> ClampedPopulations => [];
+
     /// <summary>Before tick <paramref name="tick"/> of <paramref name="instance"/>: write this tick's inputs.</summary>
     void BeforeTick(int instance, long tick, ITickInputs inputs);
 
@@ -63,6 +69,17 @@ public interface ITickInputs
     /// be one of the hook's <see cref="ITickIO.InputPopulations"/>.
     /// </summary>
     Span<double> Current(int population);
+
+    /// <summary>
+    /// The spike clamp of population <paramref name="population"/> (teacher forcing; population-local order), writable and
+    /// held until rewritten, all free (NaN) after a reset. After the Threshold step of the tick, a neuron whose value is 1
+    /// spikes and one whose value is 0 is silent, whatever its membrane did; NaN leaves the neuron free. The clamped spike
+    /// is the spike in every respect: it is stored in the model's spike variable (GoalLif: z, so it drives the reset and
+    /// the synaptic trace of the next tick), delivered, recorded and seen by the rules; the membrane is not touched, so a
+    /// rule can still read the neuron's own prediction Θ(v − thr). Any other value is refused when the tick applies it.
+    /// The population must be one of the hook's <see cref="ITickIO.ClampedPopulations"/>.
+    /// </summary>
+    Span<double> Clamp(int population) => throw new NotSupportedException("this engine does not clamp spikes");
 }
 
 /// <summary>Checks each tick whether the run must stop (Auryn's checkers); must not throw.</summary>

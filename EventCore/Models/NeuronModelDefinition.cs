@@ -83,6 +83,14 @@ public abstract class NeuronModelDefinition
     /// </summary>
     public virtual int CouplingTraceVariable => -1;
 
+    /// <summary>
+    /// The stored 0/1 spike variable that a spike clamp (teacher forcing, <c>ITickInputs.Clamp</c>) overwrites after the
+    /// Threshold step, or −1 when the model cannot be clamped. A model may name one only when that variable is the whole
+    /// effect of a spike on its next tick (GoalLif: z drives the reset and the synaptic trace); models whose spike also
+    /// resets the membrane in the same tick or starts a refractory period cannot be clamped this way.
+    /// </summary>
+    public virtual int ClampVariable => -1;
+
     /// <summary>The fixed-point grid 2^-G of the exported trace (it must stay on it for the coupling to be exact).</summary>
     public virtual int CouplingTraceBits(NeuronParameters parameters) => 0;
 

@@ -32,6 +32,7 @@ internal static class DenseCheckpoints
                 var pop = pops[i].Pop;
                 foreach (var (name, values) in states[i]) state[$"{pop.Name}.{name}"] = values.AsSpan(k * pop.Size, pop.Size).ToArray();
                 if (pops[i].External is { } held) state[pop.Name + InstanceCheckpoint.TickInputSuffix] = held.AsSpan(k * pop.Size, pop.Size).ToArray();
+                if (pops[i].Clamp is { } clamp) state[pop.Name + InstanceCheckpoint.ClampSuffix] = InstanceCheckpoint.EncodeClamp(clamp.AsSpan(k * pop.Size, pop.Size));
                 if (lasts[i] is { } l) l.AsSpan(k * pop.Size, pop.Size).CopyTo(last.AsSpan(pop.Offset));
             }
             var hTicks = new List<long>(); var hSrc = new List<int>(); var hCount = new List<int>();

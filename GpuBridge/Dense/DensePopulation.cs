@@ -32,6 +32,9 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
     private Tensor? _driveT;
     private int _driveLength;      // elements of _driveT (n, or B·n with a per-tick input)
     private readonly HostStaging _driveStaging = new();
+    private double[]? _clamp;      // [B·n] spike clamp (NaN = free), held, null unless enabled
+    private Tensor? _clampT;       // its device copy [B, n]
+    private readonly HostStaging _clampStaging = new();
     private readonly long[] _shapeBatch, _shapeOne;   // [B, n] and [n]
     // This tick's inputs (set by Advance, valid during the model's step).
     private Tensor? _exc, _inh, _traceInput, _keys;
@@ -111,12 +114,55 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         return _external ??= new double[_batch * Pop.Size];
     }
 
+    /// <summary>The spike clamp [B·n] (NaN = free), or null when none was enabled.</summary>
+    public double[]? Clamp => _clamp;
+
+    /// <summary>Enables the spike clamp (teacher forcing; <see cref="ITickInputs.Clamp"/>), all free.</summary>
+    public double[] EnableClamp()
+    {
+        if (_model.ClampVariable < 0) throw new ArgumentException($"population '{Pop.Name}' ({_model.Name}) cannot be clamped: the model names no spike variable a clamp could overwrite");
+        if (_clamp is null)
+        {
+            _clamp = new double[_batch * Pop.Size];
+            Array.Fill(_clamp, double.NaN);
+            _clampT = Own(zeros(_shapeBatch, dtype: ScalarType.Float64, device: _device));
+            // The staging buffer is made here, outside the step's dispose scope (which would free a buffer made in it).
+            _clampStaging.Upload(_clamp, _shapeBatch, _clampT);
+        }
+        return _clamp;
+    }
+
+    /// <summary>
+    /// Applies the clamp to this tick's spike mask [B, n] as the event engine does (the same values, so the same bits):
+    /// the spike variable takes the clamped value where one is set; returns the resulting mask. Nothing to do (the mask
+    /// itself is returned) when every neuron is free.
+    /// </summary>
+    public Tensor ApplyClamp(Tensor spikes)
+    {
+        var c = _clamp!;
+        bool any = false;
+        for (int i = 0; i < c.Length; i++)
+        {
+            double forced = c[i];
+            if (double.IsNaN(forced)) continue;
+            if (forced is not (0.0 or 1.0)) throw new InvalidOperationException($"spike clamp of '{Pop.Name}'[{i % Pop.Size}] (batch element {i / Pop.Size}) is {forced:R}; it must be 0, 1 or NaN (free)");
+            any = true;
+        }
+        if (!any) return spikes;
+        _clampStaging.Upload(c, _shapeBatch, _clampT!);
+        int v = _model.ClampVariable;
+        Tensor z = where(_clampT!.isnan(), _state[v], _clampT!);
+        _state[v].copy_(z);
+        return z.to_type(ScalarType.Bool);
+    }
+
     /// <summary>State back to tick 0: the initial values, never spiked, the drive recomputed, the per-tick input zero.</summary>
     public void ResetState()
     {
         for (int v = 0; v < _state.Length; v++) _state[v].copy_(_initial[v]);
         if (_last is not null) FillNeverSpiked(_last);
         if (_external is not null) Array.Clear(_external);
+        if (_clamp is not null) Array.Fill(_clamp, double.NaN);
         Array.Fill(_lastScale, double.NaN);
     }
 
@@ -278,6 +324,10 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
                 if (held.Length != n) throw new InvalidDataException($"checkpoint's per-tick input of '{Pop.Name}' has {held.Length} values, not {n}");
                 held.CopyTo(EnableExternalInput(), k * n);
             }
+        if (_clamp is not null) Array.Fill(_clamp, double.NaN);
+        for (int k = 0; k < b; k++)
+            if (checkpoint.Instances[k].State.TryGetValue(Pop.Name + InstanceCheckpoint.ClampSuffix, out var clamp))
+                InstanceCheckpoint.DecodeClamp(clamp, Pop.Name, EnableClamp().AsSpan(k * n, n));
         Array.Fill(_lastScale, double.NaN);
     }
 
@@ -301,6 +351,7 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         foreach (var t in _owned) t.Dispose();
         _driveT?.Dispose();
         _driveStaging.Dispose();
+        _clampStaging.Dispose();
         _scale.Dispose();
     }
 }

@@ -58,4 +58,11 @@ internal sealed class DenseTickInputs(DensePopulation[] populations) : ITickInpu
         var all = p.External ?? throw new InvalidOperationException($"population '{p.Pop.Name}' is not among the per-tick input populations of any I/O hook");
         return all.AsSpan(Batch * p.Pop.Size, p.Pop.Size);
     }
+
+    public Span<double> Clamp(int population)
+    {
+        var p = populations[population];
+        var all = p.Clamp ?? throw new InvalidOperationException($"population '{p.Pop.Name}' is not among the clamped populations of any I/O hook");
+        return all.AsSpan(Batch * p.Pop.Size, p.Pop.Size);
+    }
 }

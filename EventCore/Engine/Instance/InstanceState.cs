@@ -90,6 +90,9 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
     /// <summary>The per-tick input array of a population (the tick I/O hook writes it; sample-and-hold).</summary>
     public double[] ExternalInput(int population) => Populations[population].EnableExternalInput();
 
+    /// <summary>Enables the spike clamp of a population (teacher forcing).</summary>
+    public double[] SpikeClamp(int population) => Populations[population].EnableClamp();
+
     /// <summary>One tick through every phase; returns the guard's reason to stop, or null.</summary>
     public string? Step(ISpikeSink[] sinks, IStepObserver[] observers, IRunGuard[] guards, ITickIO[] io)
     {
@@ -120,7 +123,12 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
 
         // Threshold/Reset: ascending global id, so spikes come out in canonical order.
         SpikeCount = 0;
-        foreach (var p in Populations) p.Threshold(ctx, Spikes, ref SpikeCount);
+        foreach (var p in Populations)
+        {
+            int start = SpikeCount;
+            p.Threshold(ctx, Spikes, ref SpikeCount);
+            if (p.Clamp is not null) p.ApplyClamp(Spikes, start, ref SpikeCount);
+        }
         Clock.Mark(Phase.Threshold);
 
         // Emit: neurons, then inputs, into the ring slots t + d. Sums are exact, so order does not matter.
@@ -197,6 +205,7 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
         {
             foreach (var (name, values) in p.StateArrays()) state[$"{p.Population.Name}.{name}"] = (double[])values.Clone();
             if (p.External is { } held) state[p.Population.Name + InstanceCheckpoint.TickInputSuffix] = (double[])held.Clone();
+            if (p.Clamp is { } clamp) state[p.Population.Name + InstanceCheckpoint.ClampSuffix] = InstanceCheckpoint.EncodeClamp(clamp);
             p.LastSpike.CopyTo(last, p.Offset);
         }
         var (ticks, src, count) = _history.Snapshot();
@@ -228,6 +237,8 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
                 if (held.Length != p.Size) throw new InvalidDataException($"checkpoint's per-tick input of '{p.Population.Name}' has {held.Length} values, not {p.Size}");
                 held.CopyTo(p.EnableExternalInput(), 0);
             }
+            if (c.State.TryGetValue(p.Population.Name + InstanceCheckpoint.ClampSuffix, out var clamp))
+                InstanceCheckpoint.DecodeClamp(clamp, p.Population.Name, p.EnableClamp());
             p.ForceDriveUpdate();
         }
         _inputs.Restore(c.PoissonNextMs, c.PoissonCount, tick);
@@ -250,6 +261,10 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
     Span<double> ITickInputs.Current(int population)
         => Populations[population].External ?? throw new InvalidOperationException(
             $"population '{Populations[population].Population.Name}' is not among the per-tick input populations of any I/O hook");
+
+    Span<double> ITickInputs.Clamp(int population)
+        => Populations[population].Clamp ?? throw new InvalidOperationException(
+            $"population '{Populations[population].Population.Name}' is not among the clamped populations of any I/O hook");
 
     double[] IPlasticStateSource.Variable(int population, int variable) => Populations[population].State[variable];
 

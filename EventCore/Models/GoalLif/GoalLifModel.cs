@@ -60,6 +60,9 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
     /// <inheritdoc/>
     public override int CouplingTraceVariable => Hz;
     /// <inheritdoc/>
+    /// <remarks>z is the whole effect of a spike: the reset (reset·z) and hz act in the next tick.</remarks>
+    public override int ClampVariable => Z;
+    /// <inheritdoc/>
     public override int CouplingTraceBits(NeuronParameters parameters) => ((GoalLifParameters)parameters).TraceFractionBits;
     /// <inheritdoc/>
     public override bool TakesTraceInput => true;

@@ -62,12 +62,48 @@ internal abstract class PopulationState
     /// <summary>The per-tick external input, or null when none was enabled.</summary>
     public double[]? External => _external;
 
+    private double[]? _clamp;
+
+    /// <summary>Makes this population's spikes clampable (<c>ITickInputs.Clamp</c>); returns the clamp array (NaN = free).</summary>
+    public double[] EnableClamp()
+    {
+        if (Model.ClampVariable < 0) throw new ArgumentException($"population '{Population.Name}' ({Model.Name}) cannot be clamped: the model names no spike variable a clamp could overwrite");
+        if (_clamp is null) { _clamp = new double[Size]; Array.Fill(_clamp, double.NaN); }
+        return _clamp;
+    }
+
+    /// <summary>The spike clamp (NaN = free), or null when none was enabled.</summary>
+    public double[]? Clamp => _clamp;
+
+    /// <summary>
+    /// Applies the clamp after Threshold: the model's spike variable takes the clamped value where one is set, and the
+    /// population's part of the spike list (from <paramref name="start"/>, ascending ids) is rewritten from it.
+    /// </summary>
+    public void ApplyClamp(int[] spikes, int start, ref int count)
+    {
+        var c = _clamp!;
+        var z = State[Model.ClampVariable];
+        int k = start;
+        for (int i = 0; i < c.Length; i++)
+        {
+            double forced = c[i];
+            if (!double.IsNaN(forced))
+            {
+                if (forced is not (0.0 or 1.0)) throw new InvalidOperationException($"spike clamp of '{Population.Name}'[{i}] is {forced:R}; it must be 0, 1 or NaN (free)");
+                z[i] = forced;
+            }
+            if (z[i] != 0) spikes[k++] = Offset + i;
+        }
+        count = k;
+    }
+
     /// <summary>Sets the initial state of one instance: the model's initial values, never spiked, the drive recomputed.</summary>
     public void Initialise(ulong seed, int instance)
     {
         Model.Initialise(Population, seed, instance, State);
         Array.Fill(LastSpike, NeverSpiked);
         if (_external is not null) Array.Clear(_external);
+        if (_clamp is not null) Array.Fill(_clamp, double.NaN);
         ForceDriveUpdate();
     }
 
