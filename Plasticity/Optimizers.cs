@@ -57,15 +57,36 @@ public sealed class Adam : IOptimizer
 {
     private double[] _m = [], _v = [];
     private double _b1t = 1, _b2t = 1;
+    private double _eta;
 
     /// <summary>Adam with the usual defaults β1 = 0.9, β2 = 0.999, ε = 10^-8.</summary>
-    public Adam(LearningRate rate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+    /// <param name="rate">η at the first step.</param>
+    /// <param name="beta1">β1.</param>
+    /// <param name="beta2">β2.</param>
+    /// <param name="epsilon">ε.</param>
+    /// <param name="decayEvery">
+    /// Step decay of η (the authors' behavioural-cloning optimizer): before step s (counted from 1), η ← η·<paramref name="decayFactor"/>
+    /// when s is a multiple of this; 0 for a constant η.
+    /// </param>
+    /// <param name="decayFactor">The factor of the step decay, in (0, 1].</param>
+    public Adam(LearningRate rate, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, long decayEvery = 0, double decayFactor = 1.0)
     {
         if (!(beta1 >= 0 && beta1 < 1)) throw new ArgumentOutOfRangeException(nameof(beta1));
         if (!(beta2 >= 0 && beta2 < 1)) throw new ArgumentOutOfRangeException(nameof(beta2));
         if (!(epsilon > 0)) throw new ArgumentOutOfRangeException(nameof(epsilon));
+        ArgumentOutOfRangeException.ThrowIfNegative(decayEvery);
+        if (!(decayFactor > 0 && decayFactor <= 1)) throw new ArgumentOutOfRangeException(nameof(decayFactor), "the decay factor must lie in (0, 1]");
         Rate = rate; Beta1 = beta1; Beta2 = beta2; Epsilon = epsilon;
+        DecayEvery = decayEvery; DecayFactor = decayFactor;
+        _eta = rate.Eta;
     }
+
+    /// <summary>Every how many steps η is multiplied by <see cref="DecayFactor"/> (0: never).</summary>
+    public long DecayEvery { get; }
+    /// <summary>The step-decay factor.</summary>
+    public double DecayFactor { get; }
+    /// <summary>η of the next step (after the decays so far).</summary>
+    public double CurrentEta => _eta;
 
     /// <summary>The learning rate.</summary>
     public LearningRate Rate { get; }
@@ -78,7 +99,9 @@ public sealed class Adam : IOptimizer
     /// <summary>Steps taken.</summary>
     public long Steps { get; private set; }
     /// <inheritdoc/>
-    public string Name => FormattableString.Invariant($"adam(beta1={Beta1}, beta2={Beta2}, eps={Epsilon}), {Rate}");
+    public string Name => DecayEvery > 0
+        ? FormattableString.Invariant($"adam(beta1={Beta1}, beta2={Beta2}, eps={Epsilon}, eta x{DecayFactor} every {DecayEvery} steps), {Rate}")
+        : FormattableString.Invariant($"adam(beta1={Beta1}, beta2={Beta2}, eps={Epsilon}), {Rate}");
 
     /// <inheritdoc/>
     public void Step(Span<double> w, ReadOnlySpan<double> d)
@@ -86,9 +109,10 @@ public sealed class Adam : IOptimizer
         if (w.Length != d.Length) throw new ArgumentException("w and d differ in length", nameof(d));
         if (_m.Length != w.Length) { _m = new double[w.Length]; _v = new double[w.Length]; }
         Steps++;
+        if (DecayEvery > 0 && Steps % DecayEvery == 0) _eta *= DecayFactor;
         _b1t *= Beta1; _b2t *= Beta2;
         double b1 = Beta1, c1 = 1.0 - Beta1, b2 = Beta2, c2 = 1.0 - Beta2;
-        double k1 = 1.0 - _b1t, k2 = 1.0 - _b2t, eta = Rate.Eta, eps = Epsilon;
+        double k1 = 1.0 - _b1t, k2 = 1.0 - _b2t, eta = _eta, eps = Epsilon;
         for (int k = 0; k < w.Length; k++)
         {
             double m = b1 * _m[k] + c1 * d[k];
@@ -100,19 +124,20 @@ public sealed class Adam : IOptimizer
     }
 
     /// <inheritdoc/>
-    public void Reset() { _m = []; _v = []; _b1t = _b2t = 1; Steps = 0; }
+    public void Reset() { _m = []; _v = []; _b1t = _b2t = 1; Steps = 0; _eta = Rate.Eta; }
 
     /// <inheritdoc/>
     public IReadOnlyDictionary<string, double[]> Capture() => new Dictionary<string, double[]>
     {
-        ["m"] = (double[])_m.Clone(), ["v"] = (double[])_v.Clone(), ["powers"] = [_b1t, _b2t, Steps],
+        ["m"] = (double[])_m.Clone(), ["v"] = (double[])_v.Clone(), ["powers"] = [_b1t, _b2t, Steps, _eta],
     };
 
     /// <inheritdoc/>
     public void Restore(IReadOnlyDictionary<string, double[]> state)
     {
-        if (!state.TryGetValue("m", out var m) || !state.TryGetValue("v", out var v) || !state.TryGetValue("powers", out var p) || p.Length != 3 || m.Length != v.Length)
+        if (!state.TryGetValue("m", out var m) || !state.TryGetValue("v", out var v) || !state.TryGetValue("powers", out var p) || p.Length is not (3 or 4) || m.Length != v.Length)
             throw new InvalidDataException("Adam state incomplete");
         _m = (double[])m.Clone(); _v = (double[])v.Clone(); _b1t = p[0]; _b2t = p[1]; Steps = (long)p[2];
+        _eta = p.Length == 4 ? p[3] : Rate.Eta;   // a state saved before the step decay existed: the constant η
     }
 }

@@ -36,12 +36,19 @@ public sealed class LinearCurrentEncoder : IObservationEncoder
     public void Encode(ReadOnlySpan<double> observation, ITickInputs inputs)
     {
         if (observation.Length != _k) throw new ArgumentException($"expected {_k} observation values, got {observation.Length}", nameof(observation));
-        var current = inputs.Current(_population);
-        for (int i = 0; i < _n; i++)
+        Apply(_w, _bias, observation, inputs.Current(_population));
+    }
+
+    /// <summary>y_i = b_i + Σ_k W_ik·x_k in the encoder's order (k ascending from b_i), for tasks that form the same currents off-line.</summary>
+    public static void Apply(ReadOnlySpan<double> weights, ReadOnlySpan<double> bias, ReadOnlySpan<double> x, Span<double> y)
+    {
+        int n = y.Length, k = x.Length;
+        if (weights.Length != n * k) throw new ArgumentException($"W must be {n}×{k}", nameof(weights));
+        for (int i = 0; i < n; i++)
         {
-            double s = _bias[i];
-            for (int k = 0; k < _k; k++) s = _w[i * _k + k] * observation[k] + s;
-            current[i] = s;
+            double s = bias.IsEmpty ? 0.0 : bias[i];
+            for (int j = 0; j < k; j++) s = weights[i * k + j] * x[j] + s;
+            y[i] = s;
         }
     }
 }
@@ -90,5 +97,94 @@ public sealed class FilteredSpikeReadout : IActionDecoder
             for (int i = 0; i < _n; i++) y += _w[k * _n + i] * s[i];
             action[k] = y;
         }
+    }
+}
+
+/// <summary>
+/// Gaussian population code (radial basis functions), the input code of the Button &amp; Food task (Capone, Muratore &amp;
+/// Paolucci 2022; docs/tasks/button_food.md): every coordinate x_d, clipped to [lo, hi], is represented by K bumps with
+/// centres μ_k = lo + k·(hi − lo)/(K − 1) (linspace) and width σ, φ_{d,k} = exp(−½((x_d − μ_k)/σ)²). Features are laid
+/// out coordinate after coordinate (the K bumps of x_0, then those of x_1, …). The paper's code: K = 20 on [−1, 1],
+/// σ = 2/20 = 0.1.
+/// </summary>
+public sealed class GaussianPopulationCode
+{
+    private readonly double[] _centres;
+
+    /// <summary>A code of <paramref name="bumps"/> bumps per coordinate on [<paramref name="low"/>, <paramref name="high"/>].</summary>
+    public GaussianPopulationCode(int coordinates, int bumps = 20, double low = -1, double high = 1, double? width = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(coordinates);
+        if (bumps < 2) throw new ArgumentOutOfRangeException(nameof(bumps), "a population code needs at least 2 bumps");
+        if (!(high > low) || !double.IsFinite(low) || !double.IsFinite(high)) throw new ArgumentException("the range must be finite with high > low");
+        Width = width ?? (high - low) / bumps;
+        if (!(Width > 0) || !double.IsFinite(Width)) throw new ArgumentOutOfRangeException(nameof(width), "the bump width must be finite and > 0");
+        Coordinates = coordinates; Bumps = bumps; Low = low; High = high;
+        _centres = new double[bumps];
+        for (int k = 0; k < bumps; k++) _centres[k] = low + k * (high - low) / (bumps - 1);
+    }
+
+    /// <summary>Coordinates of an input vector.</summary>
+    public int Coordinates { get; }
+    /// <summary>K, bumps per coordinate.</summary>
+    public int Bumps { get; }
+    /// <summary>The clipping range.</summary>
+    public double Low { get; }
+    /// <summary>The clipping range.</summary>
+    public double High { get; }
+    /// <summary>σ, the width of a bump.</summary>
+    public double Width { get; }
+    /// <summary>Features: coordinates × bumps.</summary>
+    public int Features => Coordinates * Bumps;
+
+    /// <summary>Writes the features of <paramref name="x"/> (length <see cref="Coordinates"/>) into <paramref name="features"/>.</summary>
+    public void Encode(ReadOnlySpan<double> x, Span<double> features)
+    {
+        if (x.Length != Coordinates) throw new ArgumentException($"expected {Coordinates} coordinates, got {x.Length}", nameof(x));
+        if (features.Length != Features) throw new ArgumentException($"expected {Features} features", nameof(features));
+        for (int d = 0; d < x.Length; d++)
+        {
+            double v = Math.Clamp(x[d], Low, High);   // a NaN stays NaN: it shows up in the currents, not as a silent zero
+            for (int k = 0; k < Bumps; k++)
+            {
+                double u = (v - _centres[k]) / Width;
+                features[d * Bumps + k] = Math.Exp(-0.5 * (u * u));
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Encoder of an observation through a <see cref="GaussianPopulationCode"/> and a linear current: I_i = Σ_f J_if·φ_f
+/// (<see cref="LinearCurrentEncoder"/>, J = N × features). Allocation-free per tick.
+/// </summary>
+public sealed class GaussianPopulationEncoder : IObservationEncoder
+{
+    private readonly GaussianPopulationCode _code;
+    private readonly LinearCurrentEncoder _current;
+    private readonly double[] _features;
+
+    /// <summary>An encoder into population <paramref name="population"/> with input weights J (N × features, row-major).</summary>
+    public GaussianPopulationEncoder(CompiledNetwork network, string population, GaussianPopulationCode code, double[] weights)
+    {
+        _code = code;
+        var p = network.Population(population);
+        if (weights.Length != p.Size * code.Features) throw new ArgumentException($"J must be {p.Size}×{code.Features}", nameof(weights));
+        _current = new LinearCurrentEncoder(network, population, weights);
+        _features = new double[code.Features];
+        Populations = [population];
+    }
+
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Populations { get; }
+
+    /// <summary>The features of the last observation encoded.</summary>
+    public ReadOnlySpan<double> Features => _features;
+
+    /// <inheritdoc/>
+    public void Encode(ReadOnlySpan<double> observation, ITickInputs inputs)
+    {
+        _code.Encode(observation, _features);
+        _current.Encode(_features, inputs);
     }
 }

@@ -15,6 +15,29 @@ public sealed record RankRCell(ErrorFeedback Feedback, double TauStarMs, IOptimi
 {
     /// <summary>Online (every tick, the paper's protocol) or per-trial updates.</summary>
     public UpdateMode Mode { get; init; } = UpdateMode.Online;
+
+    /// <summary>
+    /// True (store and recall, the GOAL rule): g_i = e_i·ψ(v_i). False: g_i = e_i, no pseudo-derivative (the authors'
+    /// behavioural-cloning code, docs/tasks/button_food.md).
+    /// </summary>
+    public bool UsePseudoDerivative { get; init; } = true;
+
+    /// <summary>
+    /// What the rule filters into ŝ: the spikes z (default), or the neurons' own prediction Θ(v − thr) read from the
+    /// membrane, which differs from z only where a spike clamp (teacher forcing) overrode the threshold (and under escape
+    /// noise, where it is the deterministic part). Cloning with clamped neurons compares their prediction, not the
+    /// clamped target, with the target (docs/tasks/button_food.md).
+    /// </summary>
+    public RankRPrediction Prediction { get; init; } = RankRPrediction.Spikes;
+}
+
+/// <summary>What the rank-R rule compares with the target (<see cref="RankRCell.Prediction"/>).</summary>
+public enum RankRPrediction
+{
+    /// <summary>The spikes z of the tick.</summary>
+    Spikes,
+    /// <summary>Θ(v − thr): the neuron's own threshold decision, before any clamp.</summary>
+    Membrane,
 }
 
 /// <summary>
@@ -36,6 +59,7 @@ public sealed class RankRRule : IPlasticityRule
     private readonly string _population;
     private readonly int _pop, _offset, _n;
     private readonly int _gridBits;
+    private readonly double[] _threshold;
     private PlasticProjection? _projection;
 
     /// <summary>Attaches the rule to population <paramref name="population"/> with one cell per instance.</summary>
@@ -50,6 +74,7 @@ public sealed class RankRRule : IPlasticityRule
         _population = population;
         _pop = p.Index; _offset = p.Offset; _n = p.Size;
         _gridBits = p.TraceWeightFractionBits;
+        _threshold = ((GoalLifConstants)p.Constants).Threshold;
         var tr = network.TraceSynapses;
         for (int i = 0; i < _n; i++)
         {
@@ -115,12 +140,13 @@ public sealed class RankRRule : IPlasticityRule
             foreach (int k in incoming) w0[i * _n + _projection.Pre[k] - _offset] = context.GetWeight(_projection, k);
         }
         var core = new RankRUpdate(cell.Feedback, context.Network.DtMs, cell.TauStarMs, cell.Optimizer, _gridBits, w0) { Mode = cell.Mode };
-        var made = new RankRInstance(this, core, cell.Target);
+        var made = new RankRInstance(this, core, cell.Target) { UsePseudoDerivative = cell.UsePseudoDerivative, Prediction = cell.Prediction };
         _instances.Add(made);
         return made;
     }
 
     internal int Population => _pop;
+    internal double[] Threshold => _threshold;
     internal int Offset => _offset;
     internal PlasticProjection Projection => _projection!;
 }
@@ -129,7 +155,7 @@ public sealed class RankRRule : IPlasticityRule
 public sealed class RankRInstance : ICheckpointableRuleInstance
 {
     private readonly RankRRule _rule;
-    private readonly double[] _row, _psi;
+    private readonly double[] _row, _psi, _prediction;
 
     internal RankRInstance(RankRRule rule, RankRUpdate core, double[][] target)
     {
@@ -138,7 +164,13 @@ public sealed class RankRInstance : ICheckpointableRuleInstance
         Target = target;
         _row = new double[core.N - 1];
         _psi = new double[core.N];
+        _prediction = new double[core.N];
     }
+
+    /// <summary>g_i = e_i·ψ_i (true) or g_i = e_i (<see cref="RankRCell.UsePseudoDerivative"/>).</summary>
+    public bool UsePseudoDerivative { get; init; } = true;
+    /// <summary>What is filtered into ŝ (<see cref="RankRCell.Prediction"/>).</summary>
+    public RankRPrediction Prediction { get; init; } = RankRPrediction.Spikes;
 
     /// <summary>The engine-independent update (weights, filter, optimizer).</summary>
     public RankRUpdate Core { get; }
@@ -152,11 +184,19 @@ public sealed class RankRInstance : ICheckpointableRuleInstance
     /// <inheritdoc/>
     public void OnStep(IPlasticityContext context)
     {
-        var z = context.Variable(_rule.Population, GoalLifModel.Z);
+        ReadOnlySpan<double> z = context.Variable(_rule.Population, GoalLifModel.Z);
+        if (Prediction == RankRPrediction.Membrane)
+        {
+            var v = context.Variable(_rule.Population, GoalLifModel.V);
+            var thr = _rule.Threshold;
+            for (int i = 0; i < _prediction.Length; i++) _prediction[i] = v[i] > thr[i] ? 1.0 : 0.0;
+            z = _prediction;
+        }
         if (!Learning) { Core.Observe(z); return; }
         long tick = context.Tick;
         if (tick >= Target.Length) throw new InvalidOperationException($"tick {tick} is beyond the {Target.Length} ticks of the target; reset the trial");
-        context.PseudoDerivative(_rule.Population, _psi);
+        if (UsePseudoDerivative) context.PseudoDerivative(_rule.Population, _psi);
+        else Array.Fill(_psi, 1.0);
         Core.Update(z, _psi, context.Variable(_rule.Population, GoalLifModel.Ej), Target[tick]);
         if (Core.Mode == UpdateMode.PerTrial) return;   // the weights change at the trial's end
         WriteWeights(context);
