@@ -41,6 +41,118 @@ public static class ButtonFoodCommand
         Exit codes: 0 ok, 1 failed, 2 bad arguments, 130 interrupted.
         """;
 
+    /// <summary>Help text of <c>sim sweep button-food</c>.</summary>
+    public const string SweepHelp = """
+        usage: sim sweep button-food [options]
+               sim sweep button-food --merge DIR... [--out DIR]
+
+        Button & Food over seeds 1..S: each seed is one 'sim task button-food' run (every rank as one batch), written to
+        OUT/cells/seed-<s>.csv when it finishes. Run it again to resume (seeds on disk are skipped; cells made with other
+        options are refused). With --shard i/n this process runs the seeds k with (k - 1) mod n = i; merge the shards'
+        folders with --merge. When all seeds are done: OUT/results.csv, OUT/summary.txt (mean score per rank, mean and
+        s.d. over seeds) and OUT/reward-vs-rank.png; each seed's own figures go to OUT/seed-<s>/.
+
+          --seeds S            seeds 1..S (default 3)
+          --shard i/n          run only shard i of n (0 <= i < n)
+          --out DIR            output folder (default sweep-button-food)
+          --merge DIR...       only gather the finished cells of these folders and report
+          and every option of sim task button-food except --seed and -o (see sim task button-food --help)
+
+        Ctrl-C abandons the running seed; finished seeds stay on disk (exit 130).
+        Exit codes: 0 ok, 1 failed, 2 bad arguments or a cell of another configuration, 130 interrupted.
+        """;
+
+    /// <summary>Runs <c>sim sweep button-food</c> (args after the sweep name).</summary>
+    public static int ExecuteSweep(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var p = new Parsed();
+        int seeds = 3, shard = 0, shards = 1;
+        string outDir = "sweep-button-food";
+        List<string>? merge = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            switch (a)
+            {
+                case "-h" or "--help": throw new HelpRequested(SweepHelp);
+                case "--seed": throw new UsageException("option --seed: the sweep runs seeds 1..S; give --seeds S");
+                case "--seeds":
+                    seeds = OptionParsing.NonNegativeInt(a, OptionParsing.Next(args, ref i));
+                    if (seeds < 1) throw new UsageException("option --seeds: needs at least 1");
+                    break;
+                case "--shard":
+                    {
+                        string v = OptionParsing.Next(args, ref i);
+                        var parts = v.Split('/');
+                        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out shard)
+                            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out shards) || shards < 1 || shard >= shards)
+                            throw new UsageException($"option --shard: '{v}' is not i/n with 0 <= i < n");
+                        break;
+                    }
+                case "-o" or "--out": outDir = OptionParsing.Next(args, ref i); break;
+                case "--merge":
+                    merge = [];
+                    while (i + 1 < args.Length && !args[i + 1].StartsWith('-')) merge.Add(args[++i]);
+                    if (merge.Count == 0) throw new UsageException("option --merge: needs at least one folder");
+                    break;
+                default:
+                    if (!p.Take(args, ref i)) throw new UsageException($"unknown option '{a}' (see sim sweep button-food --help)");
+                    break;
+            }
+        }
+        try
+        {
+            if (merge is not null)
+            {
+                var merged = ButtonFoodSweep.Merge(merge);
+                if (merged.Count == 0) { stderr.WriteLine("sim: no finished seeds in these folders"); return ExitCodes.Failure; }
+                foreach (var f in ButtonFoodSweep.Report(merged, outDir)) stdout.WriteLine($"wrote {f}");
+                stdout.Write(File.ReadAllText(Path.Combine(outDir, "summary.txt")));
+                return ExitCodes.Ok;
+            }
+            p.Validate();
+            var ranks = p.RanksOrDefault();
+            stdout.WriteLine($"sweep button-food: seeds 1..{seeds}, shard {shard}/{shards}; {ButtonFoodPlots.Describe(p.Options)}, ranks {string.Join(",", ranks)}, engine {p.Engine}, {p.Threads} threads -> {outDir}");
+            using var cts = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancel = (_, ev) => { ev.Cancel = true; cts.Cancel(); };
+            Console.CancelKeyPress += onCancel;
+            try
+            {
+                ButtonFoodSweep.Run(p.Options, ranks, seeds, shard, shards, outDir, o =>
+                {
+                    stdout.WriteLine($"seed {o.Seed}:");
+                    var q = new Parsed { Options = o, Ranks = ranks, Engine = p.Engine, Threads = p.Threads, Every = p.Every ?? Math.Max(1, o.Epochs / 5) };
+                    return Run(q, ranks, stdout, cts.Token);
+                }, r =>
+                {
+                    string summary = Summary(r);
+                    stdout.Write(summary);
+                    Write(r, summary, Path.Combine(outDir, $"seed-{r.Options.Seed}"));
+                }, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                stdout.WriteLine("interrupted; finished seeds are kept, run again to resume");
+                return ExitCodes.Interrupted;
+            }
+            finally { Console.CancelKeyPress -= onCancel; }
+            var cells = ButtonFoodSweep.Merge([outDir]);
+            if (cells.Count < seeds)
+            {
+                stdout.WriteLine(shards > 1 ? "shard done; when all shards are done: sim sweep button-food --merge DIR... --out DIR" : "not all seeds are done yet; run again to resume");
+                return ExitCodes.Ok;
+            }
+            foreach (var f in ButtonFoodSweep.Report(cells, outDir)) stdout.WriteLine($"wrote {f}");
+            stdout.Write(File.ReadAllText(Path.Combine(outDir, "summary.txt")));
+            return ExitCodes.Ok;
+        }
+        catch (Exception e) when (e is InvalidDataException or DirectoryNotFoundException)
+        {
+            stderr.WriteLine($"sim: {e.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+
     /// <summary>Options shared by the task and the sweep, parsed from one argument.</summary>
     internal sealed class Parsed
     {

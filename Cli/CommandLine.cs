@@ -21,6 +21,7 @@ public static class CommandLine
           sim timing [FILE] [options]    spike-time error of the grid engine vs the precise engine as dt shrinks
           sim task store-recall [opts]   one cell of the store-and-recall task with the rank-R / tau* rule
           sim task button-food [opts]    closed-loop behavioural cloning (Button & Food) over ranks R
+          sim sweep button-food [opts]   Button & Food over seeds: resumable, shardable, reward vs R with spread
           sim sweep store-recall [opts]  the (R, tau*) grid of that task: resumable, shardable, results.csv, heat maps
           sim engines                    the engines, what each supports, and the registered neuron models
           sim --help                     this text;  sim COMMAND --help  the options of a command

@@ -13,6 +13,7 @@ public static class SweepCommand
     /// <summary>Help text of <c>sim sweep</c>.</summary>
     public const string Help = """
         usage: sim sweep store-recall [options]
+               sim sweep button-food [options]     (see sim sweep button-food --help)
                sim sweep store-recall --merge DIR... [--out DIR]
 
         The (R, tau*) grid of the store-and-recall task (Capone, Muratore & Paolucci 2022, Fig. 2 D-F). Each cell
@@ -46,9 +47,10 @@ public static class SweepCommand
     /// <summary>Parses <paramref name="args"/> (the words after <c>sweep</c>), runs, returns the exit code.</summary>
     public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length == 0) throw new UsageException("sim sweep needs a sweep name: store-recall");
+        if (args.Length == 0) throw new UsageException("sim sweep needs a sweep name: store-recall or button-food");
         if (args[0] is "-h" or "--help") throw new HelpRequested(Help);
-        if (args[0] != "store-recall") throw new UsageException($"unknown sweep '{args[0]}': expected store-recall");
+        if (args[0] == "button-food") return ButtonFoodCommand.ExecuteSweep(args[1..], stdout, stderr);
+        if (args[0] != "store-recall") throw new UsageException($"unknown sweep '{args[0]}': expected store-recall or button-food");
         var o = new StoreRecallSweepOptions();
         string outDir = "sweep-store-recall";
         List<string>? merge = null;
