@@ -22,6 +22,7 @@ public static class CommandLine
           sim task store-recall [opts]   one cell of the store-and-recall task with the rank-R / tau* rule
           sim task button-food [opts]    closed-loop behavioural cloning (Button & Food) over ranks R
           sim sweep button-food [opts]   Button & Food over seeds: resumable, shardable, reward vs R with spread
+          sim task rank-estimation [opts] estimate the feedback rank R of trained networks from probes
           sim sweep store-recall [opts]  the (R, tau*) grid of that task: resumable, shardable, results.csv, heat maps
           sim engines                    the engines, what each supports, and the registered neuron models
           sim --help                     this text;  sim COMMAND --help  the options of a command

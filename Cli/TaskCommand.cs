@@ -19,6 +19,7 @@ public static class TaskCommand
     public const string Help = """
         usage: sim task store-recall [options]
                sim task button-food [options]    (see sim task button-food --help)
+               sim task rank-estimation [opts]   (see sim task rank-estimation --help)
 
         One cell of the store-and-recall task (Capone, Muratore & Paolucci 2022, Fig. 2): target spikes from a teacher
         drive, readout training (its MSE is the readout limit), then online rank-R / tau* learning of the recurrent
@@ -59,10 +60,11 @@ public static class TaskCommand
     /// <summary>Parses <paramref name="args"/> (the words after <c>task</c>), runs, returns the exit code.</summary>
     public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Length == 0) throw new UsageException("sim task needs a task name: store-recall or button-food");
+        if (args.Length == 0) throw new UsageException("sim task needs a task name: store-recall, button-food or rank-estimation");
         if (args[0] is "-h" or "--help") throw new HelpRequested(Help);
         if (args[0] == "button-food") return ButtonFoodCommand.ExecuteTask(args[1..], stdout, stderr);
-        if (args[0] != "store-recall") throw new UsageException($"unknown task '{args[0]}': expected store-recall or button-food");
+        if (args[0] == "rank-estimation") return RankEstimationCommand.Execute(args[1..], stdout, stderr);
+        if (args[0] != "store-recall") throw new UsageException($"unknown task '{args[0]}': expected store-recall, button-food or rank-estimation");
         var o = new StoreRecallOptions { Epochs = 1000 };
         int? rank = null, every = null;
         double? eta = null, etaScaled = null, etaPerNorm = null;

@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text;
+using ScottPlot;
+using Sim.Experiments;
+
+namespace Sim.Cli;
+
+/// <summary><c>sim task rank-estimation</c>: the feedback-rank estimation protocol over true ranks, seeds and noise levels.</summary>
+public static class RankEstimationCommand
+{
+    /// <summary>Help text.</summary>
+    public const string Help = """
+        usage: sim task rank-estimation [options]
+
+        Estimates the rank R of the feedback that drove learning in store-and-recall networks trained with known R
+        (docs/tasks/rank_estimation.md): after E epochs of online rank-R learning, one tick of a learning trial is run
+        from a checkpoint unperturbed and with each probed neuron's spike flipped; the recorded weight changes give
+        one response vector per probe, and the estimate counts their singular values above the noise floor. The
+        passive estimate (no perturbation, per-tick weight changes of one trial) is printed beside it.
+
+          --neurons N      recurrent neurons (default 60)
+          --steps T        steps per trial (default 60)
+          --epochs E       learning epochs before probing (default 20)
+          --ranks LIST     true ranks, e.g. 3,10,60 (default 3,5,10,20,40,N); each must lie in [3, N]
+          --ltts           also the LTTS feedback (D = c I, true rank N)
+          --seeds S        seeds 1..S per rank (default 3)
+          --probes P       probed neurons (default N)
+          --noise LIST     recording noise, s.d. relative to the r.m.s. probe response (default 0,0.1,1)
+          -o, --out DIR    write DIR/rank-estimation.csv, DIR/summary.txt and DIR/spectra.png
+          -h, --help       this text
+
+        Exit codes: 0 ok, 2 bad arguments, 130 interrupted.
+        """;
+
+    /// <summary>Runs the command (args after the task name).</summary>
+    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        int n = 60, t = 60, epochs = 20, seeds = 3;
+        int? probes = null;
+        int[]? ranks = null;
+        bool ltts = false;
+        double[] noise = [0, 0.1, 1];
+        string? outDir = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            int Int() => OptionParsing.NonNegativeInt(a, OptionParsing.Next(args, ref i));
+            switch (a)
+            {
+                case "-h" or "--help": throw new HelpRequested(Help);
+                case "--neurons": n = Int(); break;
+                case "--steps": t = Int(); break;
+                case "--epochs": epochs = Int(); break;
+                case "--seeds": seeds = Int(); if (seeds < 1) throw new UsageException("option --seeds: needs at least 1"); break;
+                case "--probes": probes = Int(); break;
+                case "--ltts": ltts = true; break;
+                case "--ranks":
+                    ranks = [.. OptionParsing.Next(args, ref i).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                        .Select(x => int.TryParse(x, NumberStyles.None, CultureInfo.InvariantCulture, out int r) ? r : throw new UsageException($"option --ranks: '{x}' is not a positive integer"))];
+                    break;
+                case "--noise":
+                    noise = [.. OptionParsing.Next(args, ref i).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                        .Select(x => OptionParsing.Positive(a, x, allowZero: true))];
+                    break;
+                case "-o" or "--out": outDir = OptionParsing.Next(args, ref i); break;
+                default: throw new UsageException($"unknown option '{a}' (see sim task rank-estimation --help)");
+            }
+        }
+        ranks ??= [.. new[] { 3, 5, 10, 20, 40, n }.Where(r => r <= n).Distinct()];
+        var rows = new List<(string Feedback, int True, ulong Seed, double Noise, RankEstimate E)>();
+        var cells = new List<RankEstimationOptions>();
+        var labels = new List<string>();
+        try
+        {
+            foreach (var (label, rank, isLtts) in ranks.Select(r => ($"R={r}", r, false)).Concat(ltts ? [("LTTS", n, true)] : []))
+                for (ulong s = 1; s <= (ulong)seeds; s++)
+                    foreach (double nz in noise)
+                    {
+                        var o = new RankEstimationOptions
+                        {
+                            Cell = new StoreRecallOptions { Neurons = n, Steps = t, Epochs = epochs, Rank = rank, Ltts = isLtts, Seed = s, ReadoutIterations = 1000 },
+                            Probes = probes ?? n, RelativeNoise = nz,
+                        };
+                        o.Validate();
+                        cells.Add(o); labels.Add(label);
+                    }
+        }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+
+        using var cts = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, ev) => { ev.Cancel = true; cts.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            stdout.WriteLine($"rank-estimation: N = {n}, T = {t}, {epochs} epochs, ranks {string.Join(",", ranks)}{(ltts ? ", LTTS" : "")}, seeds 1..{seeds}, noise {string.Join(",", noise.Select(x => x.ToString(CultureInfo.InvariantCulture)))}, {probes ?? n} probes");
+            stdout.WriteLine("  feedback  seed  noise   true R  estimate  participation  passive (PR)");
+            for (int c = 0; c < cells.Count; c++)
+            {
+                var e = new RankEstimation(cells[c]).Run(cts.Token);
+                rows.Add((labels[c], e.TrueRank, cells[c].Cell.Seed, cells[c].RelativeNoise, e));
+                stdout.WriteLine(FormattableString.Invariant($"  {labels[c],-8}  {cells[c].Cell.Seed,4}  {cells[c].RelativeNoise,5:G3}   {e.TrueRank,6}  {e.Estimated,8}  {e.ParticipationRatio,13:F1}  {e.PassiveEstimate,7} ({e.PassiveParticipationRatio:F1})"));
+            }
+        }
+        catch (OperationCanceledException) { stderr.WriteLine("sim: interrupted"); return ExitCodes.Interrupted; }
+        finally { Console.CancelKeyPress -= onCancel; }
+
+        var summary = new StringBuilder("noise   mean |estimate - R|   exact   mean |passive - R|\n");
+        foreach (double nz in noise)
+        {
+            var r = rows.Where(x => x.Noise == nz).ToList();
+            summary.Append(CultureInfo.InvariantCulture,
+                $"{nz,5:G3}   {r.Average(x => Math.Abs(x.E.Estimated - x.True)),19:F2}   {r.Count(x => x.E.Estimated == x.True),2}/{r.Count,-3}   {r.Average(x => Math.Abs(x.E.PassiveEstimate - x.True)),18:F2}\n");
+        }
+        stdout.Write(summary);
+        if (outDir is not null)
+        {
+            Directory.CreateDirectory(outDir);
+            var csv = new StringBuilder("feedback,true_rank,seed,noise,estimate,participation_ratio,passive_estimate,passive_participation_ratio,floor\n");
+            foreach (var x in rows)
+                csv.Append(CultureInfo.InvariantCulture, $"{x.Feedback},{x.True},{x.Seed},{x.Noise:R},{x.E.Estimated},{x.E.ParticipationRatio:R},{x.E.PassiveEstimate},{x.E.PassiveParticipationRatio:R},{x.E.Floor:R}\n");
+            File.WriteAllText(Path.Combine(outDir, "rank-estimation.csv"), csv.ToString());
+            File.WriteAllText(Path.Combine(outDir, "summary.txt"), summary.ToString());
+            stdout.WriteLine($"wrote {Path.Combine(outDir, "rank-estimation.csv")}");
+            stdout.WriteLine($"wrote {Spectra(rows.Where(x => x.Seed == 1).ToList(), noise.Max(), Path.Combine(outDir, "spectra.png"))}");
+        }
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>The normalised singular values of the probe responses per true R (seed 1), without noise and at the largest noise.</summary>
+    private static string Spectra(List<(string Feedback, int True, ulong Seed, double Noise, RankEstimate E)> rows, double noisiest, string path)
+    {
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        int c = 0;
+        foreach (var g in rows.GroupBy(x => x.Feedback))
+        {
+            var color = palette.GetColor(c++);
+            foreach (var x in g.Where(x => x.Noise == 0 || x.Noise == noisiest))
+            {
+                var ys = x.E.SingularValues.Select(v => Math.Log10(Math.Max(v, 1e-18))).ToArray();
+                var s = plot.Add.Scatter(Enumerable.Range(1, ys.Length).Select(k => (double)k).ToArray(), ys);
+                s.Color = color; s.MarkerSize = 3; s.LineWidth = 1;
+                s.LinePattern = x.Noise == 0 ? LinePattern.Solid : LinePattern.Dashed;
+                s.LegendText = x.Noise == 0 ? $"{g.Key} (no noise)" : FormattableString.Invariant($"{g.Key} (noise {x.Noise:G3})");
+            }
+        }
+        plot.XLabel("singular value index");
+        plot.YLabel("log10 singular value / largest");
+        plot.Title("Probe responses: singular values per true R (seed 1); the estimate counts those above the floor");
+        plot.ShowLegend(Alignment.UpperRight);
+        plot.SavePng(path, 1000, 680);
+        return path;
+    }
+}
