@@ -113,9 +113,7 @@ public static class ButtonFoodCommand
             p.Validate();
             var ranks = p.RanksOrDefault();
             stdout.WriteLine($"sweep button-food: seeds 1..{seeds}, shard {shard}/{shards}; {ButtonFoodPlots.Describe(p.Options)}, ranks {string.Join(",", ranks)}, engine {p.Engine}, {p.Threads} threads -> {outDir}");
-            using var cts = new CancellationTokenSource();
-            ConsoleCancelEventHandler onCancel = (_, ev) => { ev.Cancel = true; cts.Cancel(); };
-            Console.CancelKeyPress += onCancel;
+            using var cts = new Interruption();   // Ctrl-C and SIGTERM
             try
             {
                 ButtonFoodSweep.Run(p.Options, ranks, seeds, shard, shards, outDir, o =>
@@ -135,7 +133,6 @@ public static class ButtonFoodCommand
                 stdout.WriteLine("interrupted; finished seeds are kept, run again to resume");
                 return ExitCodes.Interrupted;
             }
-            finally { Console.CancelKeyPress -= onCancel; }
             var cells = ButtonFoodSweep.Merge([outDir]);
             if (cells.Count < seeds)
             {
@@ -243,9 +240,7 @@ public static class ButtonFoodCommand
         var o = p.Options;
         var ranks = p.RanksOrDefault();
         stdout.WriteLine($"button-food: {ButtonFoodPlots.Describe(o)}, ranks {string.Join(",", ranks)}, seed {o.Seed}, engine {p.Engine}");
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, ev) => { ev.Cancel = true; cts.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        using var cts = new Interruption();   // Ctrl-C and SIGTERM
         ButtonFoodResult result;
         try { result = Run(p, ranks, stdout, cts.Token); }
         catch (OperationCanceledException)
@@ -253,7 +248,6 @@ public static class ButtonFoodCommand
             stderr.WriteLine("sim: interrupted");
             return ExitCodes.Interrupted;
         }
-        finally { Console.CancelKeyPress -= onCancel; }
         var summary = Summary(result);
         stdout.Write(summary);
         if (p.Out is { } dir) foreach (var f in Write(result, summary, dir)) stdout.WriteLine($"wrote {f}");

@@ -55,9 +55,7 @@ internal static class PreciseRun
         var counts = new long[net.Populations.Length];
         var counter = new Counter(popOf, counts);
 
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        using var cts = new Interruption();   // Ctrl-C and SIGTERM
         var bar = new ProgressBar(stderr, args.Progress && !Console.IsErrorRedirected);
         double duration = spec.Run.DurationMs;
         const int steps = 100;
@@ -94,10 +92,6 @@ internal static class PreciseRun
             stderr.WriteLine($"sim: the run failed at {engine.TimeMs} ms of instance {engine.Instance}: {e.Message}");
             stderr.WriteLine($"sim: outputs so far are in {runDir} (marked failed)");
             return ExitCodes.Failure;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
         double wallSeconds = wall.Elapsed.TotalSeconds;
         double summaryMs = status == "complete" ? duration : lastTimeMs;

@@ -87,9 +87,7 @@ public static class RankEstimationCommand
         }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
 
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, ev) => { ev.Cancel = true; cts.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        using var cts = new Interruption();   // Ctrl-C and SIGTERM
         try
         {
             stdout.WriteLine($"rank-estimation: N = {n}, T = {t}, {epochs} epochs, ranks {string.Join(",", ranks)}{(ltts ? ", LTTS" : "")}, seeds 1..{seeds}, noise {string.Join(",", noise.Select(x => x.ToString(CultureInfo.InvariantCulture)))}, {probes ?? n} probes");
@@ -102,7 +100,6 @@ public static class RankEstimationCommand
             }
         }
         catch (OperationCanceledException) { stderr.WriteLine("sim: interrupted"); return ExitCodes.Interrupted; }
-        finally { Console.CancelKeyPress -= onCancel; }
 
         var summary = new StringBuilder("noise   mean |estimate - R|   exact   mean |passive - R|\n");
         foreach (double nz in noise)

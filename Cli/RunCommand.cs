@@ -37,10 +37,7 @@ public static class RunCommand
             catch (InvalidDataException e) { throw new UsageException($"checkpoint '{args.Resume}': {e.Message}"); }
         }
         string runDir = CreateRunDirectory(args.OutDir, spec.Name);
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
-        Console.CancelKeyPress += onCancel;
-        try
+        using var cts = new Interruption();   // Ctrl-C and SIGTERM
         {
             using var outputs = new RunOutputs(net, engine, runDir, spec);
             var digest = new RunDigest(engine.FirstInstance, engine.BatchSize);
@@ -99,10 +96,6 @@ public static class RunCommand
             stdout.WriteLine($"outputs      {runDir}");
             foreach (var f in summary.Files) stdout.WriteLine($"             {Path.GetFileName(f)}");
             return status == "complete" ? ExitCodes.Ok : status == "interrupted" ? ExitCodes.Interrupted : ExitCodes.GuardStopped;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= onCancel;
         }
     }
 

@@ -114,9 +114,7 @@ public static class SweepCommand
         try { o.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
 
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, ev) => { ev.Cancel = true; cts.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        using var cts = new Interruption();   // Ctrl-C and SIGTERM
         var clock = Stopwatch.StartNew();
         int total = o.ShardCells().Count;
         stdout.WriteLine(FormattableString.Invariant(
@@ -133,7 +131,6 @@ public static class SweepCommand
             }, cts.Token);
         }
         catch (InvalidOperationException e) { stderr.WriteLine($"sim: {e.Message}"); return ExitCodes.Failure; }
-        finally { Console.CancelKeyPress -= onCancel; }
 
         if (cts.IsCancellationRequested) { stdout.WriteLine("interrupted; finished cells are kept, run again to resume"); return ExitCodes.Interrupted; }
         if (!StoreRecallSweep.IsComplete(o, outDir))

@@ -117,11 +117,8 @@ public static class TaskCommand
         catch (ArgumentException ex) { throw new UsageException(ex.Message); }
         int k = Math.Max(1, every ?? o.Epochs / 20);
 
-        using var cts = new CancellationTokenSource();
-        ConsoleCancelEventHandler onCancel = (_, ev) => { ev.Cancel = true; cts.Cancel(); };
-        Console.CancelKeyPress += onCancel;
+        using var cts = new Interruption();   // Ctrl-C and SIGTERM
         StoreRecallResult result;
-        try
         {
             if (engine == "float64") o = o with { Unquantized = true };
             var factory = EngineFactory.GridFactory(engine == "float64" ? "event" : engine, new EngineSettings { Threads = 1 });
@@ -134,7 +131,6 @@ public static class TaskCommand
             }
             result = task.Run(Progress, cts.Token);
         }
-        finally { Console.CancelKeyPress -= onCancel; }
 
         bool interrupted = result.Failure is null && result.Mse.Length < o.Epochs;
         var summary = new StringBuilder();

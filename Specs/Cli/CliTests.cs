@@ -131,24 +131,50 @@ public class CliTests
         Assert.Contains("different network", bad.Err);
     }
 
-    [Fact]
-    public async Task CtrlCStopsCleanlyAndKeepsWhatWasWritten()
+    /// <summary>
+    /// SIGINT (Ctrl-C) and SIGTERM (kill, batch systems) stop a run cleanly with its outputs, also when the process was
+    /// started in the background by a non-interactive shell (which starts it with SIGINT ignored).
+    /// </summary>
+    [Theory]
+    [InlineData("-INT", false)]
+    [InlineData("-TERM", false)]
+    [InlineData("-INT", true)]
+    public async Task SignalsStopARunCleanlyAndKeepWhatWasWritten(string signal, bool startedInBackground)
     {
         string dir = TempDir();
         string sim = Path.Combine(AppContext.BaseDirectory, "sim.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { sim, "run", "--no-progress", "--no-plot", "--duration-ms", "36000000", "--out", dir }) psi.ArgumentList.Add(a);
+        string[] run = ["dotnet", sim, "run", "--no-progress", "--no-plot", "--duration-ms", "36000000", "--out", dir];
+        // In the background of a non-interactive sh, with its SIGINT ignored, as `cmd &` in a script starts it.
+        var psi = startedInBackground
+            ? new ProcessStartInfo("sh") { ArgumentList = { "-c", "trap '' INT; exec \"$@\"", "sh" } }
+            : new ProcessStartInfo(run[0]);
+        foreach (var a in startedInBackground ? run : run[1..]) psi.ArgumentList.Add(a);
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
         using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        // Wait until the run folder and its spike stream exist, let it run a little, then send SIGINT as Ctrl-C does.
-        // (10 h simulated: the run cannot finish on its own before the signal, however loaded or fast the machine.)
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(60) && !Directory.EnumerateFiles(dir, "spikes.bin", SearchOption.AllDirectories).Any()) await Task.Delay(50);
-        await Task.Delay(1500);
-        using (var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await p.WaitForExitAsync(timeout.Token);
+        try
+        {
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            // Wait until the run folder and its spike stream exist, let it run a little, then send SIGINT as Ctrl-C does.
+            // (10 h simulated: the run cannot finish on its own before the signal, however loaded or fast the machine.)
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed < TimeSpan.FromSeconds(60) && !Directory.EnumerateFiles(dir, "spikes.bin", SearchOption.AllDirectories).Any()) await Task.Delay(50);
+            await Task.Delay(1500);
+            using (var kill = Process.Start("kill", [signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await p.WaitForExitAsync(timeout.Token);
+            await Interrupted(p, dir, stdout, stderr);
+        }
+        finally
+        {
+            // Never leave a 10-hour run behind (it would grow until the machine runs out of memory).
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static async Task Interrupted(Process p, string dir, Task<string> stdout, Task<string> stderr)
+    {
         Assert.Equal(ExitCodes.Interrupted, p.ExitCode);
         Assert.Contains("status       interrupted", await stdout);
         string runDir = Directory.GetDirectories(dir).Single();
