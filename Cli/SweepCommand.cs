@@ -32,6 +32,9 @@ public static class SweepCommand
           --eta-scaled X       learning rate X*sqrt(N/R) (default 5/sqrt(N) for every R)
           --eta-per-norm X     learning rate X/||D||_2: the same largest step for every feedback D
           --per-trial          sum each cell's updates over an epoch, apply them at its end (default: online)
+          --authors            every cell with the authors' conventions (--teacher-lag, --initial-rec-sd 1)
+          --teacher-lag        the teacher drive of tick t is W_teach y*[t-1] (docs/tasks/store_recall.md)
+          --initial-rec-sd X   initial W_rec ~ N(0, X^2) (default 0)
           --shard i/n          run only the cells with index % n == i
           --threads T          cells run in parallel (default 1)
           --max-cells K        stop after computing K cells in this run (resume later)
@@ -76,6 +79,9 @@ public static class SweepCommand
                 case "--eta-scaled": o = o with { EtaScaled = OptionParsing.Positive(a, Next()) }; break;
                 case "--eta-per-norm": o = o with { StepPerFeedbackNorm = OptionParsing.Positive(a, Next()) }; break;
                 case "--per-trial": o = o with { PerTrial = true }; break;
+                case "--authors": o = o with { TeacherLag = true, InitialRecurrentSd = 1.0 }; break;
+                case "--teacher-lag": o = o with { TeacherLag = true }; break;
+                case "--initial-rec-sd": o = o with { InitialRecurrentSd = OptionParsing.Positive(a, Next(), allowZero: true) }; break;
                 case "--tau-values": o = o with { TauValues = OptionParsing.PositiveList(a, Next()) }; break;
                 case "--r-values":
                     try { o = o with { Rows = [.. Next().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(SweepRow.Parse)] }; }

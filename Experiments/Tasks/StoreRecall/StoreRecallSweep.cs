@@ -85,6 +85,8 @@ public static class StoreRecallSweep
             Feedback = r.Feedback,
             ReadoutLimit = r.ReadoutLimit,
             PerTrial = o.PerTrial,
+            TeacherLag = o.TeacherLag,
+            InitialRecurrentSd = o.InitialRecurrentSd,
             StepPerFeedbackNorm = o.StepPerFeedbackNorm,
             FeedbackNorm = r.FeedbackNorm,
             FeedbackTrace = r.FeedbackTrace,
@@ -118,6 +120,7 @@ public static class StoreRecallSweep
             ? stored.StepPerFeedbackNorm == step
             : stored.StepPerFeedbackNorm is null && stored.Eta == (o.LearningRate ?? LearningRate.FivePerSqrtN(o.Neurons)).Eta;
         return stored.Neurons == o.Neurons && stored.Steps == o.Steps && stored.Epochs == o.Epochs && sameRate && stored.PerTrial == o.PerTrial
+            && stored.TeacherLag == o.TeacherLag && stored.InitialRecurrentSd == o.InitialRecurrentSd
             && stored.Row == cell.Row.Label && stored.TauStarDt == cell.TauStarDt && stored.Seed == cell.Seed;
     }
 
@@ -138,7 +141,7 @@ public static class StoreRecallSweep
             string path = CellPath(outDir, cell);
             if (!File.Exists(path)) { todo.Add(cell); continue; }
             if (!Matches(ReadCell(path), options, cell))
-                throw new InvalidOperationException($"{path} was made with other options (N, T, epochs, eta or per-trial updates); use another output folder");
+                throw new InvalidOperationException($"{path} was made with other options (N, T, epochs, eta, per-trial updates, teacher lag or initial W_rec); use another output folder");
         }
         int done = cells.Count - todo.Count, computed = 0, claimed = 0, next = -1;
         int limit = options.MaxNewCells ?? int.MaxValue;

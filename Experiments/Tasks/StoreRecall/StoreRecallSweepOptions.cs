@@ -57,6 +57,10 @@ public sealed record StoreRecallSweepOptions
     public double? StepPerFeedbackNorm { get; init; }
     /// <summary>Per-trial updates in every cell (<see cref="StoreRecallOptions.PerTrial"/>); false: online, as in the paper.</summary>
     public bool PerTrial { get; init; }
+    /// <summary>The authors' one-step teacher lag (<see cref="StoreRecallOptions.TeacherLag"/>) in every cell.</summary>
+    public bool TeacherLag { get; init; }
+    /// <summary>σ of the initial W_rec in every cell (<see cref="StoreRecallOptions.InitialRecurrentSd"/>; 0: W_rec starts at 0).</summary>
+    public double InitialRecurrentSd { get; init; }
     /// <summary>Worker threads (one cell per thread).</summary>
     public int Threads { get; init; } = 1;
     /// <summary>This run takes the cells with canonical index % <see cref="ShardCount"/> == <see cref="ShardIndex"/>.</summary>
@@ -104,6 +108,8 @@ public sealed record StoreRecallSweepOptions
             LearningRate = EtaScaled is { } x ? LearningRate.SqrtNOverR(x, Neurons, r) : null,
             StepPerFeedbackNorm = StepPerFeedbackNorm,
             PerTrial = PerTrial,
+            TeacherLag = TeacherLag,
+            InitialRecurrentSd = InitialRecurrentSd,
         };
     }
 }
@@ -135,6 +141,10 @@ public sealed record SweepCellResult
     public required double ReadoutLimit { get; init; }
     /// <summary>True when the cell used per-trial updates (false: online; also in cells written before it was recorded).</summary>
     public bool PerTrial { get; init; }
+    /// <summary>The teacher lag of the cell (absent in cells made before the option: false).</summary>
+    public bool TeacherLag { get; init; }
+    /// <summary>σ of the initial W_rec of the cell (absent in cells made before the option: 0).</summary>
+    public double InitialRecurrentSd { get; init; }
     /// <summary>X of η = X/‖D‖₂ when the cell used that rate (<see cref="StoreRecallOptions.StepPerFeedbackNorm"/>), else null.</summary>
     public double? StepPerFeedbackNorm { get; init; }
     /// <summary>‖D‖₂ of the feedback (0 in cells written before it was recorded).</summary>
