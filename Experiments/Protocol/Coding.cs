@@ -10,7 +10,7 @@ namespace Sim.Experiments;
 public sealed class LinearCurrentEncoder : IObservationEncoder
 {
     private readonly int _population, _n, _k;
-    private readonly double[] _w, _bias;
+    private readonly double[] _wT, _bias;
 
     /// <summary>An encoder into population <paramref name="population"/> of <paramref name="network"/>.</summary>
     /// <param name="network">The network.</param>
@@ -24,8 +24,11 @@ public sealed class LinearCurrentEncoder : IObservationEncoder
         _n = p.Size;
         if (weights.Length % _n != 0) throw new ArgumentException($"W must have {_n} rows", nameof(weights));
         _k = weights.Length / _n;
-        _w = (double[])weights.Clone();
+        var w = weights;
         _bias = bias is null ? new double[_n] : bias.Length == _n ? (double[])bias.Clone() : throw new ArgumentException($"b must have {_n} values", nameof(bias));
+        _wT = new double[w.Length];   // column k of W contiguous: the sums run across i, each in k order
+        for (int i = 0; i < _n; i++)
+            for (int k = 0; k < _k; k++) _wT[k * _n + i] = w[i * _k + k];
         Populations = [population];
     }
 
@@ -36,7 +39,11 @@ public sealed class LinearCurrentEncoder : IObservationEncoder
     public void Encode(ReadOnlySpan<double> observation, ITickInputs inputs)
     {
         if (observation.Length != _k) throw new ArgumentException($"expected {_k} observation values, got {observation.Length}", nameof(observation));
-        Apply(_w, _bias, observation, inputs.Current(_population));
+        // The same operation sequence per neuron as Apply (s ← b_i; s ← W_ik·o_k + s for k ascending, multiply then add,
+        // never fused), vectorised across the neurons.
+        var current = inputs.Current(_population);
+        _bias.CopyTo(current);
+        for (int k = 0; k < _k; k++) System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(_wT.AsSpan(k * _n, _n), observation[k], current, current);
     }
 
     /// <summary>y_i = b_i + Σ_k W_ik·x_k in the encoder's order (k ascending from b_i), for tasks that form the same currents off-line.</summary>

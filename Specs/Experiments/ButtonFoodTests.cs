@@ -83,6 +83,34 @@ public class ButtonFoodTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new GaussianPopulationCode(2, 1));
     }
 
+    /// <summary>The vectorised encoder forms the currents with the same operations as the documented scalar order (bit for bit).</summary>
+    [Fact]
+    public void TheEncoderEqualsTheScalarCurrentsBitForBit()
+    {
+        var bf = new ButtonFood(Small(4, n: 37));
+        var net = NetworkCompiler.Compile(bf.BuildNetwork(null, 1));
+        var code = new GaussianPopulationCode(4);
+        var enc = new GaussianPopulationEncoder(net, ButtonFood.Pop, code, bf.InputWeights);
+        var rng = new Random(9);
+        var current = new double[37];
+        var inputs = new Inputs(current);
+        for (int trial = 0; trial < 50; trial++)
+        {
+            double[] obs = [rng.NextDouble() * 3 - 1.5, rng.NextDouble() * 2 - 1, rng.NextDouble() - 0.5, rng.NextDouble() * 4 - 2];
+            enc.Encode(obs, inputs);
+            var f = new double[code.Features];
+            code.Encode(obs, f);
+            var expected = new double[37];
+            LinearCurrentEncoder.Apply(bf.InputWeights, [], f, expected);
+            Assert.True(ReferenceModelTests.SameBits(expected, current), $"observation {trial}");
+        }
+    }
+
+    private sealed class Inputs(double[] current) : ITickInputs
+    {
+        public Span<double> Current(int population) => current;
+    }
+
     [Fact]
     public void AdamDecaysItsRateBeforeEveryKthStep()
     {
