@@ -230,8 +230,21 @@ public static class StoreRecallSweep
     public static IReadOnlyList<SweepMean> MeanOverSeeds(IReadOnlyList<SweepCellResult> cells) =>
         [.. cells.GroupBy(c => (c.Row, c.TauStarDt))
             .Select(g => new SweepMean(g.Key.Row, g.Key.TauStarDt, g.Count(), g.First().Neurons, g.First().Steps, g.First().Epochs, g.First().EtaName, g.First().Eta,
-                g.Average(c => c.ReadoutLimit), g.Average(c => c.FinalMse), g.Average(c => c.FinalSpikeError), g.Average(c => (double)c.EpochsToConverge), g.Average(c => (double)c.TargetSpikes)))
+                g.Average(c => c.ReadoutLimit), g.Average(c => c.FinalMse), g.Average(c => c.FinalSpikeError), g.Average(c => (double)c.EpochsToConverge), g.Average(c => (double)c.TargetSpikes))
+            {
+                Log10FinalMseSd = Sd([.. g.Select(c => Math.Log10(c.FinalMse))]),
+                FinalSpikeErrorSd = Sd([.. g.Select(c => c.FinalSpikeError)]),
+                EpochsToConvergeSd = Sd([.. g.Select(c => (double)c.EpochsToConverge)]),
+            })
             .OrderBy(m => SweepRow.Parse(m.Row).SortKey).ThenBy(m => m.TauStarDt)];
+
+    /// <summary>Sample standard deviation (n − 1), 0 for fewer than two values.</summary>
+    public static double Sd(IReadOnlyList<double> v)
+    {
+        if (v.Count < 2) return 0;
+        double m = v.Average();
+        return Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Count - 1));
+    }
 
     /// <summary>Merges the cells of <paramref name="dirs"/> into <c>OUT/results.csv</c>; returns the cells.</summary>
     public static IReadOnlyList<SweepCellResult> Merge(IEnumerable<string> dirs, string outDir)
@@ -259,4 +272,12 @@ public static class StoreRecallSweep
 /// <param name="EpochsToConverge">Mean T_conv.</param>
 /// <param name="TargetSpikes">Mean Σ z*.</param>
 public sealed record SweepMean(string Row, double TauStarDt, int SeedCount, int Neurons, int Steps, int Epochs, string EtaName, double Eta,
-    double ReadoutLimit, double FinalMse, double FinalSpikeError, double EpochsToConverge, double TargetSpikes);
+    double ReadoutLimit, double FinalMse, double FinalSpikeError, double EpochsToConverge, double TargetSpikes)
+{
+    /// <summary>Standard deviation over seeds of log10 of the final MSE (0 for one seed).</summary>
+    public double Log10FinalMseSd { get; init; }
+    /// <summary>Standard deviation over seeds of the final ΔS.</summary>
+    public double FinalSpikeErrorSd { get; init; }
+    /// <summary>Standard deviation over seeds of T_conv.</summary>
+    public double EpochsToConvergeSd { get; init; }
+}

@@ -20,9 +20,9 @@ public static class StoreRecallSweepPlots
         string seeds = SeedNote(cells);
         var paths = new List<string>
         {
-            HeatMap(means, m => Math.Log10(m.FinalMse), "log10 final MSE", $"Final MSE (log10, mean of last 10% of epochs){seeds}", Path.Combine(outDir, "heatmap-mse.png"), "F2", lowIsGood: true),
-            HeatMap(means, m => m.FinalSpikeError, "final dS", $"Final spike error dS = sum |z* - z|{seeds}", Path.Combine(outDir, "heatmap-delta-s.png"), "F0", lowIsGood: true),
-            HeatMap(means, m => m.EpochsToConverge, "epochs", $"Epochs to converge T_conv{seeds}", Path.Combine(outDir, "heatmap-tconv.png"), "F0", lowIsGood: true),
+            HeatMap(means, m => Math.Log10(m.FinalMse), "log10 final MSE", $"Final MSE (log10, mean of last 10% of epochs){seeds}", Path.Combine(outDir, "heatmap-mse.png"), "F2", lowIsGood: true, m => m.Log10FinalMseSd),
+            HeatMap(means, m => m.FinalSpikeError, "final dS", $"Final spike error dS = sum |z* - z|{seeds}", Path.Combine(outDir, "heatmap-delta-s.png"), "F0", lowIsGood: true, m => m.FinalSpikeErrorSd),
+            HeatMap(means, m => m.EpochsToConverge, "epochs", $"Epochs to converge T_conv{seeds}", Path.Combine(outDir, "heatmap-tconv.png"), "F0", lowIsGood: true, m => m.EpochsToConvergeSd),
             Curves(cells, Path.Combine(outDir, "curves.png")),
             Recall(cells, means, Path.Combine(outDir, "recall.png")),
         };
@@ -39,9 +39,15 @@ public static class StoreRecallSweepPlots
     private static List<string> RowsTopDown(IEnumerable<string> rows) =>
         [.. rows.Distinct().OrderByDescending(r => SweepRow.Parse(r).SortKey)];
 
-    /// <summary>A heat map: rows (LTTS on top, then R descending), τ⋆ columns, each cell annotated with its value.</summary>
-    public static string HeatMap(IReadOnlyList<SweepMean> means, Func<SweepMean, double> value, string colorLabel, string title, string path, string format, bool lowIsGood)
+    /// <summary>
+    /// A heat map: rows (LTTS on top, then R descending), τ⋆ columns, each cell annotated with its value and, when the
+    /// cells hold several seeds and <paramref name="spread"/> is given, "± s.d. over seeds" below it (log10 units for the MSE).
+    /// </summary>
+    public static string HeatMap(IReadOnlyList<SweepMean> means, Func<SweepMean, double> value, string colorLabel, string title, string path, string format, bool lowIsGood,
+        Func<SweepMean, double>? spread = null)
     {
+        var spreads = new Dictionary<(string, double), double>();
+        if (spread is not null) foreach (var m in means) if (m.SeedCount > 1) spreads[(m.Row, m.TauStarDt)] = spread(m);
         var rows = RowsTopDown(means.Select(m => m.Row));
         var taus = means.Select(m => m.TauStarDt).Distinct().Order().ToList();
         var grid = new double[rows.Count, taus.Count];
@@ -62,8 +68,10 @@ public static class StoreRecallSweepPlots
             {
                 double v = grid[i, j];
                 if (!double.IsFinite(v)) continue;
-                var text = plot.Add.Text(v.ToString(format, CultureInfo.InvariantCulture), j, rows.Count - 1 - i);
-                text.LabelFontSize = 11;
+                string label = v.ToString(format, CultureInfo.InvariantCulture);
+                if (spreads.TryGetValue((rows[i], taus[j]), out double sd)) label += "\n±" + sd.ToString(format, CultureInfo.InvariantCulture);
+                var text = plot.Add.Text(label, j, rows.Count - 1 - i);
+                text.LabelFontSize = spreads.Count > 0 ? 9 : 11;
                 text.LabelAlignment = Alignment.MiddleCenter;
                 // Viridis reversed: low values are yellow (dark text), high values dark (light text).
                 bool darkCell = lowIsGood ? v > mid : v < mid;
