@@ -129,7 +129,8 @@ public static class ButtonFoodSweep
         File.WriteAllText(files[0], csv.ToString());
         File.WriteAllText(files[1], summary.ToString());
         var points = cells.SelectMany(c => c.Scores.Select(kv => (c.Seed, kv.Key, kv.Value.Average()))).ToList();
-        files.Add(ButtonFoodPlots.RewardVsRank(points, expertMean, $"Button & Food: mean score vs R, {cells.Count} seeds\n{cells[0].Config[10..]}", Path.Combine(outDir, "reward-vs-rank.png")));
+        string brief = System.Text.RegularExpressions.Regex.Replace(cells[0].Config[10..], @" ?(ranks|train|test-angles)=\S+", "");
+        files.Add(ButtonFoodPlots.RewardVsRank(points, expertMean, $"Button & Food: mean score vs R, {cells.Count} seeds\n{brief}", Path.Combine(outDir, "reward-vs-rank.png")));
         return files;
     }
 }
