@@ -19,7 +19,8 @@ public sealed class RankRRuleDefinition : RuleDefinition
     /// <summary>
     /// A GoalLif network of 5–30 neurons with a clock and a Poisson input, its all-to-all recurrent projection plastic;
     /// every instance learns its own cell: a random D (rank R, LTTS-like diagonal, or the output-space form), τ⋆, SGD or
-    /// Adam, online or per-trial, and a random smooth target trace.
+    /// Adam (with or without step decay), online or per-trial, with or without the pseudo-derivative, the spikes or the
+    /// membrane's prediction Θ(v − thr) filtered, and a random smooth target trace.
     /// </summary>
     public override RuleSample Sample(int seed, int batch)
     {
@@ -37,6 +38,9 @@ public sealed class RankRRuleDefinition : RuleDefinition
         bool adam = r.Next(2) == 0, perTrial = r.Next(3) == 0;
         double eta = adam ? new[] { 0.001, 0.01 }[r.Next(2)] : new[] { 0.1, 0.5, 2.0 }[r.Next(3)];
         int rank = r.Next(outputs, n + 1);
+        // The behavioural-cloning variants: no pseudo-derivative, the membrane's prediction, Adam's step decay.
+        bool noPsi = r.Next(3) == 0, membrane = r.Next(3) == 0;
+        long decayEvery = adam && r.Next(2) == 0 ? r.Next(3, 20) : 0;
         RankRCell Cell(int instance)
         {
             // Per instance: its own B (random, first columns an instance-specific readout) and targets.
@@ -53,7 +57,7 @@ public sealed class RankRRuleDefinition : RuleDefinition
                 target[t] = filter.Value.ToArray();
             }
             var rate = LearningRate.Fixed(eta);
-            IOptimizer optimizer = adam ? new Adam(rate) : new Sgd(rate);
+            IOptimizer optimizer = adam ? new Adam(rate, decayEvery: decayEvery, decayFactor: decayEvery > 0 ? 0.9 : 1.0) : new Sgd(rate);
             ErrorFeedback feedback;
             if (kind == 2)
             {
@@ -63,12 +67,18 @@ public sealed class RankRRuleDefinition : RuleDefinition
                 feedback = output;
             }
             else feedback = new NeuronSpaceFeedback(kind == 1 ? Feedback.Ltts(bMat, n) : Feedback.RankR(bMat, n, rank), n);
-            return new RankRCell(feedback, tau, optimizer, target) { Mode = perTrial ? UpdateMode.PerTrial : UpdateMode.Online };
+            return new RankRCell(feedback, tau, optimizer, target)
+            {
+                Mode = perTrial ? UpdateMode.PerTrial : UpdateMode.Online,
+                UsePseudoDerivative = !noPsi,
+                Prediction = membrane ? RankRPrediction.Membrane : RankRPrediction.Spikes,
+            };
         }
         return new RuleSample(b.Build(), net => new RankRRule(net, "rec", Cell), steps, r.Next(2, 4), ["w_rec"])
         {
             Description = $"N {n}, T {steps}, {(kind == 0 ? $"rank {rank}" : kind == 1 ? "LTTS" : $"output space, R {rank}")}, tau* {tau}, " +
-                          $"{(adam ? "adam" : "sgd")} {eta}, {(perTrial ? "per trial" : "online")}",
+                          $"{(adam ? "adam" : "sgd")} {eta}{(decayEvery > 0 ? $" x0.9/{decayEvery}" : "")}, {(perTrial ? "per trial" : "online")}" +
+                          $"{(noPsi ? ", no psi" : "")}{(membrane ? ", prediction from v" : "")}",
         };
     }
 }
