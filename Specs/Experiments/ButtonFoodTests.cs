@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Engine;
 using Sim.Experiments;
@@ -141,6 +143,8 @@ public class ButtonFoodTests
             Assert.True(ReferenceModelTests.SameBits(a.Ranks[k].Scores, b.Ranks[k].Scores), $"{what}: scores of R = {a.Ranks[k].Rank}");
             Assert.True(ReferenceModelTests.SameBits(a.Ranks[k].DeltaS, b.Ranks[k].DeltaS), $"{what}: dS of R = {a.Ranks[k].Rank}");
             Assert.Equal(a.Ranks[k].ReadoutMse, b.Ranks[k].ReadoutMse);
+            Assert.True(ReferenceModelTests.SameBits(a.Ranks[k].RecurrentWeights, b.Ranks[k].RecurrentWeights), $"{what}: J_rec of R = {a.Ranks[k].Rank}");
+            Assert.True(ReferenceModelTests.SameBits(a.Ranks[k].Readout, b.Ranks[k].Readout), $"{what}: W_out of R = {a.Ranks[k].Rank}");
             for (int e = 0; e < a.Ranks[k].Paths.Length; e++)
                 Assert.True(ReferenceModelTests.SameBits(a.Ranks[k].Paths[e], b.Ranks[k].Paths[e]), $"{what}: path {e} of R = {a.Ranks[k].Rank}");
         }
@@ -168,6 +172,36 @@ public class ButtonFoodTests
             Assert.All(ev.Ranks[2].Paths, p => Assert.True(Math.Abs(p[^1]) + Math.Abs(p[^2]) > 0));
         }
     }
+
+    /// <summary>
+    /// Property: random small environments (button, food radius, episode length, expert schedule, angles) and networks
+    /// (N, ranks, feedback form, clamp) give the same episodes, rewards and weights on the event engine and the dense
+    /// engine.
+    /// </summary>
+    [Fact]
+    public void RandomEnvironmentsAndNetworksGiveTheSameBitsOnBothEngines()
+        => Sim.Specs.Conformance.Conformance.Check(4, Arb.From(Gen.Choose(1, 1_000_000)), seed =>
+        {
+            var r = new Random(seed);
+            int steps = r.Next(30, 61), n = r.Next(8, 25);
+            var geometry = new ButtonFoodGeometry
+            {
+                Button = (r.NextDouble() * 0.2 - 0.1, -0.1 - 0.2 * r.NextDouble()), TargetRadius = 0.4 + 0.4 * r.NextDouble(),
+                Steps = steps, ExpertButtonSteps = r.Next(8, steps / 2), ButtonRadius = 0.03 + 0.04 * r.NextDouble(),
+            };
+            bool random = r.Next(2) == 0;
+            var o = new ButtonFoodOptions
+            {
+                Neurons = n, Geometry = geometry, Epochs = 2, ReadoutEpochs = 5, Seed = (ulong)seed, InputSd = 4 + 6 * r.NextDouble(),
+                TrainAnglesDeg = [.. Enumerable.Range(0, r.Next(2, 4)).Select(_ => 30 + 120 * r.NextDouble())], TestAnglesDeg = [40, 90, 140],
+                Feedback = random ? CloningFeedback.Random : CloningFeedback.Diagonal, Clamp = !random && r.Next(3) > 0, TauStarMs = 1 + 9 * r.NextDouble(),
+            };
+            int[] ranks = [.. new[] { 1, r.Next(2, n), n }.Distinct()];
+            var ev = new ButtonFood(o, net => new EventEngine(net, new EngineOptions { Threads = 2 })).Run(ranks);
+            var dn = new ButtonFood(o, net => new DenseEngine(net)).Run(ranks);
+            SameResult(ev, dn, $"seed {seed}");
+            return true.Label($"seed {seed}");
+        });
 
     /// <summary>With the clamp, a clamped neuron's spikes in the cloning trials are its target spikes (ΔS counts its own prediction).</summary>
     [Fact]

@@ -268,7 +268,10 @@ public sealed class ButtonFood
             var w = new double[n * n];
             for (int q = 0; q < w.Length; q++) w[q] = grid[q] * unit;
             var (scores, paths) = Test(w, readouts[k]);
-            perRank[k] = new ButtonFoodRankResult(ranks[k], scores, paths, deltaS[k], freeDeltaS[k], readoutMse[k], rule.Instances[k].Core.Feedback.Name);
+            perRank[k] = new ButtonFoodRankResult(ranks[k], scores, paths, deltaS[k], freeDeltaS[k], readoutMse[k], rule.Instances[k].Core.Feedback.Name)
+            {
+                RecurrentWeights = w, Readout = readouts[k],
+            };
         }
         return new ButtonFoodResult(o, perRank, [.. expert.Select(x => x.Score)], [.. expert.Select(x => x.Path)], demos.Select(x => x.Score).ToArray(),
             cloneSeconds / Math.Max(1, o.Epochs), engine.EngineName, rule.Instances[0].Core.Optimizer.Name);
@@ -342,6 +345,11 @@ public sealed class ButtonFood
 /// <param name="Feedback">The feedback's name.</param>
 public sealed record ButtonFoodRankResult(int Rank, double[] Scores, double[][] Paths, double[] DeltaS, double FreeDeltaS, double ReadoutMse, string Feedback)
 {
+    /// <summary>The learned J_rec as the network uses it (N×N row-major, the grid values Q·2^-F).</summary>
+    public double[] RecurrentWeights { get; init; } = [];
+    /// <summary>The trained W_out (2×N row-major).</summary>
+    public double[] Readout { get; init; } = [];
+
     /// <summary>Mean score over the test angles.</summary>
     public double MeanScore => Scores.Average();
 }
