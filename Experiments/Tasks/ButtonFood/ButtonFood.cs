@@ -174,19 +174,13 @@ public sealed class ButtonFood
             for (int i = 0; i < rank; i++) d[i * n + i] = 1.0 / rank;
             return d;
         }
-        // B ~ N(0, 1/R), R×N, drawn per rank; D = BᵀB with sums over r ascending.
-        var b = new double[rank * n];
+        // B ~ N(0, 1/R), R×N, drawn per rank (row r of B is column r of an N×N matrix); D = BᵀB = Feedback.RankR of it.
+        var bT = new double[n * n];
         ulong key = PlasticityRandom.Key(Options.Seed, FeedbackPurpose, (ulong)rank);
         double sd = 1.0 / Math.Sqrt(rank);
-        for (int k = 0; k < b.Length; k++) b[k] = sd * PlasticityRandom.Normal(key, k);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-            {
-                double s = 0;
-                for (int r = 0; r < rank; r++) s += b[r * n + i] * b[r * n + j];
-                d[i * n + j] = s;
-            }
-        return d;
+        for (int r = 0; r < rank; r++)
+            for (int i = 0; i < n; i++) bT[i * n + r] = sd * PlasticityRandom.Normal(key, (long)r * n + i);
+        return Plasticity.Feedback.RankR(bT, n, rank);
     }
 
     /// <summary>A permutation of 0…count−1 for (purpose, epoch): Fisher–Yates on the counter stream.</summary>
