@@ -130,6 +130,21 @@ public sealed class SweepTests : IDisposable
         }
     }
 
+    /// <summary>A grid one τ⋆ wide (e.g. --tau-values 4.64) still gets coloured cells (ScottPlot draws none for a 1-wide grid).</summary>
+    [Fact]
+    public void AOneColumnHeatMapIsColoured()
+    {
+        var dir = Dir("one-column");
+        var options = Tiny with { Rows = [new SweepRow(3), SweepRow.Ltts], TauValues = [4.64] };
+        StoreRecallSweep.Run(options, dir);
+        var cells = StoreRecallSweep.Merge([dir], dir);
+        StoreRecallSweepPlots.SaveAll(cells, dir);
+        using var image = SkiaSharp.SKBitmap.Decode(Path.Combine(dir, "heatmap-mse.png"));
+        // A point inside the plot area, away from the labels: not the white background.
+        var pixel = image.GetPixel(image.Width / 4, image.Height / 3);
+        Assert.False(pixel.Red > 240 && pixel.Green > 240 && pixel.Blue > 240, $"pixel {pixel} is white");
+    }
+
     [Fact]
     public void MetricsFollowTheirDefinitions()
     {

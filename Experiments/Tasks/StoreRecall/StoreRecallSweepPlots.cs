@@ -56,7 +56,12 @@ public static class StoreRecallSweepPlots
         foreach (var m in means) grid[rows.IndexOf(m.Row), taus.IndexOf(m.TauStarDt)] = value(m);
 
         var plot = new Plot();
-        var hm = plot.Add.Heatmap(grid);
+        // ScottPlot draws no colours for a grid one cell wide or tall: such a dimension is drawn as two equal halves.
+        int gr = rows.Count == 1 ? 2 : rows.Count, gc = taus.Count == 1 ? 2 : taus.Count;
+        var drawn = new double[gr, gc];
+        for (int i = 0; i < gr; i++)
+            for (int j = 0; j < gc; j++) drawn[i, j] = grid[Math.Min(i, rows.Count - 1), Math.Min(j, taus.Count - 1)];
+        var hm = plot.Add.Heatmap(drawn);
         hm.Colormap = lowIsGood ? new ScottPlot.Colormaps.Viridis().Reversed() : new ScottPlot.Colormaps.Viridis();
         hm.Rectangle = new CoordinateRect(-0.5, taus.Count - 0.5, -0.5, rows.Count - 0.5);
         var bar = plot.Add.ColorBar(hm);
