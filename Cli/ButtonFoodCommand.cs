@@ -282,7 +282,7 @@ public static class ButtonFoodCommand
         {
             int reached = k.Scores.Count(x => x >= 1 / r.Options.Geometry.TargetReach);
             s.AppendLine(FormattableString.Invariant(
-                $"  {k.Rank,4}   {k.MeanScore,10:F3}   {ButtonFoodPlots.Sd(k.Scores),10:F3}   {reached,3}/{k.Scores.Length,-3}   {(k.DeltaS.Length > 0 ? k.DeltaS[0] : double.NaN),8:F0} -> {(k.DeltaS.Length > 0 ? k.DeltaS[^1] : double.NaN),-8:F0}          {k.FreeDeltaS,7:F0}   {k.ReadoutMse,10:G4}"));
+                $"  {k.Rank,4}   {k.MeanScore,10:F3}   {Statistics.SampleSd(k.Scores),10:F3}   {reached,3}/{k.Scores.Length,-3}   {(k.DeltaS.Length > 0 ? k.DeltaS[0] : double.NaN),8:F0} -> {(k.DeltaS.Length > 0 ? k.DeltaS[^1] : double.NaN),-8:F0}          {k.FreeDeltaS,7:F0}   {k.ReadoutMse,10:G4}"));
         }
         return s.ToString();
     }

@@ -96,7 +96,7 @@ public static class ButtonFoodPlots
         dots.MarkerSize = 5;
         dots.LegendText = "one seed";
         var mean = ranks.Select(r => cells.Where(c => c.Rank == r).Average(c => c.MeanScore)).ToArray();
-        var sd = ranks.Select(r => Sd(cells.Where(c => c.Rank == r).Select(c => c.MeanScore).ToArray())).ToArray();
+        var sd = ranks.Select(r => Statistics.SampleSd(cells.Where(c => c.Rank == r).Select(c => c.MeanScore).ToArray())).ToArray();
         var xs = ranks.Select(r => (double)r).ToArray();
         var line = plot.Add.Scatter(xs, mean);
         line.LegendText = "mean over seeds (bars: 1 s.d.)";
@@ -114,14 +114,6 @@ public static class ButtonFoodPlots
         plot.ShowLegend(Alignment.LowerRight);
         plot.SavePng(path, 900, 640);
         return path;
-    }
-
-    /// <summary>Sample standard deviation (0 for fewer than 2 values).</summary>
-    public static double Sd(IReadOnlyList<double> v)
-    {
-        if (v.Count < 2) return 0;
-        double m = v.Average();
-        return Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Count - 1));
     }
 
     /// <summary>The title line of a run's options.</summary>

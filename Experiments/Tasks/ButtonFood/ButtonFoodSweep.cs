@@ -111,9 +111,9 @@ public static class ButtonFoodSweep
         var csv = new StringBuilder("seed,rank,mean_score,sd_over_angles,angles\n");
         foreach (var c in cells)
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{c.Seed},expert,{c.ExpertScores.Average():R},{ButtonFoodPlots.Sd(c.ExpertScores):R},{c.ExpertScores.Length}\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{c.Seed},expert,{c.ExpertScores.Average():R},{Statistics.SampleSd(c.ExpertScores):R},{c.ExpertScores.Length}\n");
             foreach (var (rank, s) in c.Scores.OrderBy(kv => kv.Key))
-                csv.Append(CultureInfo.InvariantCulture, $"{c.Seed},{rank},{s.Average():R},{ButtonFoodPlots.Sd(s):R},{s.Length}\n");
+                csv.Append(CultureInfo.InvariantCulture, $"{c.Seed},{rank},{s.Average():R},{Statistics.SampleSd(s):R},{s.Length}\n");
         }
         var summary = new StringBuilder(cells[0].Config[2..]).Append('\n')
             .Append(CultureInfo.InvariantCulture, $"seeds: {string.Join(",", cells.Select(c => c.Seed))}\n")
@@ -123,7 +123,7 @@ public static class ButtonFoodSweep
         foreach (int rank in cells.SelectMany(c => c.Scores.Keys).Distinct().Order())
         {
             var per = cells.Where(c => c.Scores.ContainsKey(rank)).Select(c => c.Scores[rank].Average()).ToArray();
-            summary.Append(CultureInfo.InvariantCulture, $"  {rank,4}   {per.Average(),18:F3}   {ButtonFoodPlots.Sd(per),15:F3}   {string.Join(" ", per.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))}\n");
+            summary.Append(CultureInfo.InvariantCulture, $"  {rank,4}   {per.Average(),18:F3}   {Statistics.SampleSd(per),15:F3}   {string.Join(" ", per.Select(x => x.ToString("F2", CultureInfo.InvariantCulture)))}\n");
         }
         var files = new List<string> { Path.Combine(outDir, "results.csv"), Path.Combine(outDir, "summary.txt") };
         File.WriteAllText(files[0], csv.ToString());

@@ -232,19 +232,11 @@ public static class StoreRecallSweep
             .Select(g => new SweepMean(g.Key.Row, g.Key.TauStarDt, g.Count(), g.First().Neurons, g.First().Steps, g.First().Epochs, g.First().EtaName, g.First().Eta,
                 g.Average(c => c.ReadoutLimit), g.Average(c => c.FinalMse), g.Average(c => c.FinalSpikeError), g.Average(c => (double)c.EpochsToConverge), g.Average(c => (double)c.TargetSpikes))
             {
-                Log10FinalMseSd = Sd([.. g.Select(c => Math.Log10(c.FinalMse))]),
-                FinalSpikeErrorSd = Sd([.. g.Select(c => c.FinalSpikeError)]),
-                EpochsToConvergeSd = Sd([.. g.Select(c => (double)c.EpochsToConverge)]),
+                Log10FinalMseSd = Statistics.SampleSd([.. g.Select(c => Math.Log10(c.FinalMse))]),
+                FinalSpikeErrorSd = Statistics.SampleSd([.. g.Select(c => c.FinalSpikeError)]),
+                EpochsToConvergeSd = Statistics.SampleSd([.. g.Select(c => (double)c.EpochsToConverge)]),
             })
             .OrderBy(m => SweepRow.Parse(m.Row).SortKey).ThenBy(m => m.TauStarDt)];
-
-    /// <summary>Sample standard deviation (n − 1), 0 for fewer than two values.</summary>
-    public static double Sd(IReadOnlyList<double> v)
-    {
-        if (v.Count < 2) return 0;
-        double m = v.Average();
-        return Math.Sqrt(v.Sum(x => (x - m) * (x - m)) / (v.Count - 1));
-    }
 
     /// <summary>Merges the cells of <paramref name="dirs"/> into <c>OUT/results.csv</c>; returns the cells.</summary>
     public static IReadOnlyList<SweepCellResult> Merge(IEnumerable<string> dirs, string outDir)
