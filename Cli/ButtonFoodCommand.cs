@@ -37,8 +37,8 @@ public static class ButtonFoodCommand
                              (reward-per-angle.png, trajectories.png, reward-vs-rank.png)
           -h, --help         this text
 
-        Ctrl-C stops after the current trial (exit 130; nothing is written for an unfinished run).
-        Exit codes: 0 ok, 1 failed, 2 bad arguments, 130 interrupted.
+        Ctrl-C stops after the current trial (exit 130; SIGTERM 143, SIGHUP 129; nothing is written for an unfinished run).
+        Exit codes: 0 ok, 1 failed, 2 bad arguments, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
         """;
 
     /// <summary>Help text of <c>sim sweep button-food</c>.</summary>
@@ -58,8 +58,8 @@ public static class ButtonFoodCommand
           --merge DIR...       only gather the finished cells of these folders and report
           and every option of sim task button-food except --seed and -o (see sim task button-food --help)
 
-        Ctrl-C abandons the running seed; finished seeds stay on disk (exit 130).
-        Exit codes: 0 ok, 1 failed, 2 bad arguments or a cell of another configuration, 130 interrupted.
+        Ctrl-C abandons the running seed; finished seeds stay on disk (exit 130; SIGTERM 143, SIGHUP 129).
+        Exit codes: 0 ok, 1 failed, 2 bad arguments or a cell of another configuration, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
         """;
 
     /// <summary>Runs <c>sim sweep button-food</c> (args after the sweep name).</summary>
@@ -113,7 +113,7 @@ public static class ButtonFoodCommand
             p.Validate();
             var ranks = p.RanksOrDefault();
             stdout.WriteLine($"sweep button-food: seeds 1..{seeds}, shard {shard}/{shards}; {ButtonFoodPlots.Describe(p.Options)}, ranks {string.Join(",", ranks)}, engine {p.Engine}, {p.Threads} threads -> {outDir}");
-            using var cts = new Interruption();   // Ctrl-C and SIGTERM
+            using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
             try
             {
                 ButtonFoodSweep.Run(p.Options, ranks, seeds, shard, shards, outDir, o =>
@@ -131,7 +131,7 @@ public static class ButtonFoodCommand
             catch (OperationCanceledException)
             {
                 stdout.WriteLine("interrupted; finished seeds are kept, run again to resume");
-                return ExitCodes.Interrupted;
+                return cts.ExitCode;
             }
             var cells = ButtonFoodSweep.Merge([outDir]);
             if (cells.Count < seeds)
@@ -240,13 +240,13 @@ public static class ButtonFoodCommand
         var o = p.Options;
         var ranks = p.RanksOrDefault();
         stdout.WriteLine($"button-food: {ButtonFoodPlots.Describe(o)}, ranks {string.Join(",", ranks)}, seed {o.Seed}, engine {p.Engine}");
-        using var cts = new Interruption();   // Ctrl-C and SIGTERM
+        using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         ButtonFoodResult result;
         try { result = Run(p, ranks, stdout, cts.Token); }
         catch (OperationCanceledException)
         {
             stderr.WriteLine("sim: interrupted");
-            return ExitCodes.Interrupted;
+            return cts.ExitCode;
         }
         var summary = Summary(result);
         stdout.Write(summary);

@@ -28,7 +28,7 @@ public static class CommandLine
           sim --help                     this text;  sim COMMAND --help  the options of a command
 
         Exit codes: 0 ok, 1 failure, 2 bad arguments or invalid network file, 3 stopped by a run guard,
-        4 engines diverged (compare), 130 interrupted (Ctrl-C).
+        4 engines diverged (compare), 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP (handled like Ctrl-C).
         """;
 
     /// <summary>Runs the tool with arguments; output to <paramref name="stdout"/>/<paramref name="stderr"/>.</summary>

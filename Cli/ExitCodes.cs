@@ -13,6 +13,10 @@ public static class ExitCodes
     public const int GuardStopped = 3;
     /// <summary><c>sim compare</c>: the engines diverged.</summary>
     public const int Divergent = 4;
-    /// <summary>Interrupted by Ctrl-C; outputs up to the interruption are kept.</summary>
+    /// <summary>Interrupted by Ctrl-C (SIGINT); outputs up to the interruption are kept.</summary>
     public const int Interrupted = 130;
+    /// <summary>Stopped by SIGTERM (kill, Slurm, container runtimes); handled like Ctrl-C.</summary>
+    public const int Terminated = 143;
+    /// <summary>Stopped by SIGHUP (the terminal went away); handled like Ctrl-C.</summary>
+    public const int HungUp = 129;
 }

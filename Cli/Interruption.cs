@@ -3,8 +3,11 @@ using System.Runtime.InteropServices;
 namespace Sim.Cli;
 
 /// <summary>
-/// Ctrl-C (SIGINT) and SIGTERM as one cancellation for a command: the signal's default action (ending the process) is
-/// cancelled and the command stops at its next safe point, keeping what it wrote (exit 130). Registered with
+/// Ctrl-C (SIGINT), SIGTERM and SIGHUP as one cancellation for a command: the signal's default action (ending the
+/// process) is cancelled and the command stops at its next safe point, keeping what it wrote and writing what it promised
+/// (a run's run.h5 and checkpoint), with exit code 128 + the signal's number (<see cref="ExitCode"/>: 130, 143, 129).
+/// A second signal is not cancelled: the process ends at once with the signal's default action (what was already
+/// written stays: spike chunks on disk, files completed before; run.h5 is only ever renamed into place when complete). Registered with
 /// <see cref="PosixSignalRegistration"/> rather than <see cref="Console.CancelKeyPress"/>: the latter leaves SIGINT
 /// alone when it was ignored at start (a process started in the background by a non-interactive shell inherits
 /// SIG_IGN for SIGINT), and it does not see SIGTERM, the signal batch systems and <c>kill</c> send.
@@ -12,7 +15,9 @@ namespace Sim.Cli;
 internal sealed class Interruption : IDisposable
 {
     private readonly CancellationTokenSource _cts = new();
-    private readonly PosixSignalRegistration _int, _term;
+    private readonly PosixSignalRegistration _int, _term, _hup;
+    private int _signals;
+    private PosixSignal _first;
 
     public Interruption()
     {
@@ -21,6 +26,7 @@ internal sealed class Interruption : IDisposable
         if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) ResetIgnoredInterrupt();
         _int = PosixSignalRegistration.Create(PosixSignal.SIGINT, Handle);
         _term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle);
+        _hup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, Handle);
     }
 
     [DllImport("libc", EntryPoint = "signal")]
@@ -40,11 +46,24 @@ internal sealed class Interruption : IDisposable
 
     private void Handle(PosixSignalContext context)
     {
+        if (Interlocked.Increment(ref _signals) > 1) return;   // the second signal: its default action ends the process
+        _first = context.Signal;
         context.Cancel = true;
         _cts.Cancel();
     }
 
-    /// <summary>Cancelled by the first SIGINT or SIGTERM.</summary>
+    /// <summary>
+    /// The exit code for the signal that cancelled: 130 (SIGINT), 143 (SIGTERM), 129 (SIGHUP), as shells report a
+    /// process ended by that signal; <see cref="ExitCodes.Interrupted"/> when none arrived.
+    /// </summary>
+    public int ExitCode => _first switch
+    {
+        PosixSignal.SIGTERM => ExitCodes.Terminated,
+        PosixSignal.SIGHUP => ExitCodes.HungUp,
+        _ => ExitCodes.Interrupted,
+    };
+
+    /// <summary>Cancelled by the first SIGINT, SIGTERM or SIGHUP.</summary>
     public CancellationToken Token => _cts.Token;
     /// <summary>True once a signal arrived.</summary>
     public bool IsCancellationRequested => _cts.IsCancellationRequested;
@@ -53,6 +72,7 @@ internal sealed class Interruption : IDisposable
     {
         _int.Dispose();
         _term.Dispose();
+        _hup.Dispose();
         _cts.Dispose();
     }
 }

@@ -55,7 +55,7 @@ internal static class PreciseRun
         var counts = new long[net.Populations.Length];
         var counter = new Counter(popOf, counts);
 
-        using var cts = new Interruption();   // Ctrl-C and SIGTERM
+        using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         var bar = new ProgressBar(stderr, args.Progress && !Console.IsErrorRedirected);
         double duration = spec.Run.DurationMs;
         const int steps = 100;
@@ -121,6 +121,6 @@ internal static class PreciseRun
         stdout.WriteLine($"outputs      {runDir}");
         foreach (var f in files) stdout.WriteLine($"             {Path.GetFileName(f)}");
         if (monitor is null) stdout.WriteLine("             (no spike monitor in the network: no run.h5 or raster.png)");
-        return status == "complete" ? ExitCodes.Ok : ExitCodes.Interrupted;
+        return status == "complete" ? ExitCodes.Ok : cts.ExitCode;
     }
 }

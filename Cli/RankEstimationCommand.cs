@@ -29,7 +29,7 @@ public static class RankEstimationCommand
           -o, --out DIR    write DIR/rank-estimation.csv, DIR/summary.txt and DIR/spectra.png
           -h, --help       this text
 
-        Exit codes: 0 ok, 2 bad arguments, 130 interrupted.
+        Exit codes: 0 ok, 2 bad arguments, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
         """;
 
     /// <summary>Runs the command (args after the task name).</summary>
@@ -87,7 +87,7 @@ public static class RankEstimationCommand
         }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
 
-        using var cts = new Interruption();   // Ctrl-C and SIGTERM
+        using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         try
         {
             stdout.WriteLine($"rank-estimation: N = {n}, T = {t}, {epochs} epochs, ranks {string.Join(",", ranks)}{(ltts ? ", LTTS" : "")}, seeds 1..{seeds}, noise {string.Join(",", noise.Select(x => x.ToString(CultureInfo.InvariantCulture)))}, {probes ?? n} probes");
@@ -99,7 +99,7 @@ public static class RankEstimationCommand
                 stdout.WriteLine(FormattableString.Invariant($"  {labels[c],-8}  {cells[c].Cell.Seed,4}  {cells[c].RelativeNoise,5:G3}   {e.TrueRank,6}  {e.Estimated,8}  {e.ParticipationRatio,13:F1}  {e.PassiveEstimate,7} ({e.PassiveParticipationRatio:F1})"));
             }
         }
-        catch (OperationCanceledException) { stderr.WriteLine("sim: interrupted"); return ExitCodes.Interrupted; }
+        catch (OperationCanceledException) { stderr.WriteLine("sim: interrupted"); return cts.ExitCode; }
 
         var summary = new StringBuilder("noise   mean |estimate - R|   exact   mean |passive - R|\n");
         foreach (double nz in noise)

@@ -37,7 +37,7 @@ public static class RunCommand
             catch (InvalidDataException e) { throw new UsageException($"checkpoint '{args.Resume}': {e.Message}"); }
         }
         string runDir = CreateRunDirectory(args.OutDir, spec.Name);
-        using var cts = new Interruption();   // Ctrl-C and SIGTERM
+        using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         {
             using var outputs = new RunOutputs(net, engine, runDir, spec);
             var digest = new RunDigest(engine.FirstInstance, engine.BatchSize);
@@ -95,7 +95,7 @@ public static class RunCommand
             stdout.WriteLine($"status       {status}");
             stdout.WriteLine($"outputs      {runDir}");
             foreach (var f in summary.Files) stdout.WriteLine($"             {Path.GetFileName(f)}");
-            return status == "complete" ? ExitCodes.Ok : status == "interrupted" ? ExitCodes.Interrupted : ExitCodes.GuardStopped;
+            return status == "complete" ? ExitCodes.Ok : status == "interrupted" ? cts.ExitCode : ExitCodes.GuardStopped;
         }
     }
 

@@ -44,7 +44,7 @@ public static class SweepCommand
           --no-progress        no progress line
           -h, --help           this text
 
-        Ctrl-C stops after the running cells are abandoned; finished cells stay on disk (exit 130).
+        Ctrl-C stops after the running cells are abandoned; finished cells stay on disk (exit 130; SIGTERM 143, SIGHUP 129).
         """;
 
     /// <summary>Parses <paramref name="args"/> (the words after <c>sweep</c>), runs, returns the exit code.</summary>
@@ -120,7 +120,7 @@ public static class SweepCommand
         try { o.Validate(); }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
 
-        using var cts = new Interruption();   // Ctrl-C and SIGTERM
+        using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         var clock = Stopwatch.StartNew();
         int total = o.ShardCells().Count;
         stdout.WriteLine(FormattableString.Invariant(
@@ -138,7 +138,7 @@ public static class SweepCommand
         }
         catch (InvalidOperationException e) { stderr.WriteLine($"sim: {e.Message}"); return ExitCodes.Failure; }
 
-        if (cts.IsCancellationRequested) { stdout.WriteLine("interrupted; finished cells are kept, run again to resume"); return ExitCodes.Interrupted; }
+        if (cts.IsCancellationRequested) { stdout.WriteLine("interrupted; finished cells are kept, run again to resume"); return cts.ExitCode; }
         if (!StoreRecallSweep.IsComplete(o, outDir))
         {
             stdout.WriteLine(o.ShardCount > 1

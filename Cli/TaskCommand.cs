@@ -51,10 +51,10 @@ public static class TaskCommand
           -o, --out DIR      also write DIR/store-recall.csv (epoch, mse, delta_s) and DIR/summary.txt
           -h, --help         this text
 
-        Ctrl-C stops after the current epoch; the epochs done so far are printed and written (exit 130).
+        Ctrl-C stops after the current epoch; the epochs done so far are printed and written (exit 130; SIGTERM 143, SIGHUP 129).
         A weight write the grid cannot hold exactly (too large a learning rate) stops learning; the epochs completed
         before it are printed and written, with the reason (exit 1).
-        Exit codes: 0 ok, 1 learning failed, 2 bad arguments, 130 interrupted.
+        Exit codes: 0 ok, 1 learning failed, 2 bad arguments, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
         """;
 
     /// <summary>Parses <paramref name="args"/> (the words after <c>task</c>), runs, returns the exit code.</summary>
@@ -117,7 +117,7 @@ public static class TaskCommand
         catch (ArgumentException ex) { throw new UsageException(ex.Message); }
         int k = Math.Max(1, every ?? o.Epochs / 20);
 
-        using var cts = new Interruption();   // Ctrl-C and SIGTERM
+        using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         StoreRecallResult result;
         {
             if (engine == "float64") o = o with { Unquantized = true };
@@ -160,6 +160,6 @@ public static class TaskCommand
             stderr.WriteLine($"sim: {result.Failure}");
             return ExitCodes.Failure;
         }
-        return interrupted ? ExitCodes.Interrupted : ExitCodes.Ok;
+        return interrupted ? cts.ExitCode : ExitCodes.Ok;
     }
 }

@@ -49,6 +49,7 @@ internal sealed class SpikeStreamWriter : IDisposable
     private readonly FileStream _stream;
     private readonly byte[] _head = new byte[12];
     private readonly byte[] _tail = new byte[4];
+    private readonly System.IO.Hashing.Crc32 _crc = new();   // IEEE 802.3 (zlib, PNG): the stream format's checksum
 
     public SpikeStreamWriter(string path, CompiledNetwork network, IReadOnlyList<CompiledPopulation> recorded, int firstInstance, int batchSize)
     {
@@ -85,9 +86,11 @@ internal sealed class SpikeStreamWriter : IDisposable
         BinaryPrimitives.WriteInt32LittleEndian(_head.AsSpan(8), chunk.Count);
         var ticks = MemoryMarshal.AsBytes(chunk.Ticks.AsSpan(0, chunk.Count));
         var neurons = MemoryMarshal.AsBytes(chunk.Neurons.AsSpan(0, chunk.Count));
-        uint crc = Crc32.Append(Crc32.Initial, _head.AsSpan(4));
-        crc = Crc32.Finish(Crc32.Append(Crc32.Append(crc, ticks), neurons));
-        BinaryPrimitives.WriteUInt32LittleEndian(_tail, crc);
+        _crc.Reset();
+        _crc.Append(_head.AsSpan(4));
+        _crc.Append(ticks);
+        _crc.Append(neurons);
+        BinaryPrimitives.WriteUInt32LittleEndian(_tail, _crc.GetCurrentHashAsUInt32());
         _stream.Write(_head);
         _stream.Write(ticks);
         _stream.Write(neurons);
@@ -160,6 +163,7 @@ public sealed class SpikeStreamReader : IDisposable
         Truncated = false;
         _stream.Position = _dataStart;
         var head = new byte[12];
+        var crc = new System.IO.Hashing.Crc32();
         var tail = new byte[4];
         while (true)
         {
@@ -174,9 +178,11 @@ public sealed class SpikeStreamReader : IDisposable
             _stream.ReadExactly(MemoryMarshal.AsBytes(ticks.AsSpan()));
             _stream.ReadExactly(MemoryMarshal.AsBytes(neurons.AsSpan()));
             _stream.ReadExactly(tail);
-            uint crc = Crc32.Append(Crc32.Initial, head.AsSpan(4));
-            crc = Crc32.Finish(Crc32.Append(Crc32.Append(crc, MemoryMarshal.AsBytes(ticks.AsSpan())), MemoryMarshal.AsBytes(neurons.AsSpan())));
-            if (crc != BinaryPrimitives.ReadUInt32LittleEndian(tail)) { Truncated = true; yield break; }
+            crc.Reset();
+            crc.Append(head.AsSpan(4));
+            crc.Append(MemoryMarshal.AsBytes(ticks.AsSpan()));
+            crc.Append(MemoryMarshal.AsBytes(neurons.AsSpan()));
+            if (crc.GetCurrentHashAsUInt32() != BinaryPrimitives.ReadUInt32LittleEndian(tail)) { Truncated = true; yield break; }
             if (instance is null || instance == inst) yield return new SpikeStreamRecord(inst, ticks, neurons);
         }
     }

@@ -136,14 +136,15 @@ public class CliTests
     /// started in the background by a non-interactive shell (which starts it with SIGINT ignored).
     /// </summary>
     [Theory]
-    [InlineData("-INT", false)]
-    [InlineData("-TERM", false)]
-    [InlineData("-INT", true)]
-    public async Task SignalsStopARunCleanlyAndKeepWhatWasWritten(string signal, bool startedInBackground)
+    [InlineData("-INT", false, ExitCodes.Interrupted)]
+    [InlineData("-TERM", false, ExitCodes.Terminated)]
+    [InlineData("-HUP", false, ExitCodes.HungUp)]
+    [InlineData("-INT", true, ExitCodes.Interrupted)]
+    public async Task SignalsStopARunCleanlyAndKeepWhatWasWritten(string signal, bool startedInBackground, int exitCode)
     {
         string dir = TempDir();
         string sim = Path.Combine(AppContext.BaseDirectory, "sim.dll");
-        string[] run = ["dotnet", sim, "run", "--no-progress", "--no-plot", "--duration-ms", "36000000", "--out", dir];
+        string[] run = ["dotnet", sim, "run", "--no-progress", "--no-plot", "--duration-ms", "36000000", "--save-checkpoint", "--out", dir];
         // In the background of a non-interactive sh, with its SIGINT ignored, as `cmd &` in a script starts it.
         var psi = startedInBackground
             ? new ProcessStartInfo("sh") { ArgumentList = { "-c", "trap '' INT; exec \"$@\"", "sh" } }
@@ -164,7 +165,10 @@ public class CliTests
             using (var kill = Process.Start("kill", [signal, p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await p.WaitForExitAsync(timeout.Token);
-            await Interrupted(p, dir, stdout, stderr);
+            await Interrupted(p, dir, stdout, stderr, exitCode);
+            // The checkpoint --save-checkpoint promises "also when interrupted", whole (its checksum holds).
+            var ckpt = global::Sim.EventCore.Engine.Checkpoint.Load(Path.Combine(Directory.GetDirectories(dir).Single(), "checkpoint.ckpt"));
+            Assert.True(ckpt.Tick > 0);
         }
         finally
         {
@@ -173,9 +177,9 @@ public class CliTests
         }
     }
 
-    private static async Task Interrupted(Process p, string dir, Task<string> stdout, Task<string> stderr)
+    private static async Task Interrupted(Process p, string dir, Task<string> stdout, Task<string> stderr, int exitCode = ExitCodes.Interrupted)
     {
-        Assert.Equal(ExitCodes.Interrupted, p.ExitCode);
+        Assert.Equal(exitCode, p.ExitCode);
         Assert.Contains("status       interrupted", await stdout);
         string runDir = Directory.GetDirectories(dir).Single();
         Assert.True(File.Exists(Path.Combine(runDir, "config.yaml")));

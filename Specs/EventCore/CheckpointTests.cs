@@ -73,4 +73,65 @@ public class CheckpointTests
         Assert.Contains("truncated", ex.Message);
         File.Delete(file);
     }
+
+    private static (CompiledNetwork Net, byte[] Bytes) SavedCuba()
+    {
+        var net = NetworkCompiler.Compile(Sim.EventCore.Description.BenchmarkNetworks.Cuba(100, seed: 1, scale: 0.1));
+        using var e = new EventEngine(net);
+        e.Run(437);   // spiking by then: pending deliveries in the file
+        return (net, e.SaveCheckpoint().Serialize());
+    }
+
+    /// <summary>Any 64 bytes overwritten anywhere (the test of a damaged file) are refused by the checksum.</summary>
+    [Property(MaxTest = 60)]
+    public Property OverwrittenBytesAreRefusedByTheChecksum(PositiveInt at, byte fill)
+    {
+        var (_, bytes) = SavedCuba();
+        int start = at.Get % (bytes.Length - 64);
+        var damaged = (byte[])bytes.Clone();
+        for (int i = start; i < start + 64; i++) damaged[i] = (byte)(damaged[i] ^ (fill | 1));
+        var ex = Record.Exception(() => Checkpoint.Parse(damaged, "f.ckpt"));
+        return (ex is InvalidDataException && (ex.Message.Contains("damaged") || ex.Message.Contains("not a Sim checkpoint"))).Label($"at {start}: {ex?.GetType().Name}: {ex?.Message}");
+    }
+
+    /// <summary>
+    /// A body byte changed and the checksum recomputed (an edited or forged file): reading and restoring either works or
+    /// fails with <see cref="InvalidDataException"/>, never with another exception, and never with a non-finite state.
+    /// </summary>
+    [Property(MaxTest = 200)]
+    public Property EditedFilesWithAValidChecksumAreReadOrRefusedCleanly(PositiveInt at, byte value)
+    {
+        var (net, bytes) = SavedCuba();
+        var edited = (byte[])bytes.Clone();
+        int i = at.Get % (edited.Length - 8);
+        edited[i] = value;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(edited.AsSpan(edited.Length - 8),
+            System.IO.Hashing.XxHash3.HashToUInt64(edited.AsSpan(0, edited.Length - 8)));
+        var ex = Record.Exception(() =>
+        {
+            var c = Checkpoint.Parse(edited, "f.ckpt");
+            using var e = new EventEngine(net);
+            e.Restore(c);
+            e.Run(5);
+        });
+        return (ex is null or InvalidDataException).Label($"byte {i} = {value}: {ex}");
+    }
+
+    [Fact]
+    public void NonFiniteOrOutOfRangeValuesAreRefusedOnRestore()
+    {
+        var (net, bytes) = SavedCuba();
+        using var e = new EventEngine(net);
+        var nan = Checkpoint.Parse(bytes);
+        nan.Instances[0].State.First().Value[3] = double.NaN;
+        Assert.Contains("is NaN", Assert.Throws<InvalidDataException>(() => e.Restore(nan)).Message);
+        var future = Checkpoint.Parse(bytes);
+        future.Instances[0].LastSpike[5] = future.Tick + 2;
+        Assert.Contains("last spiked at tick", Assert.Throws<InvalidDataException>(() => e.Restore(future)).Message);
+        var source = Checkpoint.Parse(bytes);
+        Assert.NotEmpty(source.Instances[0].HistorySources);
+        source.Instances[0].HistorySources[0] = net.SourceCount;
+        Assert.Contains("sources", Assert.Throws<InvalidDataException>(() => e.Restore(source)).Message);
+        Assert.Throws<InvalidDataException>(() => Checkpoint.Parse([.. bytes, 0], "f.ckpt"));   // a trailing byte breaks the checksum
+    }
 }
