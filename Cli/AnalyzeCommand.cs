@@ -68,7 +68,7 @@ public static class AnalyzeCommand
         for (int k = 0; k < files.Count; k++)
         {
             var f = files[k];
-            stdout.WriteLine($"[{k + 1}] {f.Path}: network {f.Network}, engine {f.Engine}, dt {Num(f.DtMs)} ms, {Num(f.DurationMs)} ms, instance {InstanceOf(f)} of {f.Batch}, {f.Status}");
+            stdout.WriteLine($"[{k + 1}] {f.Path}: network {f.Network}, engine {f.Engine}, dt {Num(f.DtMs)} ms, {(f.StartMs > 0 ? $"{Num(f.StartMs)} to {Num(f.DurationMs)} ms (resumed)" : $"{Num(f.DurationMs)} ms")}, instance {InstanceOf(f)} of {f.Batch}, {f.Status}");
         }
         stdout.WriteLine();
         stdout.WriteLine($"{"file",-6}{"population",-14}{"neurons",9}{"spikes",10}{"rate (Hz)",11}{"ISI CV",9}{"Fano",9}");
@@ -78,7 +78,7 @@ public static class AnalyzeCommand
             foreach (var p in f.Populations)
             {
                 var (t, ids) = p.Of(InstanceOf(f));
-                var s = SpikeStatistics.Compute(p.Name, p.Size, t, ids, f.DurationMs, fanoWindow);
+                var s = SpikeStatistics.Compute(p.Name, p.Size, t, ids, f.DurationMs - f.StartMs, fanoWindow, f.StartMs);
                 stdout.WriteLine($"{$"[{k + 1}]",-6}{p.Name,-14}{p.Size,9}{s.SpikeCount,10}{Num(s.MeanRateHz),11}{Num(s.IsiCv),9}{Num(s.FanoFactor),9}");
             }
             if (f.Populations.Count == 0) stdout.WriteLine($"{$"[{k + 1}]",-6}(no recorded populations)");
@@ -99,11 +99,11 @@ public static class AnalyzeCommand
             stdout.WriteLine("no population is recorded in every file: nothing to compare");
             return ExitCodes.Ok;
         }
-        double until = files.Min(f => f.DurationMs);
-        var trains = files.Select(f => shared.ToDictionary(n => n, n => f.Populations.Single(p => p.Name == n).Trains(InstanceOf(f), until))).ToList();
+        double from = files.Max(f => f.StartMs), until = files.Min(f => f.DurationMs);
+        var trains = files.Select(f => shared.ToDictionary(n => n, n => f.Populations.Single(p => p.Name == n).Trains(InstanceOf(f), from, Math.Max(from, until)))).ToList();
 
         stdout.WriteLine();
-        stdout.WriteLine($"distances per neuron over [0, {Num(until)}) ms, mean over the population's neurons (vR: van Rossum at τ; VP: Victor–Purpura at q = 1/τ)");
+        stdout.WriteLine($"distances per neuron over [{Num(from)}, {Num(Math.Max(from, until))}) ms, mean over the population's neurons (vR: van Rossum at τ; VP: Victor–Purpura at q = 1/τ)");
         var header = $"{"pair",-10}{"population",-14}" + string.Concat(taus.Select(t => $"{$"vR {Num(t)}",10}")) + string.Concat(taus.Select(t => $"{$"VP {Num(t)}",10}"));
         stdout.WriteLine(header);
         for (int x = 0; x < files.Count; x++)

@@ -100,6 +100,8 @@ public static class ButtonFoodCommand
                     break;
             }
         }
+        if (merge is not null) OutputFolder.EnsureSweepFolders(merge);
+        OutputFolder.EnsureWritable(outDir, "--out");
         try
         {
             if (merge is not null)
@@ -239,6 +241,7 @@ public static class ButtonFoodCommand
         p.Validate();
         var o = p.Options;
         var ranks = p.RanksOrDefault();
+        if (p.Out is { } outDir) OutputFolder.EnsureWritable(outDir, "--out");
         stdout.WriteLine($"button-food: {ButtonFoodPlots.Describe(o)}, ranks {string.Join(",", ranks)}, seed {o.Seed}, engine {p.Engine}");
         using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         ButtonFoodResult result;

@@ -31,6 +31,9 @@ public static class CommandLine
         4 engines diverged (compare), 130 interrupted (Ctrl-C), 143 SIGTERM, 129 SIGHUP (handled like Ctrl-C).
         """;
 
+    /// <summary>The words that mark a bug in Sim (an exception no command expected) in the error output.</summary>
+    public const string InternalError = "internal error (a bug in sim)";
+
     /// <summary>Runs the tool with arguments; output to <paramref name="stdout"/>/<paramref name="stderr"/>.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -77,11 +80,20 @@ public static class CommandLine
             stderr.WriteLine($"sim: {e.Message}");
             return ExitCodes.Failure;
         }
-        catch (Exception e) when (e is Sim.EventCore.Plasticity.PlasticWeightException or InvalidDataException or IOException)
+        catch (Exception e) when (e is Sim.EventCore.Plasticity.PlasticWeightException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
             // A run that cannot go on (a refused weight write, a bad checkpoint, a file problem): what was written is kept.
-            // Any other exception is a bug and keeps its stack trace.
             stderr.WriteLine($"sim: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Anything else is a bug in Sim: still a message and a documented exit code, never a raw crash; the stack
+            // trace goes to stderr only with SIM_TRACE=1 (and to a bug report).
+            stderr.WriteLine($"sim: {InternalError}: {e.GetType().Name}: {e.Message}");
+            stderr.WriteLine(Environment.GetEnvironmentVariable("SIM_TRACE") == "1"
+                ? e.ToString()
+                : "sim: please report it with the command line; SIM_TRACE=1 prints the stack trace");
             return ExitCodes.Failure;
         }
     }

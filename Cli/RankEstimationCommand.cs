@@ -86,6 +86,7 @@ public static class RankEstimationCommand
                     }
         }
         catch (ArgumentException e) { throw new UsageException(e.Message); }
+        if (outDir is not null) OutputFolder.EnsureWritable(outDir, "--out");
 
         using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         try

@@ -83,9 +83,10 @@ public static class RunCommand
             stdout.WriteLine($"neurons      {net.NeuronCount:N0} in {net.Populations.Length} population(s); batch {engine.BatchSize}");
             stdout.WriteLine($"synapses     {net.Synapses.Count + net.TraceSynapses.Count:N0}");
             stdout.WriteLine($"simulated    {done * net.DtMs:F1} ms ({done:N0} ticks of {net.DtMs.ToString(CultureInfo.InvariantCulture)} ms)");
+            if (resume is not null) stdout.WriteLine($"interval     {summary.StartMs:F1} to {summary.EndMs:F1} ms (spikes and rates of this run, from the checkpoint on)");
             stdout.WriteLine($"spikes       {summary.TotalSpikes:N0}");
-            foreach (var (name, rate) in summary.RatesHz) stdout.WriteLine($"rate         {name}: {rate:F3} Hz");
-            stdout.WriteLine($"mean rate    {summary.MeanRateHz:F3} Hz");
+            foreach (var (name, rate) in summary.RatesHz) stdout.WriteLine($"rate         {name}: {Hz(rate)}");
+            stdout.WriteLine($"mean rate    {Hz(summary.MeanRateHz)}");
             stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s)");
             stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
             stdout.WriteLine($"phases       {engine.Timings}");
@@ -99,8 +100,12 @@ public static class RunCommand
         }
     }
 
+    /// <summary>A rate for the summary; "n/a" for the NaN of an empty interval (a run of 0 ms).</summary>
+    private static string Hz(double rate) => double.IsNaN(rate) ? "n/a (nothing simulated)" : $"{rate:F3} Hz";
+
     internal static NetworkSpec LoadFile(string path)
     {
+        if (Directory.Exists(path)) throw new UsageException($"network file '{path}' is a directory; give a YAML network file");
         if (!File.Exists(path)) throw new UsageException($"network file '{path}' does not exist");
         return NetworkFile.Load(path);
     }
@@ -108,6 +113,7 @@ public static class RunCommand
     /// <summary>Creates <c>OUT/NAME-yyyyMMdd-HHmmss[-k]</c> and returns it.</summary>
     internal static string CreateRunDirectory(string outDir, string name)
     {
+        OutputFolder.EnsureWritable(outDir, "--out");
         string stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         string dir = Path.Combine(outDir, $"{name}-{stamp}");
         for (int k = 2; Directory.Exists(dir); k++) dir = Path.Combine(outDir, $"{name}-{stamp}-{k}");

@@ -12,13 +12,13 @@ namespace Sim.Cli;
 /// <param name="Instances">Instance of each spike.</param>
 internal sealed record RunFilePopulation(string Name, int Size, int Offset, double[] TimesMs, int[] NeuronIds, int[] Instances)
 {
-    /// <summary>Spike times of every neuron of one instance, restricted to [0, <paramref name="untilMs"/>), ascending.</summary>
-    public double[][] Trains(int instance, double untilMs)
+    /// <summary>Spike times of every neuron of one instance, restricted to [<paramref name="fromMs"/>, <paramref name="untilMs"/>), ascending.</summary>
+    public double[][] Trains(int instance, double fromMs, double untilMs)
     {
         var lists = new List<double>[Size];
         for (int i = 0; i < Size; i++) lists[i] = [];
         for (int k = 0; k < TimesMs.Length; k++)
-            if (Instances[k] == instance && TimesMs[k] >= 0 && TimesMs[k] < untilMs) lists[NeuronIds[k]].Add(TimesMs[k]);
+            if (Instances[k] == instance && TimesMs[k] >= fromMs && TimesMs[k] < untilMs) lists[NeuronIds[k]].Add(TimesMs[k]);
         return [.. lists.Select(l => { var a = l.ToArray(); Array.Sort(a); return a; })];
     }
 
@@ -33,13 +33,17 @@ internal sealed record RunFilePopulation(string Name, int Size, int Offset, doub
     }
 }
 
-/// <summary>A <c>run.h5</c> file written by <c>sim run</c> (layout: docs/output-format.md), read with PureHDF.</summary>
+/// <summary>
+/// A <c>run.h5</c> file written by <c>sim run</c> (layout: docs/output-format.md), read with PureHDF. It covers
+/// [StartMs, DurationMs): StartMs is the checkpoint time of a resumed run (root attribute <c>start_ms</c>; 0 when absent).
+/// </summary>
 internal sealed record RunFile(string Path, string Network, string Engine, double DtMs, double DurationMs, int FirstInstance, int Batch, string Status,
-    IReadOnlyList<RunFilePopulation> Populations)
+    IReadOnlyList<RunFilePopulation> Populations, double StartMs = 0)
 {
     /// <summary>Reads the file; a missing or unreadable file, or one that is not a sim run file, is a <see cref="UsageException"/>.</summary>
     public static RunFile Read(string path)
     {
+        if (Directory.Exists(path)) throw new UsageException($"'{path}' is a directory, not a run.h5 file");
         if (!File.Exists(path)) throw new UsageException($"'{path}' does not exist");
         try
         {
@@ -57,7 +61,8 @@ internal sealed record RunFile(string Path, string Network, string Engine, doubl
             }
             return new RunFile(path, file.Attribute("network").Read<string>(), engine, file.Attribute("dt_ms").Read<double>(),
                 file.Attribute("duration_ms").Read<double>(), file.Attribute("first_instance").Read<int>(), file.Attribute("batch").Read<int>(),
-                file.Attribute("status").Read<string>(), [.. pops.OrderBy(p => p.Offset)]);
+                file.Attribute("status").Read<string>(), [.. pops.OrderBy(p => p.Offset)],
+                file.AttributeExists("start_ms") ? file.Attribute("start_ms").Read<double>() : 0);
         }
         catch (UsageException) { throw; }
         catch (Exception e) when (e is not OutOfMemoryException)

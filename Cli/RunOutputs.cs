@@ -8,13 +8,15 @@ using Sim.Probes.Writers;
 
 namespace Sim.Cli;
 
-/// <summary>What a finished run reports.</summary>
-public sealed record RunSummary(long TotalSpikes, IReadOnlyList<(string Population, double RateHz)> RatesHz, double MeanRateHz, IReadOnlyList<string> Files);
+/// <summary>What a finished run reports: spikes and rates over [StartMs, EndMs) (StartMs &gt; 0 for a resumed run; rates NaN when the interval is empty).</summary>
+public sealed record RunSummary(long TotalSpikes, IReadOnlyList<(string Population, double RateHz)> RatesHz, double MeanRateHz, IReadOnlyList<string> Files,
+    double StartMs = 0, double EndMs = 0);
 
 /// <summary>
 /// The monitors of a run and the files they end in. <c>config.yaml</c> is written before the run starts, spikes stream
 /// to <c>spikes.bin</c> chunk by chunk while it runs, and <c>run.h5</c> (written as <c>.partial</c>, renamed when complete)
-/// and <c>raster.png</c> at the end, also when the run was interrupted or stopped (their status says so).
+/// and <c>raster.png</c> at the end, also when the run was interrupted or stopped (their status says so). Everything
+/// covers the interval this process ran: from the engine's tick at construction (a resumed run's checkpoint) to the end.
 /// </summary>
 internal sealed class RunOutputs : ISpikeSink, IDisposable
 {
@@ -25,17 +27,19 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
     private readonly long[][] _counts;   // per batch element, per population: no sharing between worker threads
     private readonly int[] _popOf;
     private readonly MonitorSet _monitors;
+    private readonly double _startMs;
 
     public RunOutputs(CompiledNetwork net, ISimulationEngine engine, string dir, NetworkSpec spec)
     {
         _net = net; _engine = engine; _dir = dir;
+        _startMs = engine.TimeMs;
         _counts = [.. Enumerable.Range(0, engine.BatchSize).Select(_ => new long[net.Populations.Length])];
         _popOf = new int[net.NeuronCount];
         foreach (var p in net.Populations) Array.Fill(_popOf, p.Index, p.Offset, p.Size);
         _config = NetworkFile.Write(spec);
         File.WriteAllText(Path.Combine(dir, "config.yaml"), _config);
         _monitors = MonitorSet.FromSpec(net, engine.BatchSize, engine.FirstInstance,
-            new SpikeMonitorOptions { StreamPath = Path.Combine(dir, "spikes.bin") });
+            new SpikeMonitorOptions { StreamPath = Path.Combine(dir, "spikes.bin") }, engine.Tick);
         _monitors.AttachTo(engine);
         engine.AddSpikeSink(this);
     }
@@ -51,14 +55,15 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         var files = new List<string> { Path.Combine(_dir, "config.yaml") };
         _monitors.Flush();
         if (_monitors.Spikes is not null) files.Add(Path.Combine(_dir, "spikes.bin"));
-        files.Add(Hdf5Writer.Write(Path.Combine(_dir, "run.h5"), _net, _monitors, _engine.TimeMs, _config, status: status, engine: _engine.EngineName));
-        if (plot && _monitors.Spikes is not null && _engine.TimeMs > 0)
-            files.Add(RasterPlot.Save(Path.Combine(_dir, "raster.png"), _monitors.Spikes, 0, _engine.TimeMs, title: $"{_net.Spec.Name} ({status})"));
-        double seconds = Math.Max(1e-12, _engine.TimeMs / 1000.0) * _engine.BatchSize;
+        double endMs = _engine.TimeMs;
+        files.Add(Hdf5Writer.Write(Path.Combine(_dir, "run.h5"), _net, _monitors, endMs, _config, status: status, engine: _engine.EngineName, startMs: _startMs));
+        if (plot && _monitors.Spikes is not null && endMs > _startMs)
+            files.Add(RasterPlot.Save(Path.Combine(_dir, "raster.png"), _monitors.Spikes, 0, endMs, title: $"{_net.Spec.Name} ({status})", startMs: _startMs));
+        double seconds = (endMs - _startMs) / 1000.0 * _engine.BatchSize;
         var perPopulation = _net.Populations.Select(p => _counts.Sum(c => c[p.Index])).ToArray();
-        var rates = _net.Populations.Select(p => (p.Name, perPopulation[p.Index] / (p.Size * seconds))).ToList();
+        var rates = _net.Populations.Select(p => (p.Name, seconds > 0 ? perPopulation[p.Index] / (p.Size * seconds) : double.NaN)).ToList();
         long total = perPopulation.Sum();
-        return new RunSummary(total, rates, total / (_net.NeuronCount * seconds), files);
+        return new RunSummary(total, rates, seconds > 0 ? total / (_net.NeuronCount * seconds) : double.NaN, files, _startMs, endMs);
     }
 
     public void Dispose() => _monitors.Dispose();

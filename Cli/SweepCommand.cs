@@ -109,6 +109,8 @@ public static class SweepCommand
             }
         }
 
+        if (merge is not null) OutputFolder.EnsureSweepFolders(merge);
+        OutputFolder.EnsureWritable(outDir, "--out");
         if (merge is not null)
         {
             var merged = StoreRecallSweep.Merge(merge, outDir);

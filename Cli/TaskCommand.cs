@@ -116,6 +116,7 @@ public static class TaskCommand
         }
         catch (ArgumentException ex) { throw new UsageException(ex.Message); }
         int k = Math.Max(1, every ?? o.Epochs / 20);
+        if (outDir is not null) OutputFolder.EnsureWritable(outDir, "--out");
 
         using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         StoreRecallResult result;

@@ -153,6 +153,7 @@ public static class TimingCommand
         spec.EnsureValid();
         double durationMs = spec.Run.DurationMs;
 
+        OutputFolder.EnsureWritable(outDir, "--out");   // before the measurement, not after it
         var result = Measure(spec, dts, taus, out var precise);
         string dir = RunCommand.CreateRunDirectory(outDir, "timing-" + spec.Name);
 

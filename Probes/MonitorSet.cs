@@ -24,7 +24,8 @@ public sealed class MonitorSet : IDisposable
     /// <see cref="StateMonitor"/> per <see cref="StateMonitorSpec"/>, one <see cref="PopulationRateMonitor"/> per
     /// <see cref="RateMonitorSpec"/>.
     /// </summary>
-    public static MonitorSet FromSpec(CompiledNetwork network, int batchSize = 1, int firstInstance = 0, SpikeMonitorOptions? spikeOptions = null)
+    public static MonitorSet FromSpec(CompiledNetwork network, int batchSize = 1, int firstInstance = 0, SpikeMonitorOptions? spikeOptions = null,
+        long startTick = 0)
     {
         var monitors = network.Spec.Monitors;
         var spikeSpecs = monitors.OfType<SpikeMonitorSpec>().ToArray();
@@ -36,13 +37,13 @@ public sealed class MonitorSet : IDisposable
         }
         return new MonitorSet(spikes,
             [.. monitors.OfType<StateMonitorSpec>().Select(s => new StateMonitor(network, s, batchSize, firstInstance))],
-            [.. monitors.OfType<RateMonitorSpec>().Select(s => new PopulationRateMonitor(network, s, batchSize, firstInstance))]);
+            [.. monitors.OfType<RateMonitorSpec>().Select(s => new PopulationRateMonitor(network, s, batchSize, firstInstance, startTick))]);
     }
 
     /// <summary><see cref="FromSpec"/> for an engine's network and batch, attached to the engine.</summary>
     public static MonitorSet Attach(ISimulationEngine engine, SpikeMonitorOptions? spikeOptions = null)
     {
-        var set = FromSpec(engine.Network, engine.BatchSize, engine.FirstInstance, spikeOptions);
+        var set = FromSpec(engine.Network, engine.BatchSize, engine.FirstInstance, spikeOptions, engine.Tick);
         set.AttachTo(engine);
         return set;
     }

@@ -3,7 +3,7 @@ namespace Sim.EventCore.Description;
 /// <summary>Where in a description file an element was written.</summary>
 public sealed record SourceLocation(string File, int Line, int Column)
 {
-    public override string ToString() => $"{File}:{Line}:{Column}";
+    public override string ToString() => Line > 0 ? $"{File}:{Line}:{Column}" : File;
 }
 
 /// <summary>A population of identical-model neurons (Brian2 <c>NeuronGroup</c>).</summary>

@@ -11,18 +11,23 @@ public static partial class NetworkSpecValidator
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_\\-]*$")]
     private static partial Regex NamePattern();
 
+    /// <summary>
+    /// Where <paramref name="field"/> was written: the field itself or its nearest recorded parent; the file alone (line 0)
+    /// when the file does not mention it (a missing section); null for a spec built in code.
+    /// </summary>
+    public static SourceLocation? Locate(NetworkSpec spec, string field)
+    {
+        SourceLocation? loc = null;
+        for (string f = field; loc is null && f.Length > 0; f = Parent(f))
+            spec.Locations.TryGetValue(f, out loc);
+        return loc ?? (spec.SourceFile is { } file ? new SourceLocation(file, 0, 0) : null);
+    }
+
     /// <summary>Every problem of the spec (empty when valid).</summary>
     public static IReadOnlyList<SpecError> Validate(NetworkSpec spec)
     {
         var errors = new List<SpecError>();
-        void Err(string field, string message)
-        {
-            // Attach the closest recorded location: the field itself, or its nearest parent.
-            SourceLocation? loc = null;
-            for (string f = field; loc is null && f.Length > 0; f = Parent(f))
-                spec.Locations.TryGetValue(f, out loc);
-            errors.Add(new SpecError(field, message, loc));
-        }
+        void Err(string field, string message) => errors.Add(new SpecError(field, message, Locate(spec, field)));
 
         var run = spec.Run;
         double dt = run.DtMs;
@@ -148,7 +153,10 @@ public static partial class NetworkSpecValidator
             if (pr.Weight.Check() is { } wm) Err(f + ".weight", wm);
             if (pr.Weight is Value.ArrayValue wa && wa.Values.Length != nSyn)
                 Err(f + ".weight", nSyn < 0 ? "per-synapse weights need pairs, one_to_one or all_to_all connectivity" : $"has {wa.Values.Length} values for {nSyn} synapses");
-            if (pr.DelayMs.Check(positive: true) is { } dm) Err(f + ".delay_ms", dm);
+            // A delay left at its default (one tick) inherits a bad dt: reported once, at run.dt_ms, not again here.
+            bool defaultDelayOfBadDt = !dtOk && pr.DelayMs is Value.Constant c && c.V.Equals(dt) && !spec.Locations.ContainsKey(f + ".delay_ms");
+            if (defaultDelayOfBadDt) { }
+            else if (pr.DelayMs.Check(positive: true) is { } dm) Err(f + ".delay_ms", dm);
             else if (dtOk && pr.DelayMs.Min < dt * (1 - 1e-9))
                 Err(f + ".delay_ms", $"delay {Value.Fmt(pr.DelayMs.Min)} ms is below one tick (dt = {Value.Fmt(dt)} ms); the smallest delay is one tick");
             if (pr.DelayMs is Value.ArrayValue da && da.Values.Length != nSyn)

@@ -203,7 +203,7 @@ public sealed class PreciseEngine
             if (!pop.Parameters.Model.SupportsPrecise)
                 errors.Add(new SpecError($"populations[{p}].model", $"population '{pop.Name}': model {pop.Parameters.Model.Name} has no exact propagator; the precise engine supports {precise}"));
             if (pop.Noise is not null)
-                errors.Add(new SpecError($"populations[{p}].noise", $"population '{pop.Name}': escape noise is not supported by the precise engine"));
+                errors.Add(new SpecError($"populations[{p}].escape_noise", $"population '{pop.Name}': escape noise is not supported by the precise engine"));
         }
         for (int c = 0; c < spec.Currents.Count; c++)
             if (spec.Currents[c].TimesMs is { Length: > 0 })
@@ -213,14 +213,7 @@ public sealed class PreciseEngine
                 errors.Add(new SpecError($"inputs[{i}]", $"input '{spec.Inputs[i].Name}': clock inputs are not supported by the precise engine"));
         if (spec.Run.MaxRateHz is not null)
             errors.Add(new SpecError("run.max_rate_hz", "the precise engine has no run guards (a rate limit would be ignored); remove max_rate_hz or use a grid engine"));
-        return [.. errors.Select(e => e with { Location = Locate(spec, e.Field) })];
-    }
-
-    private static SourceLocation? Locate(NetworkSpec spec, string field)
-    {
-        for (string f = field; f.Length > 0; f = f.Contains('.') ? f[..f.LastIndexOf('.')] : "")
-            if (spec.Locations.TryGetValue(f, out var loc)) return loc;
-        return null;
+        return [.. errors.Select(e => e with { Location = NetworkSpecValidator.Locate(spec, e.Field) })];
     }
 
     /// <summary>The compiled network.</summary>

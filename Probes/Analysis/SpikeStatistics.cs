@@ -6,15 +6,16 @@ namespace Sim.Probes.Analysis;
 /// <param name="Population">Population name.</param>
 /// <param name="Size">Number of neurons N.</param>
 /// <param name="DurationMs">Duration T the rates refer to (ms).</param>
-/// <param name="SpikeCount">Spikes in [0, T).</param>
-/// <param name="MeanRateHz">SpikeCount / (N · T) in Hz.</param>
+/// <param name="SpikeCount">Spikes in [t₀, t₀ + T).</param>
+/// <param name="MeanRateHz">SpikeCount / (N · T) in Hz (NaN for T = 0).</param>
 /// <param name="RatesHz">Per-neuron rate (Hz), indexed by population-local id.</param>
 /// <param name="IsiCv">Mean over neurons with at least 3 spikes of std(ISI)/mean(ISI); NaN when no neuron qualifies.</param>
 /// <param name="IsiCvNeurons">Number of neurons averaged in <see cref="IsiCv"/>.</param>
 /// <param name="FanoFactor">Mean over neurons with a nonzero mean count of var/mean of the counts in consecutive windows; NaN when undefined.</param>
 /// <param name="FanoWindowMs">Window of the Fano factor (ms).</param>
+/// <param name="StartMs">Start t₀ of the interval (ms): 0, or the checkpoint time of a resumed run.</param>
 public sealed record PopulationStatistics(string Population, int Size, double DurationMs, long SpikeCount, double MeanRateHz,
-    double[] RatesHz, double IsiCv, int IsiCvNeurons, double FanoFactor, double FanoWindowMs);
+    double[] RatesHz, double IsiCv, int IsiCvNeurons, double FanoFactor, double FanoWindowMs, double StartMs = 0);
 
 /// <summary>
 /// Accumulates the statistics of one population from spikes fed one at a time, in O(N) memory whatever the number
@@ -32,16 +33,24 @@ public sealed class SpikeStatisticsAccumulator
     /// <summary>Creates an accumulator.</summary>
     /// <param name="population">Population name.</param>
     /// <param name="size">Number of neurons.</param>
-    /// <param name="durationMs">Duration T (ms) of the recording.</param>
+    /// <param name="durationMs">Duration T (ms) of the recording; 0 is allowed (rates and Fano factor are then NaN).</param>
     /// <param name="fanoWindowMs">Window (ms) of the Fano factor; ⌊T / window⌋ whole windows are used.</param>
-    public SpikeStatisticsAccumulator(string population, int size, double durationMs, double fanoWindowMs = SpikeStatistics.DefaultFanoWindowMs)
+    /// <param name="startMs">
+    /// Start t₀ (ms) of the recording (a resumed run's checkpoint time): the statistics cover [t₀, t₀ + T), the Fano
+    /// windows start at t₀; spikes outside are ignored.
+    /// </param>
+    public SpikeStatisticsAccumulator(string population, int size, double durationMs, double fanoWindowMs = SpikeStatistics.DefaultFanoWindowMs,
+        double startMs = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(durationMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(durationMs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(fanoWindowMs);
+        ArgumentOutOfRangeException.ThrowIfNegative(startMs);
+        if (!double.IsFinite(durationMs) || !double.IsFinite(startMs)) throw new ArgumentOutOfRangeException(nameof(durationMs), "start and duration must be finite");
         Population = population;
         Size = size;
         DurationMs = durationMs;
+        StartMs = startMs;
         FanoWindowMs = fanoWindowMs;
         _windows = (int)Math.Min(int.MaxValue, Math.Floor(durationMs / fanoWindowMs));
         _count = new long[size];
@@ -60,13 +69,16 @@ public sealed class SpikeStatisticsAccumulator
     public int Size { get; }
     /// <summary>Duration (ms).</summary>
     public double DurationMs { get; }
+    /// <summary>Start of the recording (ms).</summary>
+    public double StartMs { get; }
     /// <summary>Fano window (ms).</summary>
     public double FanoWindowMs { get; }
 
     /// <summary>Adds one spike of population-local neuron <paramref name="neuron"/> at <paramref name="timeMs"/>.</summary>
     public void Add(double timeMs, int neuron)
     {
-        if (timeMs >= DurationMs || timeMs < 0) return;
+        double sinceStart = timeMs - StartMs;
+        if (sinceStart >= DurationMs || sinceStart < 0) return;
         long n = ++_count[neuron];
         if (n >= 2)
         {
@@ -78,7 +90,7 @@ public sealed class SpikeStatisticsAccumulator
             _isiM2[neuron] += delta * (isi - _isiMean[neuron]);
         }
         _last[neuron] = timeMs;
-        long w = (long)Math.Floor(timeMs / FanoWindowMs);
+        long w = (long)Math.Floor(sinceStart / FanoWindowMs);
         if (w >= _windows) return;
         if (w != _window[neuron]) { CloseWindow(neuron); _window[neuron] = w; }
         _windowCount[neuron]++;
@@ -103,7 +115,7 @@ public sealed class SpikeStatisticsAccumulator
         for (int i = 0; i < Size; i++)
         {
             total += _count[i];
-            rates[i] = _count[i] / seconds;
+            rates[i] = seconds > 0 ? _count[i] / seconds : double.NaN;
             if (_count[i] >= 3)
             {
                 double variance = _isiM2[i] / (_count[i] - 1); // population variance of the ISIs
@@ -122,9 +134,9 @@ public sealed class SpikeStatisticsAccumulator
                 }
             }
         }
-        return new PopulationStatistics(Population, Size, DurationMs, total, total / (Size * seconds), rates,
+        return new PopulationStatistics(Population, Size, DurationMs, total, seconds > 0 ? total / (Size * seconds) : double.NaN, rates,
             cvNeurons > 0 ? cvSum / cvNeurons : double.NaN, cvNeurons,
-            ffNeurons > 0 ? ffSum / ffNeurons : double.NaN, FanoWindowMs);
+            ffNeurons > 0 ? ffSum / ffNeurons : double.NaN, FanoWindowMs, StartMs);
     }
 }
 
@@ -136,7 +148,7 @@ public sealed class SpikeStatisticsAccumulator
 /// population standard deviation); the population value is the plain mean over those neurons (NaN if none).
 /// A regular train gives 0, a Poisson train ≈ 1;</item>
 /// <item>Fano factor: per neuron, var/mean (var with 1/W) of its spike counts in the W = ⌊T / window⌋ consecutive
-/// whole windows [0, window), [window, 2·window), …; the population value is the mean over neurons with a
+/// whole windows [t₀, t₀ + window), [t₀ + window, t₀ + 2·window), … (t₀ = 0 unless the run was resumed); the population value is the mean over neurons with a
 /// nonzero mean count (NaN if none or W &lt; 2). Poisson ≈ 1.</item>
 /// </list>
 /// </summary>
@@ -147,10 +159,10 @@ public static class SpikeStatistics
 
     /// <summary>Statistics of one population's spikes (arrays of time and population-local id).</summary>
     public static PopulationStatistics Compute(string population, int size, ReadOnlySpan<double> timesMs, ReadOnlySpan<int> neuronIds,
-        double durationMs, double fanoWindowMs = DefaultFanoWindowMs)
+        double durationMs, double fanoWindowMs = DefaultFanoWindowMs, double startMs = 0)
     {
         if (timesMs.Length != neuronIds.Length) throw new ArgumentException("times and neuron ids differ in length");
-        var acc = new SpikeStatisticsAccumulator(population, size, durationMs, fanoWindowMs);
+        var acc = new SpikeStatisticsAccumulator(population, size, durationMs, fanoWindowMs, startMs);
         for (int k = 0; k < timesMs.Length; k++) acc.Add(timesMs[k], neuronIds[k]);
         return acc.Result();
     }
@@ -161,15 +173,16 @@ public static class SpikeStatistics
 
     /// <summary>
     /// Statistics of every population recorded by <paramref name="monitor"/> in one batch element, streamed chunk by
-    /// chunk (memory or file). The duration defaults to the ticks the monitor has seen times dt.
+    /// chunk (memory or file), over [<paramref name="startMs"/>, <paramref name="startMs"/> + duration). The duration
+    /// defaults to the ticks the monitor has seen times dt, less the start.
     /// </summary>
     public static IReadOnlyList<PopulationStatistics> FromMonitor(SpikeMonitor monitor, int batchIndex, double? durationMs = null,
-        double fanoWindowMs = DefaultFanoWindowMs)
+        double fanoWindowMs = DefaultFanoWindowMs, double startMs = 0)
     {
         double dt = monitor.Network.DtMs;
-        double duration = durationMs ?? monitor.TicksSeen(batchIndex) * dt;
+        double duration = durationMs ?? Math.Max(0, monitor.TicksSeen(batchIndex) * dt - startMs);
         var pops = monitor.Populations.Select(p => new StreamPopulation(p.Name, p.Offset, p.Size, true)).ToArray();
-        var acc = Accumulators(pops, duration, fanoWindowMs);
+        var acc = Accumulators(pops, duration, fanoWindowMs, startMs);
         foreach (var (t, n) in monitor.BlockMemory(batchIndex)) Feed(t.Span, n.Span, dt, pops, acc);
         return [.. acc.Select(a => a.Result())];
     }
@@ -177,18 +190,18 @@ public static class SpikeStatistics
     /// <summary>Statistics of every recorded population of one instance, read from a spike stream file.</summary>
     /// <exception cref="InvalidDataException">The file is torn or corrupt before its end.</exception>
     public static IReadOnlyList<PopulationStatistics> FromStream(string path, int instance, double durationMs,
-        double fanoWindowMs = DefaultFanoWindowMs)
+        double fanoWindowMs = DefaultFanoWindowMs, double startMs = 0)
     {
         using var reader = new SpikeStreamReader(path);
         var pops = reader.Header.Populations.Where(p => p.Recorded).ToArray();
-        var acc = Accumulators(pops, durationMs, fanoWindowMs);
+        var acc = Accumulators(pops, durationMs, fanoWindowMs, startMs);
         foreach (var rec in reader.Records(instance)) Feed(rec.Ticks, rec.Neurons, reader.Header.DtMs, pops, acc);
         if (reader.Truncated) throw new InvalidDataException($"spike stream '{path}' is torn or corrupt");
         return [.. acc.Select(a => a.Result())];
     }
 
-    private static SpikeStatisticsAccumulator[] Accumulators(StreamPopulation[] pops, double durationMs, double window)
-        => [.. pops.Select(p => new SpikeStatisticsAccumulator(p.Name, p.Size, durationMs, window))];
+    private static SpikeStatisticsAccumulator[] Accumulators(StreamPopulation[] pops, double durationMs, double window, double startMs)
+        => [.. pops.Select(p => new SpikeStatisticsAccumulator(p.Name, p.Size, durationMs, window, startMs))];
 
     private static void Feed(ReadOnlySpan<long> ticks, ReadOnlySpan<int> neurons, double dt, StreamPopulation[] pops,
         SpikeStatisticsAccumulator[] acc)

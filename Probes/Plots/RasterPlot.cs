@@ -20,13 +20,14 @@ public static class RasterPlot
     /// <param name="width">Width in pixels.</param>
     /// <param name="height">Height in pixels.</param>
     /// <returns>The path written.</returns>
+    /// <param name="startMs">Time axis start (ms): a resumed run's checkpoint time, 0 otherwise.</param>
     public static string Save(string path, SpikeMonitor monitor, int batchIndex = 0, double? durationMs = null, double binMs = 5,
-        string? title = null, int width = 1200, int height = 800)
+        string? title = null, int width = 1200, int height = 800, double startMs = 0)
     {
         monitor.Flush();
         var spikes = monitor.Populations.Select(p => monitor.GetSpikes(batchIndex, p.Name)).ToArray();
         return Save(path, spikes, durationMs ?? monitor.TicksSeen(batchIndex) * monitor.Network.DtMs, binMs,
-            title ?? $"{monitor.Network.Spec.Name}: instance {monitor.FirstInstance + batchIndex}", width, height);
+            title ?? $"{monitor.Network.Spec.Name}: instance {monitor.FirstInstance + batchIndex}", width, height, startMs);
     }
 
     /// <summary>Draws the given populations' spikes.</summary>
@@ -37,16 +38,19 @@ public static class RasterPlot
     /// <param name="title">Figure title.</param>
     /// <param name="width">Width in pixels.</param>
     /// <param name="height">Height in pixels.</param>
+    /// <param name="startMs">Time axis start (ms), before <paramref name="durationMs"/>; rate bins start there.</param>
     /// <returns>The path written.</returns>
     public static string Save(string path, IReadOnlyList<PopulationSpikes> populations, double durationMs, double binMs = 5,
-        string title = "Spike raster", int width = 1200, int height = 800)
+        string title = "Spike raster", int width = 1200, int height = 800, double startMs = 0)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(durationMs);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(durationMs - startMs, nameof(durationMs));
+        ArgumentOutOfRangeException.ThrowIfNegative(startMs);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(binMs);
         var raster = new Plot();
         var rates = new Plot();
-        int bins = Math.Max(1, (int)Math.Ceiling(durationMs / binMs));
-        var binCenters = Enumerable.Range(0, bins).Select(j => (j + 0.5) * binMs).ToArray();
+        double spanMs = durationMs - startMs;
+        int bins = Math.Max(1, (int)Math.Ceiling(spanMs / binMs));
+        var binCenters = Enumerable.Range(0, bins).Select(j => startMs + (j + 0.5) * binMs).ToArray();
         int offset = 0;
         for (int p = 0; p < populations.Count; p++)
         {
@@ -60,12 +64,12 @@ public static class RasterPlot
             var counts = new double[bins];
             foreach (double t in pop.TimesMs)
             {
-                int j = (int)(t / binMs);
+                int j = (int)Math.Floor((t - startMs) / binMs);
                 if (j >= 0 && j < bins) counts[j]++;
             }
             for (int j = 0; j < bins; j++)
             {
-                double widthS = Math.Min(binMs, durationMs - j * binMs) / 1000.0;
+                double widthS = Math.Min(binMs, spanMs - j * binMs) / 1000.0;
                 counts[j] /= pop.Size * widthS;
             }
             var line = rates.Add.ScatterLine(binCenters, counts, color);
@@ -76,13 +80,13 @@ public static class RasterPlot
         raster.Title(title);
         raster.XLabel("time (ms)");
         raster.YLabel("neuron");
-        raster.Axes.SetLimits(0, durationMs, -0.5, Math.Max(1, offset) - 0.5);
+        raster.Axes.SetLimits(startMs, durationMs, -0.5, Math.Max(1, offset) - 0.5);
         raster.ShowLegend(Alignment.UpperRight);
 
         rates.Title($"Population rate ({binMs:G4} ms bins)");
         rates.XLabel("time (ms)");
         rates.YLabel("rate (Hz)");
-        rates.Axes.SetLimitsX(0, durationMs);
+        rates.Axes.SetLimitsX(startMs, durationMs);
         rates.Axes.AutoScaleY();
         rates.ShowLegend(Alignment.UpperRight);
 

@@ -8,7 +8,9 @@ namespace Sim.Probes.Rates;
 /// Population rate (Brian2 <c>PopulationRateMonitor</c>, but binned): counts the spikes of one population per bin of
 /// B = round(bin_ms / dt) ticks (at least one), per instance. Bin j covers ticks [jB, (j+1)B); its rate is
 /// count / (size · width_s) in Hz, width_s being the bin's width in seconds, the last bin being only as wide as the
-/// ticks run so far. Storage grows by doubling (pre-sized for the network's run duration).
+/// ticks run so far. A monitor of a resumed run (<c>startTick</c> &gt; 0) holds the bins from the one containing the start
+/// tick on, on the same grid as the uninterrupted run; its first bin is only as wide as its part after the start tick.
+/// Storage grows by doubling (pre-sized for the network's run duration).
 /// </summary>
 public sealed class PopulationRateMonitor : ISpikeSink
 {
@@ -25,15 +27,21 @@ public sealed class PopulationRateMonitor : ISpikeSink
     public PopulationRateMonitor(CompiledNetwork network, RateMonitorSpec spec, int batchSize = 1, int firstInstance = 0)
         : this(network, spec.Population, spec.BinMs, batchSize, firstInstance) { }
 
+    /// <summary>Creates a monitor from a <see cref="RateMonitorSpec"/> for a run that starts at <paramref name="startTick"/>.</summary>
+    public PopulationRateMonitor(CompiledNetwork network, RateMonitorSpec spec, int batchSize, int firstInstance, long startTick)
+        : this(network, spec.Population, spec.BinMs, batchSize, firstInstance, startTick) { }
+
     /// <summary>Creates a monitor.</summary>
     /// <param name="network">The network being run.</param>
     /// <param name="population">Population name.</param>
     /// <param name="binMs">Bin width (ms), rounded to whole ticks (at least one).</param>
     /// <param name="batchSize">Number of instances.</param>
     /// <param name="firstInstance">Instance index of batch element 0.</param>
-    public PopulationRateMonitor(CompiledNetwork network, string population, double binMs, int batchSize = 1, int firstInstance = 0)
+    /// <param name="startTick">The tick the run starts at (a resumed run's checkpoint tick; 0 otherwise).</param>
+    public PopulationRateMonitor(CompiledNetwork network, string population, double binMs, int batchSize = 1, int firstInstance = 0, long startTick = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(startTick);
         var pop = network.Population(population);
         Network = network;
         Population = pop.Name;
@@ -43,10 +51,17 @@ public sealed class PopulationRateMonitor : ISpikeSink
         BinTicks = Math.Max(1, TimeGrid.Ticks(binMs, network.DtMs));
         BatchSize = batchSize;
         FirstInstance = firstInstance;
-        int capacity = (int)Math.Clamp(network.DurationTicks / BinTicks + 1, 1, 1 << 24);
+        StartTick = startTick;
+        _firstBin = startTick / BinTicks;
+        int capacity = (int)Math.Clamp(Math.Max(0, network.DurationTicks - startTick) / BinTicks + 2, 1, 1 << 24);
         _buffers = new InstanceBuffer[batchSize];
-        for (int b = 0; b < batchSize; b++) _buffers[b] = new InstanceBuffer(capacity);
+        for (int b = 0; b < batchSize; b++) _buffers[b] = new InstanceBuffer(capacity) { TicksSeen = startTick };
     }
+
+    private readonly long _firstBin;
+
+    /// <summary>The tick the run started at: bins before the one holding it are not kept.</summary>
+    public long StartTick { get; }
 
     /// <summary>The network.</summary>
     public CompiledNetwork Network { get; }
@@ -66,27 +81,32 @@ public sealed class PopulationRateMonitor : ISpikeSink
     /// <inheritdoc />
     public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
     {
+        if (tick < StartTick) return;
         var buf = _buffers[instance - FirstInstance];
         buf.TicksSeen = tick + 1;
         // Spikes come in ascending id order, so the population's spikes are one contiguous run.
         int lo = LowerBound(neurons, _lo), hi = LowerBound(neurons, _hi);
         if (hi == lo) return;
-        long bin = tick / BinTicks;
+        long bin = tick / BinTicks - _firstBin;
         if (bin >= buf.Counts.Length) Array.Resize(ref buf.Counts, (int)Math.Max(bin + 1, 2L * buf.Counts.Length));
         buf.Counts[bin] += hi - lo;
     }
 
-    /// <summary>Number of bins so far: ⌈ticks run / B⌉.</summary>
-    public int BinCount(int batchIndex) => (int)((_buffers[batchIndex].TicksSeen + BinTicks - 1) / BinTicks);
+    /// <summary>Number of bins so far: ⌈ticks run / B⌉ (from the bin holding <see cref="StartTick"/>).</summary>
+    public int BinCount(int batchIndex)
+    {
+        long seen = _buffers[batchIndex].TicksSeen;
+        return seen <= StartTick ? 0 : (int)((seen + BinTicks - 1) / BinTicks - _firstBin);
+    }
 
     /// <summary>Spike count per bin.</summary>
     public long[] Counts(int batchIndex) => _buffers[batchIndex].Counts.AsSpan(0, BinCount(batchIndex)).ToArray();
 
-    /// <summary>Start time of each bin (ms) = j · B · dt.</summary>
+    /// <summary>Start time of each bin (ms) = j · B · dt (the first bin of a resumed run: its start tick).</summary>
     public double[] BinStartsMs(int batchIndex)
     {
         var t = new double[BinCount(batchIndex)];
-        for (int j = 0; j < t.Length; j++) t[j] = j * BinTicks * Network.DtMs;
+        for (int j = 0; j < t.Length; j++) t[j] = Math.Max(StartTick, (_firstBin + j) * BinTicks) * Network.DtMs;
         return t;
     }
 
@@ -97,7 +117,8 @@ public sealed class PopulationRateMonitor : ISpikeSink
         var rates = new double[BinCount(batchIndex)];
         for (int j = 0; j < rates.Length; j++)
         {
-            long width = Math.Min(BinTicks, buf.TicksSeen - j * BinTicks);
+            long from = Math.Max(StartTick, (_firstBin + j) * BinTicks);
+            long width = Math.Min((_firstBin + j + 1) * BinTicks, buf.TicksSeen) - from;
             rates[j] = buf.Counts[j] / (Size * width * Network.DtMs / 1000.0);
         }
         return rates;

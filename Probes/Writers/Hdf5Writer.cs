@@ -26,15 +26,19 @@ public static class Hdf5Writer
     /// <param name="path">Final path of the file (conventionally <c>*.h5</c>); an existing file there is removed first.</param>
     /// <param name="network">The network that was run.</param>
     /// <param name="monitors">The monitors that recorded it (flushed here).</param>
-    /// <param name="durationMs">Simulated duration (ms) the rates and summary refer to.</param>
+    /// <param name="durationMs">The time the run reached (ms), root attribute <c>duration_ms</c>.</param>
     /// <param name="configText">The fully resolved configuration (e.g. YAML), stored verbatim in the <c>config</c> attribute.</param>
     /// <param name="fanoWindowMs">Window of the Fano factor in the summary (ms).</param>
     /// <param name="status">Root attribute <c>status</c>: "complete", or why the run ended early ("interrupted", "stopped: …").</param>
     /// <param name="engine">Root attribute <c>engine</c> (the engine's name, e.g. "event"); null: not written.</param>
+    /// <param name="startMs">
+    /// The time the run started at (ms), root attribute <c>start_ms</c>: 0, or a resumed run's checkpoint time. The
+    /// spikes, rates and summary cover [start_ms, duration_ms).
+    /// </param>
     /// <returns>The final path.</returns>
     public static string Write(string path, CompiledNetwork network, MonitorSet monitors, double durationMs, string configText,
-        double fanoWindowMs = SpikeStatistics.DefaultFanoWindowMs, string status = "complete", string? engine = null)
-        => Write(path, network, monitors, durationMs, configText, fanoWindowMs, beforeCommit: null, status, engine);
+        double fanoWindowMs = SpikeStatistics.DefaultFanoWindowMs, string status = "complete", string? engine = null, double startMs = 0)
+        => Write(path, network, monitors, durationMs, configText, fanoWindowMs, beforeCommit: null, status, engine, startMs);
 
     /// <summary>
     /// Writes the results of <see cref="Sim.EventCore.Precise.PreciseEngine"/> runs in the same layout: spike times are the
@@ -54,19 +58,20 @@ public static class Hdf5Writer
     {
         var source = new SpikeSource(spikes.Populations, spikes.SpikeCount, spikes.GetSpikes,
             (b, pop) => SpikeStatistics.Compute(spikes.GetSpikes(b, pop), durationMs, fanoWindowMs));
-        return WriteCore(path, network, source, [], [], spikes.BatchSize, spikes.FirstInstance, durationMs, configText, fanoWindowMs, null, status, "precise");
+        return WriteCore(path, network, source, [], [], spikes.BatchSize, spikes.FirstInstance, durationMs, configText, fanoWindowMs, null, status, "precise", 0);
     }
 
     internal static string Write(string path, CompiledNetwork network, MonitorSet monitors, double durationMs, string configText,
-        double fanoWindowMs, Action<string>? beforeCommit, string status = "complete", string? engine = null)
+        double fanoWindowMs, Action<string>? beforeCommit, string status = "complete", string? engine = null, double startMs = 0)
     {
+        if (!(startMs >= 0 && startMs <= durationMs)) throw new ArgumentOutOfRangeException(nameof(startMs), $"start {startMs} ms must lie in [0, {durationMs}] ms");
         monitors.Flush();
         var spikes = monitors.Spikes;
         int batch = spikes?.BatchSize ?? monitors.States.FirstOrDefault()?.BatchSize ?? monitors.Rates.FirstOrDefault()?.BatchSize ?? 1;
         int first = spikes?.FirstInstance ?? monitors.States.FirstOrDefault()?.FirstInstance ?? monitors.Rates.FirstOrDefault()?.FirstInstance ?? 0;
         SpikeSource? source = spikes is null ? null : new SpikeSource(spikes.Populations, spikes.SpikeCount, spikes.GetSpikes,
-            (b, pop) => SpikeStatistics.FromMonitor(spikes, b, durationMs, fanoWindowMs).First(x => x.Population == pop));
-        return WriteCore(path, network, source, monitors.States, monitors.Rates, batch, first, durationMs, configText, fanoWindowMs, beforeCommit, status, engine);
+            (b, pop) => SpikeStatistics.FromMonitor(spikes, b, durationMs - startMs, fanoWindowMs, startMs).First(x => x.Population == pop));
+        return WriteCore(path, network, source, monitors.States, monitors.Rates, batch, first, durationMs, configText, fanoWindowMs, beforeCommit, status, engine, startMs);
     }
 
     /// <summary>Where the spike groups come from: recorded populations, counts, spikes and statistics per (batch index, population).</summary>
@@ -75,7 +80,7 @@ public static class Hdf5Writer
 
     private static string WriteCore(string path, CompiledNetwork network, SpikeSource? spikes, IReadOnlyList<StateMonitor> states,
         IReadOnlyList<PopulationRateMonitor> rateMonitors, int batch, int first, double durationMs, string configText,
-        double fanoWindowMs, Action<string>? beforeCommit, string status, string? engine)
+        double fanoWindowMs, Action<string>? beforeCommit, string status, string? engine, double startMs)
     {
         string partial = path + ".partial";
         if (File.Exists(path)) File.Delete(path);
@@ -87,6 +92,7 @@ public static class Hdf5Writer
         file.Attributes["seed"] = network.Seed;
         file.Attributes["dt_ms"] = network.DtMs;
         file.Attributes["duration_ms"] = durationMs;
+        file.Attributes["start_ms"] = startMs;
         file.Attributes["batch"] = batch;
         file.Attributes["first_instance"] = first;
         file.Attributes["created_utc"] = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);

@@ -124,7 +124,7 @@ public class PreciseNetworkTests(ITestOutputHelper output)
 
         var b2 = new NetworkBuilder("noise");
         b2.NeuronGroup("a", 2, new LifExpParameters(), new EscapeNoise(1.0));
-        Assert.Contains(Reject(b2.Build()).Errors, e => e.Field == "populations[0].noise");
+        Assert.Contains(Reject(b2.Build()).Errors, e => e.Field == "populations[0].escape_noise");
 
         var b3 = new NetworkBuilder("cur");
         var a = b3.NeuronGroup("a", 2, new LifDeltaParameters());
