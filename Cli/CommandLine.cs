@@ -131,6 +131,9 @@ public sealed record RunArguments
           --save-checkpoint      write checkpoint.ckpt (the full state) into the run folder at the end,
                                  also when interrupted
           --resume FILE          start from a checkpoint written by either engine and run to the duration
+          --max-memory-gb X      memory limit for compiling and the engine's state (default: 80 % of what the
+                                 machine has available); a network or batch that would not fit is refused
+                                 before anything is allocated
           --no-progress          no progress bar
           --no-plot              do not draw raster.png
           -h, --help             this text
@@ -158,6 +161,8 @@ public sealed record RunArguments
     public bool Progress { get; init; } = true;
     /// <summary>Draw the raster plot.</summary>
     public bool Plot { get; init; } = true;
+    /// <summary>Memory limit (bytes) for compiling and the engine; null: 80 % of what is available (docs/reliability.md).</summary>
+    public long? MaxMemoryBytes { get; init; }
 
     /// <summary>Parses the arguments after <c>run</c>.</summary>
     public static RunArguments Parse(string[] args)
@@ -210,6 +215,11 @@ public sealed record RunArguments
                 case "--resume": r = r with { Resume = Next() }; break;
                 case "--no-progress": r = r with { Progress = false }; break;
                 case "--no-plot": r = r with { Plot = false }; break;
+                case "--max-memory-gb":
+                    double gb = Number(Next());
+                    if (gb <= 0 || gb > 1 << 20) throw new UsageException("--max-memory-gb must be > 0 (GiB)");
+                    r = r with { MaxMemoryBytes = (long)(gb * (1L << 30)) };
+                    break;
                 default:
                     if (a.StartsWith('-')) throw new UsageException($"unknown option '{a}' for run");
                     if (r.File is not null) throw new UsageException($"only one network file may be given (got '{r.File}' and '{a}')");

@@ -19,7 +19,8 @@ public static class RunCommand
         if (args.Engine == "precise") return PreciseRun.Execute(args, spec, stdout, stderr);
 
         var compileClock = Stopwatch.StartNew();
-        var net = NetworkCompiler.Compile(spec);
+        long baseline = Environment.WorkingSet;
+        var net = NetworkCompiler.Compile(spec, args.MaxMemoryBytes);
         double compileSeconds = compileClock.Elapsed.TotalSeconds;
 
         Checkpoint? resume = null;
@@ -30,7 +31,7 @@ public static class RunCommand
             catch (InvalidDataException e) { throw new UsageException($"checkpoint '{args.Resume}': {e.Message}"); }
         }
         // May refuse a batch too large for memory, or a missing CUDA: before any output exists.
-        using var engine = EngineFactory.CreateGrid(args.Engine, net);
+        using var engine = EngineFactory.CreateGrid(args.Engine, net, new EngineSettings { MemoryBudgetBytes = args.MaxMemoryBytes });
         if (resume is not null)
         {
             try { engine.Restore(resume); }
@@ -90,6 +91,7 @@ public static class RunCommand
             stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s)");
             stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
             stdout.WriteLine($"phases       {engine.Timings}");
+            if (MemoryLine(engine, net, baseline) is { } memory) stdout.WriteLine(memory);
             var (runDigest, stateDigest) = digest.Finish(engine);
             stdout.WriteLine($"digest       {runDigest} (spikes and final state)");
             stdout.WriteLine($"state digest {stateDigest} (final state)");
@@ -98,6 +100,20 @@ public static class RunCommand
             foreach (var f in summary.Files) stdout.WriteLine($"             {Path.GetFileName(f)}");
             return status == "complete" ? ExitCodes.Ok : status == "interrupted" ? cts.ExitCode : ExitCodes.GuardStopped;
         }
+    }
+
+    /// <summary>
+    /// Estimated against measured memory: the runtime's own use at start, plus the compiler's estimate and the engine's
+    /// per-instance state times the batch (docs/reliability.md, "Memory"), against the peak resident size (VmHWM).
+    /// </summary>
+    private static string? MemoryLine(Sim.EventCore.Engine.ISimulationEngine engine, CompiledNetwork net, long baseline)
+    {
+        if (engine is not EventEngine e || MemoryBudget.PeakResidentBytes() is not { } peak) return null;
+        double state = e.ResidentBytesPerInstance * e.BatchSize;
+        double runtime = baseline + MemoryBudget.RuntimeGrowthBytes;
+        double monitors = net.Spec.Monitors.OfType<SpikeMonitorSpec>().Any() ? RunOutputs.SpikeOptions("", e.BatchSize).ChunkBytes(e.BatchSize) : 0;
+        double estimate = runtime + net.CompileMemoryEstimateBytes + state + monitors;
+        return FormattableString.Invariant($"memory       peak {peak / 1048576.0:F0} MiB, estimated {estimate / 1048576.0:F0} MiB (runtime {runtime / 1048576.0:F0}, compile {net.CompileMemoryEstimateBytes / 1048576.0:F0}, state {state / 1048576.0:F0} = {e.BatchSize} x {e.ResidentBytesPerInstance / 1024.0:F1} KiB, spike chunks {monitors / 1048576.0:F0})");
     }
 
     /// <summary>A rate for the summary; "n/a" for the NaN of an empty interval (a run of 0 ms).</summary>

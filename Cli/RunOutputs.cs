@@ -39,10 +39,14 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         _config = NetworkFile.Write(spec);
         File.WriteAllText(Path.Combine(dir, "config.yaml"), _config);
         _monitors = MonitorSet.FromSpec(net, engine.BatchSize, engine.FirstInstance,
-            new SpikeMonitorOptions { StreamPath = Path.Combine(dir, "spikes.bin") }, engine.Tick);
+            SpikeOptions(dir, engine.BatchSize), engine.Tick);
         _monitors.AttachTo(engine);
         engine.AddSpikeSink(this);
     }
+
+    /// <summary>The spike stream of a run: chunks sized for the batch (<see cref="SpikeMonitorOptions.ChunkEntriesFor"/>).</summary>
+    internal static SpikeMonitorOptions SpikeOptions(string dir, int batchSize)
+        => new() { StreamPath = Path.Combine(dir, "spikes.bin"), ChunkEntries = SpikeMonitorOptions.ChunkEntriesFor(batchSize) };
 
     public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
     {

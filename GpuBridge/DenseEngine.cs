@@ -104,7 +104,7 @@ public sealed class DenseEngine : ISimulationEngine
         _cache = new DenseStateCache(_pops, b);
         _reader = new DenseStateReader(_pops, _cache);
         _tickInputs = new DenseTickInputs(_pops);
-        _budget = options.MemoryBudgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
+        _budget = MemoryBudget.Resolve(options.MemoryBudgetBytes);
         if (net.Spec.Run.MaxRateHz is { } maxRate) _guards.Add(new RateGuard(net, maxRate, net.Spec.Run.GuardWindowMs, FirstInstance, b));
         _noiseKeys = new long[b];
         _spikeBuffer = new int[_n];
@@ -424,7 +424,7 @@ public sealed class DenseEngine : ISimulationEngine
     /// </summary>
     private static void EnsureFits(CompiledNetwork net, int batch, long? budgetBytes)
     {
-        long budget = budgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
+        long budget = MemoryBudget.Resolve(budgetBytes);
         int delays = net.Synapses.SegmentDelay.ToArray().Distinct().Count();
         double n = net.NeuronCount, s = net.SourceCount;
         double bytes = DenseDelivery.Bytes(net, batch) + (net.TraceSynapses.Count > 0 ? 8.0 * n * n : 0) + 8.0 * 16.0 * batch * n;

@@ -31,6 +31,8 @@ public sealed class CompiledNetwork
     public required SynapseTable Synapses { get; init; }
     /// <summary>Trace-coupled synapses (from a population exporting a coupling trace to one taking trace input; rows by target).</summary>
     public required TraceCouplingTable TraceSynapses { get; init; }
+    /// <summary>The compiler's estimate (bytes) of the memory compiling took at its peak (docs/reliability.md, "Memory"); 0 when not compiled by it.</summary>
+    public double CompileMemoryEstimateBytes { get; init; }
     /// <summary>Largest delay in ticks (the ring needs one slot more).</summary>
     public int MaxDelayTicks => Synapses.MaxDelayTicks;
     /// <summary>Ticks of the run duration, round(duration/dt).</summary>

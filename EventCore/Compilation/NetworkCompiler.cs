@@ -21,7 +21,7 @@ public static class NetworkCompiler
         spec.EnsureValid();
         double dt = spec.Run.DtMs;
         ulong seed = spec.Run.Seed;
-        long budget = memoryBudgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
+        long budget = Engine.MemoryBudget.Resolve(memoryBudgetBytes);
 
         // Layout.
         var popIndex = new Dictionary<string, int>();
@@ -33,11 +33,11 @@ public static class NetworkCompiler
         int nSrc = n;
         for (int i = 0; i < spec.Inputs.Count; i++) { inputIndex[spec.Inputs[i].Name] = i; inputOffsets[i] = nSrc; nSrc += spec.Inputs[i].Size; }
 
-        EstimateMemory(spec, popIndex, inputIndex, n, budget);
+        var (spikeExpected, traceExpected, compileBytes) = EstimateMemory(spec, popIndex, inputIndex, n, nSrc, budget, exactDelays);
 
         // Synapses, drawn per projection in spec order.
-        var spikeSyn = new SynapseTableBuilder.SynapseBuffer();
-        var traceSyn = new SynapseTableBuilder.SynapseBuffer();
+        var spikeSyn = new SynapseTableBuilder.SynapseBuffer(spikeExpected, exactDelays);
+        var traceSyn = new SynapseTableBuilder.SynapseBuffer(traceExpected, exactDelays: false);
         for (int pi = 0; pi < spec.Projections.Count; pi++)
         {
             var pr = spec.Projections[pi];
@@ -62,7 +62,7 @@ public static class NetworkCompiler
                 if (!double.IsFinite(d) || ticks < 1) throw Error(spec, $"projections[{pi}].delay_ms", $"drew delay {Value.Fmt(d)} ms, below one tick (dt = {Value.Fmt(dt)} ms)");
                 if (ticks > 1 << 20) throw Error(spec, $"projections[{pi}].delay_ms", $"delay {Value.Fmt(d)} ms is {ticks} ticks; at most 2^20 ticks are supported");
                 buf.Delay[k] = (int)ticks;
-                buf.DelayMs[k] = d;
+                if (buf.DelayMs.Length > 0) buf.DelayMs[k] = d;
             }
         }
 
@@ -101,7 +101,7 @@ public static class NetworkCompiler
         return new CompiledNetwork
         {
             Spec = spec, Populations = populations, Inputs = inputs, NeuronCount = n, SourceCount = nSrc,
-            Synapses = table, TraceSynapses = traceTable,
+            Synapses = table, TraceSynapses = traceTable, CompileMemoryEstimateBytes = compileBytes,
         };
     }
 
@@ -114,15 +114,26 @@ public static class NetworkCompiler
         return new SpecException([new SpecError(field, message, loc)]);
     }
 
-    private static void EstimateMemory(NetworkSpec spec, Dictionary<string, int> popIndex, Dictionary<string, int> inputIndex, int n, long budget)
+    /// <summary>
+    /// Refuses, before anything is drawn, a network whose compilation would not fit in <paramref name="budget"/>, from the
+    /// sizes the compiler really allocates (docs/reliability.md, "Memory"): per spike synapse the build buffer
+    /// (<see cref="SynapseTableBuilder.SynapseBuffer.BytesPerSynapse"/>: 24 B, 32 with exact delays), the sort's scratch
+    /// (quantized weight and order: 8 B) and the table (target and weight: 8 B, 16 with exact delays); per segment of equal
+    /// (source, delay, receptor, projection) 13 B, at most twice over while its lists grow; per trace synapse 24 B of
+    /// buffer and 48 B of table and sorting; per neuron the populations' constants (16 doubles). Returns the expected
+    /// numbers of spike and trace synapses (the buffers are sized with them) and the estimate in bytes.
+    /// </summary>
+    private static (long Spike, long Trace, double Bytes) EstimateMemory(NetworkSpec spec, Dictionary<string, int> popIndex, Dictionary<string, int> inputIndex,
+        int n, int nSrc, long budget, bool exactDelays)
     {
-        double synapses = 0;
+        double spike = 0, trace = 0, segments = 0;
         int largest = -1;
         double largestCount = 0;
         for (int pi = 0; pi < spec.Projections.Count; pi++)
         {
             var pr = spec.Projections[pi];
-            double nPre = popIndex.TryGetValue(pr.Source, out int sp) ? spec.Populations[sp].Size : spec.Inputs[inputIndex[pr.Source]].Size;
+            bool srcIsPop = popIndex.TryGetValue(pr.Source, out int sp);
+            double nPre = srcIsPop ? spec.Populations[sp].Size : spec.Inputs[inputIndex[pr.Source]].Size;
             double nPost = spec.Populations[popIndex[pr.Target]].Size;
             double c = pr.Connectivity switch
             {
@@ -133,19 +144,36 @@ public static class NetworkCompiler
                 Connectivity.PairList pl => pl.Pre.Length,
                 _ => 0,
             };
-            synapses += c;
+            if (srcIsPop && NetworkSpecValidator.IsTraceCoupled(spec.Populations[sp], spec.Populations[popIndex[pr.Target]])) trace += c;
+            else
+            {
+                spike += c;
+                // Segments per source: at most its synapses, and at most 2 receptors × the delays the projection can draw.
+                segments += nPre * Math.Min(c / Math.Max(1, nPre), 2 * DelayLevels(pr.DelayMs, spec.Run.DtMs));
+            }
             if (c > largestCount) { largestCount = c; largest = pi; }
         }
-        // Building holds (source, target, projection, delay: 16 B) + weight and exact delay (16 B); the final table holds 16 B.
-        double bytes = synapses * 48 + (double)n * 16 * sizeof(double);
-        if (synapses > int.MaxValue - 1024 || bytes > budget)
+        double perSpike = SynapseTableBuilder.SynapseBuffer.BytesPerSynapse(exactDelays) + 8 + (exactDelays ? 16 : 8);
+        double bytes = spike * perSpike + 26 * segments + 4.0 * (nSrc + 1) + trace * 72 + (double)n * 16 * sizeof(double);
+        double total = spike + trace;
+        if (total > int.MaxValue - 1024 || bytes > budget)
         {
             string field = largest >= 0 ? $"projections[{largest}]" : "populations";
             throw Error(spec, field,
-                $"the network needs about {bytes / (1 << 30):F1} GiB for {synapses:E2} synapses (largest: {spec.Projections[Math.Max(0, largest)].DisplayName}, {largestCount:E2}), " +
-                $"more than the {budget / (double)(1 << 30):F1} GiB available" + (synapses > int.MaxValue - 1024 ? " and more than 2^31 synapses" : ""));
+                $"the network needs about {Engine.MemoryBudget.GiB(bytes)} to compile {total:E2} synapses (largest: {spec.Projections[Math.Max(0, largest)].DisplayName}, {largestCount:E2}), " +
+                $"more than the {Engine.MemoryBudget.GiB(budget)} available" + (total > int.MaxValue - 1024 ? " and more than 2^31 synapses" : "") +
+                "; use fewer synapses, or raise the limit with --max-memory-gb");
         }
+        return ((long)Math.Ceiling(spike), (long)Math.Ceiling(trace), bytes);
     }
+
+    /// <summary>How many distinct tick delays a delay value can take (∞ when unbounded or per synapse).</summary>
+    private static double DelayLevels(Value delay, double dt) => delay switch
+    {
+        Value.Constant => 1,
+        Value.UniformValue u when dt > 0 => Math.Floor(u.High / dt + 0.5) - Math.Floor(u.Low / dt + 0.5) + 1,
+        _ => double.PositiveInfinity,
+    };
 
     private static int GridBits(NetworkSpec spec, Dictionary<string, int> popIndex, int p, SynapseTableBuilder.SynapseBuffer buf, int[] offsets, bool trace, int traceInputBits)
     {

@@ -61,19 +61,54 @@ public sealed class EventEngine : ISimulationEngine
         int batch = options.Batch ?? network.Spec.Run.Batch;
         FirstInstance = options.InstanceOffset ?? network.Spec.Run.InstanceOffset;
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(options), "batch must be ≥ 1");
-        long budget = options.MemoryBudgetBytes ?? (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.8);
-        double need = (double)InstanceState.StateBytes(network) * batch;
-        if (need > budget)
-            throw new SpecException([new SpecError("run.batch",
-                $"{batch} instance(s) need about {need / (1 << 30):F2} GiB of state (delivery ring of {network.MaxDelayTicks + 1} slots × {network.NeuronCount} neurons), more than the {budget / (double)(1 << 30):F2} GiB available")]);
+        long budget = MemoryBudget.Resolve(options.MemoryBudgetBytes);
+        // The formula's lower bound first (the delivery ring and the state), so that a hopeless batch allocates nothing;
+        // then the first instance is built and what it really allocated (model constants, ring, spike history, input
+        // calendar, scratch) is the cost of each of the others, checked before any of them exists.
+        double lowerBound = (double)InstanceState.StateBytes(network) * batch;
+        if (lowerBound > budget) throw BatchTooLarge(network, batch, lowerBound, budget);
         DeliveryKernel.Validate(network.Synapses, network.NeuronCount, network.SourceCount);
         int threads = options.Threads ?? network.Spec.Run.Threads;
         _threads = Math.Max(1, Math.Min(batch, threads <= 0 ? Environment.ProcessorCount : threads));
         _budget = budget;
         _instances = new InstanceState[batch];
         _stops = new StopReason?[batch];
-        for (int b = 0; b < batch; b++) _instances[b] = new InstanceState(network, FirstInstance + b);
+        // The second instance is the one measured: the first also pays for what instances share once made (model tables).
+        long measured = 0;
+        for (int b = 0; b < Math.Min(2, batch); b++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            _instances[b] = new InstanceState(network, FirstInstance + b);
+            measured = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        BytesPerInstance = Math.Max(InstanceState.StateBytes(network), measured);
+        double need = ResidentBytesPerInstance * batch;
+        if (need > budget) throw BatchTooLarge(network, batch, need, budget);
+        for (int b = 2; b < batch; b++) _instances[b] = new InstanceState(network, FirstInstance + b);
         if (network.Spec.Run.MaxRateHz is { } maxRate) AddGuard(new RateGuard(network, maxRate, network.Spec.Run.GuardWindowMs, FirstInstance, batch));
+    }
+
+    private static SpecException BatchTooLarge(CompiledNetwork network, int batch, double need, long budget)
+        => new([new SpecError("run.batch",
+            $"{batch} instance(s) need about {MemoryBudget.GiB(need)} of state ({MemoryBudget.GiB(need / batch)} each: delivery ring of {network.MaxDelayTicks + 1} slots × " +
+            $"{network.NeuronCount} neurons, model state and constants, spike history), more than the {MemoryBudget.GiB(budget)} available; " +
+            "use a smaller batch (or split it over runs with run.instance_offset), or raise the limit with --max-memory-gb")]);
+
+    /// <summary>Bytes one instance's state took when the engine was built (measured on the second instance, or the only one).</summary>
+    public long BytesPerInstance { get; }
+
+    /// <summary>
+    /// Resident memory one instance takes: its delivery ring as allocated when the ring's arrays are large ones (the
+    /// runtime gives them their own pages), the rest <see cref="MemoryBudget.InstanceHeapFactor"/> times over.
+    /// </summary>
+    public double ResidentBytesPerInstance
+    {
+        get
+        {
+            long ringArray = (long)(Network.MaxDelayTicks + 1) * Network.NeuronCount * sizeof(double);
+            double large = ringArray >= MemoryBudget.LargeObjectBytes ? Math.Min(BytesPerInstance, 2.0 * ringArray) : 0;
+            return large + (BytesPerInstance - large) * MemoryBudget.InstanceHeapFactor;
+        }
     }
 
     /// <summary>The compiled network.</summary>

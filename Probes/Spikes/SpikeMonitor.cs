@@ -15,6 +15,15 @@ public sealed record SpikeMonitorOptions
     public string? StreamPath { get; init; }
     /// <summary>Spikes per chunk (one chunk per instance is filling at a time; a full chunk is written and recycled).</summary>
     public int ChunkEntries { get; init; } = 64 * 1024;
+
+    /// <summary>
+    /// Chunk entries for a batch: 64 Ki for few instances, fewer for large batches so that the chunks filling at once
+    /// (one per instance, 12 B per entry) stay near 48 MiB in all (at least 1 Ki entries each).
+    /// </summary>
+    public static int ChunkEntriesFor(int batchSize) => (int)Math.Clamp((4L << 20) / Math.Max(1, batchSize), 1024, 64 * 1024);
+
+    /// <summary>Bytes the chunks of <paramref name="batchSize"/> instances can hold at once: one filling per instance and the write queue (stream mode).</summary>
+    public long ChunkBytes(int batchSize) => (long)(batchSize + WriteQueueChunks + 1) * ChunkEntries * (sizeof(long) + sizeof(int));
     /// <summary>Full chunks that may wait for the writer thread before recording threads block (stream mode).</summary>
     public int WriteQueueChunks { get; init; } = 8;
 }
