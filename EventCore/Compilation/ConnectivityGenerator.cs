@@ -29,6 +29,10 @@ internal static class ConnectivityGenerator
             case Connectivity.FixedProbability fp:
                 if (fp.P <= 0) break;
                 double logQ = fp.P >= 1 ? double.NegativeInfinity : Math.Log(1 - fp.P);
+                // Below p ≈ 1.1e-16, 1 − p rounds to 1 and log(1 − p) to 0 (the skip would be −∞ and the loop endless; found
+                // by fuzzing): log(1 − p) = −p − p²/2 − … is −p to the last bit there. Every larger p keeps log(1 − p), so
+                // existing networks keep their synapses.
+                if (logQ == 0) logQ = -fp.P;
                 for (int i = 0; i < nPre; i++)
                 {
                     // Geometric skipping (Bernoulli trials per pair, cost per synapse): gap ~ Geom(p).
@@ -37,7 +41,7 @@ internal static class ConnectivityGenerator
                     for (ulong c = 0; ; c++)
                     {
                         double skip = fp.P >= 1 ? 0 : Math.Floor(Math.Log(CounterRng.UniformOpen0(CounterRng.Word(key, c))) / logQ);
-                        if (j + 1 + skip >= nPost) break;
+                        if (!(j + 1 + skip < nPost)) break;   // also a NaN skip
                         j += 1 + (long)skip;
                         if (!fp.Autapses && sameGroup && j == i) continue;
                         add(i, (int)j);

@@ -118,10 +118,12 @@ public static partial class NetworkFile
             var stream = new YamlStream();
             var parser = new Parser(new StringReader(text));
             try { stream.Load(parser); }
-            catch (Exception e) when (e is YamlException or InvalidOperationException)
+            catch (Exception e) when (e is YamlException or InvalidOperationException or ArgumentException)
             {
                 // YamlDotNet reports most syntax errors as YamlException with a mark; a few malformed inputs (e.g. an
-                // unclosed '[' running into block content) surface as InvalidOperationException: locate those at the last event read.
+                // unclosed '[' running into block content) surface as InvalidOperationException, and some event
+                // sequences the representation model does not take (found by fuzzing) as ArgumentException: locate
+                // those at the last event read.
                 var (msg, at) = e is YamlException ye
                     ? (MarkPrefix().Replace(ye.Message, "") + (ye.InnerException is { } inner && !ye.Message.Contains(inner.Message, StringComparison.Ordinal) ? " " + inner.Message : ""), ye.Start)
                     : ("malformed text after this point (an unclosed bracket or quote?)", parser.Current?.Start ?? Mark.Empty);

@@ -23,6 +23,9 @@ public static partial class NetworkSpecValidator
         return loc ?? (spec.SourceFile is { } file ? new SourceLocation(file, 0, 0) : null);
     }
 
+    /// <summary>The largest rate of one Poisson source (Hz): beyond it a run drowns in input events (found by fuzzing: 1e308 Hz never finished a tick).</summary>
+    public const double MaxPoissonRateHz = 1e6;
+
     /// <summary>Every problem of the spec (empty when valid).</summary>
     public static IReadOnlyList<SpecError> Validate(NetworkSpec spec)
     {
@@ -90,6 +93,8 @@ public static partial class NetworkSpecValidator
             {
                 case PoissonInput pi:
                     if (pi.RateHz.Check(nonNegative: true) is { } m) Err(f + ".rate_hz", m);
+                    else if (pi.RateHz.Max > MaxPoissonRateHz)
+                        Err(f + ".rate_hz", $"{Value.Fmt(pi.RateHz.Max)} Hz per source is more than the {Value.Fmt(MaxPoissonRateHz)} Hz a Poisson source may have (one spike per microsecond); use more sources");
                     if (pi.RateHz is Value.ArrayValue av && av.Values.Length != pi.Size) Err(f + ".rate_hz", $"has {av.Values.Length} values for {pi.Size} sources");
                     if (!double.IsFinite(pi.StartMs) || pi.StartMs < 0) Err(f + ".start_ms", "must be finite and ≥ 0");
                     if (pi.StopMs is { } stop && (!double.IsFinite(stop) || stop < pi.StartMs)) Err(f + ".stop_ms", "must be finite and ≥ start_ms");

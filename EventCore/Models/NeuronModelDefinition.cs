@@ -324,7 +324,9 @@ public sealed class ModelCompileContext
         for (int i = 0; i < t.Length; i++)
         {
             if (!(ms[i] >= 0)) throw Error(key, $"neuron {i} drew {Value.Fmt(ms[i])}; must be ≥ 0");
-            t[i] = checked((int)TimeGrid.Ticks(ms[i], DtMs));
+            double ticks = Math.Round(ms[i] / DtMs, MidpointRounding.AwayFromZero);
+            if (!(ticks <= int.MaxValue)) throw Error(key, $"neuron {i} drew {Value.Fmt(ms[i])} ms, {ticks:E3} ticks of {Value.Fmt(DtMs)} ms; at most 2^31 − 1 ticks");
+            t[i] = (int)TimeGrid.Ticks(ms[i], DtMs);
         }
         return t;
     }

@@ -193,10 +193,26 @@ public static class SpikeStatistics
         double fanoWindowMs = DefaultFanoWindowMs, double startMs = 0)
     {
         using var reader = new SpikeStreamReader(path);
+        return FromReader(reader, path, instance, durationMs, fanoWindowMs, startMs);
+    }
+
+    /// <summary>Statistics of every recorded population of one instance, read from an open spike stream.</summary>
+    /// <param name="memoryBudgetBytes">Memory the per-neuron statistics may take (9 numbers per neuron); null: <see cref="Sim.EventCore.Engine.MemoryBudget.Default"/>.</param>
+    /// <exception cref="InvalidDataException">
+    /// The stream is torn or corrupt before its end, holds spikes of neurons it does not record, or its header claims
+    /// more neurons than the memory allows (a damaged header must not exhaust memory).
+    /// </exception>
+    public static IReadOnlyList<PopulationStatistics> FromReader(SpikeStreamReader reader, string name, int instance, double durationMs,
+        double fanoWindowMs = DefaultFanoWindowMs, double startMs = 0, long? memoryBudgetBytes = null)
+    {
         var pops = reader.Header.Populations.Where(p => p.Recorded).ToArray();
+        double need = pops.Sum(p => (double)p.Size) * 9 * sizeof(double);
+        long budget = Sim.EventCore.Engine.MemoryBudget.Resolve(memoryBudgetBytes);
+        if (need > budget)
+            throw new InvalidDataException($"spike stream '{name}': its header records {pops.Sum(p => (double)p.Size):E3} neurons, whose statistics need {Sim.EventCore.Engine.MemoryBudget.GiB(need)}, more than the {Sim.EventCore.Engine.MemoryBudget.GiB(budget)} available (a damaged header?)");
         var acc = Accumulators(pops, durationMs, fanoWindowMs, startMs);
         foreach (var rec in reader.Records(instance)) Feed(rec.Ticks, rec.Neurons, reader.Header.DtMs, pops, acc);
-        if (reader.Truncated) throw new InvalidDataException($"spike stream '{path}' is torn or corrupt");
+        if (reader.Truncated) throw new InvalidDataException($"spike stream '{name}' is torn or corrupt");
         return [.. acc.Select(a => a.Result())];
     }
 

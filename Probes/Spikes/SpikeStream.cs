@@ -110,14 +110,19 @@ public sealed record SpikeStreamRecord(int Instance, long[] Ticks, int[] Neurons
 /// <summary>Reads a spike stream file written by <see cref="SpikeMonitor"/> (also one still being written, or torn).</summary>
 public sealed class SpikeStreamReader : IDisposable
 {
-    private readonly FileStream _stream;
+    private readonly Stream _stream;
     private readonly long _dataStart;
 
     /// <summary>Opens the file and reads its header.</summary>
-    /// <exception cref="InvalidDataException">The file is not a spike stream of a known version.</exception>
+    /// <exception cref="InvalidDataException">The file is not a spike stream of a known version, or its header is damaged.</exception>
     public SpikeStreamReader(string path)
+        : this(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16), path) { }
+
+    /// <summary>Reads the header of a spike stream from a seekable stream (owned and disposed by the reader).</summary>
+    /// <exception cref="InvalidDataException">Not a spike stream of a known version, or its header is damaged.</exception>
+    public SpikeStreamReader(Stream stream, string path)
     {
-        _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+        _stream = stream;
         try
         {
             using var r = new BinaryReader(_stream, Encoding.UTF8, leaveOpen: true);
@@ -127,10 +132,15 @@ public sealed class SpikeStreamReader : IDisposable
             if (version != SpikeStreamFormat.Version) throw new InvalidDataException($"{path}: spike stream version {version}, expected {SpikeStreamFormat.Version}");
             double dt = r.ReadDouble();
             int first = r.ReadInt32(), batch = r.ReadInt32(), count = r.ReadInt32();
+            long left = _stream.Length - _stream.Position;
+            if (!double.IsFinite(dt) || dt <= 0 || first < 0 || batch < 1 || count < 0 || (long)count * 16 > left)
+                throw new InvalidDataException($"{path}: damaged spike stream header (dt {dt}, instances {first}+{batch}, {count} populations)");
             var pops = new StreamPopulation[count];
             for (int p = 0; p < count; p++)
             {
                 int offset = r.ReadInt32(), size = r.ReadInt32(), recorded = r.ReadInt32(), len = r.ReadInt32();
+                if (offset < 0 || size < 1 || len < 0 || len > _stream.Length - _stream.Position || (p > 0 && offset < pops[p - 1].Offset + pops[p - 1].Size))
+                    throw new InvalidDataException($"{path}: damaged spike stream header (population {p}: offset {offset}, size {size}, name of {len} bytes)");
                 pops[p] = new StreamPopulation(Encoding.UTF8.GetString(r.ReadBytes(len)), offset, size, recorded != 0);
             }
             Header = new SpikeStreamHeader(dt, first, batch, pops);
