@@ -8,12 +8,21 @@ using Sim.Fuzz;
 // sim-fuzz: a deterministic in-process mutation fuzzer over Sim's readers (docs/reliability.md, "Fuzzing").
 //   dotnet run -c Release --project Fuzz -- TARGET [--executions N] [--seed S] [--corpus DIR] [--examples DIR]
 //   dotnet run -c Release --project Fuzz -- TARGET --replay FILE        (one input, with the stack trace of a crash)
+//   dotnet run -c Release --project Fuzz -- soak [TICKS] [INTERRUPTIONS] [SEED]   (default 10^6 ticks, 100 cuts)
 // TARGET: network | checkpoint | spikes. Inputs whose outcome class is new are kept in DIR/TARGET, at most
 // --max-corpus (100) per campaign (the regression corpus the test suite replays); a crash (an exception the target does not allow) or a hang (> 10 s) is written to
 // DIR/TARGET/crash-<hash> and ends the campaign with exit 1. Exit 0: no crash; 2: bad arguments.
+if (args.Length > 0 && args[0] == "soak")
+{
+    // sim-fuzz soak [TICKS] [INTERRUPTIONS] [SEED]: docs/reliability.md, "Soak".
+    long soakTicks = args.Length > 1 ? long.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
+    int cuts = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100;
+    ulong soakSeed = args.Length > 3 ? ulong.Parse(args[3], CultureInfo.InvariantCulture) : 1;
+    return Soak.Run(soakTicks, cuts, soakSeed, Console.Out);
+}
 if (args.Length == 0 || !FuzzTargets.All.ContainsKey(args[0]))
 {
-    Console.Error.WriteLine("usage: sim-fuzz network|checkpoint|spikes [--executions N] [--seed S] [--corpus DIR] [--examples DIR]");
+    Console.Error.WriteLine("usage: sim-fuzz network|checkpoint|spikes [--executions N] [--seed S] [--corpus DIR] [--examples DIR] [--replay FILE]\n       sim-fuzz soak [TICKS] [INTERRUPTIONS] [SEED]");
     return 2;
 }
 string target = args[0];
