@@ -47,7 +47,7 @@ public static class MemoryBudget
             foreach (string line in File.ReadLines("/proc/meminfo"))
                 if (line.StartsWith("MemAvailable:", StringComparison.Ordinal))
                 {
-                    var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);   // spaces or a tab
                     return long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
                 }
         }
@@ -64,7 +64,7 @@ public static class MemoryBudget
             foreach (string line in File.ReadLines("/proc/self/status"))
                 if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
                 {
-                    var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);   // spaces or a tab
                     return long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
                 }
         }
