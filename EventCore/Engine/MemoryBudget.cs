@@ -39,34 +39,20 @@ public static class MemoryBudget
     }
 
     /// <summary><c>MemAvailable</c> of <c>/proc/meminfo</c> in bytes; null where there is none (not Linux).</summary>
-    public static long? KernelAvailableBytes()
-    {
-        try
-        {
-            if (!File.Exists("/proc/meminfo")) return null;
-            foreach (string line in File.ReadLines("/proc/meminfo"))
-                if (line.StartsWith("MemAvailable:", StringComparison.Ordinal))
-                {
-                    var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);   // spaces or a tab
-                    return long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-                }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
-        return null;
-    }
+    public static long? KernelAvailableBytes() => ProcKiB("/proc/meminfo", "MemAvailable:");
 
     /// <summary>Peak resident memory of this process so far (<c>VmHWM</c> of <c>/proc/self/status</c>), in bytes; null where unknown.</summary>
-    public static long? PeakResidentBytes()
+    public static long? PeakResidentBytes() => ProcKiB("/proc/self/status", "VmHWM:");
+
+    /// <summary>The "KEY  N kB" line of a /proc file in bytes (spaces or a tab after the key); null where there is none.</summary>
+    private static long? ProcKiB(string file, string key)
     {
         try
         {
-            if (!File.Exists("/proc/self/status")) return null;
-            foreach (string line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                {
-                    var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);   // spaces or a tab
-                    return long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
-                }
+            if (!File.Exists(file)) return null;
+            foreach (string line in File.ReadLines(file))
+                if (line.StartsWith(key, StringComparison.Ordinal))
+                    return long.Parse(line[key.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
         return null;
