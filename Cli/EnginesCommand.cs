@@ -28,7 +28,7 @@ public static class EnginesCommand
         foreach (var e in EngineFactory.Engines)
             stdout.WriteLine($"{e.Name,-12} {Yes(e.Batch),-6} {Yes(e.Plasticity),-11} {Yes(e.TickIO),-8} {Yes(e.Checkpoints),-12} {Yes(e.EscapeNoise),-13} {Yes(e.ClockInputs),-7} {Yes(e.TimeVaryingCurrents),-17} {Yes(e.RunGuards),-7} {e.Summary}");
         stdout.WriteLine();
-        stdout.WriteLine("model        engines                          what (contract: docs/models/MODEL.md)");
+        stdout.WriteLine("model        engines                          what (contract: docs/models/<model>.md)");
         foreach (var m in ModelRegistry.All)
         {
             var engines = string.Join(", ", EngineFactory.Engines.Where(e => e.Models.Contains(m.Name)).Select(e => e.Name));
