@@ -61,6 +61,17 @@ public static class TimeGrid
     public static long Ticks(double timeMs, double dtMs) => (long)Math.Round(timeMs / dtMs, MidpointRounding.AwayFromZero);
     /// <summary>The tick a continuous-time event at <paramref name="timeMs"/> falls into: ⌊t/dt⌋.</summary>
     public static long FloorTicks(double timeMs, double dtMs) => (long)Math.Floor(timeMs / dtMs);
+
+    /// <summary>
+    /// The time (ms) of tick <paramref name="tick"/>, as close to the decimal tick·dt as a double gets: tick / (1/dt)
+    /// when 1/dt is a whole number (dt = 0.1 ms: tick 9999 is 999.9, where 9999 · 0.1 gives 999.9000000000001), tick · dt
+    /// otherwise (then exact for the binary dt such as 0.125 and 0.0625).
+    /// </summary>
+    public static double TimeMs(long tick, double dtMs)
+    {
+        double perMs = Math.Round(1.0 / dtMs);
+        return perMs >= 1 && 1.0 / perMs == dtMs ? tick / perMs : tick * dtMs;
+    }
 }
 
 /// <summary>A compiled population: layout, model and per-neuron constants.</summary>

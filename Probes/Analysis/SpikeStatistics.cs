@@ -234,7 +234,7 @@ public static class SpikeStatistics
                     if (n >= pops[q].Offset && n < pops[q].Offset + pops[q].Size) { r = q; break; }
                 if (r < 0) throw new InvalidDataException($"spike of neuron {n}, which belongs to no recorded population");
             }
-            acc[r].Add(ticks[k] * dt, n - pops[r].Offset);
+            acc[r].Add(Sim.EventCore.Compilation.TimeGrid.TimeMs(ticks[k], dt), n - pops[r].Offset);
         }
     }
 }

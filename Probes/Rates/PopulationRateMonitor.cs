@@ -106,7 +106,7 @@ public sealed class PopulationRateMonitor : ISpikeSink
     public double[] BinStartsMs(int batchIndex)
     {
         var t = new double[BinCount(batchIndex)];
-        for (int j = 0; j < t.Length; j++) t[j] = Math.Max(StartTick, (_firstBin + j) * BinTicks) * Network.DtMs;
+        for (int j = 0; j < t.Length; j++) t[j] = TimeGrid.TimeMs(Math.Max(StartTick, (_firstBin + j) * BinTicks), Network.DtMs);
         return t;
     }
 

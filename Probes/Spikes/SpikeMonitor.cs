@@ -199,7 +199,7 @@ public sealed class SpikeMonitor : ISpikeSink, IDisposable
             for (int i = 0; i < t.Length; i++)
                 if (n[i] >= lo && n[i] < hi)
                 {
-                    times[k] = t[i] * dt;
+                    times[k] = TimeGrid.TimeMs(t[i], dt);
                     ids[k] = n[i] - lo;
                     k++;
                 }

@@ -106,7 +106,7 @@ public sealed class StateMonitor : IStepObserver
     {
         var buf = _buffers[batchIndex];
         var t = new double[buf.Samples];
-        for (int s = 0; s < t.Length; s++) t[s] = (buf.Ticks[s] + 1) * Network.DtMs;
+        for (int s = 0; s < t.Length; s++) t[s] = TimeGrid.TimeMs(buf.Ticks[s] + 1, Network.DtMs);
         return t;
     }
 

@@ -7,6 +7,27 @@ namespace Sim.Specs.Probes;
 
 public sealed class SpikeMonitorSpecs
 {
+    /// <summary>Spike times are the decimal tick·dt rounded once (run.h5 shows 999.9, not 999.9000000000001).</summary>
+    [Theory]
+    [InlineData("0.1")]
+    [InlineData("0.05")]
+    [InlineData("0.025")]
+    [InlineData("0.01")]
+    [InlineData("0.125")]
+    [InlineData("1")]
+    public void TickTimesAreTheCorrectlyRoundedDecimal(string dt)
+    {
+        decimal dtDec = decimal.Parse(dt, System.Globalization.CultureInfo.InvariantCulture);
+        double dtMs = (double)dtDec;
+        var rng = new Random(5);
+        for (int k = 0; k < 20000; k++)
+        {
+            long tick = k < 10000 ? k : rng.NextInt64(0, 100_000_000);
+            Assert.Equal((double)(tick * dtDec), Sim.EventCore.Compilation.TimeGrid.TimeMs(tick, dtMs));
+        }
+        Assert.Equal(999.9, Sim.EventCore.Compilation.TimeGrid.TimeMs(9999, 0.1));
+    }
+
     [Fact]
     public void Records_exactly_the_spikes_a_plain_sink_sees()
     {
@@ -26,7 +47,7 @@ public sealed class SpikeMonitorSpecs
         var exc = net.Population("exc");
         var excSpikes = monitor.GetSpikes(0, "exc");
         var expected = reference.Spikes[0].Where(s => s.Neuron < exc.Offset + exc.Size).ToArray();
-        Assert.Equal(expected.Select(s => s.Tick * net.DtMs), excSpikes.TimesMs);
+        Assert.Equal(expected.Select(s => Sim.EventCore.Compilation.TimeGrid.TimeMs(s.Tick, net.DtMs)), excSpikes.TimesMs);
         Assert.Equal(expected.Select(s => s.Neuron - exc.Offset), excSpikes.NeuronIds);
         Assert.Equal(expected.Length, monitor.SpikeCount(0, "exc"));
         Assert.Equal(net.DurationTicks, monitor.TicksSeen(0));
