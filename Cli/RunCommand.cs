@@ -88,7 +88,7 @@ public static class RunCommand
             stdout.WriteLine($"spikes       {summary.TotalSpikes:N0}");
             foreach (var (name, rate) in summary.RatesHz) stdout.WriteLine($"rate         {name}: {Hz(rate)}");
             stdout.WriteLine($"mean rate    {Hz(summary.MeanRateHz)}");
-            stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s)");
+            stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s; then writing run.h5 {summary.WriteSeconds:F3} s, plotting {summary.PlotSeconds:F3} s{(args.Plot ? ", --no-plot skips it" : "")})");
             stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
             stdout.WriteLine($"phases       {engine.Timings}");
             if (MemoryLine(engine, net, baseline) is { } memory) stdout.WriteLine(memory);

@@ -10,7 +10,7 @@ namespace Sim.Cli;
 
 /// <summary>What a finished run reports: spikes and rates over [StartMs, EndMs) (StartMs &gt; 0 for a resumed run; rates NaN when the interval is empty).</summary>
 public sealed record RunSummary(long TotalSpikes, IReadOnlyList<(string Population, double RateHz)> RatesHz, double MeanRateHz, IReadOnlyList<string> Files,
-    double StartMs = 0, double EndMs = 0);
+    double StartMs = 0, double EndMs = 0, double WriteSeconds = 0, double PlotSeconds = 0);
 
 /// <summary>
 /// The monitors of a run and the files they end in. <c>config.yaml</c> is written before the run starts, spikes stream
@@ -60,14 +60,18 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         _monitors.Flush();
         if (_monitors.Spikes is not null) files.Add(Path.Combine(_dir, "spikes.bin"));
         double endMs = _engine.TimeMs;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         files.Add(Hdf5Writer.Write(Path.Combine(_dir, "run.h5"), _net, _monitors, endMs, _config, status: status, engine: _engine.EngineName, startMs: _startMs));
+        double writeSeconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
         if (plot && _monitors.Spikes is not null && endMs > _startMs)
             files.Add(RasterPlot.Save(Path.Combine(_dir, "raster.png"), _monitors.Spikes, 0, endMs, title: $"{_net.Spec.Name} ({status})", startMs: _startMs));
+        double plotSeconds = clock.Elapsed.TotalSeconds;
         double seconds = (endMs - _startMs) / 1000.0 * _engine.BatchSize;
         var perPopulation = _net.Populations.Select(p => _counts.Sum(c => c[p.Index])).ToArray();
         var rates = _net.Populations.Select(p => (p.Name, seconds > 0 ? perPopulation[p.Index] / (p.Size * seconds) : double.NaN)).ToList();
         long total = perPopulation.Sum();
-        return new RunSummary(total, rates, seconds > 0 ? total / (_net.NeuronCount * seconds) : double.NaN, files, _startMs, endMs);
+        return new RunSummary(total, rates, seconds > 0 ? total / (_net.NeuronCount * seconds) : double.NaN, files, _startMs, endMs, writeSeconds, plotSeconds);
     }
 
     public void Dispose() => _monitors.Dispose();

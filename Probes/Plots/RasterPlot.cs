@@ -7,9 +7,17 @@ namespace Sim.Probes.Plots;
 /// A two-panel PNG figure (ScottPlot, rendered headless through SkiaSharp): on top a spike raster, populations
 /// stacked in the given order (y = population start + local id, one colour per population); below, each
 /// population's rate in Hz in bins of <c>binMs</c> (spike count / (size · bin width)), against time in ms.
+/// Long runs stay readable and cheap: beyond <see cref="MaxRasterSpikes"/> spikes the raster shows only the last
+/// window that holds about that many (said in its title), and beyond <see cref="MaxRateBins"/> bins the rate bins widen
+/// (the rate panel always covers the whole run).
 /// </summary>
 public static class RasterPlot
 {
+    /// <summary>The most spikes drawn as markers; a run with more shows its last window holding about this many.</summary>
+    public const int MaxRasterSpikes = 30_000;
+    /// <summary>The most rate bins; a longer run gets wider bins.</summary>
+    public const int MaxRateBins = 4000;
+
     /// <summary>Draws the spikes of one batch element of a monitor (every recorded population).</summary>
     /// <param name="path">PNG file to write.</param>
     /// <param name="monitor">The spike monitor (flushed here).</param>
@@ -49,16 +57,21 @@ public static class RasterPlot
         var raster = new Plot();
         var rates = new Plot();
         double spanMs = durationMs - startMs;
+        binMs = Math.Max(binMs, spanMs / MaxRateBins);
         int bins = Math.Max(1, (int)Math.Ceiling(spanMs / binMs));
+        long total = populations.Sum(p => (long)p.Count);
+        double windowStart = RasterWindowStart(total, startMs, durationMs);
         var binCenters = Enumerable.Range(0, bins).Select(j => startMs + (j + 0.5) * binMs).ToArray();
         int offset = 0;
         for (int p = 0; p < populations.Count; p++)
         {
             var pop = populations[p];
             var color = raster.Add.Palette.GetColor(p);
-            var ys = new double[pop.Count];
-            for (int k = 0; k < ys.Length; k++) ys[k] = offset + pop.NeuronIds[k];
-            var markers = raster.Add.Markers(pop.TimesMs, ys, MarkerShape.FilledSquare, 2, color);
+            int from = LowerBound(pop.TimesMs, windowStart);   // spikes are in ascending time
+            var xs = pop.TimesMs.AsSpan(from).ToArray();
+            var ys = new double[xs.Length];
+            for (int k = 0; k < ys.Length; k++) ys[k] = offset + pop.NeuronIds[from + k];
+            var markers = raster.Add.Markers(xs, ys, MarkerShape.FilledSquare, 2, color);
             markers.LegendText = $"{pop.Population} ({pop.Count} spikes)";
 
             var counts = new double[bins];
@@ -77,10 +90,12 @@ public static class RasterPlot
             offset += pop.Size;
         }
 
-        raster.Title(title);
+        raster.Title(windowStart > startMs
+            ? $"{title}: raster of the last {durationMs - windowStart:G4} ms ({total:N0} spikes in all)"
+            : title);
         raster.XLabel("time (ms)");
         raster.YLabel("neuron");
-        raster.Axes.SetLimits(startMs, durationMs, -0.5, Math.Max(1, offset) - 0.5);
+        raster.Axes.SetLimits(windowStart, durationMs, -0.5, Math.Max(1, offset) - 0.5);
         raster.ShowLegend(Alignment.UpperRight);
 
         rates.Title($"Population rate ({binMs:G4} ms bins)");
@@ -97,5 +112,23 @@ public static class RasterPlot
         figure.AddPlot(rates);
         figure.SavePng(path, width, height);
         return path;
+    }
+
+    /// <summary>
+    /// Where the raster panel starts: <paramref name="startMs"/> for up to <see cref="MaxRasterSpikes"/> spikes, else the
+    /// start of the last window that holds about that many at the run's mean rate.
+    /// </summary>
+    public static double RasterWindowStart(long spikes, double startMs, double endMs)
+        => spikes <= MaxRasterSpikes ? startMs : Math.Max(startMs, endMs - (endMs - startMs) * MaxRasterSpikes / spikes);
+
+    private static int LowerBound(double[] sorted, double value)
+    {
+        int lo = 0, hi = sorted.Length;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] < value) lo = mid + 1; else hi = mid;
+        }
+        return lo;
     }
 }

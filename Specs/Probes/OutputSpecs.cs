@@ -121,4 +121,19 @@ public sealed class RasterPlotSpecs
         string? keep = Environment.GetEnvironmentVariable("SIM_KEEP_PLOT");
         if (!string.IsNullOrEmpty(keep)) File.Copy(path, keep, overwrite: true);
     }
+
+    /// <summary>A long run's raster shows the last window holding about <see cref="RasterPlot.MaxRasterSpikes"/> spikes; a short one all of it.</summary>
+    [Fact]
+    public void Long_runs_draw_a_window_of_the_raster()
+    {
+        Assert.Equal(0, RasterPlot.RasterWindowStart(RasterPlot.MaxRasterSpikes, 0, 1000));
+        Assert.Equal(270_000, RasterPlot.RasterWindowStart(10L * RasterPlot.MaxRasterSpikes, 0, 300_000), 6);
+        Assert.Equal(100 + 900 * 0.9, RasterPlot.RasterWindowStart(10L * RasterPlot.MaxRasterSpikes, 100, 1000), 6);
+        // 300 000 spikes over 300 s: drawn and saved with the window's spikes only.
+        var times = Enumerable.Range(0, 300_000).Select(k => k * 1.0).ToArray();
+        var ids = Enumerable.Range(0, 300_000).Select(k => k % 50).ToArray();
+        using var dir = new TempDir();
+        string path = RasterPlot.Save(dir.File("long.png"), [new PopulationSpikes("p", 50, 0, times, ids)], 300_000);
+        Assert.True(File.Exists(path));
+    }
 }
