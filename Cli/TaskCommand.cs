@@ -48,7 +48,8 @@ public static class TaskCommand
                              the same bit for bit on every engine. float64: the unquantized comparison run on the
                              event engine (GoalLif without its trace grid, W_rec with the rule's float64 weights;
                              docs/models/goal_lif.md, "Grids")
-          -o, --out DIR      also write DIR/store-recall.csv (epoch, mse, delta_s) and DIR/summary.txt
+          -o, --out DIR      also write DIR/store-recall.csv (epoch, mse, delta_s), DIR/summary.txt and the
+                             figures DIR/curves.png (MSE and dS against epoch) and DIR/recall.png
           -h, --help         this text
 
         Ctrl-C stops after the current epoch; the epochs done so far are printed and written (exit 130; SIGTERM 143, SIGHUP 129).
@@ -155,6 +156,14 @@ public static class TaskCommand
             File.WriteAllText(Path.Combine(outDir, "store-recall.csv"), csv.ToString());
             File.WriteAllText(Path.Combine(outDir, "summary.txt"), summary.ToString());
             stdout.WriteLine($"wrote {Path.Combine(outDir, "store-recall.csv")}");
+            if (result.Mse.Length > 0 && result.Failure is null)
+            {
+                // The figures of the sweep for this one cell: MSE and dS against epoch, and the recalled trajectory.
+                var cell = StoreRecallSweep.Summarise(o, result, StoreRecall.MakeTarget(o), o.Ltts ? "ltts" : o.Rank.ToString(CultureInfo.InvariantCulture));
+                stdout.WriteLine($"wrote {StoreRecallSweepPlots.Curves([cell], Path.Combine(outDir, "curves.png"))}");
+                if (cell.FinalOutput.Length > 0)
+                    stdout.WriteLine($"wrote {StoreRecallSweepPlots.Recall([cell], StoreRecallSweep.MeanOverSeeds([cell]), Path.Combine(outDir, "recall.png"))}");
+            }
         }
         if (result.Failure is not null)
         {

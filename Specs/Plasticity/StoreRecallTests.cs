@@ -154,6 +154,8 @@ public class StoreRecallCommandTests
             Assert.Equal("epoch,mse,delta_s", lines[0]);
             Assert.Equal(7, lines.Length);
             Assert.True(File.Exists(Path.Combine(dir, "summary.txt")));
+            foreach (string png in new[] { "curves.png", "recall.png" })   // the task writes its figures too
+                Assert.Equal((byte)'P', File.ReadAllBytes(Path.Combine(dir, png))[1]);
         }
         finally { if (Directory.Exists(dir)) Directory.Delete(dir, true); }
     }

@@ -70,13 +70,19 @@ public static class StoreRecallSweep
         var r = task.Run(null, cancellationToken);
         cancellationToken.ThrowIfCancellationRequested();
         if (r.Failure is not null) throw new Sim.EventCore.Plasticity.PlasticWeightException($"cell {cell.Key}: {r.Failure}");
+        return Summarise(o, r, task.Target, cell.Row.Label);
+    }
+
+    /// <summary>A run of one cell (<paramref name="o"/>, its result and target) as a sweep cell: its row label, final means, curves and recall.</summary>
+    public static SweepCellResult Summarise(StoreRecallOptions o, StoreRecallResult r, double[][] target, string row)
+    {
         var rate = r.Rate;
         return new SweepCellResult
         {
-            Row = cell.Row.Label,
+            Row = row,
             Rank = o.Rank,
-            TauStarDt = cell.TauStarDt,
-            Seed = cell.Seed,
+            TauStarDt = o.TauStarDt,
+            Seed = o.Seed,
             Neurons = o.Neurons,
             Steps = o.Steps,
             Epochs = r.Mse.Length,
@@ -97,7 +103,7 @@ public static class StoreRecallSweep
             SecondsPerEpoch = r.SecondsPerEpoch,
             Mse = r.Mse,
             SpikeError = r.SpikeError,
-            Target = task.Target,
+            Target = target,
             FinalOutput = r.FinalOutput,
         };
     }
