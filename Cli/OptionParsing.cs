@@ -36,5 +36,7 @@ internal static class OptionParsing
     }
 
     /// <summary>Formats a number for tables (invariant culture, G4; "—" for NaN).</summary>
-    public static string Num(double v) => double.IsNaN(v) ? "—" : v.ToString("G4", CultureInfo.InvariantCulture);
+    public static string Num(double v) => double.IsNaN(v) ? "—"
+        : Math.Abs(v) >= 1e4 && Math.Abs(v) < 1e15 ? Math.Round(v).ToString("0", CultureInfo.InvariantCulture)   // 20000 ms, not 2E+04
+        : v.ToString("G4", CultureInfo.InvariantCulture);
 }

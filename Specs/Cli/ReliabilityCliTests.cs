@@ -100,6 +100,18 @@ public class ReliabilityCliTests
     }
 
     [Fact]
+    public void AnalyzePrintsLongDurationsInFull()
+    {
+        string dir = CliHarness.TempDir();
+        string net = Path.Combine(dir, "net.yaml");
+        File.WriteAllText(net, RatedNetwork);
+        Assert.Equal(ExitCodes.Ok, Sim("run", net, "--duration-ms", "20000", "--no-progress", "--no-plot", "--out", dir).Code);
+        var r = Sim("analyze", Directory.GetFiles(dir, "run.h5", SearchOption.AllDirectories).Single());
+        Assert.Contains(", 20000 ms,", r.Out);
+        Assert.DoesNotContain("E+", r.Out);
+    }
+
+    [Fact]
     public void ADamagedCheckpointIsRefusedWithExit2()
     {
         string dir = CliHarness.TempDir();
