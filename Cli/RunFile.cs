@@ -40,6 +40,31 @@ internal sealed record RunFilePopulation(string Name, int Size, int Offset, doub
 internal sealed record RunFile(string Path, string Network, string Engine, double DtMs, double DurationMs, int FirstInstance, int Batch, string Status,
     IReadOnlyList<RunFilePopulation> Populations, double StartMs = 0)
 {
+    /// <summary>
+    /// What makes the values read unusable (found by fuzzing: a neuron id beyond its population crashed the
+    /// statistics), or null: dt, start and duration finite with 0 ≤ start ≤ duration, a batch ≥ 1, and per population a
+    /// size ≥ 1, datasets of one length, ids in [0, size), instances in the file's range, finite times.
+    /// </summary>
+    public string? Problem()
+    {
+        if (!(DtMs > 0 && double.IsFinite(DtMs))) return $"dt_ms is {DtMs}";
+        if (!(StartMs >= 0 && StartMs <= DurationMs && double.IsFinite(DurationMs))) return $"start_ms {StartMs} and duration_ms {DurationMs} do not make an interval";
+        if (Batch < 1 || FirstInstance < 0) return $"batch {Batch}, first_instance {FirstInstance}";
+        foreach (var p in Populations)
+        {
+            if (p.Size < 1 || p.Offset < 0) return $"population '{p.Name}' has size {p.Size} and offset {p.Offset}";
+            if (p.NeuronIds.Length != p.TimesMs.Length || p.Instances.Length != p.TimesMs.Length)
+                return $"population '{p.Name}': {p.TimesMs.Length} times, {p.NeuronIds.Length} neuron ids, {p.Instances.Length} instances";
+            for (int k = 0; k < p.TimesMs.Length; k++)
+            {
+                if ((uint)p.NeuronIds[k] >= (uint)p.Size) return $"population '{p.Name}': spike {k} has neuron id {p.NeuronIds[k]}, outside [0, {p.Size})";
+                if (p.Instances[k] < FirstInstance || p.Instances[k] >= FirstInstance + (long)Batch) return $"population '{p.Name}': spike {k} has instance {p.Instances[k]}";
+                if (!double.IsFinite(p.TimesMs[k])) return $"population '{p.Name}': spike {k} has time {p.TimesMs[k]}";
+            }
+        }
+        return null;
+    }
+
     /// <summary>Reads the file; a missing or unreadable file, or one that is not a sim run file, is a <see cref="UsageException"/>.</summary>
     public static RunFile Read(string path)
     {
@@ -59,14 +84,18 @@ internal sealed record RunFile(string Path, string Network, string Engine, doubl
                 pops.Add(new RunFilePopulation(child.Name, g.Attribute("size").Read<int>(), g.Attribute("offset").Read<int>(),
                     g.Dataset("times_ms").Read<double[]>(), g.Dataset("neuron_ids").Read<int[]>(), g.Dataset("instance").Read<int[]>()));
             }
-            return new RunFile(path, file.Attribute("network").Read<string>(), engine, file.Attribute("dt_ms").Read<double>(),
+            var run = new RunFile(path, file.Attribute("network").Read<string>(), engine, file.Attribute("dt_ms").Read<double>(),
                 file.Attribute("duration_ms").Read<double>(), file.Attribute("first_instance").Read<int>(), file.Attribute("batch").Read<int>(),
                 file.Attribute("status").Read<string>(), [.. pops.OrderBy(p => p.Offset)],
                 file.AttributeExists("start_ms") ? file.Attribute("start_ms").Read<double>() : 0);
+            if (run.Problem() is { } problem) throw new UsageException($"'{path}' is not a valid sim run file: {problem}");
+            return run;
         }
         catch (UsageException) { throw; }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e)
         {
+            // OutOfMemoryException included: PureHDF allocates what a damaged length field says ("Array dimensions
+            // exceeded supported range", found by fuzzing), which is the file's fault, not the machine's.
             throw new UsageException($"'{path}' is not a readable sim run file: {e.Message}");
         }
     }

@@ -23,6 +23,7 @@ public static class FuzzTargets
         ["network"] = Network,
         ["checkpoint"] = Checkpoint,
         ["spikes"] = SpikeStream,
+        ["hdf5"] = RunFile,
     };
 
     /// <summary>Memory limit of a fuzzed network (compile and state): small, so that every input runs in milliseconds.</summary>
@@ -126,6 +127,41 @@ public static class FuzzTargets
         {
             return "refused " + Class(e.Message);
         }
+    }
+
+    /// <summary>A run.h5 seed: the output of <c>sim run</c> on <see cref="CheckpointNetwork"/> for <paramref name="durationMs"/>.</summary>
+    public static byte[] RunFileSeed(double durationMs)
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"sim-fuzz-h5-{Environment.ProcessId}-{durationMs}");
+        string net = Path.Combine(dir, "net.yaml");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(net, CheckpointNetwork + "\nmonitors:\n  - {kind: spikes, populations: [exc, d]}\n  - {kind: rate, population: exc, bin_ms: 2}\n");
+        var err = new StringWriter();
+        int code = Sim.Cli.CommandLine.Run(["run", net, "--duration-ms", durationMs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-plot", "--no-progress", "--out", dir], TextWriter.Null, err);
+        if (code != 0) throw new InvalidOperationException($"seed run failed: {err}");
+        var bytes = File.ReadAllBytes(Directory.GetFiles(dir, "run.h5", SearchOption.AllDirectories).Single());
+        Directory.Delete(dir, true);
+        return bytes;
+    }
+
+    /// <summary>
+    /// A run.h5 file through <c>sim analyze</c> (PureHDF and Sim's reader): "ok", or the class of its usage error;
+    /// an internal error (an exception the reader did not expect) is a crash.
+    /// </summary>
+    public static string RunFile(byte[] input)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"sim-fuzz-{Environment.ProcessId}-{Environment.CurrentManagedThreadId}.h5");
+        File.WriteAllBytes(path, input);
+        try
+        {
+            var output = new StringWriter();
+            var err = new StringWriter();
+            int code = Sim.Cli.CommandLine.Run(["analyze", path], output, err);
+            string e = err.ToString();
+            if (e.Contains(Sim.Cli.CommandLine.InternalError, StringComparison.Ordinal)) throw new InvalidOperationException("sim analyze: " + e);
+            return code == 0 ? "ok" : "refused " + Class(e.Replace(path, "", StringComparison.Ordinal));
+        }
+        finally { File.Delete(path); }
     }
 
     /// <summary>A message or field without its numbers: the outcome class counted as "distinct outcomes".</summary>

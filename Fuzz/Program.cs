@@ -9,7 +9,7 @@ using Sim.Fuzz;
 //   dotnet run -c Release --project Fuzz -- TARGET [--executions N] [--seed S] [--corpus DIR] [--examples DIR]
 //   dotnet run -c Release --project Fuzz -- TARGET --replay FILE        (one input, with the stack trace of a crash)
 //   dotnet run -c Release --project Fuzz -- soak [TICKS] [INTERRUPTIONS] [SEED]   (default 10^6 ticks, 100 cuts)
-// TARGET: network | checkpoint | spikes. Inputs whose outcome class is new are kept in DIR/TARGET, at most
+// TARGET: network | checkpoint | spikes | hdf5 (run.h5 through sim analyze). Inputs whose outcome class is new are kept in DIR/TARGET, at most
 // --max-corpus (100) per campaign (the regression corpus the test suite replays); a crash (an exception the target does not allow) or a hang (> 10 s) is written to
 // DIR/TARGET/crash-<hash> and ends the campaign with exit 1. Exit 0: no crash; 2: bad arguments.
 if (args.Length > 0 && args[0] == "soak")
@@ -22,7 +22,7 @@ if (args.Length > 0 && args[0] == "soak")
 }
 if (args.Length == 0 || !FuzzTargets.All.ContainsKey(args[0]))
 {
-    Console.Error.WriteLine("usage: sim-fuzz network|checkpoint|spikes [--executions N] [--seed S] [--corpus DIR] [--examples DIR] [--replay FILE]\n       sim-fuzz soak [TICKS] [INTERRUPTIONS] [SEED]");
+    Console.Error.WriteLine("usage: sim-fuzz network|checkpoint|spikes|hdf5 [--executions N] [--seed S] [--corpus DIR] [--examples DIR] [--replay FILE]\n       sim-fuzz soak [TICKS] [INTERRUPTIONS] [SEED]");
     return 2;
 }
 string target = args[0];
@@ -63,6 +63,9 @@ switch (target)
         break;
     case "checkpoint":
         foreach (int t in new[] { 0, 7, 120 }) seeds.Add(FuzzTargets.CheckpointSeed(t));
+        break;
+    case "hdf5":
+        foreach (double ms in new[] { 0.0, 5, 40 }) seeds.Add(FuzzTargets.RunFileSeed(ms));
         break;
     default:
         foreach (int t in new[] { 0, 40, 400 }) seeds.Add(FuzzTargets.SpikeStreamSeed(t));
