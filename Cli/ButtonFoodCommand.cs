@@ -31,7 +31,7 @@ public static class ButtonFoodCommand
           --no-hint          no phase hint in the target run
           --test-angles K    K test angles from 30 to 150 degrees (default 120)
           --engine E         event (default), dense or dense-cuda: the same results bit for bit
-          --threads K        threads of the event engine (spread over the ranks; default 1)
+          --threads K        threads of the event engine (spread over the ranks; default 1; 0: one per core)
           --every K          print every K epochs (default E/10)
           -o, --out DIR      write DIR/scores.csv, DIR/curves.csv, DIR/summary.txt and the figures
                              (reward-per-angle.png, trajectories.png, reward-vs-rank.png)
@@ -206,7 +206,8 @@ public static class ButtonFoodCommand
                     break;
                 case "--threads":
                     Threads = Int();
-                    if (Threads < 1) throw new UsageException("option --threads: needs at least 1");
+                    if (Threads < 0) throw new UsageException("option --threads: must be ≥ 0 (0: one per core)");
+                    Threads = OptionParsing.Threads(Threads);
                     break;
                 case "--every": Every = Int(); break;
                 case "-o" or "--out": Out = Next(); break;

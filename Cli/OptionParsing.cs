@@ -35,6 +35,9 @@ internal static class OptionParsing
         return v;
     }
 
+    /// <summary>A --threads value: 0 means one per core (the same in every command).</summary>
+    public static int Threads(int value) => value == 0 ? Environment.ProcessorCount : value;
+
     /// <summary>Formats a number for tables (invariant culture, G4; "—" for NaN).</summary>
     public static string Num(double v) => double.IsNaN(v) ? "—"
         : Math.Abs(v) >= 1e4 && Math.Abs(v) < 1e15 ? Math.Round(v).ToString("0", CultureInfo.InvariantCulture)   // 20000 ms, not 2E+04

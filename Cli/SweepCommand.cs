@@ -36,7 +36,7 @@ public static class SweepCommand
           --teacher-lag        the teacher drive of tick t is W_teach y*[t-1] (docs/tasks/store_recall.md)
           --initial-rec-sd X   initial W_rec ~ N(0, X^2) (default 0)
           --shard i/n          run only the cells with index % n == i
-          --threads T          cells run in parallel (default 1)
+          --threads T          cells run in parallel (default 1; 0: one per core, as in sim run)
           --max-cells K        stop after computing K cells in this run (resume later)
           --out DIR            output folder (default sweep-store-recall)
           --merge DIR...       merge the cells of these folders into OUT/results.csv and the figures, run nothing
@@ -74,7 +74,7 @@ public static class SweepCommand
                 case "--seeds": o = o with { Seeds = Int(1) }; break;
                 case "--n": o = o with { Neurons = Int(2) }; break;
                 case "--t": o = o with { Steps = Int(2) }; break;
-                case "--threads": o = o with { Threads = Int(1) }; break;
+                case "--threads": o = o with { Threads = OptionParsing.Threads(Int(0)) }; break;
                 case "--max-cells": o = o with { MaxNewCells = Int(1) }; break;
                 case "--eta-scaled": o = o with { EtaScaled = OptionParsing.Positive(a, Next()) }; break;
                 case "--eta-per-norm": o = o with { StepPerFeedbackNorm = OptionParsing.Positive(a, Next()) }; break;
