@@ -65,11 +65,32 @@ internal sealed record RunFile(string Path, string Network, string Engine, doubl
         return null;
     }
 
-    /// <summary>Reads the file; a missing or unreadable file, or one that is not a sim run file, is a <see cref="UsageException"/>.</summary>
+    /// <summary>
+    /// Reads the file; a missing or unreadable file, or one that is not a sim run file, is a <see cref="UsageException"/>.
+    /// PureHDF can loop for ever on some damaged files (a structure pointing back at itself; found by fuzzing), so the
+    /// read runs on a worker with a deadline of 30 s plus 1 s per 20 MB of file and is abandoned after it.
+    /// </summary>
     public static RunFile Read(string path)
     {
         if (Directory.Exists(path)) throw new UsageException($"'{path}' is a directory, not a run.h5 file");
         if (!File.Exists(path)) throw new UsageException($"'{path}' does not exist");
+        var deadline = TimeSpan.FromSeconds(30 + new FileInfo(path).Length / 20e6);
+        var read = Task.Factory.StartNew(() => ReadNow(path), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try
+        {
+            if (!read.Wait(deadline))
+                throw new UsageException($"'{path}': reading did not finish within {deadline.TotalSeconds:F0} s; the file is probably damaged");
+            return read.Result;
+        }
+        catch (AggregateException e) when (e.InnerException is { } inner)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(inner).Throw();
+            throw;
+        }
+    }
+
+    private static RunFile ReadNow(string path)
+    {
         try
         {
             using var file = H5File.OpenRead(path);

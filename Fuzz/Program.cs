@@ -11,7 +11,7 @@ using Sim.Fuzz;
 //   dotnet run -c Release --project Fuzz -- soak [TICKS] [INTERRUPTIONS] [SEED]   (default 10^6 ticks, 100 cuts)
 // TARGET: network | checkpoint | spikes | hdf5 (run.h5 through sim analyze). Inputs whose outcome class is new are kept in DIR/TARGET, at most
 // --max-corpus (100) per campaign (the regression corpus the test suite replays); a crash (an exception the target does not allow) or a hang (> 10 s) is written to
-// DIR/TARGET/crash-<hash> and ends the campaign with exit 1. Exit 0: no crash; 2: bad arguments.
+// DIR/TARGET/crash-<hash> and ends the campaign with exit 1 (> 60 s for hdf5, whose reader has a 30 s deadline). Exit 0: no crash; 2: bad arguments.
 if (args.Length > 0 && args[0] == "soak")
 {
     // sim-fuzz soak [TICKS] [INTERRUPTIONS] [SEED]: docs/reliability.md, "Soak".
@@ -48,6 +48,8 @@ for (int i = 1; i < args.Length; i++)
     }
 }
 var run = FuzzTargets.All[target];
+// A hang is no result after 10 s; run.h5 reading has its own deadline (30 s, then a usage error), so 60 s there.
+var HangSeconds = TimeSpan.FromSeconds(target == "hdf5" ? 60 : 10);
 string dir = Path.Combine(corpus, target);
 Directory.CreateDirectory(dir);
 
@@ -112,7 +114,7 @@ string Guarded(byte[] input, out Exception? crash)
     try
     {
         var task = Task.Run(() => run(input));
-        if (!task.Wait(TimeSpan.FromSeconds(10))) { crash = new TimeoutException($"hang: no result after {watch.Elapsed.TotalSeconds:F0} s"); return "hang"; }
+        if (!task.Wait(HangSeconds)) { crash = new TimeoutException($"hang: no result after {watch.Elapsed.TotalSeconds:F0} s"); return "hang"; }
         return task.Result;
     }
     catch (AggregateException e) when (e.InnerException is { } inner) { crash = inner; return "crash"; }

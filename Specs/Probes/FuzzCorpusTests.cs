@@ -43,4 +43,19 @@ public class FuzzCorpusTests
         foreach (string f in Directory.GetFiles(Path.Combine(CorpusDir(), "hdf5"), "crash-*"))
             Assert.StartsWith("refused", FuzzTargets.RunFile(File.ReadAllBytes(f)));
     }
+
+    /// <summary>
+    /// A run.h5 on which PureHDF loops for ever (found by fuzzing): <c>sim analyze</c> gives up after its deadline with
+    /// exit 2 and says why. In a child process, so that the abandoned reader does not spin on beside the other specs.
+    /// </summary>
+    [Fact]
+    public void ARunFileThatMakesTheReaderLoopIsRefusedAfterTheDeadline()
+    {
+        string file = Path.Combine(CorpusDir(), "hdf5-hangs", "crash-3e9c89033dd5864e");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (code, _, err) = ChildProcess.Run("sim.dll", ["analyze", file]);
+        Assert.Equal(Sim.Cli.ExitCodes.Usage, code);
+        Assert.Contains("did not finish within 30 s", err);
+        Assert.InRange(clock.Elapsed.TotalSeconds, 25, 120);
+    }
 }
