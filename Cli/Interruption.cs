@@ -6,7 +6,8 @@ namespace Sim.Cli;
 /// Ctrl-C (SIGINT), SIGTERM and SIGHUP as one cancellation for a command: the signal's default action (ending the
 /// process) is cancelled and the command stops at its next safe point, keeping what it wrote and writing what it promised
 /// (a run's run.h5 and checkpoint), with exit code 128 + the signal's number (<see cref="ExitCode"/>: 130, 143, 129).
-/// A second signal is not cancelled: the process ends at once with the signal's default action (what was already
+/// A SIGHUP ignored at start (<c>nohup</c>) stays ignored: the runtime does not take over an ignored signal, which is
+/// what nohup promises (only SIGINT is reset, below). A second signal is not cancelled: the process ends at once with the signal's default action (what was already
 /// written stays: spike chunks on disk, files completed before; run.h5 is only ever renamed into place when complete). Registered with
 /// <see cref="PosixSignalRegistration"/> rather than <see cref="Console.CancelKeyPress"/>: the latter leaves SIGINT
 /// alone when it was ignored at start (a process started in the background by a non-interactive shell inherits

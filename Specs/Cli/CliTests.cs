@@ -145,11 +145,13 @@ public class CliTests
         string dir = TempDir();
         string sim = Path.Combine(AppContext.BaseDirectory, "sim.dll");
         string[] run = ["dotnet", sim, "run", "--no-progress", "--no-plot", "--duration-ms", "36000000", "--save-checkpoint", "--out", dir];
-        // In the background of a non-interactive sh, with its SIGINT ignored, as `cmd &` in a script starts it.
+        // In the background of a non-interactive sh, with its SIGINT ignored, as `cmd &` in a script starts it. The
+        // other cases start with the three signals at their defaults (coreutils env): a suite run under nohup passes
+        // SIGHUP on ignored, and an ignored SIGHUP stays ignored in sim, as nohup promises.
         var psi = startedInBackground
             ? new ProcessStartInfo("sh") { ArgumentList = { "-c", "trap '' INT; exec \"$@\"", "sh" } }
-            : new ProcessStartInfo(run[0]);
-        foreach (var a in startedInBackground ? run : run[1..]) psi.ArgumentList.Add(a);
+            : new ProcessStartInfo("env") { ArgumentList = { "--default-signal=HUP,INT,TERM" } };
+        foreach (var a in run) psi.ArgumentList.Add(a);
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
         using var p = Process.Start(psi)!;
