@@ -91,7 +91,7 @@ public static class RunCommand
             stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s; then writing run.h5 {summary.WriteSeconds:F3} s, plotting {summary.PlotSeconds:F3} s{(args.Plot ? ", --no-plot skips it" : "")})");
             stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
             stdout.WriteLine($"phases       {engine.Timings}");
-            if (MemoryLine(engine, net, baseline) is { } memory) stdout.WriteLine(memory);
+            if (MemoryLine(engine, net, baseline, outputs.SpikeChunkBytes) is { } memory) stdout.WriteLine(memory);
             var (runDigest, stateDigest) = digest.Finish(engine);
             stdout.WriteLine($"digest       {runDigest} (spikes and final state)");
             stdout.WriteLine($"state digest {stateDigest} (final state)");
@@ -104,14 +104,14 @@ public static class RunCommand
 
     /// <summary>
     /// Estimated against measured memory: the runtime's own use at start, plus the compiler's estimate and the engine's
-    /// per-instance state times the batch (docs/reliability.md, "Memory"), against the peak resident size (VmHWM).
+    /// per-instance state times the batch and the spike chunks (docs/reliability.md, "Memory"), against the peak resident
+    /// size (VmHWM).
     /// </summary>
-    private static string? MemoryLine(Sim.EventCore.Engine.ISimulationEngine engine, CompiledNetwork net, long baseline)
+    private static string? MemoryLine(Sim.EventCore.Engine.ISimulationEngine engine, CompiledNetwork net, long baseline, double monitors)
     {
         if (engine is not EventEngine e || MemoryBudget.PeakResidentBytes() is not { } peak) return null;
         double state = e.ResidentBytesPerInstance * e.BatchSize;
         double runtime = baseline + MemoryBudget.RuntimeGrowthBytes;
-        double monitors = net.Spec.Monitors.OfType<SpikeMonitorSpec>().Any() ? RunOutputs.SpikeOptions("", e.BatchSize).ChunkBytes(e.BatchSize) : 0;
         double estimate = runtime + net.CompileMemoryEstimateBytes + state + monitors;
         return FormattableString.Invariant($"memory       peak {peak / 1048576.0:F0} MiB, estimated {estimate / 1048576.0:F0} MiB (runtime {runtime / 1048576.0:F0}, compile {net.CompileMemoryEstimateBytes / 1048576.0:F0}, state {state / 1048576.0:F0} = {e.BatchSize} x {e.ResidentBytesPerInstance / 1024.0:F1} KiB, spike chunks {monitors / 1048576.0:F0})");
     }

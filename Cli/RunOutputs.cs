@@ -38,15 +38,18 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         foreach (var p in net.Populations) Array.Fill(_popOf, p.Index, p.Offset, p.Size);
         _config = NetworkFile.Write(spec);
         File.WriteAllText(Path.Combine(dir, "config.yaml"), _config);
-        _monitors = MonitorSet.FromSpec(net, engine.BatchSize, engine.FirstInstance,
-            SpikeOptions(dir, engine.BatchSize), engine.Tick);
+        var spikeOptions = new SpikeMonitorOptions { StreamPath = Path.Combine(dir, "spikes.bin"), ChunkEntries = SpikeMonitorOptions.ChunkEntriesFor(engine.BatchSize) };
+        _monitors = MonitorSet.FromSpec(net, engine.BatchSize, engine.FirstInstance, spikeOptions, engine.Tick);
+        SpikeChunkBytes = _monitors.Spikes is null ? 0 : spikeOptions.ChunkBytes(engine.BatchSize);
         _monitors.AttachTo(engine);
         engine.AddSpikeSink(this);
     }
 
-    /// <summary>The spike stream of a run: chunks sized for the batch (<see cref="SpikeMonitorOptions.ChunkEntriesFor"/>).</summary>
-    internal static SpikeMonitorOptions SpikeOptions(string dir, int batchSize)
-        => new() { StreamPath = Path.Combine(dir, "spikes.bin"), ChunkEntries = SpikeMonitorOptions.ChunkEntriesFor(batchSize) };
+    /// <summary>
+    /// Bytes the spike monitor's chunks can hold at once (0 without one): the stream's chunks are sized for the batch
+    /// (<see cref="SpikeMonitorOptions.ChunkEntriesFor"/>).
+    /// </summary>
+    public long SpikeChunkBytes { get; }
 
     public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons)
     {

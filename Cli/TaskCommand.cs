@@ -121,10 +121,12 @@ public static class TaskCommand
 
         using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         StoreRecallResult result;
+        double[][] target;
         {
             if (engine == "float64") o = o with { Unquantized = true };
             var factory = EngineFactory.GridFactory(engine == "float64" ? "event" : engine, new EngineSettings { Threads = 1 });
             var task = new StoreRecall(o, factory);
+            target = task.Target;
             stdout.WriteLine(FormattableString.Invariant($"store-recall: N = {o.Neurons}, T = {o.Steps}, {(o.Ltts ? "LTTS" : $"R = {o.Rank}")}{(o.OutputSpace ? " (output space)" : "")}, tau* = {o.TauStarDt} dt, {o.Epochs} epochs, seed {o.Seed}, conventions: {o.ConventionsName}"));
             void Progress(int epoch, double mse, double ds)
             {
@@ -159,7 +161,7 @@ public static class TaskCommand
             if (result.Mse.Length > 0 && result.Failure is null)
             {
                 // The figures of the sweep for this one cell: MSE and dS against epoch, and the recalled trajectory.
-                var cell = StoreRecallSweep.Summarise(o, result, StoreRecall.MakeTarget(o), o.Ltts ? "ltts" : o.Rank.ToString(CultureInfo.InvariantCulture));
+                var cell = StoreRecallSweep.Summarise(o, result, target, o.Ltts ? "ltts" : o.Rank.ToString(CultureInfo.InvariantCulture));
                 stdout.WriteLine($"wrote {StoreRecallSweepPlots.Curves([cell], Path.Combine(outDir, "curves.png"))}");
                 if (cell.FinalOutput.Length > 0)
                     stdout.WriteLine($"wrote {StoreRecallSweepPlots.Recall([cell], StoreRecallSweep.MeanOverSeeds([cell]), Path.Combine(outDir, "recall.png"))}");

@@ -107,12 +107,7 @@ public static class NetworkCompiler
 
     /// <summary>An error at <paramref name="field"/>, located at the field or its nearest recorded parent in the file.</summary>
     internal static SpecException Error(NetworkSpec spec, string field, string message)
-    {
-        SourceLocation? loc = null;
-        for (string f = field; loc is null && f.Length > 0; f = f.Contains('.') ? f[..f.LastIndexOf('.')] : "")
-            spec.Locations.TryGetValue(f, out loc);
-        return new SpecException([new SpecError(field, message, loc)]);
-    }
+        => new([new SpecError(field, message, NetworkSpecValidator.Locate(spec, field))]);
 
     /// <summary>
     /// Refuses, before anything is drawn, a network whose compilation would not fit in <paramref name="budget"/>, from the
@@ -171,7 +166,7 @@ public static class NetworkCompiler
     private static double DelayLevels(Value delay, double dt) => delay switch
     {
         Value.Constant => 1,
-        Value.UniformValue u when dt > 0 => Math.Floor(u.High / dt + 0.5) - Math.Floor(u.Low / dt + 0.5) + 1,
+        Value.UniformValue u when dt > 0 => TimeGrid.Ticks(u.High, dt) - TimeGrid.Ticks(u.Low, dt) + 1,
         _ => double.PositiveInfinity,
     };
 

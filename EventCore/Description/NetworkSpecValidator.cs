@@ -160,8 +160,7 @@ public static partial class NetworkSpecValidator
                 Err(f + ".weight", nSyn < 0 ? "per-synapse weights need pairs, one_to_one or all_to_all connectivity" : $"has {wa.Values.Length} values for {nSyn} synapses");
             // A delay left at its default (one tick) inherits a bad dt: reported once, at run.dt_ms, not again here.
             bool defaultDelayOfBadDt = !dtOk && pr.DelayMs is Value.Constant c && c.V.Equals(dt) && !spec.Locations.ContainsKey(f + ".delay_ms");
-            if (defaultDelayOfBadDt) { }
-            else if (pr.DelayMs.Check(positive: true) is { } dm) Err(f + ".delay_ms", dm);
+            if (!defaultDelayOfBadDt && pr.DelayMs.Check(positive: true) is { } dm) Err(f + ".delay_ms", dm);
             else if (dtOk && pr.DelayMs.Min < dt * (1 - 1e-9))
                 Err(f + ".delay_ms", $"delay {Value.Fmt(pr.DelayMs.Min)} ms is below one tick (dt = {Value.Fmt(dt)} ms); the smallest delay is one tick");
             if (pr.DelayMs is Value.ArrayValue da && da.Values.Length != nSyn)

@@ -63,8 +63,8 @@ public sealed class EventEngine : ISimulationEngine
         if (batch < 1) throw new ArgumentOutOfRangeException(nameof(options), "batch must be ≥ 1");
         long budget = MemoryBudget.Resolve(options.MemoryBudgetBytes);
         // The formula's lower bound first (the delivery ring and the state), so that a hopeless batch allocates nothing;
-        // then the first instance is built and what it really allocated (model constants, ring, spike history, input
-        // calendar, scratch) is the cost of each of the others, checked before any of them exists.
+        // then up to two instances are built and what the last of them really allocated (model constants, ring, spike
+        // history, input calendar, scratch) is the cost of each of the others, checked before any of them exists.
         double lowerBound = (double)InstanceState.StateBytes(network) * batch;
         if (lowerBound > budget) throw BatchTooLarge(network, batch, lowerBound, budget);
         DeliveryKernel.Validate(network.Synapses, network.NeuronCount, network.SourceCount);

@@ -183,7 +183,8 @@ public static class SpikeStatistics
         double duration = durationMs ?? Math.Max(0, monitor.TicksSeen(batchIndex) * dt - startMs);
         var pops = monitor.Populations.Select(p => new StreamPopulation(p.Name, p.Offset, p.Size, true)).ToArray();
         var acc = Accumulators(pops, duration, fanoWindowMs, startMs);
-        foreach (var (t, n) in monitor.BlockMemory(batchIndex)) Feed(t.Span, n.Span, dt, pops, acc);
+        var clock = new Sim.EventCore.Compilation.TickClock(dt);
+        foreach (var (t, n) in monitor.BlockMemory(batchIndex)) Feed(t.Span, n.Span, clock, pops, acc);
         return [.. acc.Select(a => a.Result())];
     }
 
@@ -211,7 +212,8 @@ public static class SpikeStatistics
         if (need > budget)
             throw new InvalidDataException($"spike stream '{name}': its header records {pops.Sum(p => (double)p.Size):E3} neurons, whose statistics need {Sim.EventCore.Engine.MemoryBudget.GiB(need)}, more than the {Sim.EventCore.Engine.MemoryBudget.GiB(budget)} available (a damaged header?)");
         var acc = Accumulators(pops, durationMs, fanoWindowMs, startMs);
-        foreach (var rec in reader.Records(instance)) Feed(rec.Ticks, rec.Neurons, reader.Header.DtMs, pops, acc);
+        var clock = new Sim.EventCore.Compilation.TickClock(reader.Header.DtMs);
+        foreach (var rec in reader.Records(instance)) Feed(rec.Ticks, rec.Neurons, clock, pops, acc);
         if (reader.Truncated) throw new InvalidDataException($"spike stream '{name}' is torn or corrupt");
         return [.. acc.Select(a => a.Result())];
     }
@@ -219,7 +221,7 @@ public static class SpikeStatistics
     private static SpikeStatisticsAccumulator[] Accumulators(StreamPopulation[] pops, double durationMs, double window, double startMs)
         => [.. pops.Select(p => new SpikeStatisticsAccumulator(p.Name, p.Size, durationMs, window, startMs))];
 
-    private static void Feed(ReadOnlySpan<long> ticks, ReadOnlySpan<int> neurons, double dt, StreamPopulation[] pops,
+    private static void Feed(ReadOnlySpan<long> ticks, ReadOnlySpan<int> neurons, Sim.EventCore.Compilation.TickClock clock, StreamPopulation[] pops,
         SpikeStatisticsAccumulator[] acc)
     {
         if (pops.Length == 0) return;
@@ -234,7 +236,7 @@ public static class SpikeStatistics
                     if (n >= pops[q].Offset && n < pops[q].Offset + pops[q].Size) { r = q; break; }
                 if (r < 0) throw new InvalidDataException($"spike of neuron {n}, which belongs to no recorded population");
             }
-            acc[r].Add(Sim.EventCore.Compilation.TimeGrid.TimeMs(ticks[k], dt), n - pops[r].Offset);
+            acc[r].Add(clock.TimeMs(ticks[k]), n - pops[r].Offset);
         }
     }
 }

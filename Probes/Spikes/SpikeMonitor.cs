@@ -190,7 +190,7 @@ public sealed class SpikeMonitor : ISpikeSink, IDisposable
         var times = new double[total];
         var ids = new int[total];
         int k = 0;
-        double dt = Network.DtMs;
+        var clock = new TickClock(Network.DtMs);
         int lo = pop.Offset, hi = pop.Offset + pop.Size;
         foreach (var (tm, nm) in BlockMemory(batchIndex))
         {
@@ -199,7 +199,7 @@ public sealed class SpikeMonitor : ISpikeSink, IDisposable
             for (int i = 0; i < t.Length; i++)
                 if (n[i] >= lo && n[i] < hi)
                 {
-                    times[k] = TimeGrid.TimeMs(t[i], dt);
+                    times[k] = clock.TimeMs(t[i]);
                     ids[k] = n[i] - lo;
                     k++;
                 }

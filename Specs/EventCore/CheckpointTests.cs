@@ -74,13 +74,16 @@ public class CheckpointTests
         File.Delete(file);
     }
 
-    private static (CompiledNetwork Net, byte[] Bytes) SavedCuba()
+    private static readonly Lazy<(CompiledNetwork Net, byte[] Bytes)> Saved = new(() =>
     {
         var net = NetworkCompiler.Compile(Sim.EventCore.Description.BenchmarkNetworks.Cuba(100, seed: 1, scale: 0.1));
         using var e = new EventEngine(net);
         e.Run(437);   // spiking by then: pending deliveries in the file
         return (net, e.SaveCheckpoint().Serialize());
-    }
+    });
+
+    /// <summary>A CUBA checkpoint at tick 437, made once; callers change copies of its bytes only.</summary>
+    private static (CompiledNetwork Net, byte[] Bytes) SavedCuba() => (Saved.Value.Net, (byte[])Saved.Value.Bytes.Clone());
 
     /// <summary>Any 64 bytes overwritten anywhere (the test of a damaged file) are refused by the checksum.</summary>
     [Property(MaxTest = 60)]
