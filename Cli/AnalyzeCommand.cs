@@ -1,5 +1,8 @@
 using Sim.Probes.Analysis;
-using static Sim.Cli.OptionParsing;
+using System.CommandLine;
+using System.Globalization;
+using Sim.Cli.Commands;
+using static Sim.Cli.Formatting;
 
 namespace Sim.Cli;
 
@@ -9,52 +12,31 @@ namespace Sim.Cli;
 /// </summary>
 public static class AnalyzeCommand
 {
-    /// <summary>Help text of <c>sim analyze</c>.</summary>
-    public const string Help = """
-        usage: sim analyze FILE... [--tau-ms LIST] [--instance N] [--jitter-window-ms W] [--fano-window-ms W]
-
-        Reads run.h5 files written by `sim run` (any engine; docs/output-format.md) and prints, per file and population,
-        the spike count, mean rate (Hz), ISI CV and Fano factor (docs/output-format.md, "Summary definitions").
-        With two or more files (e.g. two trials, two engines or two dt's of one network) it also compares them neuron by
-        neuron, for every pair of files and every population they share (same name and size):
-          van Rossum distance D at each τ (exponential kernel, one extra spike gives 1/√2), mean over neurons;
-          Victor–Purpura distance at cost q = 1/τ per ms, mean over neurons;
-          spike-time jitter across all files: every spike's nearest spike of the same neuron in every other file,
-          counted as matched within the window; mean |Δ| and std Δ of the matches.
-        Spikes are compared over [0, shortest duration).
-
-          --tau-ms LIST          time scales (ms) of the distances (default 1,5,20)
-          --instance N           instance compared in every file (default: each file's first instance)
-          --jitter-window-ms W   largest |Δ| (ms) that counts as a match in the jitter (default 2)
-          --fano-window-ms W     Fano factor window (ms, default 100)
-          -h, --help             this text
-
-        Exit 2: no file, a missing or unreadable file, files with a population of the same name but another size.
-        """;
-
-    /// <summary>Parses the words after <c>analyze</c>, analyses, prints; returns the exit code.</summary>
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The definition of <c>sim analyze</c>.</summary>
+    internal static Command Build(CliIO io)
     {
-        var paths = new List<string>();
-        double[] taus = [1, 5, 20];
-        int? instance = null;
-        double window = 2, fanoWindow = SpikeStatistics.DefaultFanoWindowMs;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            switch (a)
-            {
-                case "-h" or "--help": throw new HelpRequested(Help);
-                case "--tau-ms": taus = PositiveList(a, Next(args, ref i)); break;
-                case "--instance": instance = NonNegativeInt(a, Next(args, ref i)); break;
-                case "--jitter-window-ms": window = Positive(a, Next(args, ref i), allowZero: true); break;
-                case "--fano-window-ms": fanoWindow = Positive(a, Next(args, ref i)); break;
-                default:
-                    if (a.StartsWith('-')) throw new UsageException($"unknown option '{a}' for analyze");
-                    paths.Add(a);
-                    break;
-            }
-        }
+        var files = new Argument<string[]>("FILE") { Description = "run.h5 files written by sim run (any engine; docs/output-format.md)", Arity = ArgumentArity.OneOrMore };
+        var taus = SimOptions.PositiveList("--tau-ms", "time scales (ms) of the distances (default 1,5,20)");
+        var instance = SimOptions.Make<int?>("--instance", "instance compared in every file (default: each file's first instance)", "N",
+            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? (v, null) : (null, "is not a non-negative integer"));
+        var window = SimOptions.Positive("--jitter-window-ms", "largest |Δ| (ms) that counts as a match in the jitter (default 2)", "W", 2, allowZero: true);
+        var fano = SimOptions.Positive("--fano-window-ms", FormattableString.Invariant($"Fano factor window (ms, default {SpikeStatistics.DefaultFanoWindowMs})"), "W", SpikeStatistics.DefaultFanoWindowMs);
+        var cmd = new SimCommand("analyze", "Spike statistics of run.h5 files: per file and population the spike count, mean rate (Hz), ISI CV and Fano factor (docs/output-format.md, \"Summary definitions\"); with two or more files also the spike-train distances between them, neuron by neuron.", """
+            With two or more files (e.g. two trials, two engines or two dt's of one network) it compares them neuron by
+            neuron, for every pair of files and every population they share (same name and size):
+              van Rossum distance D at each τ (exponential kernel, one extra spike gives 1/√2), mean over neurons;
+              Victor–Purpura distance at cost q = 1/τ per ms, mean over neurons;
+              spike-time jitter across all files: every spike's nearest spike of the same neuron in every other file,
+              counted as matched within the window; mean |Δ| and std Δ of the matches.
+            Spikes are compared over [0, shortest duration).
+            Exit 2: no file, a missing or unreadable file, files with a population of the same name but another size.
+            """) { files, taus, instance, window, fano };
+        return cmd.Does(r => Execute(r.GetValue(files) ?? [], r.GivenValue(taus) ?? [1, 5, 20], r.GetValue(instance), r.GetValue(window), r.GetValue(fano), io.Out));
+    }
+
+    /// <summary>Analyses <paramref name="paths"/>, prints; returns the exit code.</summary>
+    public static int Execute(IReadOnlyList<string> paths, double[] taus, int? instance, double window, double fanoWindow, TextWriter stdout)
+    {
         if (paths.Count == 0) throw new UsageException("analyze needs at least one run.h5 file");
         var files = paths.Select(RunFile.Read).ToList();
         int InstanceOf(RunFile f)

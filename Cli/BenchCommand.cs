@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Sim.Cli.Commands;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -23,10 +25,8 @@ namespace Sim.Cli;
 /// </remarks>
 public static class BenchCommand
 {
-    /// <summary>Help text of <c>sim bench</c>.</summary>
-    public const string Help = """
-        usage: sim bench [--quick] [--filter NAME] [--repeats N] [--engine event|precise|dense]
-
+    /// <summary>What <c>sim bench --help</c> prints after the options.</summary>
+    private const string Epilog = """
         Runs the macro benchmark set on one engine (single thread, one instance) and prints a table:
           cuba            CUBA, 4000 LifExp neurons (docs/benchmarks.md), 1 s
           coba            COBA, 4000 conductance-based LIF neurons (Brette et al. 2007, benchmark 1), 1 s
@@ -42,16 +42,6 @@ public static class BenchCommand
         per wall second (Σ over spikes, recurrent and input, of the source's fan-out), peak working set of the
         process so far (MiB; networks run in table order), managed heap with the engine alive (MiB), bytes per
         synapse of the synapse table.
-
-          --quick          short runs (50-100 ms simulated, 1 timed repeat): a smoke test for CI
-          --filter NAME    only networks whose name contains NAME (case-insensitive)
-          --repeats N      timed repeats after the warm-up (default 3; --quick: 1)
-          --engine E       event (default: the grid engine), precise (continuous time, event-driven: its cost
-                           follows the number of events, not neurons x steps; with exact delays) or dense
-                           (TorchSharp on the CPU); store-recall runs on the event engine under --engine precise
-                           (the precise engine has no GoalLif neurons), marked "(event)", and so does coba
-                           (conductance-based neurons have no exact propagator)
-          -h, --help       this text
 
         Exit codes: 0 ok, 1 a run failed, 2 bad arguments or no network matches the filter.
         """;
@@ -75,48 +65,28 @@ public static class BenchCommand
     /// <summary>Names of the networks in the set, in table order.</summary>
     public static IReadOnlyList<string> NetworkNames => [.. Cases.Select(c => c.Name)];
 
-    /// <summary>Parses <paramref name="args"/> (the words after <c>bench</c>), runs the set, prints the table; returns the exit code.</summary>
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The definition of <c>sim bench</c>.</summary>
+    internal static Command Build(CliIO io)
     {
-        ArgumentNullException.ThrowIfNull(args);
+        var quick = SimOptions.Quick("short runs (50-100 ms simulated, 1 timed repeat): a smoke test for CI");
+        var filter = SimOptions.Make<string?>("--filter", "only networks whose name contains NAME (case-insensitive)", "NAME", s => s.Length > 0 ? (s, null) : (null, "is not a network name"));
+        var repeats = SimOptions.Make<int?>("--repeats", "timed repeats after the warm-up (default 3; --quick: 1)", "N",
+            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int r) && r >= 1 ? (r, null) : (null, "is not an integer ≥ 1"));
+        var engine = SimOptions.Engine("event: the grid engine; precise: continuous time, event-driven (its cost follows the number of events, not neurons x steps; exact delays); dense: TorchSharp on the CPU. Under precise, store-recall and coba run on the event engine, marked \"(event)\" (no GoalLif neurons, no exact propagator for conductances)",
+            "event", "precise", "dense");
+        var cmd = new SimCommand("bench", "Macro benchmarks on one engine (single thread, one instance): CUBA, COBA, Brunel, the low-rate family, CUBA-PS, one store-recall epoch; wall s per simulated s, synaptic events/s, memory, bytes per synapse.", Epilog)
+        { quick, filter, repeats, engine };
+        return cmd.Does(r => Execute(r.GetValue(quick), r.GetValue(filter), r.GetValue(repeats), r.GetValue(engine)!, io.Out, io.Err));
+    }
+
+    /// <summary>Runs the set (networks whose name contains <paramref name="filter"/>), prints the table; returns the exit code.</summary>
+    public static int Execute(bool quick, string? filter, int? repeats, string engineName, TextWriter stdout, TextWriter stderr)
+    {
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        bool quick = false;
-        string? filter = null;
-        int? repeats = null;
-        string engineName = "event";
-        for (int i = 0; i < args.Length; i++)
-        {
-            switch (args[i])
-            {
-                case "-h" or "--help":
-                    stdout.WriteLine(Help);
-                    return ExitCodes.Ok;
-                case "--quick":
-                    quick = true;
-                    break;
-                case "--filter":
-                    if (i + 1 >= args.Length || args[i + 1].Length == 0) return Usage(stderr, "--filter needs a network name");
-                    filter = args[++i];
-                    break;
-                case "--repeats":
-                    if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out int r) || r < 1)
-                        return Usage(stderr, "--repeats needs an integer ≥ 1");
-                    repeats = r;
-                    i++;
-                    break;
-                case "--engine":
-                    if (i + 1 >= args.Length || args[i + 1] is not ("event" or "precise" or "dense"))
-                        return Usage(stderr, "--engine needs 'event', 'precise' or 'dense'");
-                    engineName = args[++i];
-                    break;
-                default:
-                    return Usage(stderr, $"unknown option '{args[i]}' for bench");
-            }
-        }
         var selected = Cases.Where(c => filter is null || c.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToArray();
         if (selected.Length == 0)
-            return Usage(stderr, $"no network matches '{filter}' (networks: {string.Join(", ", Cases.Select(c => c.Name))})");
+            throw new UsageException($"no network matches '{filter}' (networks: {string.Join(", ", Cases.Select(c => c.Name))})");
         int timed = repeats ?? (quick ? 1 : 3);
 
         string engineLabel = engineName switch { "precise" => "PreciseEngine", "dense" => "DenseEngine (cpu)", _ => "EventEngine" };
@@ -323,13 +293,6 @@ public static class BenchCommand
     }
 
     private static string F(double v, string format) => double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);
-
-    private static int Usage(TextWriter stderr, string message)
-    {
-        stderr.WriteLine($"sim bench: {message}");
-        stderr.WriteLine("Try 'sim bench --help'.");
-        return ExitCodes.Usage;
-    }
 
     /// <summary>Counts neuron spikes and the synaptic events they cause (Σ fan-out).</summary>
     private sealed class EventCounter(long[] fanOut) : ISpikeSink

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using Sim.Cli.Commands;
 using System.Text;
 using Sim.EventCore.Engine;
 using Sim.Experiments;
@@ -11,95 +13,57 @@ namespace Sim.Cli;
 /// </summary>
 public static class ButtonFoodCommand
 {
-    /// <summary>Help text of <c>sim task button-food</c>.</summary>
-    public const string TaskHelp = """
-        usage: sim task button-food [options]
-
-        Button & Food (Capone, Muratore & Paolucci 2022, Fig. 3): an expert walks to a button, which unlocks the food,
-        then to the food; a spiking network clones it from 5 demonstrations with the rank-R / tau* rule and then acts
-        closed loop on 120 test angles. All ranks of a seed learn side by side as one batch.
-
-          --ranks LIST       feedback ranks, e.g. 1,34,300 (default: the authors' linspace(1, N, 10))
-          --neurons N        recurrent neurons (default 300)
-          --tau-star X       tau* in ms (default 5)
-          --epochs E         cloning epochs (default 250)
-          --readout-epochs E readout epochs (default 250)
-          --seed S           seed of every random draw (default 1)
-          --feedback F       diagonal (default: D = I/R on the first R neurons, clamped to their target spikes)
-                             or random (D = B^T B, B ~ N(0, 1/R) of R x N; implies --no-clamp)
-          --no-clamp         do not clamp the learning neurons
-          --no-hint          no phase hint in the target run
-          --test-angles K    K test angles from 30 to 150 degrees (default 120)
-          --engine E         event (default), dense or dense-cuda: the same results bit for bit
-          --threads K        threads of the event engine (spread over the ranks; default 1; 0: one per core)
-          --every K          print every K epochs (default E/10)
-          -o, --out DIR      write DIR/scores.csv, DIR/curves.csv, DIR/summary.txt and the figures
-                             (reward-per-angle.png, trajectories.png, reward-vs-rank.png)
-          -h, --help         this text
-
-        Ctrl-C stops after the current trial (exit 130; SIGTERM 143, SIGHUP 129; nothing is written for an unfinished run).
-        Exit codes: 0 ok, 1 failed, 2 bad arguments, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
-        """;
-
-    /// <summary>Help text of <c>sim sweep button-food</c>.</summary>
-    public const string SweepHelp = """
-        usage: sim sweep button-food [options]
-               sim sweep button-food --merge DIR... [--out DIR]
-
-        Button & Food over seeds 1..S: each seed is one 'sim task button-food' run (every rank as one batch), written to
-        OUT/cells/seed-<s>.csv when it finishes. Run it again to resume (seeds on disk are skipped; cells made with other
-        options are refused). With --shard i/n this process runs the seeds k with (k - 1) mod n = i; merge the shards'
-        folders with --merge. When all seeds are done: OUT/results.csv, OUT/summary.txt (mean score per rank, mean and
-        s.d. over seeds) and OUT/reward-vs-rank.png; each seed's own figures go to OUT/seed-<s>/.
-
-          --seeds S            seeds 1..S (default 3)
-          --shard i/n          run only shard i of n (0 <= i < n)
-          --out DIR            output folder (default sweep-button-food)
-          --merge DIR...       only gather the finished cells of these folders and report
-          and every option of sim task button-food except --seed and -o (see sim task button-food --help)
-
-        Ctrl-C abandons the running seed; finished seeds stay on disk (exit 130; SIGTERM 143, SIGHUP 129).
-        Exit codes: 0 ok, 1 failed, 2 bad arguments or a cell of another configuration, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
-        """;
-
-    /// <summary>Runs <c>sim sweep button-food</c> (args after the sweep name).</summary>
-    public static int ExecuteSweep(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The definition of <c>sim task button-food</c>.</summary>
+    internal static Command BuildTask(CliIO io)
     {
-        var p = new Parsed();
-        int seeds = 3, shard = 0, shards = 1;
-        string outDir = "sweep-button-food";
-        List<string>? merge = null;
-        for (int i = 0; i < args.Length; i++)
+        var set = new OptionSet();
+        var seed = SimOptions.Seed("seed of every random draw (default 1)");
+        var outDir = SimOptions.Out("write DIR/scores.csv, DIR/curves.csv, DIR/summary.txt and the figures (reward-per-angle.png, trajectories.png, reward-vs-rank.png)");
+        var cmd = new SimCommand("button-food", "Button & Food (Capone, Muratore & Paolucci 2022, Fig. 3; docs/tasks/button_food.md): an expert walks to a button, which unlocks the food, then to the food; a spiking network clones it from 5 demonstrations with the rank-R / tau* rule and then acts closed loop on the test angles. All ranks of a seed learn side by side as one batch.", """
+            Ctrl-C stops after the current trial (exit 130; SIGTERM 143, SIGHUP 129; nothing is written for an unfinished run).
+            Exit codes: 0 ok, 1 failed, 2 bad arguments, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
+            """);
+        set.AddTo(cmd);
+        cmd.Add(seed);
+        cmd.Add(outDir);
+        return cmd.Does(r =>
         {
-            string a = args[i];
-            switch (a)
-            {
-                case "-h" or "--help": throw new HelpRequested(SweepHelp);
-                case "--seed": throw new UsageException("option --seed: the sweep runs seeds 1..S; give --seeds S");
-                case "--seeds":
-                    seeds = OptionParsing.NonNegativeInt(a, OptionParsing.Next(args, ref i));
-                    if (seeds < 1) throw new UsageException("option --seeds: needs at least 1");
-                    break;
-                case "--shard":
-                    {
-                        string v = OptionParsing.Next(args, ref i);
-                        var parts = v.Split('/');
-                        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out shard)
-                            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out shards) || shards < 1 || shard >= shards)
-                            throw new UsageException($"option --shard: '{v}' is not i/n with 0 <= i < n");
-                        break;
-                    }
-                case "-o" or "--out": outDir = OptionParsing.Next(args, ref i); break;
-                case "--merge":
-                    merge = [];
-                    while (i + 1 < args.Length && !args[i + 1].StartsWith('-')) merge.Add(args[++i]);
-                    if (merge.Count == 0) throw new UsageException("option --merge: needs at least one folder");
-                    break;
-                default:
-                    if (!p.Take(args, ref i)) throw new UsageException($"unknown option '{a}' (see sim sweep button-food --help)");
-                    break;
-            }
-        }
+            var p = set.Read(r);
+            if (r.GetValue(seed) is { } s) p.Options = p.Options with { Seed = s };
+            p.Out = r.GetValue(outDir);
+            return ExecuteTask(p, io.Out, io.Err);
+        });
+    }
+
+    /// <summary>The definition of <c>sim sweep button-food</c>.</summary>
+    internal static Command BuildSweep(CliIO io)
+    {
+        var set = new OptionSet();
+        var seeds = SimOptions.Seeds(3);
+        var shard = SimOptions.Shard("seeds k with (k - 1) mod n = i, i.e. the seeds");
+        var outDir = SimOptions.Out("output folder (default sweep-button-food)");
+        var merge = SimOptions.Merge();
+        var seed = SimOptions.Seed("refused: the sweep runs seeds 1..S; give --seeds S");
+        seed.Hidden = true;
+        seed.Validators.Add(r => r.AddError("option --seed: the sweep runs seeds 1..S; give --seeds S"));
+        var cmd = new SimCommand("button-food", "Button & Food over seeds 1..S: each seed is one 'sim task button-food' run (every rank as one batch), written to OUT/cells/seed-<s>.csv when it finishes.", """
+            Run it again to resume (seeds on disk are skipped; cells made with other options are refused). With --shard i/n
+            this process runs the seeds k with (k - 1) mod n = i; merge the shards' folders with --merge. When all seeds
+            are done: OUT/results.csv, OUT/summary.txt (mean score per rank, mean and s.d. over seeds) and
+            OUT/reward-vs-rank.png; each seed's own figures go to OUT/seed-<s>/.
+            Ctrl-C abandons the running seed; finished seeds stay on disk (exit 130; SIGTERM 143, SIGHUP 129).
+            Exit codes: 0 ok, 1 failed, 2 bad arguments or a cell of another configuration, 130/143/129 interrupted.
+            """);
+        set.AddTo(cmd);
+        foreach (var o in new Option[] { seeds, shard, outDir, merge, seed }) cmd.Add(o);
+        SimOptions.Without(cmd, merge, "runs nothing", [.. set.All, seeds, shard]);
+        return cmd.Does(r => ExecuteSweep(set.Read(r), r.GetValue(seeds), r.GetValue(shard).Index, r.GetValue(shard).Count,
+            r.GetValue(outDir) ?? "sweep-button-food", r.Given(merge) ? [.. r.GetValue(merge)!] : null, io.Out, io.Err));
+    }
+
+    /// <summary>Runs <c>sim sweep button-food</c> (or with <paramref name="merge"/> only merges); returns the exit code.</summary>
+    internal static int ExecuteSweep(Parsed p, int seeds, int shard, int shards, string outDir, List<string>? merge, TextWriter stdout, TextWriter stderr)
+    {
         if (merge is not null) OutputFolder.EnsureSweepFolders(merge);
         OutputFolder.EnsureWritable(outDir, "--out");
         try
@@ -152,7 +116,7 @@ public static class ButtonFoodCommand
         }
     }
 
-    /// <summary>Options shared by the task and the sweep, parsed from one argument.</summary>
+    /// <summary>The values of the options shared by the task and the sweep.</summary>
     internal sealed class Parsed
     {
         public ButtonFoodOptions Options = new();
@@ -161,61 +125,6 @@ public static class ButtonFoodCommand
         public int Threads = 1;
         public int? Every;
         public string? Out;
-
-        /// <summary>Parses args[i] (and its value); false when it is not one of the shared options.</summary>
-        public bool Take(string[] args, ref int i)
-        {
-            string a = args[i];
-            int j = i;
-            string Next() => OptionParsing.Next(args, ref j);
-            int Int() => OptionParsing.NonNegativeInt(a, Next());
-            switch (a)
-            {
-                case "--ranks":
-                    Ranks = [.. Next().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                        .Select(x => int.TryParse(x, NumberStyles.None, CultureInfo.InvariantCulture, out int r) && r > 0 ? r : throw new UsageException($"option --ranks: '{x}' is not a positive integer"))];
-                    if (Ranks.Length == 0) throw new UsageException("option --ranks: give a comma-separated list, e.g. 1,34,300");
-                    if (Ranks.Distinct().Count() != Ranks.Length) throw new UsageException("option --ranks: a rank is repeated");
-                    break;
-                case "--neurons": Options = Options with { Neurons = Int() }; break;
-                case "--tau-star": Options = Options with { TauStarMs = OptionParsing.Positive(a, Next()) }; break;
-                case "--epochs": Options = Options with { Epochs = Int() }; break;
-                case "--readout-epochs": Options = Options with { ReadoutEpochs = Int() }; break;
-                case "--seed":
-                    Options = Options with { Seed = ulong.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out ulong s) ? s : throw new UsageException("option --seed: needs a non-negative integer") };
-                    break;
-                case "--feedback":
-                    string f = Next();
-                    Options = f switch
-                    {
-                        "diagonal" => Options with { Feedback = CloningFeedback.Diagonal },
-                        "random" => Options with { Feedback = CloningFeedback.Random, Clamp = false },
-                        _ => throw new UsageException($"option --feedback: '{f}' is not diagonal or random"),
-                    };
-                    break;
-                case "--no-clamp": Options = Options with { Clamp = false }; break;
-                case "--no-hint": Options = Options with { Hint = false }; break;
-                case "--test-angles":
-                    int k = Int();
-                    if (k < 1) throw new UsageException("option --test-angles: needs at least 1");
-                    Options = Options with { TestAnglesDeg = ButtonFoodOptions.Linspace(30, 150, k) };
-                    break;
-                case "--engine":
-                    Engine = Next();
-                    if (Engine is not ("event" or "dense" or "dense-cuda")) throw new UsageException($"option --engine: must be event, dense or dense-cuda, not '{Engine}'");
-                    break;
-                case "--threads":
-                    Threads = Int();
-                    if (Threads < 0) throw new UsageException("option --threads: must be ≥ 0 (0: one per core)");
-                    Threads = OptionParsing.Threads(Threads);
-                    break;
-                case "--every": Every = Int(); break;
-                case "-o" or "--out": Out = Next(); break;
-                default: return false;
-            }
-            i = j;
-            return true;
-        }
 
         public int[] RanksOrDefault() => Ranks ?? ButtonFoodOptions.DefaultRanks(Options.Neurons);
 
@@ -226,19 +135,71 @@ public static class ButtonFoodCommand
                 Options.Validate();
                 foreach (int r in RanksOrDefault()) Options.ValidateRank(r);
             }
-            catch (ArgumentException e) { throw new UsageException(e.Message); }
+            catch (ArgumentException e)
+            {
+                // "rank: must lie in [1, 300] (N), got 400" names the option the user typed.
+                string m = e.Message;
+                int colon = m.IndexOf(':');
+                string? option = colon < 0 ? null : m[..colon] switch
+                {
+                    "rank" => "--ranks", "neurons" => "--neurons", "tau-star" => "--tau-star", "epochs" => "--epochs", "clamp" => "--no-clamp", _ => null,
+                };
+                throw new UsageException(option is null ? m : $"option {option}:{m[(colon + 1)..]}");
+            }
         }
     }
 
-    /// <summary>Runs <c>sim task button-food</c> (args after the task name).</summary>
-    public static int ExecuteTask(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The options the task and the sweep share: one definition for both.</summary>
+    internal sealed class OptionSet
     {
-        var p = new Parsed();
-        for (int i = 0; i < args.Length; i++)
+        private readonly Option<int[]> _ranks = SimOptions.IntList("--ranks", "feedback ranks, e.g. 1,34,300 (default: the authors' linspace(1, N, 10))", 1);
+        private readonly Option<int> _neurons = SimOptions.Neurons(300);
+        private readonly Option<double> _tauStar = SimOptions.TauStar(5);
+        private readonly Option<int> _epochs = SimOptions.Epochs("cloning epochs", 250);
+        private readonly Option<int> _readoutEpochs = SimOptions.Int("--readout-epochs", "readout epochs (default 250)", 0, 250, "E");
+        private readonly Option<string> _feedback = SimOptions.Choice("--feedback", "diagonal: D = I/R on the first R neurons, clamped to their target spikes; random: D = B^T B, B ~ N(0, 1/R) of R x N (implies --no-clamp)", "diagonal", "diagonal", "random");
+        private readonly Option<bool> _noClamp = SimOptions.Flag("--no-clamp", "do not clamp the learning neurons");
+        private readonly Option<bool> _noHint = SimOptions.Flag("--no-hint", "no phase hint in the target run");
+        private readonly Option<int> _testAngles = SimOptions.Int("--test-angles", "K test angles from 30 to 150 degrees (default 120)", 1, 120, "K");
+        private readonly Option<string> _engine = SimOptions.Engine("event, dense or dense-cuda: the same results bit for bit", "event", "dense", "dense-cuda");
+        private readonly Option<int> _threads = SimOptions.Threads("threads of the event engine, spread over the ranks", 1);
+        private readonly Option<int?> _every = SimOptions.Every("E/10");
+
+        /// <summary>Every shared option.</summary>
+        public Option[] All => [_ranks, _neurons, _tauStar, _epochs, _readoutEpochs, _feedback, _noClamp, _noHint, _testAngles, _engine, _threads, _every];
+
+        public void AddTo(Command command)
         {
-            if (args[i] is "-h" or "--help") throw new HelpRequested(TaskHelp);
-            if (!p.Take(args, ref i)) throw new UsageException($"unknown option '{args[i]}' (see sim task button-food --help)");
+            foreach (var o in All) command.Add(o);
         }
+
+        public Parsed Read(ParseResult r)
+        {
+            var o = new ButtonFoodOptions() with
+            {
+                Neurons = r.GetValue(_neurons),
+                TauStarMs = r.GetValue(_tauStar),
+                Epochs = r.GetValue(_epochs),
+                ReadoutEpochs = r.GetValue(_readoutEpochs),
+                Hint = !r.GetValue(_noHint),
+            };
+            if (r.Given(_testAngles)) o = o with { TestAnglesDeg = ButtonFoodOptions.Linspace(30, 150, r.GetValue(_testAngles)) };
+            o = r.GetValue(_feedback) == "random" ? o with { Feedback = CloningFeedback.Random, Clamp = false } : o with { Feedback = CloningFeedback.Diagonal };
+            if (r.GetValue(_noClamp)) o = o with { Clamp = false };
+            return new Parsed
+            {
+                Options = o,
+                Ranks = r.GivenValue(_ranks),
+                Engine = r.GetValue(_engine)!,
+                Threads = SimOptions.ThreadCount(r.GetValue(_threads)),
+                Every = r.GetValue(_every),
+            };
+        }
+    }
+
+    /// <summary>Runs <c>sim task button-food</c>; returns the exit code.</summary>
+    internal static int ExecuteTask(Parsed p, TextWriter stdout, TextWriter stderr)
+    {
         p.Validate();
         var o = p.Options;
         var ranks = p.RanksOrDefault();

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Diagnostics;
+using Sim.Cli.Commands;
 using System.Globalization;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
@@ -18,59 +20,25 @@ public static class CompareCommand
     /// <summary>Exit code when the engines diverge.</summary>
     public const int Divergent = ExitCodes.Divergent;
 
-    /// <summary>Help text of <c>sim compare</c>.</summary>
-    public const string Help = """
-        usage: sim compare [FILE] [--duration-ms T] [--device cpu|cuda]
-
-        Runs the network on the event engine and on the dense (TorchSharp) engine side by side, one tick at a time,
-        and compares spikes (per instance, ascending neuron id) and the bits of every state variable after every tick.
-
-          FILE              network file (default: the built-in CUBA benchmark, 4000 LifExp neurons)
-          --duration-ms T   simulated time in ms (default: the file's run duration)
-          --device D        dense-engine device: cpu (default) or cuda
-          -h, --help        this text
-
-        Prints "identical: N spikes over T ticks, B instances" and exits 0, or prints the first tick, instance and
-        neuron where spikes or state diverge, with both engines' state values there, and exits 4.
-        Exit 2: bad command line or network; exit 1: an engine failed (e.g. cuda requested without CUDA).
-        """;
-
-    /// <summary>Parses <paramref name="args"/> (the words after <c>compare</c>), runs the comparison, returns the exit code.</summary>
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The definition of <c>sim compare</c>.</summary>
+    internal static Command Build(CliIO io)
     {
-        ArgumentNullException.ThrowIfNull(args);
+        var file = new Argument<string?>("FILE") { Description = "network file (default: the built-in CUBA benchmark, 4000 LifExp neurons)", Arity = ArgumentArity.ZeroOrOne };
+        var duration = SimOptions.DurationMs("simulated time in ms (default: the file's run duration)");
+        var device = SimOptions.Choice("--device", "dense-engine device: cpu or cuda", TorchRuntime.Cpu, TorchRuntime.Cpu, "cuda");
+        var cmd = new SimCommand("compare", "Run a network on the event engine and on the dense (TorchSharp) engine side by side, one tick at a time, and compare spikes (per instance, ascending neuron id) and the bits of every state variable after every tick.", """
+            Prints "identical: N spikes over T ticks, B instances" and exits 0, or prints the first tick, instance and
+            neuron where spikes or state diverge, with both engines' state values there, and exits 4.
+            Exit 2: bad command line or network; exit 1: an engine failed (e.g. cuda requested without CUDA).
+            """) { file, duration, device };
+        return cmd.Does(r => Execute(r.GetValue(file), r.GetValue(duration), r.GetValue(device)!, io.Out, io.Err));
+    }
+
+    /// <summary>Runs the comparison of <paramref name="file"/> (null: the built-in CUBA) and returns the exit code.</summary>
+    public static int Execute(string? file, double? durationMs, string device, TextWriter stdout, TextWriter stderr)
+    {
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        string? file = null;
-        double? durationMs = null;
-        string device = TorchRuntime.Cpu;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            switch (a)
-            {
-                case "-h" or "--help":
-                    stdout.WriteLine(Help);
-                    return ExitCodes.Ok;
-                case "--duration-ms":
-                    if (i + 1 >= args.Length || !double.TryParse(args[i + 1], NumberStyles.Float, CultureInfo.InvariantCulture, out double d) || !(d >= 0) || double.IsInfinity(d))
-                        return Usage(stderr, "--duration-ms needs a non-negative number of ms");
-                    durationMs = d;
-                    i++;
-                    break;
-                case "--device":
-                    if (i + 1 >= args.Length) return Usage(stderr, "--device needs cpu or cuda");
-                    device = args[++i];
-                    if (device is not ("cpu" or "cuda")) return Usage(stderr, $"unknown device '{device}': expected cpu or cuda");
-                    break;
-                default:
-                    if (a.StartsWith('-')) return Usage(stderr, $"unknown option '{a}'");
-                    if (file is not null) return Usage(stderr, $"only one network file, not '{file}' and '{a}'");
-                    file = a;
-                    break;
-            }
-        }
-
         NetworkSpec spec;
         CompiledNetwork net;
         try
@@ -80,9 +48,9 @@ public static class CompareCommand
             spec.EnsureValid();
             net = NetworkCompiler.Compile(spec);
         }
-        catch (Exception e) when (e is SpecException or UsageException or IOException)
+        catch (IOException e)
         {
-            return Usage(stderr, e.Message);
+            throw new UsageException(e.Message);
         }
 
         try
@@ -96,18 +64,7 @@ public static class CompareCommand
         }
     }
 
-    private static NetworkSpec LoadFile(string path)
-    {
-        if (!File.Exists(path)) throw new UsageException($"network file '{path}' does not exist");
-        return Sim.EventCore.Description.NetworkFile.Load(path);
-    }
-
-    private static int Usage(TextWriter stderr, string message)
-    {
-        stderr.WriteLine($"sim compare: {message}");
-        stderr.WriteLine("usage: sim compare [FILE] [--duration-ms T] [--device cpu|cuda]  (sim compare --help)");
-        return ExitCodes.Usage;
-    }
+    private static NetworkSpec LoadFile(string path) => RunCommand.LoadFile(path);
 
     /// <summary>Runs both engines tick by tick; writes the verdict; returns 0 (identical) or <see cref="Divergent"/>.</summary>
     internal static int Compare(CompiledNetwork net, string device, TextWriter stdout)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Sim.EventCore.Models;
 using Sim.Experiments;
 
@@ -6,23 +7,13 @@ namespace Sim.Cli;
 /// <summary><c>sim engines</c>: the engines with what each supports, and the registered neuron models.</summary>
 public static class EnginesCommand
 {
-    /// <summary>Help text.</summary>
-    public const string Help = """
-        usage: sim engines
+    /// <summary>The definition of <c>sim engines</c>.</summary>
+    internal static Command Build(CliIO io) =>
+        new SimCommand("engines", "The engines, what each supports, the registered neuron models and the plasticity rules.").Does(_ => Execute(io.Out));
 
-        Lists the engines (the values of --engine) with what each supports, the registered neuron models
-        with the engines that run them, and the registered plasticity rules (they run on the grid engines).
-        Exit codes: 0 ok, 2 bad arguments.
-        """;
-
-    /// <summary>Prints the listing; returns the exit code.</summary>
-    public static int Execute(string[] args, TextWriter stdout)
+    /// <summary>Prints the tables; returns the exit code.</summary>
+    public static int Execute(TextWriter stdout)
     {
-        if (args.Length > 0)
-        {
-            if (args[0] is "-h" or "--help") throw new HelpRequested(Help);
-            throw new UsageException($"unknown option '{args[0]}' for engines");
-        }
         static string Yes(bool b) => b ? "yes" : "-";
         stdout.WriteLine("engine       batch  plasticity  tick-io  checkpoints  escape-noise  clocks  varying-currents  guards  what");
         foreach (var e in EngineFactory.Engines)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Sim.Cli.Commands;
 using Sim.EventCore.Compilation;
 using Sim.Experiments;
 using Sim.EventCore.Description;
@@ -29,9 +30,6 @@ internal static class PreciseRun
     /// <summary>Runs <paramref name="spec"/> (already validated, overrides applied); returns the exit code.</summary>
     public static int Execute(RunArguments args, NetworkSpec spec, TextWriter stdout, TextWriter stderr)
     {
-        if (args.Resume is not null) throw new UsageException("--resume: the precise engine has no checkpoints (use --engine event or dense)");
-        if (args.SaveCheckpoint) throw new UsageException("--save-checkpoint: the precise engine has no checkpoints (use --engine event or dense)");
-
         var compileClock = Stopwatch.StartNew();
         var net = EngineFactory.Compile("precise", spec);
         int batch = spec.Run.Batch, first = spec.Run.InstanceOffset;
@@ -56,7 +54,6 @@ internal static class PreciseRun
         var counter = new Counter(popOf, counts);
 
         using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
-        var bar = new ProgressBar(stderr, args.Progress && !Console.IsErrorRedirected);
         double duration = spec.Run.DurationMs;
         const int steps = 100;
         string status = "complete";
@@ -66,6 +63,8 @@ internal static class PreciseRun
         var wall = Stopwatch.StartNew();
         try
         {
+            ProgressDisplay.Run(stderr, args.Progress, "simulating", report =>
+            {
             for (int b = 0; b < batch && status == "complete"; b++)
             {
                 if (b > 0) engine = EngineFactory.CreatePrecise(net, first + b);
@@ -77,13 +76,15 @@ internal static class PreciseRun
                     // Chunk ends k·T/100 (the last is T exactly); RunMs(a); RunMs(b) equals RunMs(a + b).
                     double end = k == steps ? duration : duration * k / steps;
                     if (end > engine.TimeMs) engine.RunMs(end - engine.TimeMs);
-                    bar.Report((b + (double)k / steps) / batch, $"instance {first + b}: {engine.TimeMs:F1}/{duration:F1} ms");
+                    report((b + (double)k / steps) / batch, $"instance {first + b}: {engine.TimeMs:F1}/{duration:F1} ms");
                     if (cts.IsCancellationRequested) { status = "interrupted"; break; }
                 }
                 events += engine.EventsProcessed;
                 simulatedMs += engine.TimeMs;
                 lastTimeMs = engine.TimeMs;
             }
+            return 0;
+            });
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
+using Sim.Cli.Commands;
 using System.Text;
 using ScottPlot;
 using Sim.Experiments;
@@ -8,64 +10,33 @@ namespace Sim.Cli;
 /// <summary><c>sim task rank-estimation</c>: the feedback-rank estimation protocol over true ranks, seeds and noise levels.</summary>
 public static class RankEstimationCommand
 {
-    /// <summary>Help text.</summary>
-    public const string Help = """
-        usage: sim task rank-estimation [options]
-
-        Estimates the rank R of the feedback that drove learning in store-and-recall networks trained with known R
-        (docs/tasks/rank_estimation.md): after E epochs of online rank-R learning, one tick of a learning trial is run
-        from a checkpoint unperturbed and with each probed neuron's spike flipped; the recorded weight changes give
-        one response vector per probe, and the estimate counts their singular values above the noise floor. The
-        passive estimate (no perturbation, per-tick weight changes of one trial) is printed beside it.
-
-          --neurons N      recurrent neurons (default 60)
-          --steps T        steps per trial (default 60)
-          --epochs E       learning epochs before probing (default 20)
-          --ranks LIST     true ranks, e.g. 3,10,60 (default 3,5,10,20,40,N); each must lie in [3, N]
-          --ltts           also the LTTS feedback (D = c I, true rank N)
-          --seeds S        seeds 1..S per rank (default 3)
-          --probes P       probed neurons (default N)
-          --noise LIST     recording noise, s.d. relative to the r.m.s. probe response (default 0,0.1,1)
-          -o, --out DIR    write DIR/rank-estimation.csv, DIR/summary.txt and DIR/spectra.png
-          -h, --help       this text
-
-        Exit codes: 0 ok, 2 bad arguments, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
-        """;
-
-    /// <summary>Runs the command (args after the task name).</summary>
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The definition of <c>sim task rank-estimation</c>.</summary>
+    internal static Command Build(CliIO io)
     {
-        int n = 60, t = 60, epochs = 20, seeds = 3;
-        int? probes = null;
-        int[]? ranks = null;
-        bool ltts = false;
-        double[] noise = [0, 0.1, 1];
-        string? outDir = null;
-        for (int i = 0; i < args.Length; i++)
-        {
-            string a = args[i];
-            int Int() => OptionParsing.NonNegativeInt(a, OptionParsing.Next(args, ref i));
-            switch (a)
-            {
-                case "-h" or "--help": throw new HelpRequested(Help);
-                case "--neurons": n = Int(); break;
-                case "--steps": t = Int(); break;
-                case "--epochs": epochs = Int(); break;
-                case "--seeds": seeds = Int(); if (seeds < 1) throw new UsageException("option --seeds: needs at least 1"); break;
-                case "--probes": probes = Int(); break;
-                case "--ltts": ltts = true; break;
-                case "--ranks":
-                    ranks = [.. OptionParsing.Next(args, ref i).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                        .Select(x => int.TryParse(x, NumberStyles.None, CultureInfo.InvariantCulture, out int r) ? r : throw new UsageException($"option --ranks: '{x}' is not a positive integer"))];
-                    break;
-                case "--noise":
-                    noise = [.. OptionParsing.Next(args, ref i).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-                        .Select(x => OptionParsing.Positive(a, x, allowZero: true))];
-                    break;
-                case "-o" or "--out": outDir = OptionParsing.Next(args, ref i); break;
-                default: throw new UsageException($"unknown option '{a}' (see sim task rank-estimation --help)");
-            }
-        }
+        var neurons = SimOptions.Neurons(60);
+        var steps = SimOptions.Steps(60);
+        var epochs = SimOptions.Epochs("learning epochs before probing", 20);
+        var ranks = SimOptions.IntList("--ranks", "true ranks, e.g. 3,10,60 (default 3,5,10,20,40,N); each must lie in [3, N]", 1);
+        var ltts = SimOptions.Flag("--ltts", "also the LTTS feedback (D = c I, true rank N)");
+        var seeds = SimOptions.Seeds(3);
+        var probes = SimOptions.Make<int?>("--probes", "probed neurons (default N)", "P",
+            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1 ? (v, null) : (null, "is not an integer ≥ 1"));
+        var noise = SimOptions.PositiveList("--noise", "recording noise, s.d. relative to the r.m.s. probe response (default 0,0.1,1)", allowZero: true);
+        var outDir = SimOptions.Out("write DIR/rank-estimation.csv, DIR/summary.txt and DIR/spectra.png");
+        var cmd = new SimCommand("rank-estimation", "Estimate the rank R of the feedback that drove learning in store-and-recall networks trained with known R (docs/tasks/rank_estimation.md).", """
+            After E epochs of online rank-R learning, one tick of a learning trial is run from a checkpoint unperturbed and
+            with each probed neuron's spike flipped; the recorded weight changes give one response vector per probe, and
+            the estimate counts their singular values above the noise floor. The passive estimate (no perturbation,
+            per-tick weight changes of one trial) is printed beside it.
+            Exit codes: 0 ok, 2 bad arguments, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
+            """) { neurons, steps, epochs, ranks, ltts, seeds, probes, noise, outDir };
+        return cmd.Does(r => Execute(r.GetValue(neurons), r.GetValue(steps), r.GetValue(epochs), r.GivenValue(ranks), r.GetValue(ltts), r.GetValue(seeds),
+            r.GetValue(probes), r.GivenValue(noise) ?? [0, 0.1, 1], r.GetValue(outDir), io.Out, io.Err));
+    }
+
+    /// <summary>Runs the protocol over the true ranks, seeds and noise levels; returns the exit code.</summary>
+    public static int Execute(int n, int t, int epochs, int[]? ranks, bool ltts, int seeds, int? probes, double[] noise, string? outDir, TextWriter stdout, TextWriter stderr)
+    {
         ranks ??= [.. new[] { 3, 5, 10, 20, 40, n }.Where(r => r <= n).Distinct()];
         var rows = new List<(string Feedback, int True, ulong Seed, double Noise, RankEstimate E)>();
         var cells = new List<RankEstimationOptions>();
@@ -85,7 +56,7 @@ public static class RankEstimationCommand
                         cells.Add(o); labels.Add(label);
                     }
         }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        catch (ArgumentException e) { throw StoreRecallOptionSet.Usage(e, lists: true); }
         if (outDir is not null) OutputFolder.EnsureWritable(outDir, "--out");
 
         using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP

@@ -1,5 +1,7 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Sim.Cli.Commands;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Description;
 using Sim.EventCore.Engine;
@@ -7,9 +9,104 @@ using Sim.Experiments;
 
 namespace Sim.Cli;
 
+/// <summary>Options of <c>sim run</c>, as parsed.</summary>
+public sealed record RunArguments
+{
+    /// <summary>Network file, or null for the built-in default.</summary>
+    public string? File { get; init; }
+    /// <summary>Parent folder of the run folder.</summary>
+    public string OutDir { get; init; } = "sim-runs";
+    /// <summary>Overrides.</summary>
+    public double? DurationMs { get; init; }
+    /// <summary>Seed override.</summary>
+    public ulong? Seed { get; init; }
+    /// <summary>Batch override.</summary>
+    public int? Batch { get; init; }
+    /// <summary>Threads override (0 already resolved to one per core).</summary>
+    public int? Threads { get; init; }
+    /// <summary>Engine: event, dense, dense-cuda or precise.</summary>
+    public string Engine { get; init; } = "event";
+    /// <summary>Write a checkpoint at the end.</summary>
+    public bool SaveCheckpoint { get; init; }
+    /// <summary>Checkpoint to resume from.</summary>
+    public string? Resume { get; init; }
+    /// <summary>Show a progress bar.</summary>
+    public bool Progress { get; init; } = true;
+    /// <summary>Draw the raster plot.</summary>
+    public bool Plot { get; init; } = true;
+    /// <summary>Memory limit (bytes) for compiling and the engine; null: 80 % of what is available (docs/reliability.md).</summary>
+    public long? MaxMemoryBytes { get; init; }
+
+    /// <summary>Applies the overrides to a spec.</summary>
+    public NetworkSpec Apply(NetworkSpec spec) => spec with
+    {
+        Run = spec.Run with
+        {
+            DurationMs = DurationMs ?? spec.Run.DurationMs,
+            Seed = Seed ?? spec.Run.Seed,
+            Batch = Batch ?? spec.Run.Batch,
+            Threads = Threads ?? spec.Run.Threads,
+        },
+    };
+}
+
 /// <summary><c>sim run</c>: compile, run with a progress bar, write outputs, print a summary.</summary>
 public static class RunCommand
 {
+    /// <summary>What <c>sim run --help</c> prints after the options.</summary>
+    private const string Epilog = """
+        Outputs (docs/output-format.md): config.yaml, spikes.bin (streamed while running), run.h5 and raster.png at
+        the end (also when interrupted; status says so), checkpoint.ckpt with --save-checkpoint.
+        Exit codes: 0 ok, 1 failure (outputs so far kept, marked failed), 2 bad arguments or network file,
+        3 stopped by a run guard, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (outputs so far kept).
+        """;
+
+    /// <summary>The definition of <c>sim run</c>.</summary>
+    internal static Command Build(CliIO io)
+    {
+        var file = new Argument<string?>("FILE") { Description = "network file (YAML, docs/network-file.md); none: the built-in CUBA benchmark (Vogels & Abbott 2005, 4000 LIF neurons, 1 s)", Arity = ArgumentArity.ZeroOrOne };
+        var outDir = SimOptions.Out("parent folder of the run folder (default: sim-runs)");
+        var duration = SimOptions.DurationMs("override run.duration_ms (ms)");
+        var seed = SimOptions.Seed("override run.seed");
+        var batch = SimOptions.Make<int?>("--batch", "override run.batch (independent instances)", "B",
+            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int b) && b >= 1 ? (b, null) : (null, "is not an integer ≥ 1"));
+        var threads = SimOptions.Int("--threads", "worker threads over instances (default: run.threads of the file; 0: one per core)", 0);
+        var engine = SimOptions.Engine("event: sparse, CPU; dense: TorchSharp on CPU; dense-cuda; precise: continuous-time spike times (LifDelta/LifExp only, docs/precise-engine.md; a batch runs one instance after another; no checkpoints, no state/rate monitors)",
+            "event", "dense", "dense-cuda", "precise");
+        var save = SimOptions.Flag("--save-checkpoint", "write checkpoint.ckpt (the full state) into the run folder at the end, also when interrupted");
+        var resume = SimOptions.Make<string?>("--resume", "start from a checkpoint written by either grid engine and run to the duration", "FILE", s => (s, null));
+        var maxMemory = SimOptions.Make<double?>("--max-memory-gb", "memory limit (GiB) for compiling and the engine's state (default: 80 % of what the machine has available); a network or batch that would not fit is refused before anything is allocated", "X",
+            s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double g) && g > 0 && g <= 1 << 20 ? (g, null) : (null, "is not a memory size > 0 (GiB)"));
+        var noProgress = SimOptions.NoProgress();
+        var noPlot = SimOptions.NoPlot("raster.png");
+        var cmd = new SimCommand("run", "Run a network: the file's, or without FILE the built-in CUBA benchmark (1 s). Outputs go to a new folder under --out, printed at the end.", Epilog)
+        {
+            file, outDir, duration, seed, batch, threads, engine, save, resume, maxMemory, noProgress, noPlot,
+        };
+        SimOptions.Exclusive(cmd, resume, seed);   // the checkpoint carries the seed's streams; another seed would mix two runs
+        cmd.Validators.Add(r =>
+        {
+            if (r.GetResult(engine) is not { Implicit: false, Tokens: [.., { Value: "precise" }] }) return;
+            foreach (var o in new Option[] { save, resume })
+                if (r.GetResult(o) is { Implicit: false }) r.AddError($"option {o.Name}: the precise engine has no checkpoints (use --engine event or dense)");
+        });
+        return cmd.Does(r => Execute(new RunArguments
+        {
+            File = r.GetValue(file),
+            OutDir = r.GetValue(outDir) ?? "sim-runs",
+            DurationMs = r.GetValue(duration),
+            Seed = r.GetValue(seed),
+            Batch = r.GetValue(batch),
+            Threads = r.Given(threads) ? SimOptions.ThreadCount(r.GetValue(threads)) : null,
+            Engine = r.GetValue(engine)!,
+            SaveCheckpoint = r.GetValue(save),
+            Resume = r.GetValue(resume),
+            Progress = !r.GetValue(noProgress),
+            Plot = !r.GetValue(noPlot),
+            MaxMemoryBytes = r.GetValue(maxMemory) is { } gb ? (long)(gb * (1L << 30)) : null,
+        }, io.Out, io.Err));
+    }
+
     /// <summary>Executes a run; returns the exit code.</summary>
     public static int Execute(RunArguments args, TextWriter stdout, TextWriter stderr)
     {
@@ -43,7 +140,6 @@ public static class RunCommand
             using var outputs = new RunOutputs(net, engine, runDir, spec);
             var digest = new RunDigest(engine.FirstInstance, engine.BatchSize);
             engine.AddSpikeSink(digest);
-            var bar = new ProgressBar(stderr, args.Progress && !Console.IsErrorRedirected);
             long total = Math.Max(0, net.DurationTicks - engine.Tick);
             long step = Math.Max(100, total / 100);
             var wall = Stopwatch.StartNew();
@@ -51,14 +147,18 @@ public static class RunCommand
             string status = "complete";
             try
             {
-                while (done < total)
+                status = ProgressDisplay.Run(stderr, args.Progress, "simulating", report =>
                 {
-                    var last = engine.Run(Math.Min(step, total - done), cts.Token);
-                    done += last.TicksRun;
-                    bar.Report((double)done / Math.Max(1, total), $"{engine.TimeMs:F1}/{net.DurationTicks * net.DtMs:F1} ms");
-                    if (last.Cancelled) { status = "interrupted"; break; }
-                    if (last.Stop is not null) { status = "stopped: " + last.Stop.Reason; break; }
-                }
+                    while (done < total)
+                    {
+                        var last = engine.Run(Math.Min(step, total - done), cts.Token);
+                        done += last.TicksRun;
+                        report((double)done / Math.Max(1, total), $"{engine.TimeMs:F1}/{net.DurationTicks * net.DtMs:F1} ms");
+                        if (last.Cancelled) return "interrupted";
+                        if (last.Stop is not null) return "stopped: " + last.Stop.Reason;
+                    }
+                    return "complete";
+                });
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -70,7 +170,6 @@ public static class RunCommand
                 return ExitCodes.Failure;
             }
             double wallSeconds = wall.Elapsed.TotalSeconds;
-            if (total == 0) bar.Report(1, "0 ms");
             var summary = outputs.Finish(status, args.Plot);
             if (args.SaveCheckpoint)
             {

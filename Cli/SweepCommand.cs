@@ -1,4 +1,6 @@
+using System.CommandLine;
 using System.Diagnostics;
+using Sim.Cli.Commands;
 using System.Globalization;
 using Sim.Experiments;
 
@@ -10,105 +12,61 @@ namespace Sim.Cli;
 /// </summary>
 public static class SweepCommand
 {
-    /// <summary>Help text of <c>sim sweep</c>.</summary>
-    public const string Help = """
-        usage: sim sweep store-recall [options]
-               sim sweep button-food [options]     (see sim sweep button-food --help)
-               sim sweep store-recall --merge DIR... [--out DIR]
-
-        The (R, tau*) grid of the store-and-recall task (Capone, Muratore & Paolucci 2022, Fig. 2 D-F). Each cell
-        (R or LTTS, tau*, seed) is one 'sim task store-recall' run, written to OUT/cells/<key>.json when it finishes.
-        A restarted sweep skips finished cells; shards split the cells by index in a fixed order, and results do not
-        depend on sharding or threads. When every cell of the grid is in OUT, OUT/results.csv and the figures
-        (heatmap-mse.png, heatmap-delta-s.png, heatmap-tconv.png, curves.png, recall.png) are written.
-
-          --epochs E           epochs per cell (default 100)
-          --seeds S            seeds 1..S per cell (default 1)
-          --r-values LIST      comma-separated R values and/or 'ltts'
-                               (default 3,19,35,52,68,84,101,117,133,150,ltts)
-          --tau-values LIST    comma-separated tau*/dt values (default logspace(0, 2, 10))
-          --n N                neurons (default 150)
-          --t T                steps per trial (default 150)
-          --eta-scaled X       learning rate X*sqrt(N/R) (default 5/sqrt(N) for every R)
-          --eta-per-norm X     learning rate X/||D||_2: the same largest step for every feedback D
-          --per-trial          sum each cell's updates over an epoch, apply them at its end (default: online)
-          --authors            every cell with the authors' conventions (--teacher-lag, --initial-rec-sd 1)
-          --teacher-lag        the teacher drive of tick t is W_teach y*[t-1] (docs/tasks/store_recall.md)
-          --initial-rec-sd X   initial W_rec ~ N(0, X^2) (default 0)
-          --shard i/n          run only the cells with index % n == i
-          --threads T          cells run in parallel (default 1; 0: one per core, as in sim run)
-          --max-cells K        stop after computing K cells in this run (resume later)
-          --out DIR            output folder (default sweep-store-recall)
-          --merge DIR...       merge the cells of these folders into OUT/results.csv and the figures, run nothing
-          --no-plot            no figures
-          --no-progress        no progress line
-          -h, --help           this text
-
-        Ctrl-C stops after the running cells are abandoned; finished cells stay on disk (exit 130; SIGTERM 143, SIGHUP 129).
-        """;
-
-    /// <summary>Parses <paramref name="args"/> (the words after <c>sweep</c>), runs, returns the exit code.</summary>
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The definition of <c>sim sweep</c> and its sweeps.</summary>
+    internal static Command Build(CliIO io)
     {
-        if (args.Length == 0) throw new UsageException("sim sweep needs a sweep name: store-recall or button-food");
-        if (args[0] is "-h" or "--help") throw new HelpRequested(Help);
-        if (args[0] == "button-food") return ButtonFoodCommand.ExecuteSweep(args[1..], stdout, stderr);
-        if (args[0] != "store-recall") throw new UsageException($"unknown sweep '{args[0]}': expected store-recall or button-food");
-        var o = new StoreRecallSweepOptions();
-        string outDir = "sweep-store-recall";
-        List<string>? merge = null;
-        bool plot = true, showProgress = true;
-        for (int i = 1; i < args.Length; i++)
-        {
-            string a = args[i];
-            string Next() => OptionParsing.Next(args, ref i);
-            int Int(int min)
-            {
-                int v = OptionParsing.NonNegativeInt(a, Next());
-                return v >= min ? v : throw new UsageException($"option {a}: must be ≥ {min}");
-            }
-            switch (a)
-            {
-                case "-h" or "--help": throw new HelpRequested(Help);
-                case "--epochs": o = o with { Epochs = Int(1) }; break;
-                case "--seeds": o = o with { Seeds = Int(1) }; break;
-                case "--n": o = o with { Neurons = Int(2) }; break;
-                case "--t": o = o with { Steps = Int(2) }; break;
-                case "--threads": o = o with { Threads = OptionParsing.Threads(Int(0)) }; break;
-                case "--max-cells": o = o with { MaxNewCells = Int(1) }; break;
-                case "--eta-scaled": o = o with { EtaScaled = OptionParsing.Positive(a, Next()) }; break;
-                case "--eta-per-norm": o = o with { StepPerFeedbackNorm = OptionParsing.Positive(a, Next()) }; break;
-                case "--per-trial": o = o with { PerTrial = true }; break;
-                case "--authors": o = o with { TeacherLag = true, InitialRecurrentSd = 1.0 }; break;
-                case "--teacher-lag": o = o with { TeacherLag = true }; break;
-                case "--initial-rec-sd": o = o with { InitialRecurrentSd = OptionParsing.Positive(a, Next(), allowZero: true) }; break;
-                case "--tau-values": o = o with { TauValues = OptionParsing.PositiveList(a, Next()) }; break;
-                case "--r-values":
-                    try { o = o with { Rows = [.. Next().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(SweepRow.Parse)] }; }
-                    catch (ArgumentException e) { throw new UsageException($"option {a}: {e.Message}"); }
-                    break;
-                case "--shard":
-                    {
-                        string s = Next();
-                        var parts = s.Split('/');
-                        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int si)
-                            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int sn) || sn < 1 || si >= sn)
-                            throw new UsageException($"option --shard: '{s}' is not i/n with 0 <= i < n");
-                        o = o with { ShardIndex = si, ShardCount = sn };
-                        break;
-                    }
-                case "-o" or "--out": outDir = Next(); break;
-                case "--merge":
-                    merge = [];
-                    while (i + 1 < args.Length && !args[i + 1].StartsWith('-')) merge.Add(args[++i]);
-                    if (merge.Count == 0) throw new UsageException("--merge needs at least one folder");
-                    break;
-                case "--no-plot": plot = false; break;
-                case "--no-progress": showProgress = false; break;
-                default: throw new UsageException($"unknown option '{a}'");
-            }
-        }
+        var sweep = new SimCommand("sweep", "Run a task over a grid of settings and seeds: resumable, shardable, mergeable, with results.csv and figures.");
+        sweep.Add(BuildStoreRecall(io));
+        sweep.Add(ButtonFoodCommand.BuildSweep(io));
+        return sweep;
+    }
 
+    private static Command BuildStoreRecall(CliIO io)
+    {
+        var common = new StoreRecallOptionSet(epochsDefault: 100, epochsMin: 1);
+        var seeds = SimOptions.Seeds(1);
+        var ranks = SimOptions.IntList("--ranks", "comma-separated feedback ranks R (default 3,19,35,52,68,84,101,117,133,150, with the LTTS row)", 1);
+        var ltts = SimOptions.Flag("--ltts", "also the LTTS row (D = c I); the default grid has it, a --ranks list only with --ltts");
+        var taus = SimOptions.PositiveList("--tau-stars", "comma-separated tau*/dt values (default logspace(0, 2, 10))");
+        var shard = SimOptions.Shard("cells with index % n == i, i.e. the cells");
+        var threads = SimOptions.Threads("cells run in parallel", 1);
+        var maxCells = SimOptions.Make<int?>("--max-cells", "stop after computing K cells in this run (resume later)", "K",
+            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k >= 1 ? (k, null) : (null, "is not an integer ≥ 1"));
+        var outDir = SimOptions.Out("output folder (default sweep-store-recall)");
+        var merge = SimOptions.Merge();
+        var noPlot = SimOptions.NoPlot("the figures");
+        var noProgress = SimOptions.NoProgress();
+        var cmd = new SimCommand("store-recall", "The (R, tau*) grid of the store-and-recall task (Capone, Muratore & Paolucci 2022, Fig. 2 D-F; docs/tasks/store_recall.md). Each cell (R or LTTS, tau*, seed) is one 'sim task store-recall' run, written to OUT/cells/<key>.json when it finishes.", """
+            A restarted sweep skips finished cells; shards split the cells by index in a fixed order, and results do not
+            depend on sharding or threads. When every cell of the grid is in OUT, OUT/results.csv and the figures
+            (heatmap-mse.png, heatmap-delta-s.png, heatmap-tconv.png, curves.png, recall.png) are written.
+            With --merge DIR...: the cells of those folders are merged into OUT/results.csv and the figures; nothing runs.
+            Ctrl-C abandons the running cells; finished cells stay on disk (exit 130; SIGTERM 143, SIGHUP 129).
+            """);
+        common.AddTo(cmd);
+        foreach (var o in new Option[] { seeds, ranks, ltts, taus, shard, threads, maxCells, outDir, merge, noPlot, noProgress }) cmd.Add(o);
+        SimOptions.Without(cmd, merge, "runs nothing", common.Neurons, common.Steps, common.Epochs, common.EtaScaled, common.EtaPerNorm, common.PerTrial,
+            common.Authors, common.TeacherLag, common.InitialRecSd, seeds, ranks, ltts, taus, shard, threads, maxCells, noProgress);
+        SimOptions.Exclusive(cmd, common.EtaScaled, common.EtaPerNorm);
+        return cmd.Does(r =>
+        {
+            var o = common.Apply(new StoreRecallSweepOptions(), r) with
+            {
+                Seeds = r.GetValue(seeds),
+                Threads = SimOptions.ThreadCount(r.GetValue(threads)),
+                MaxNewCells = r.GetValue(maxCells),
+                ShardIndex = r.GetValue(shard).Index,
+                ShardCount = r.GetValue(shard).Count,
+            };
+            if (r.GivenValue(ranks) is { } rows) o = o with { Rows = [.. rows.Select(k => new SweepRow(k)), .. r.GetValue(ltts) ? [SweepRow.Ltts] : Array.Empty<SweepRow>()] };
+            if (r.GivenValue(taus) is { } t) o = o with { TauValues = t };
+            return Execute(o, r.GetValue(outDir) ?? "sweep-store-recall", r.Given(merge) ? [.. r.GetValue(merge)!] : null, !r.GetValue(noPlot), !r.GetValue(noProgress), io.Out, io.Err);
+        });
+    }
+
+    /// <summary>Runs (or with <paramref name="merge"/> only merges) the sweep; returns the exit code.</summary>
+    public static int Execute(StoreRecallSweepOptions o, string outDir, List<string>? merge, bool plot, bool showProgress, TextWriter stdout, TextWriter stderr)
+    {
         if (merge is not null) OutputFolder.EnsureSweepFolders(merge);
         OutputFolder.EnsureWritable(outDir, "--out");
         if (merge is not null)
@@ -120,7 +78,7 @@ public static class SweepCommand
         }
 
         try { o.Validate(); }
-        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        catch (ArgumentException e) { throw StoreRecallOptionSet.Usage(e, lists: true); }
 
         using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         var clock = Stopwatch.StartNew();

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Sim.Cli.Commands;
 using System.Globalization;
 using System.Text;
 using Sim.EventCore.Compilation;
@@ -15,99 +17,65 @@ namespace Sim.Cli;
 /// </summary>
 public static class TaskCommand
 {
-    /// <summary>Help text of <c>sim task</c>.</summary>
-    public const string Help = """
-        usage: sim task store-recall [options]
-               sim task button-food [options]    (see sim task button-food --help)
-               sim task rank-estimation [opts]   (see sim task rank-estimation --help)
-
-        One cell of the store-and-recall task (Capone, Muratore & Paolucci 2022, Fig. 2): target spikes from a teacher
-        drive, readout training (its MSE is the readout limit), then online rank-R / tau* learning of the recurrent
-        weights. Prints the MSE and spike error dS every few epochs.
-
-          --neurons N        recurrent neurons (default 150)
-          --steps T          steps per trial, dt = 1 ms (default 150)
-          --rank R           feedback rank, O <= R <= N (default N)
-          --ltts             LTTS feedback D = mean(diag(B B^T)) I instead of rank R
-          --output-space     output-space form of the rule (Eq. 8)
-          --tau-star X       tau* in units of dt (default 4.64)
-          --epochs E         learning epochs (default 1000)
-          --seed S           seed of every random draw (default 1)
-          --eta X            fixed learning rate (default 5/sqrt(N))
-          --eta-scaled X     learning rate X*sqrt(N/R)
-          --eta-per-norm X   learning rate X/||D||_2 (the same largest step for every feedback D)
-          --per-trial        sum the rule's updates over each epoch and apply them at its end (default:
-                             online, every step, as in the paper)
-          --authors          the conventions of the authors' code (myscience/goal train.py): --teacher-lag and
-                             --initial-rec-sd 1 (docs/tasks/store_recall.md, "Conventions")
-          --teacher-lag      the teacher drive of tick t is W_teach y*[t-1]: its spikes are read out against the
-                             next tick's target (the authors' one-step lag)
-          --initial-rec-sd X initial W_rec ~ N(0, X^2) (the teacher run keeps the self-connections; default 0)
-          --every K          print every K epochs (default E/20)
-          --engine E         event (default, one thread), dense (TorchSharp, cpu) or dense-cuda; the curves are
-                             the same bit for bit on every engine. float64: the unquantized comparison run on the
-                             event engine (GoalLif without its trace grid, W_rec with the rule's float64 weights;
-                             docs/models/goal_lif.md, "Grids")
-          -o, --out DIR      also write DIR/store-recall.csv (epoch, mse, delta_s), DIR/summary.txt and the
-                             figures DIR/curves.png (MSE and dS against epoch) and DIR/recall.png
-          -h, --help         this text
-
-        Ctrl-C stops after the current epoch; the epochs done so far are printed and written (exit 130; SIGTERM 143, SIGHUP 129).
-        A weight write the grid cannot hold exactly (too large a learning rate) stops learning; the epochs completed
-        before it are printed and written, with the reason (exit 1).
+    /// <summary>What <c>sim task store-recall --help</c> prints after the options.</summary>
+    private const string Epilog = """
+        With --out: DIR/store-recall.csv (epoch, mse, delta_s), DIR/summary.txt and the figures DIR/curves.png (MSE and
+        dS against epoch) and DIR/recall.png.
+        Ctrl-C stops after the current epoch; the epochs done so far are printed and written (exit 130; SIGTERM 143,
+        SIGHUP 129). A weight write the grid cannot hold exactly (too large a learning rate) stops learning; the epochs
+        completed before it are printed and written, with the reason (exit 1).
         Exit codes: 0 ok, 1 learning failed, 2 bad arguments, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
         """;
 
-    /// <summary>Parses <paramref name="args"/> (the words after <c>task</c>), runs, returns the exit code.</summary>
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The definition of <c>sim task</c> and its tasks.</summary>
+    internal static Command Build(CliIO io)
     {
-        if (args.Length == 0) throw new UsageException("sim task needs a task name: store-recall, button-food or rank-estimation");
-        if (args[0] is "-h" or "--help") throw new HelpRequested(Help);
-        if (args[0] == "button-food") return ButtonFoodCommand.ExecuteTask(args[1..], stdout, stderr);
-        if (args[0] == "rank-estimation") return RankEstimationCommand.Execute(args[1..], stdout, stderr);
-        if (args[0] != "store-recall") throw new UsageException($"unknown task '{args[0]}': expected store-recall, button-food or rank-estimation");
-        var o = new StoreRecallOptions { Epochs = 1000 };
-        int? rank = null, every = null;
-        double? eta = null, etaScaled = null, etaPerNorm = null;
-        string? outDir = null;
-        string engine = "event";
-        for (int i = 1; i < args.Length; i++)
+        var task = new SimCommand("task", "Run one task of the seed papers with its learning rule: store-recall, button-food, rank-estimation.");
+        task.Add(BuildStoreRecall(io));
+        task.Add(ButtonFoodCommand.BuildTask(io));
+        task.Add(RankEstimationCommand.Build(io));
+        return task;
+    }
+
+    private static Command BuildStoreRecall(CliIO io)
+    {
+        var common = new StoreRecallOptionSet(epochsDefault: 1000, epochsMin: 0);
+        var rank = SimOptions.Make<int?>("--rank", "feedback rank R, O ≤ R ≤ N (default N)", "R",
+            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1 ? (v, null) : (null, "is not an integer ≥ 1"));
+        var ltts = SimOptions.Flag("--ltts", "LTTS feedback D = mean(diag(B B^T)) I instead of rank R");
+        var outputSpace = SimOptions.Flag("--output-space", "output-space form of the rule (Eq. 8)");
+        var tauStar = SimOptions.TauStar(4.64);
+        var seed = SimOptions.Seed("seed of every random draw (default 1)");
+        var eta = SimOptions.Make<double?>("--eta", "fixed learning rate (default 5/sqrt(N))", "X", s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? (v, null) : (null, "is not a finite number > 0"));
+        var every = SimOptions.Every("E/20");
+        var engine = SimOptions.Engine("event (one thread), dense (TorchSharp, cpu) or dense-cuda: the curves are the same bit for bit on every engine; float64: the unquantized comparison run on the event engine (GoalLif without its trace grid, W_rec with the rule's float64 weights; docs/models/goal_lif.md, \"Grids\")",
+            "event", "dense", "dense-cuda", "float64");
+        var outDir = SimOptions.Out("also write the CSV, the summary and the figures into DIR");
+        var cmd = new SimCommand("store-recall", "One cell of the store-and-recall task (Capone, Muratore & Paolucci 2022, Fig. 2; docs/tasks/store_recall.md): target spikes from a teacher drive, readout training (its MSE is the readout limit), then online rank-R / tau* learning of the recurrent weights. Prints the MSE and spike error dS every few epochs.", Epilog);
+        common.AddTo(cmd);
+        foreach (var o in new Option[] { rank, ltts, outputSpace, tauStar, seed, eta, every, engine, outDir }) cmd.Add(o);
+        SimOptions.Exclusive(cmd, ltts, rank);
+        SimOptions.Exclusive(cmd, ltts, outputSpace);
+        SimOptions.Exclusive(cmd, eta, common.EtaScaled, common.EtaPerNorm);
+        return cmd.Does(r =>
         {
-            string a = args[i];
-            string Next() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{a} needs a value");
-            int Int() => int.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : throw new UsageException($"{a} needs an integer");
-            switch (a)
+            var o = common.Apply(new StoreRecallOptions { Epochs = 1000 }, r) with
             {
-                case "-h" or "--help": throw new HelpRequested(Help);
-                case "--neurons": o = o with { Neurons = Int() }; break;
-                case "--steps": o = o with { Steps = Int() }; break;
-                case "--rank": rank = Int(); break;
-                case "--ltts": o = o with { Ltts = true }; break;
-                case "--output-space": o = o with { OutputSpace = true }; break;
-                case "--tau-star": o = o with { TauStarDt = OptionParsing.Positive(a, Next()) }; break;
-                case "--epochs": o = o with { Epochs = Int() }; break;
-                case "--seed":
-                    o = o with { Seed = ulong.TryParse(Next(), NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong s) ? s : throw new UsageException("--seed needs a non-negative integer") };
-                    break;
-                case "--eta": eta = OptionParsing.Positive(a, Next()); break;
-                case "--eta-scaled": etaScaled = OptionParsing.Positive(a, Next()); break;
-                case "--eta-per-norm": etaPerNorm = OptionParsing.Positive(a, Next()); break;
-                case "--per-trial": o = o with { PerTrial = true }; break;
-                case "--authors": o = o.WithAuthorsConventions(); break;
-                case "--teacher-lag": o = o with { TeacherLag = true }; break;
-                case "--initial-rec-sd": o = o with { InitialRecurrentSd = OptionParsing.Positive(a, Next(), allowZero: true) }; break;
-                case "--every": every = Int(); break;
-                case "-o" or "--out": outDir = Next(); break;
-                case "--engine":
-                    engine = Next();
-                    if (engine is not ("event" or "dense" or "dense-cuda" or "float64"))
-                        throw new UsageException($"--engine must be event, dense, dense-cuda or float64, not '{engine}'");
-                    break;
-                default: throw new UsageException($"unknown option '{a}'");
-            }
-        }
+                Ltts = r.GetValue(ltts),
+                OutputSpace = r.GetValue(outputSpace),
+                TauStarDt = r.GetValue(tauStar),
+            };
+            if (r.GetValue(seed) is { } s) o = o with { Seed = s };
+            return Execute(o, r.GetValue(rank), r.GetValue(eta), r.GetValue(common.EtaScaled), r.GetValue(common.EtaPerNorm), r.GetValue(every),
+                r.GetValue(engine)!, r.GetValue(outDir), io.Out, io.Err);
+        });
+    }
+
+    /// <summary>Runs one cell with options <paramref name="o"/> (rank and learning rate still to apply); returns the exit code.</summary>
+    public static int Execute(StoreRecallOptions o, int? rank, double? eta, double? etaScaled, double? etaPerNorm, int? every, string engine, string? outDir,
+        TextWriter stdout, TextWriter stderr)
+    {
         o = o with { Rank = rank ?? o.Neurons };
-        if (new[] { eta, etaScaled, etaPerNorm }.Count(x => x is not null) > 1) throw new UsageException("--eta, --eta-scaled and --eta-per-norm exclude each other");
         try
         {
             if (eta is { } e) o = o with { LearningRate = LearningRate.Fixed(e) };
@@ -115,7 +83,7 @@ public static class TaskCommand
             if (etaScaled is { } es) o = o with { LearningRate = LearningRate.SqrtNOverR(es, o.Neurons, o.Ltts ? o.Neurons : o.Rank) };
             o.Validate();
         }
-        catch (ArgumentException ex) { throw new UsageException(ex.Message); }
+        catch (ArgumentException ex) { throw StoreRecallOptionSet.Usage(ex); }
         int k = Math.Max(1, every ?? o.Epochs / 20);
         if (outDir is not null) OutputFolder.EnsureWritable(outDir, "--out");
 

@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Sim.Cli.Commands;
 using System.Diagnostics;
 using System.Globalization;
 using Sim.EventCore.Compilation;
@@ -7,7 +9,7 @@ using Sim.EventCore.Engine;
 using Sim.EventCore.Precise;
 using Sim.Probes.Analysis;
 using Sim.Probes.Plots;
-using static Sim.Cli.OptionParsing;
+using static Sim.Cli.Formatting;
 
 namespace Sim.Cli;
 
@@ -30,39 +32,6 @@ public sealed record TimingRow(double DtMs, long Spikes, double MeanAbsErrorMs, 
 /// </summary>
 public static class TimingCommand
 {
-    /// <summary>Help text of <c>sim timing</c>.</summary>
-    public const string Help = """
-        usage: sim timing [FILE] [options]
-
-        Runs one network on the precise (continuous-time) engine and on the event engine at several dt, and reports how
-        far the grid spike times are from the precise ones: a table on stdout, timing.csv and a log-log timing.png in a
-        new folder OUT/timing-NAME-STAMP.
-          mean |Δt|   every grid spike (time tick·dt) is matched to the nearest precise spike of the same neuron
-                      (no window; grid spikes of neurons with no precise spike are counted as unmatched);
-                      mean |t_grid − t_precise| over the matched ones, and the signed mean (bias)
-          vR τ        van Rossum distance between the grid and the precise train of each neuron, mean over neurons
-                      (one extra or missing spike alone gives 0.71): τ is resolved at the dt where vR τ ≪ 0.7
-
-        Network: without FILE, a feed-forward network (200 LifExp neurons, each driven by 100 of 500 Poisson sources
-        at 10 Hz, weight 2 mV, delay 1 ms, no recurrence). Recurrent networks are chaotic: a tiny early timing
-        difference changes every later spike, so grid and precise trains decorrelate whatever dt is; only an
-        input-driven network without recurrence shows the convergence. --recurrent takes the built-in CUBA-PS instead.
-        FILE runs as given; --feedforward removes its projections between populations (only inputs drive).
-        The grid engines need every delay ≥ one tick: e.g. CUBA-PS (delay 0.125 ms) works for dt ≤ 0.125.
-
-          --dt-ms LIST       grid steps (default 0.1,0.05,0.025,0.0125)
-          --tau-ms LIST      van Rossum time scales (default 1,5,20)
-          --duration-ms T    simulated time (default: 500 ms built-in, the file's duration for FILE)
-          --seed N           seed override
-          --feedforward      drop projections between populations (the built-in network has none)
-          --recurrent        built-in network: CUBA-PS (LifDelta, recurrent) at --scale instead of the feed-forward one
-          --scale S          CUBA-PS scale (default 0.1: 400 neurons)
-          --quick            100 ms and dt 0.1, 0.025 (a smoke test)
-          -o, --out DIR      parent folder of the timing folder (default sim-runs)
-          --no-plot          no timing.png
-          -h, --help         this text
-        """;
-
     /// <summary>The built-in feed-forward network: LifExp neurons driven by Poisson sources only.</summary>
     /// <param name="durationMs">Duration (ms).</param>
     /// <param name="seed">Seed.</param>
@@ -82,43 +51,50 @@ public static class TimingCommand
         return b.Build();
     }
 
-    /// <summary>Parses the words after <c>timing</c>, measures, prints and writes the outputs; returns the exit code.</summary>
-    public static int Execute(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <summary>The definition of <c>sim timing</c>.</summary>
+    internal static Command Build(CliIO io)
     {
-        string? file = null, outDir = "sim-runs";
-        double[] dts = [0.1, 0.05, 0.025, 0.0125], taus = [1, 5, 20];
-        double? duration = null, scale = null;
-        ulong? seed = null;
-        bool feedforward = false, recurrent = false, quick = false, plot = true, dtGiven = false;
-        for (int i = 0; i < args.Length; i++)
+        var file = new Argument<string?>("FILE") { Description = "network file (default: the built-in feed-forward network)", Arity = ArgumentArity.ZeroOrOne };
+        var dts = SimOptions.PositiveList("--dt-ms", "grid steps (ms; default 0.1,0.05,0.025,0.0125)");
+        var taus = SimOptions.PositiveList("--tau-ms", "van Rossum time scales (ms; default 1,5,20)");
+        var duration = SimOptions.DurationMs("simulated time (default: 500 ms built-in, the file's duration for FILE)", allowZero: false);
+        var seed = SimOptions.Seed("seed override");
+        var feedforward = SimOptions.Flag("--feedforward", "drop projections between populations (the built-in network has none)");
+        var recurrent = SimOptions.Flag("--recurrent", "built-in network: CUBA-PS (LifDelta, recurrent) at --scale instead of the feed-forward one");
+        var scale = SimOptions.Make<double?>("--scale", "CUBA-PS scale (default 0.1: 400 neurons)", "S", s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? (v, null) : (null, "is not a finite number > 0"));
+        var quick = SimOptions.Quick("100 ms and dt 0.1, 0.025 (a smoke test)");
+        var outDir = SimOptions.Out("parent folder of the timing folder (default sim-runs)");
+        var noPlot = SimOptions.NoPlot("timing.png");
+        var cmd = new SimCommand("timing", "Spike-time error of the grid engine against the precise (continuous-time) engine as dt shrinks: a table on stdout, timing.csv and a log-log timing.png in a new folder OUT/timing-NAME-STAMP.", """
+              mean |Δt|   every grid spike (time tick·dt) is matched to the nearest precise spike of the same neuron
+                          (no window; grid spikes of neurons with no precise spike are counted as unmatched);
+                          mean |t_grid − t_precise| over the matched ones, and the signed mean (bias)
+              vR τ        van Rossum distance between the grid and the precise train of each neuron, mean over neurons
+                          (one extra or missing spike alone gives 0.71): τ is resolved at the dt where vR τ ≪ 0.7
+
+            Network: without FILE, a feed-forward network (200 LifExp neurons, each driven by 100 of 500 Poisson sources
+            at 10 Hz, weight 2 mV, delay 1 ms, no recurrence). Recurrent networks are chaotic: a tiny early timing
+            difference changes every later spike, so grid and precise trains decorrelate whatever dt is; only an
+            input-driven network without recurrence shows the convergence. --recurrent takes the built-in CUBA-PS instead.
+            FILE runs as given; --feedforward removes its projections between populations (only inputs drive).
+            The grid engines need every delay ≥ one tick: e.g. CUBA-PS (delay 0.125 ms) works for dt ≤ 0.125.
+            """) { file, dts, taus, duration, seed, feedforward, recurrent, scale, quick, outDir, noPlot };
+        SimOptions.Exclusive(cmd, recurrent, feedforward);
+        cmd.Validators.Add(r =>
         {
-            string a = args[i];
-            switch (a)
-            {
-                case "-h" or "--help": throw new HelpRequested(Help);
-                case "--dt-ms": dts = PositiveList(a, Next(args, ref i)); dtGiven = true; break;
-                case "--tau-ms": taus = PositiveList(a, Next(args, ref i)); break;
-                case "--duration-ms": duration = Positive(a, Next(args, ref i)); break;
-                case "--scale": scale = Positive(a, Next(args, ref i)); break;
-                case "--seed":
-                    string s = Next(args, ref i);
-                    if (!ulong.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out ulong v)) throw new UsageException($"--seed: '{s}' is not a non-negative integer");
-                    seed = v;
-                    break;
-                case "--feedforward": feedforward = true; break;
-                case "--recurrent": recurrent = true; break;
-                case "--quick": quick = true; break;
-                case "-o" or "--out": outDir = Next(args, ref i); break;
-                case "--no-plot": plot = false; break;
-                default:
-                    if (a.StartsWith('-')) throw new UsageException($"unknown option '{a}' for timing");
-                    if (file is not null) throw new UsageException($"only one network file may be given (got '{file}' and '{a}')");
-                    file = a;
-                    break;
-            }
-        }
-        if (recurrent && (file is not null || feedforward)) throw new UsageException("--recurrent selects the built-in CUBA-PS; it does not go with FILE or --feedforward");
-        if (scale is not null && !recurrent) throw new UsageException("--scale applies to --recurrent (the built-in CUBA-PS) only");
+            if (r.GetResult(recurrent) is { Implicit: false } && r.GetValue(file) is not null) r.AddError("option --recurrent selects the built-in CUBA-PS; it does not go with FILE");
+            if (r.GetResult(scale) is { Implicit: false } && r.GetResult(recurrent) is not { Implicit: false }) r.AddError("option --scale applies to --recurrent (the built-in CUBA-PS) only");
+        });
+        return cmd.Does(r => Execute(r.GetValue(file), r.GivenValue(dts), r.GivenValue(taus) ?? [1, 5, 20], r.GetValue(duration), r.GetValue(scale), r.GetValue(seed),
+            r.GetValue(feedforward), r.GetValue(recurrent), r.GetValue(quick), r.GetValue(outDir) ?? "sim-runs", !r.GetValue(noPlot), io.Out));
+    }
+
+    /// <summary>Runs the comparison; returns the exit code.</summary>
+    public static int Execute(string? file, double[]? dtList, double[] taus, double? duration, double? scale, ulong? seed,
+        bool feedforward, bool recurrent, bool quick, string outDir, bool plot, TextWriter stdout)
+    {
+        bool dtGiven = dtList is not null;
+        double[] dts = dtList ?? [0.1, 0.05, 0.025, 0.0125];
         if (quick)
         {
             duration ??= 100;

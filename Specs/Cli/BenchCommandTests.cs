@@ -15,7 +15,7 @@ public class BenchCommandTests
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = BenchCommand.Execute(["--quick", "--filter", "cuba"], stdout, stderr);
+        int code = CommandLine.Run(["bench", "--quick", "--filter", "cuba"], stdout, stderr);
         Assert.True(code == ExitCodes.Ok, stderr.ToString());
         string text = stdout.ToString();
         foreach (var column in new[] { "network", "neurons", "synapses", "sim s", "rate Hz", "wall s/sim s", "syn events/s", "peak WS MiB", "heap MiB", "B/syn" })
@@ -45,7 +45,7 @@ public class BenchCommandTests
         Assert.True(precise.WallPerSimSecond > 0);
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        Assert.Equal(ExitCodes.Ok, BenchCommand.Execute(["--quick", "--engine", "precise", "--filter", "lowrate-1Hz"], stdout, stderr));
+        Assert.Equal(ExitCodes.Ok, CommandLine.Run(["bench", "--quick", "--engine", "precise", "--filter", "lowrate-1Hz"], stdout, stderr));
         Assert.Contains("PreciseEngine", stdout.ToString());
         Assert.Contains("lowrate-1Hz", stdout.ToString());
     }
@@ -69,11 +69,11 @@ public class BenchCommandTests
         Assert.Equal(sr.Synapses, srDense.Synapses);
         Assert.True(srDense.WallPerSimSecond > 0);
         var stdout = new StringWriter();
-        Assert.Equal(ExitCodes.Ok, BenchCommand.Execute(["--quick", "--filter", "store-recall"], stdout, new StringWriter()));
+        Assert.Equal(ExitCodes.Ok, CommandLine.Run(["bench", "--quick", "--filter", "store-recall"], stdout, new StringWriter()));
         Assert.Contains("store-recall", stdout.ToString());
         // The precise engine has no GoalLif neurons: the row runs on the event engine and says so.
         var precise = new StringWriter();
-        Assert.Equal(ExitCodes.Ok, BenchCommand.Execute(["--quick", "--engine", "precise", "--filter", "store-recall"], precise, new StringWriter()));
+        Assert.Equal(ExitCodes.Ok, CommandLine.Run(["bench", "--quick", "--engine", "precise", "--filter", "store-recall"], precise, new StringWriter()));
         Assert.Contains("store-recall (event)", precise.ToString());
     }
 
@@ -88,7 +88,7 @@ public class BenchCommandTests
     {
         string[] args = commandLine.Split(' ');
         var stderr = new StringWriter();
-        Assert.Equal(ExitCodes.Usage, BenchCommand.Execute(args, new StringWriter(), stderr));
+        Assert.Equal(ExitCodes.Usage, CommandLine.Run(["bench", .. args], new StringWriter(), stderr));
         Assert.Contains("sim bench:", stderr.ToString());
     }
 

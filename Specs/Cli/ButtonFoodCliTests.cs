@@ -23,8 +23,8 @@ public class ButtonFoodCliTests
 
     [Theory]
     [InlineData("--ranks", "0", "--ranks")]
-    [InlineData("--ranks", "1,1", "repeated")]
-    [InlineData("--neurons", "10", "rank: must lie in [1, 10]")]   // with --ranks 20
+    [InlineData("--ranks", "1,1", "repeats a value")]
+    [InlineData("--neurons", "10", "option --ranks: must lie in [1, 10]")]   // with --ranks 20
     [InlineData("--feedback", "chaos", "--feedback")]
     [InlineData("--engine", "gpu", "--engine")]
     public void BadOptionsAreNamed(string option, string value, string message)
@@ -51,7 +51,7 @@ public class ButtonFoodCliTests
         Assert.Contains("seeds: 1,2,3", File.ReadAllText(Path.Combine(m, "summary.txt")));
         Assert.True(File.Exists(Path.Combine(m, "reward-vs-rank.png")));
         // Another configuration in the same folder: refused with the file named, exit 2.
-        var other = CliHarness.Sim(["sweep", "button-food", .. Small, "--epochs", "3", "--seeds", "3", "--out", a]);
+        var other = CliHarness.Sim(["sweep", "button-food", .. Small.Select(x => x == "2" ? "3" : x), "--seeds", "3", "--out", a]);   // --epochs 3
         Assert.Equal(2, other.Code);
         Assert.Contains("seed-1.csv", other.Err);
         Assert.Equal(2, CliHarness.Sim(["sweep", "button-food", "--merge", Path.Combine(m, "missing")]).Code);

@@ -91,8 +91,9 @@ public class PreciseCliTests
         var ckpt = Sim("run", NetworkFileIn(dir), "--engine", "precise", "--save-checkpoint", "--out", dir, "--no-progress");
         Assert.Equal(ExitCodes.Usage, ckpt.Code);
         Assert.Contains("checkpoint", ckpt.Err);
-        Assert.Equal("precise", RunArguments.Parse(["--engine", "precise"]).Engine);
-        Assert.Throws<UsageException>(() => RunArguments.Parse(["--engine", "exact"]));
+        var exact = Sim("run", "--engine", "exact");
+        Assert.Equal(ExitCodes.Usage, exact.Code);
+        Assert.Contains("'exact' is not one of event, dense, dense-cuda, precise", exact.Err);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public class CompareCommandTests
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = CompareCommand.Execute(["--duration-ms", "50"], stdout, stderr);
+        int code = CommandLine.Run(["compare", "--duration-ms", "50"], stdout, stderr);
         Assert.True(code == 0, stdout + "\n" + stderr);
         Assert.Matches(@"^identical: \d+ spikes over 500 ticks, 1 instances", stdout.ToString());
     }
@@ -21,13 +21,13 @@ public class CompareCommandTests
     public void BadArgumentsAreUsageErrors()
     {
         var stderr = new StringWriter();
-        Assert.Equal(2, CompareCommand.Execute(["--device", "tpu"], TextWriter.Null, stderr));
-        Assert.Contains("unknown device", stderr.ToString());
-        Assert.Equal(2, CompareCommand.Execute(["--duration-ms", "-3"], TextWriter.Null, TextWriter.Null));
-        Assert.Equal(2, CompareCommand.Execute(["--frobnicate"], TextWriter.Null, TextWriter.Null));
-        Assert.Equal(2, CompareCommand.Execute(["/no/such/file.net"], TextWriter.Null, TextWriter.Null));
+        Assert.Equal(2, CommandLine.Run(["compare", "--device", "tpu"], TextWriter.Null, stderr));
+        Assert.Contains("'tpu' is not one of cpu, cuda", stderr.ToString());
+        Assert.Equal(2, CommandLine.Run(["compare", "--duration-ms", "-3"], TextWriter.Null, TextWriter.Null));
+        Assert.Equal(2, CommandLine.Run(["compare", "--frobnicate"], TextWriter.Null, TextWriter.Null));
+        Assert.Equal(2, CommandLine.Run(["compare", "/no/such/file.net"], TextWriter.Null, TextWriter.Null));
         var help = new StringWriter();
-        Assert.Equal(0, CompareCommand.Execute(["--help"], help, TextWriter.Null));
+        Assert.Equal(0, CommandLine.Run(["compare", "--help"], help, TextWriter.Null));
         Assert.Contains("sim compare [FILE]", help.ToString());
     }
 
@@ -35,7 +35,7 @@ public class CompareCommandTests
     public void CudaWithoutCudaFailsClearly()
     {
         var stderr = new StringWriter();
-        Assert.Equal(1, CompareCommand.Execute(["--duration-ms", "1", "--device", "cuda"], TextWriter.Null, stderr));
+        Assert.Equal(1, CommandLine.Run(["compare", "--duration-ms", "1", "--device", "cuda"], TextWriter.Null, stderr));
         Assert.Contains("CUDA is not available", stderr.ToString());
     }
 }

@@ -130,7 +130,7 @@ public sealed class SweepTests : IDisposable
         }
     }
 
-    /// <summary>A grid one τ⋆ wide (e.g. --tau-values 4.64) still gets coloured cells (ScottPlot draws none for a 1-wide grid).</summary>
+    /// <summary>A grid one τ⋆ wide (e.g. --tau-stars 4.64) still gets coloured cells (ScottPlot draws none for a 1-wide grid).</summary>
     [Fact]
     public void AOneColumnHeatMapIsColoured()
     {
@@ -169,7 +169,7 @@ public sealed class SweepTests : IDisposable
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        string[] grid = ["--n", "20", "--t", "40", "--epochs", "3", "--r-values", "3,ltts", "--tau-values", "2", "--no-plot", "--no-progress"];
+        string[] grid = ["--neurons", "20", "--steps", "40", "--epochs", "3", "--ranks", "3", "--ltts", "--tau-stars", "2", "--no-plot", "--no-progress"];
         int code = CommandLine.Run(["sweep", "store-recall", .. grid, "--shard", "0/2", "--out", Dir("c0")], stdout, stderr);
         Assert.True(code == ExitCodes.Ok, stderr.ToString());
         code = CommandLine.Run(["sweep", "store-recall", .. grid, "--shard", "1/2", "--out", Dir("c1")], stdout, stderr);
@@ -177,9 +177,9 @@ public sealed class SweepTests : IDisposable
         code = CommandLine.Run(["sweep", "store-recall", "--merge", Dir("c0"), Dir("c1"), "--out", Dir("cm"), "--no-plot"], stdout, stderr);
         Assert.True(code == ExitCodes.Ok, stderr.ToString());
         Assert.Equal(1 + 2 + 2, File.ReadAllLines(Path.Combine(Dir("cm"), "results.csv")).Length);
-        Assert.Equal(ExitCodes.Ok, CommandLine.Run(["sweep", "--help"], stdout, stderr));
+        Assert.Equal(ExitCodes.Ok, CommandLine.Run(["sweep", "store-recall", "--help"], stdout, stderr));
         Assert.Contains("--shard i/n", stdout.ToString());
         Assert.Equal(ExitCodes.Usage, CommandLine.Run(["sweep", "store-recall", "--shard", "2/2"], new StringWriter(), new StringWriter()));
-        Assert.Equal(ExitCodes.Usage, CommandLine.Run(["sweep", "store-recall", "--r-values", "3,x"], new StringWriter(), new StringWriter()));
+        Assert.Equal(ExitCodes.Usage, CommandLine.Run(["sweep", "store-recall", "--ranks", "3,x"], new StringWriter(), new StringWriter()));
     }
 }
