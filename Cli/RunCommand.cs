@@ -134,6 +134,11 @@ public static class RunCommand
             try { engine.Restore(resume); }
             catch (InvalidDataException e) { throw new UsageException($"checkpoint '{args.Resume}': {e.Message}"); }
         }
+        // The state and rate monitors grow with the duration: refused up front when the recording alone would not fit.
+        double monitorBytes = Sim.Probes.MonitorSet.EstimateBytes(net, engine.BatchSize, engine.Tick);
+        long budget = MemoryBudget.Resolve(args.MaxMemoryBytes);
+        if (monitorBytes > budget)
+            throw new UsageException($"the state and rate monitors of '{spec.Name}' would hold {MemoryBudget.GiB(monitorBytes)} over {net.DurationTicks * net.DtMs:F0} ms x {engine.BatchSize} instance(s), more than the {MemoryBudget.GiB(budget)} allowed (--max-memory-gb); record fewer neurons or variables, or at a longer interval_ms");
         string runDir = CreateRunDirectory(args.OutDir, spec.Name);
         using var cts = new Interruption();   // Ctrl-C, SIGTERM, SIGHUP
         {
@@ -190,7 +195,7 @@ public static class RunCommand
             stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s; then writing run.h5 {summary.WriteSeconds:F3} s, plotting {summary.PlotSeconds:F3} s{(args.Plot ? ", --no-plot skips it" : "")})");
             stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
             stdout.WriteLine($"phases       {engine.Timings}");
-            if (MemoryLine(engine, net, baseline, outputs.SpikeChunkBytes) is { } memory) stdout.WriteLine(memory);
+            if (MemoryLine(engine, net, baseline, outputs.SpikeChunkBytes, monitorBytes) is { } memory) stdout.WriteLine(memory);
             var (runDigest, stateDigest) = digest.Finish(engine);
             stdout.WriteLine($"digest       {runDigest} (spikes and final state)");
             stdout.WriteLine($"state digest {stateDigest} (final state)");
@@ -206,13 +211,13 @@ public static class RunCommand
     /// per-instance state times the batch and the spike chunks (docs/reliability.md, "Memory"), against the peak resident
     /// size (VmHWM).
     /// </summary>
-    private static string? MemoryLine(Sim.EventCore.Engine.ISimulationEngine engine, CompiledNetwork net, long baseline, double monitors)
+    private static string? MemoryLine(Sim.EventCore.Engine.ISimulationEngine engine, CompiledNetwork net, long baseline, double spikeChunks, double monitors)
     {
         if (engine is not EventEngine e || MemoryBudget.PeakResidentBytes() is not { } peak) return null;
         double state = e.ResidentBytesPerInstance * e.BatchSize;
         double runtime = baseline + MemoryBudget.RuntimeGrowthBytes;
-        double estimate = runtime + net.CompileMemoryEstimateBytes + state + monitors;
-        return FormattableString.Invariant($"memory       peak {peak / 1048576.0:F0} MiB, estimated {estimate / 1048576.0:F0} MiB (runtime {runtime / 1048576.0:F0}, compile {net.CompileMemoryEstimateBytes / 1048576.0:F0}, state {state / 1048576.0:F0} = {e.BatchSize} x {e.ResidentBytesPerInstance / 1024.0:F1} KiB, spike chunks {monitors / 1048576.0:F0})");
+        double estimate = runtime + net.CompileMemoryEstimateBytes + state + spikeChunks + monitors;
+        return FormattableString.Invariant($"memory       peak {peak / 1048576.0:F0} MiB, estimated {estimate / 1048576.0:F0} MiB (runtime {runtime / 1048576.0:F0}, compile {net.CompileMemoryEstimateBytes / 1048576.0:F0}, state {state / 1048576.0:F0} = {e.BatchSize} x {e.ResidentBytesPerInstance / 1024.0:F1} KiB, spike chunks {spikeChunks / 1048576.0:F0}, state/rate monitors {monitors / 1048576.0:F0})");
     }
 
     /// <summary>A rate for the summary; "n/a" for the NaN of an empty interval (a run of 0 ms).</summary>

@@ -40,6 +40,36 @@ public sealed class MonitorSet : IDisposable
             [.. monitors.OfType<RateMonitorSpec>().Select(s => new PopulationRateMonitor(network, s, batchSize, firstInstance, startTick))]);
     }
 
+    /// <summary>
+    /// Bytes the state and rate monitors of <paramref name="network"/>'s spec will hold for a run of
+    /// <paramref name="batchSize"/> instances from <paramref name="startTick"/> to its duration, and what writing them
+    /// to run.h5 copies: per state monitor S samples (duration / interval + 1) of P = variables × neurons values,
+    /// batch × S × (8P + 8) recorded plus batch × S × 8P + S × 8 (n + 1) for the write; per rate monitor 3 × batch ×
+    /// bins × 8. Spikes stream to disk and are not counted here (their chunks are, see
+    /// <see cref="SpikeMonitorOptions.ChunkBytes"/>). Known before anything is allocated, so a run whose recording would
+    /// not fit can be refused.
+    /// </summary>
+    public static double EstimateBytes(CompiledNetwork network, int batchSize, long startTick = 0)
+    {
+        double bytes = 0;
+        long ticks = Math.Max(0, network.DurationTicks - startTick);
+        foreach (var m in network.Spec.Monitors)
+            switch (m)
+            {
+                case StateMonitorSpec s:
+                    {
+                        double samples = network.DurationTicks / (double)Math.Max(1, TimeGrid.Ticks(s.IntervalMs, network.DtMs)) + 1;
+                        double perSample = s.Variables.Length * (double)s.Indices.Length;
+                        bytes += batchSize * samples * (8 * perSample + 8) + batchSize * samples * 8 * perSample + samples * 8 * (s.Indices.Length + 1);
+                        break;
+                    }
+                case RateMonitorSpec r:
+                    bytes += 3.0 * batchSize * (ticks / (double)Math.Max(1, TimeGrid.Ticks(r.BinMs, network.DtMs)) + 2) * 8;
+                    break;
+            }
+        return bytes;
+    }
+
     /// <summary><see cref="FromSpec"/> for an engine's network and batch, attached to the engine.</summary>
     public static MonitorSet Attach(ISimulationEngine engine, SpikeMonitorOptions? spikeOptions = null)
     {

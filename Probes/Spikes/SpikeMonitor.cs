@@ -208,6 +208,51 @@ public sealed class SpikeMonitor : ISpikeSink, IDisposable
         return new PopulationSpikes(pop.Name, pop.Size, FirstInstance + batchIndex, times, ids);
     }
 
+    /// <summary>
+    /// The spikes of one recorded population in batch element <paramref name="batchIndex"/> as consecutive slices of at
+    /// most <paramref name="maxSpikes"/> spikes (times in ms, local ids), in time order: what writers use so that the
+    /// memory of the output stage does not grow with the length of the run. The arrays of a slice are reused by the
+    /// next one; copy what must outlive it.
+    /// </summary>
+    public IEnumerable<PopulationSpikes> GetSpikeSlices(int batchIndex, string population, int maxSpikes = 1 << 20)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSpikes);
+        int r = RecordedIndex(population);
+        var pop = Populations[r];
+        long total = _buffers[batchIndex].Counts[r];
+        int capacity = (int)Math.Clamp(total, 1, maxSpikes);
+        var times = new double[capacity];
+        var ids = new int[capacity];
+        int k = 0;
+        long seen = 0;
+        var clock = new TickClock(Network.DtMs);
+        int lo = pop.Offset, hi = pop.Offset + pop.Size;
+        // Fills the slice from block position i on; returns where it stopped (the block's end when it fits).
+        int Fill(ReadOnlyMemory<long> tm, ReadOnlyMemory<int> nm, int i)
+        {
+            var t = tm.Span;
+            var n = nm.Span;
+            for (; i < t.Length && k < capacity; i++)
+                if (n[i] >= lo && n[i] < hi)
+                {
+                    times[k] = clock.TimeMs(t[i]);
+                    ids[k] = n[i] - lo;
+                    k++;
+                    seen++;
+                }
+            return i;
+        }
+        foreach (var (tm, nm) in BlockMemory(batchIndex))
+            for (int i = Fill(tm, nm, 0); k == capacity; i = Fill(tm, nm, i))
+            {
+                yield return new PopulationSpikes(pop.Name, pop.Size, FirstInstance + batchIndex, times, ids);
+                k = 0;
+                if (i == tm.Length) break;
+            }
+        if (seen != total) throw new InvalidDataException($"spike stream holds {seen} spikes of '{population}' for instance {FirstInstance + batchIndex}, the monitor counted {total}");
+        if (k > 0) yield return new PopulationSpikes(pop.Name, pop.Size, FirstInstance + batchIndex, times[..k], ids[..k]);
+    }
+
     /// <summary>Blocks of (ticks, global ids) of one batch element, in time order.</summary>
     internal IEnumerable<(ReadOnlyMemory<long> Ticks, ReadOnlyMemory<int> Neurons)> BlockMemory(int batchIndex)
     {

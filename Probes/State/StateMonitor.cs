@@ -57,7 +57,8 @@ public sealed class StateMonitor : IStepObserver
         IntervalTicks = Math.Max(1, TimeGrid.Ticks(intervalMs, network.DtMs));
         BatchSize = batchSize;
         FirstInstance = firstInstance;
-        int capacity = (int)Math.Clamp(network.DurationTicks / IntervalTicks + 1, 1, 1 << 20);
+        // Presized for the whole run (no doubling and copying while it runs; MonitorSet.EstimateBytes counts it up front).
+        int capacity = (int)Math.Clamp(network.DurationTicks / IntervalTicks + 1, 1, Array.MaxLength / Math.Max(1, Variables.Count * Indices.Count));
         _buffers = new InstanceBuffer[batchSize];
         for (int b = 0; b < batchSize; b++) _buffers[b] = new InstanceBuffer(capacity, Variables.Count * Indices.Count);
     }

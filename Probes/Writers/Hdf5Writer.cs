@@ -56,7 +56,7 @@ public static class Hdf5Writer
     public static string WritePrecise(string path, CompiledNetwork network, PreciseSpikeMonitor spikes, double durationMs, string configText,
         double fanoWindowMs = SpikeStatistics.DefaultFanoWindowMs, string status = "complete")
     {
-        var source = new SpikeSource(spikes.Populations, spikes.SpikeCount, spikes.GetSpikes,
+        var source = new SpikeSource(spikes.Populations, spikes.SpikeCount, (b, pop) => [spikes.GetSpikes(b, pop)],
             (b, pop) => SpikeStatistics.Compute(spikes.GetSpikes(b, pop), durationMs, fanoWindowMs));
         return WriteCore(path, network, source, [], [], spikes.BatchSize, spikes.FirstInstance, durationMs, configText, fanoWindowMs, null, status, "precise", 0);
     }
@@ -69,14 +69,17 @@ public static class Hdf5Writer
         var spikes = monitors.Spikes;
         int batch = spikes?.BatchSize ?? monitors.States.FirstOrDefault()?.BatchSize ?? monitors.Rates.FirstOrDefault()?.BatchSize ?? 1;
         int first = spikes?.FirstInstance ?? monitors.States.FirstOrDefault()?.FirstInstance ?? monitors.Rates.FirstOrDefault()?.FirstInstance ?? 0;
-        SpikeSource? source = spikes is null ? null : new SpikeSource(spikes.Populations, spikes.SpikeCount, spikes.GetSpikes,
+        SpikeSource? source = spikes is null ? null : new SpikeSource(spikes.Populations, spikes.SpikeCount, (b, pop) => spikes.GetSpikeSlices(b, pop),
             (b, pop) => SpikeStatistics.FromMonitor(spikes, b, durationMs - startMs, fanoWindowMs, startMs).First(x => x.Population == pop));
         return WriteCore(path, network, source, monitors.States, monitors.Rates, batch, first, durationMs, configText, fanoWindowMs, beforeCommit, status, engine, startMs);
     }
 
-    /// <summary>Where the spike groups come from: recorded populations, counts, spikes and statistics per (batch index, population).</summary>
+    /// <summary>
+    /// Where the spike groups come from: recorded populations, counts, spikes (in time-ordered slices, so that writing
+    /// a long run holds one slice, not the run) and statistics per (batch index, population).
+    /// </summary>
     private sealed record SpikeSource(IReadOnlyList<CompiledPopulation> Populations, Func<int, string, long> SpikeCount,
-        Func<int, string, PopulationSpikes> GetSpikes, Func<int, string, PopulationStatistics> Statistics);
+        Func<int, string, IEnumerable<PopulationSpikes>> Slices, Func<int, string, PopulationStatistics> Statistics);
 
     private static string WriteCore(string path, CompiledNetwork network, SpikeSource? spikes, IReadOnlyList<StateMonitor> states,
         IReadOnlyList<PopulationRateMonitor> rateMonitors, int batch, int first, double durationMs, string configText,
@@ -136,19 +139,20 @@ public static class Hdf5Writer
                     pending.Add(w =>
                     {
                         ulong at = 0;
+                        int[] column = [];
                         for (int b = 0; b < batch; b++)
-                        {
-                            var s = spikes.GetSpikes(b, name);
-                            if (s.Count == 0) continue;
-                            var memory = new HyperslabSelection(0, (ulong)s.Count);
-                            var fileSel = new HyperslabSelection(at, (ulong)s.Count);
-                            w.Write(times, s.TimesMs, memory, fileSel);
-                            w.Write(ids, s.NeuronIds, memory, fileSel);
-                            var column = new int[s.Count];
-                            Array.Fill(column, first + b);
-                            w.Write(inst, column, memory, fileSel);
-                            at += (ulong)s.Count;
-                        }
+                            foreach (var s in spikes.Slices(b, name))
+                            {
+                                if (s.Count == 0) continue;
+                                var memory = new HyperslabSelection(0, (ulong)s.Count);
+                                var fileSel = new HyperslabSelection(at, (ulong)s.Count);
+                                w.Write(times, s.TimesMs, memory, fileSel);
+                                w.Write(ids, s.NeuronIds, memory, fileSel);
+                                if (column.Length != s.Count) column = new int[s.Count];
+                                Array.Fill(column, first + b);
+                                w.Write(inst, column, memory, fileSel);
+                                at += (ulong)s.Count;
+                            }
                     });
                 }
 

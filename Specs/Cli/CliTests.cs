@@ -144,7 +144,12 @@ public class CliTests
     {
         string dir = TempDir();
         string sim = Path.Combine(AppContext.BaseDirectory, "sim.dll");
-        string[] run = ["dotnet", sim, "run", "--no-progress", "--no-plot", "--duration-ms", "36000000", "--save-checkpoint", "--out", dir];
+        // 10 h of CUBA, stopped by the signal after seconds; only its spike monitor (streamed), since the state and rate
+        // monitors of a 10 h run would be refused up front (tens of GB of samples).
+        var cuba = global::Sim.EventCore.Description.BenchmarkNetworks.Cuba();
+        string file = Path.Combine(TempDir(), "cuba-spikes.yaml");
+        File.WriteAllText(file, global::Sim.EventCore.Description.NetworkFile.Write(cuba with { Monitors = [.. cuba.Monitors.OfType<global::Sim.EventCore.Description.SpikeMonitorSpec>()] }));
+        string[] run = ["dotnet", sim, "run", file, "--no-progress", "--no-plot", "--duration-ms", "36000000", "--save-checkpoint", "--out", dir];
         // In the background of a non-interactive sh, with its SIGINT ignored, as `cmd &` in a script starts it. The
         // other cases start with the three signals at their defaults (coreutils env): a suite run under nohup passes
         // SIGHUP on ignored, and an ignored SIGHUP stays ignored in sim, as nohup promises.

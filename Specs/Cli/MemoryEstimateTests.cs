@@ -65,4 +65,20 @@ public partial class MemoryEstimateTests
         Assert.Empty(Directory.GetDirectories(dir));   // nothing was run or written
         Assert.Equal(ExitCodes.Usage, CliHarness.Sim("run", "--max-memory-gb", "0").Code);
     }
+
+    [Fact]
+    public void ARecordingThatWouldNotFitIsRefusedBeforeRunning()
+    {
+        // CUBA's state monitor (3 neurons every 0.1 ms) over 10 h: 3.6e8 samples, ≈ 30 GiB; its estimate grows linearly.
+        var cuba = global::Sim.EventCore.Description.BenchmarkNetworks.Cuba();
+        var net = global::Sim.EventCore.Compilation.NetworkCompiler.Compile(cuba with { Run = cuba.Run with { DurationMs = 1000 } });
+        double second = global::Sim.Probes.MonitorSet.EstimateBytes(net, 1);
+        var longer = global::Sim.EventCore.Compilation.NetworkCompiler.Compile(cuba with { Run = cuba.Run with { DurationMs = 10000 } });
+        Assert.InRange(global::Sim.Probes.MonitorSet.EstimateBytes(longer, 1) / second, 9.9, 10.1);
+        string dir = CliHarness.TempDir();
+        var r = CliHarness.Sim("run", "--duration-ms", "36000000", "--no-progress", "--out", dir, "--max-memory-gb", "8");
+        Assert.Equal(ExitCodes.Usage, r.Code);
+        Assert.Contains("state and rate monitors", r.Err);
+        Assert.Empty(Directory.GetDirectories(dir));
+    }
 }
