@@ -4,9 +4,9 @@ using Xunit;
 namespace Sim.Specs;
 
 /// <summary>
-/// The documentation is self-contained: no link or path in README, docs/ or the sources (help texts, XML docs) points
-/// outside the repository, and every repository path they name (markdown links, <c>docs/…</c> and <c>scripts/…</c>
-/// mentions) exists.
+/// The documentation is self-contained: no link or path in README, docs/, the packages' READMEs (PACKAGE.md) or the
+/// sources (help texts, XML docs, the C# sample in examples/) points outside the repository, and every repository path
+/// they name (markdown links, <c>docs/…</c> and <c>scripts/…</c> mentions) exists.
 /// </summary>
 public partial class DocumentationTests
 {
@@ -19,7 +19,10 @@ public partial class DocumentationTests
         yield return Path.Combine(root, "README.md");
         yield return Path.Combine(root, "BENCHMARKS.md");
         foreach (string f in Directory.EnumerateFiles(Path.Combine(root, "docs"), "*.md", SearchOption.AllDirectories)) yield return f;
-        foreach (string dir in new[] { "Cli", "EventCore", "Plasticity", "Probes", "GpuBridge", "Experiments", "Fuzz", "Bench" })
+        // The README of each NuGet package (docs/packages.md).
+        foreach (string dir in new[] { "Cli", "EventCore", "Plasticity", "Probes", "GpuBridge", "Experiments" })
+            yield return Path.Combine(root, dir, "PACKAGE.md");
+        foreach (string dir in new[] { "Cli", "EventCore", "Plasticity", "Probes", "GpuBridge", "Experiments", "Fuzz", "Bench", "examples" })
             foreach (string f in Directory.EnumerateFiles(Path.Combine(root, dir), "*.cs", SearchOption.AllDirectories))
                 if (!f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                     && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
