@@ -136,6 +136,7 @@ public sealed record RunArguments
                                  before anything is allocated
           --no-progress          no progress bar
           --no-plot              do not draw raster.png
+          --nwb                  also write run.nwb: spikes and sampled state as an NWB 2.x file (docs/output-format.md)
           -h, --help             this text
         """;
 
@@ -161,6 +162,8 @@ public sealed record RunArguments
     public bool Progress { get; init; } = true;
     /// <summary>Draw the raster plot.</summary>
     public bool Plot { get; init; } = true;
+    /// <summary>Also write <c>run.nwb</c> (NWB 2.x: units table and state TimeSeries; docs/output-format.md).</summary>
+    public bool Nwb { get; init; }
     /// <summary>Memory limit (bytes) for compiling and the engine; null: 80 % of what is available (docs/reliability.md).</summary>
     public long? MaxMemoryBytes { get; init; }
 
@@ -215,6 +218,7 @@ public sealed record RunArguments
                 case "--resume": r = r with { Resume = Next() }; break;
                 case "--no-progress": r = r with { Progress = false }; break;
                 case "--no-plot": r = r with { Plot = false }; break;
+                case "--nwb": r = r with { Nwb = true }; break;
                 case "--max-memory-gb":
                     double gb = Number(Next());
                     if (gb <= 0 || gb > 1 << 20) throw new UsageException("--max-memory-gb must be > 0 (GiB)");

@@ -64,14 +64,14 @@ public static class RunCommand
             {
                 status = "failed: " + e.Message;
                 if (args.SaveCheckpoint) engine.SaveCheckpoint().Save(Path.Combine(runDir, "checkpoint.ckpt"));
-                outputs.Finish(status, args.Plot);
+                outputs.Finish(status, args.Plot, args.Nwb);
                 stderr.WriteLine($"sim: the run failed at tick {engine.Tick}: {e.Message}");
                 stderr.WriteLine($"sim: outputs so far are in {runDir} (marked failed)");
                 return ExitCodes.Failure;
             }
             double wallSeconds = wall.Elapsed.TotalSeconds;
             if (total == 0) bar.Report(1, "0 ms");
-            var summary = outputs.Finish(status, args.Plot);
+            var summary = outputs.Finish(status, args.Plot, args.Nwb);
             if (args.SaveCheckpoint)
             {
                 string ckpt = Path.Combine(runDir, "checkpoint.ckpt");
@@ -88,7 +88,7 @@ public static class RunCommand
             stdout.WriteLine($"spikes       {summary.TotalSpikes:N0}");
             foreach (var (name, rate) in summary.RatesHz) stdout.WriteLine($"rate         {name}: {Hz(rate)}");
             stdout.WriteLine($"mean rate    {Hz(summary.MeanRateHz)}");
-            stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s; then writing run.h5 {summary.WriteSeconds:F3} s, plotting {summary.PlotSeconds:F3} s{(args.Plot ? ", --no-plot skips it" : "")})");
+            stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s; then writing run.h5 {summary.WriteSeconds:F3} s{(summary.NwbWriteSeconds is { } nwb ? $", run.nwb {nwb:F3} s" : "")}, plotting {summary.PlotSeconds:F3} s{(args.Plot ? ", --no-plot skips it" : "")})");
             stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
             stdout.WriteLine($"phases       {engine.Timings}");
             if (MemoryLine(engine, net, baseline, outputs.SpikeChunkBytes) is { } memory) stdout.WriteLine(memory);
