@@ -53,13 +53,14 @@ public static class NwbWriter
         if (spikes is not null)
         {
             var rowOf = RowMap(network, spikes.Populations);
-            units = new UnitSource(spikes.Populations, b =>
+            units = new UnitSource(spikes.Populations, (b, visit) =>
             {
-                var (ticks, neurons) = spikes.GetAllSpikes(b);
-                var rows = new int[ticks.Length];
-                var seconds = new double[ticks.Length];
-                for (int i = 0; i < ticks.Length; i++) { rows[i] = rowOf[neurons[i]]; seconds[i] = clock.Seconds(ticks[i]); }
-                return (rows, seconds);
+                foreach (var (tm, nm) in spikes.BlockMemory(b))   // block by block: never all spikes of an instance at once
+                {
+                    var t = tm.Span;
+                    var n = nm.Span;
+                    for (int i = 0; i < t.Length; i++) visit(rowOf[n[i]], clock.Seconds(t[i]));
+                }
             }, b => spikes.Populations.Sum(p => spikes.SpikeCount(b, p.Name)), network.DtMs / 1000.0);
         }
         return WriteCore(path, network, units, monitors.States, batch, first, durationMs, startMs, configText, status, engine ?? "event", sessionStart);
@@ -78,18 +79,15 @@ public static class NwbWriter
         string status = "complete", DateTimeOffset? sessionStart = null)
     {
         ArgumentNullException.ThrowIfNull(spikes);
-        var units = new UnitSource(spikes.Populations, b =>
+        var units = new UnitSource(spikes.Populations, (b, visit) =>
         {
-            var rows = new List<int>();
-            var seconds = new List<double>();
             int at = 0;
             foreach (var p in spikes.Populations)
             {
                 var s = spikes.GetSpikes(b, p.Name);
-                for (int i = 0; i < s.Count; i++) { rows.Add(at + s.NeuronIds[i]); seconds.Add(s.TimesMs[i] / 1000.0); }
+                for (int i = 0; i < s.Count; i++) visit(at + s.NeuronIds[i], s.TimesMs[i] / 1000.0);
                 at += p.Size;
             }
-            return ([.. rows], [.. seconds]);
         }, b => spikes.Populations.Sum(p => spikes.SpikeCount(b, p.Name)), null);
         return WriteCore(path, network, units, [], spikes.BatchSize, spikes.FirstInstance, durationMs, 0, configText, status, "precise", sessionStart);
     }
@@ -115,10 +113,11 @@ public static class NwbWriter
     }
 
     /// <summary>
-    /// The units-table rows: recorded populations in global-id order, one row per neuron within an instance; Spikes(b)
-    /// gives each spike of batch element b as (row within the instance, seconds), in time order; Count(b) how many.
+    /// The units-table rows: recorded populations in global-id order, one row per neuron within an instance; Visit(b, f)
+    /// calls f(row within the instance, seconds) for each spike of batch element b, in time order (twice per instance:
+    /// to count, then to place); Count(b) is how many there are.
     /// </summary>
-    private sealed record UnitSource(IReadOnlyList<CompiledPopulation> Populations, Func<int, (int[] Rows, double[] Seconds)> Spikes,
+    private sealed record UnitSource(IReadOnlyList<CompiledPopulation> Populations, Action<int, Action<int, double>> Visit,
         Func<int, long> Count, double? ResolutionSeconds);
 
     private static int[] RowMap(CompiledNetwork network, IReadOnlyList<CompiledPopulation> populations)
@@ -146,7 +145,7 @@ public static class NwbWriter
         file["session_description"] = $"network '{network.Spec.Name}' simulated by sim {Hdf5Writer.SimVersion} ({engine} engine) from {ms(startMs)} ms to {ms(durationMs)} ms " +
             $"at dt {ms(network.DtMs)} ms, seed {network.Seed}, instances {first}..{first + batch - 1}; status: {status}";
         file["session_start_time"] = new H5Dataset(start);
-        file["timestamps_reference_time"] = new H5Dataset(new string(start));   // a distinct object: PureHDF hard-links one object assigned twice
+        file["timestamps_reference_time"] = new H5Dataset(start);   // two H5Datasets: one assigned twice is written once and hard-linked
 
         var devices = new H5Group();
         var device = Typed(new H5Group(), "core", "Device");
@@ -226,15 +225,14 @@ public static class NwbWriter
                 ulong at = 0;
                 for (int b = 0; b < batch; b++)
                 {
-                    var (spikeRows, seconds) = units.Spikes(b);
-                    if (spikeRows.LongLength != counts[b]) throw new InvalidDataException($"instance {first + b}: {spikeRows.Length} spikes read back, {counts[b]} counted");
                     var end = new ulong[perInstance];
-                    foreach (int row in spikeRows) end[row]++;
+                    units.Visit(b, (row, _) => end[row]++);
                     var place = new long[perInstance];
                     ulong sum = 0;
                     for (int k = 0; k < perInstance; k++) { place[k] = (long)sum; sum += end[k]; end[k] = at + sum; }
-                    var ordered = new double[seconds.Length];
-                    for (int i = 0; i < seconds.Length; i++) ordered[place[spikeRows[i]]++] = seconds[i];   // stable: time order kept per row
+                    if ((long)sum != counts[b]) throw new InvalidDataException($"instance {first + b}: {sum} spikes read back, {counts[b]} counted");
+                    var ordered = new double[sum];
+                    units.Visit(b, (row, seconds) => ordered[place[row]++] = seconds);   // stable: each row keeps time order
                     if (ordered.Length > 0) w.Write(t, ordered, new HyperslabSelection(0, (ulong)ordered.Length), new HyperslabSelection(at, (ulong)ordered.Length));
                     w.Write(x, end, new HyperslabSelection(0, (ulong)perInstance), new HyperslabSelection((ulong)b * (ulong)perInstance, (ulong)perInstance));
                     at += (ulong)ordered.Length;
@@ -272,7 +270,7 @@ public static class NwbWriter
                 var seconds = m.SampleTicks(b).Select(t => clock.Seconds(t + 1)).ToArray();
                 foreach (var v in m.Variables)
                 {
-                    var timestamps = new H5Dataset(seconds.Clone());   // one per series: a shared object would be hard-linked
+                    var timestamps = new H5Dataset(seconds);   // one H5Dataset per series: a shared one would be hard-linked
                     timestamps.Attributes["interval"] = 1;
                     timestamps.Attributes["unit"] = "seconds";
                     var variable = model.StateVariables.First(s => s.Reported == v);
