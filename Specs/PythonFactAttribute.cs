@@ -22,7 +22,7 @@ public sealed class PythonFactAttribute : FactAttribute
 internal static class Python
 {
     public const string Interpreter = "/usr/bin/python3";
-    private static readonly ConcurrentDictionary<string, string?> Probed = new();
+    private static readonly ConcurrentDictionary<string, bool> Imports = new();
 
     /// <summary>The repository root (the folder above Specs/).</summary>
     public static string Root() => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ThisFile())!, ".."));
@@ -30,13 +30,13 @@ internal static class Python
     private static string ThisFile([System.Runtime.CompilerServices.CallerFilePath] string path = "") => path;
 
     /// <summary>Why the modules cannot be used (the skip reason), or null when they all import.</summary>
-    public static string? Missing(params string[] modules) => Probed.GetOrAdd(string.Join(",", modules), _ =>
+    public static string? Missing(params string[] modules)
     {
         if (!File.Exists(Interpreter)) return $"{Interpreter} is not installed";
-        var missing = modules.Where(m => Run(TimeSpan.FromSeconds(60), "-c", $"import {m}").ExitCode != 0).ToArray();
+        var missing = modules.Where(m => !Imports.GetOrAdd(m, name => Run(TimeSpan.FromSeconds(60), "-c", $"import {name}").ExitCode == 0)).ToArray();
         return missing.Length == 0 ? null
             : $"{Interpreter} lacks the module(s) {string.Join(", ", missing)} (Debian: apt-get install {string.Join(" ", missing.Select(m => "python3-" + m))})";
-    });
+    }
 
     /// <summary>Runs the interpreter with <paramref name="args"/>; both streams are read concurrently; killed after <paramref name="timeout"/>.</summary>
     public static (int ExitCode, string Out, string Err) Run(TimeSpan timeout, params string[] args)

@@ -161,6 +161,8 @@ def core_check(f):
     ids = {}
 
     def visit(name, obj):
+        if name and h5py.h5o.get_info(obj.id).rc > 1:
+            err(f"/{name}: hard-linked from another path too (hdmf and pynwb would read one path as a link)")
         ns, dt = text(obj.attrs.get("namespace")), text(obj.attrs.get("neurodata_type"))
         if ns is None and dt is None:
             return
