@@ -61,6 +61,7 @@ internal static class PreciseRun
         int instancesRun = 0;
         double simulatedMs = 0, lastTimeMs = 0;
         var wall = Stopwatch.StartNew();
+        var sessionStart = DateTimeOffset.Now;
         try
         {
             ProgressDisplay.Run(stderr, args.Progress, "simulating", report =>
@@ -90,15 +91,23 @@ internal static class PreciseRun
         {
             status = "failed: " + e.Message;
             if (monitor is not null) files.Add(Hdf5Writer.WritePrecise(Path.Combine(runDir, "run.h5"), net, monitor, engine.TimeMs, config, status: status));
+            if (monitor is not null && args.Nwb) files.Add(NwbWriter.WritePrecise(Path.Combine(runDir, "run.nwb"), net, monitor, engine.TimeMs, config, status, sessionStart));
             stderr.WriteLine($"sim: the run failed at {engine.TimeMs} ms of instance {engine.Instance}: {e.Message}");
             stderr.WriteLine($"sim: outputs so far are in {runDir} (marked failed)");
             return ExitCodes.Failure;
         }
         double wallSeconds = wall.Elapsed.TotalSeconds;
         double summaryMs = status == "complete" ? duration : lastTimeMs;
+        double? nwbSeconds = null;
         if (monitor is not null)
         {
             files.Add(Hdf5Writer.WritePrecise(Path.Combine(runDir, "run.h5"), net, monitor, summaryMs, config, status: status));
+            if (args.Nwb)
+            {
+                var nwbClock = Stopwatch.StartNew();
+                files.Add(NwbWriter.WritePrecise(Path.Combine(runDir, "run.nwb"), net, monitor, summaryMs, config, status, sessionStart));
+                nwbSeconds = nwbClock.Elapsed.TotalSeconds;
+            }
             if (args.Plot && summaryMs > 0)
                 files.Add(RasterPlot.Save(Path.Combine(runDir, "raster.png"), [.. monitor.Populations.Select(p => monitor.GetSpikes(0, p.Name))], summaryMs,
                     title: $"{spec.Name}: instance {first}, precise engine ({status})"));
@@ -115,13 +124,13 @@ internal static class PreciseRun
         foreach (var p in net.Populations)
             stdout.WriteLine($"rate         {p.Name}: {(simSeconds > 0 ? counts[p.Index] / (p.Size * simSeconds) : 0):F3} Hz");
         stdout.WriteLine($"mean rate    {(simSeconds > 0 ? total / (net.NeuronCount * simSeconds) : 0):F3} Hz");
-        stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s)");
+        stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s{(nwbSeconds is { } nwb ? $"; then writing run.nwb {nwb:F3} s" : "")})");
         stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s");
         stdout.WriteLine($"events       {events:N0} ({(wallSeconds > 0 ? events / wallSeconds : 0):N0} events/s; arrivals, input spikes, threshold crossings)");
         stdout.WriteLine($"status       {status}");
         stdout.WriteLine($"outputs      {runDir}");
         foreach (var f in files) stdout.WriteLine($"             {Path.GetFileName(f)}");
-        if (monitor is null) stdout.WriteLine("             (no spike monitor in the network: no run.h5 or raster.png)");
+        if (monitor is null) stdout.WriteLine($"             (no spike monitor in the network: no run.h5{(args.Nwb ? ", run.nwb" : "")} or raster.png)");
         return status == "complete" ? ExitCodes.Ok : cts.ExitCode;
     }
 }

@@ -34,6 +34,8 @@ public sealed record RunArguments
     public bool Progress { get; init; } = true;
     /// <summary>Draw the raster plot.</summary>
     public bool Plot { get; init; } = true;
+    /// <summary>Also write <c>run.nwb</c> (NWB 2.x: units table and state TimeSeries; docs/output-format.md).</summary>
+    public bool Nwb { get; init; }
     /// <summary>Memory limit (bytes) for compiling and the engine; null: 80 % of what is available (docs/reliability.md).</summary>
     public long? MaxMemoryBytes { get; init; }
 
@@ -56,7 +58,7 @@ public static class RunCommand
     /// <summary>What <c>sim run --help</c> prints after the options.</summary>
     private const string Epilog = """
         Outputs (docs/output-format.md): config.yaml, spikes.bin (streamed while running), run.h5 and raster.png at
-        the end (also when interrupted; status says so), checkpoint.ckpt with --save-checkpoint.
+        the end (also when interrupted; status says so), run.nwb with --nwb, checkpoint.ckpt with --save-checkpoint.
         Exit codes: 0 ok, 1 failure (outputs so far kept, marked failed), 2 bad arguments or network file,
         3 stopped by a run guard, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP (outputs so far kept).
         """;
@@ -79,9 +81,10 @@ public static class RunCommand
             s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double g) && g > 0 && g <= 1 << 20 ? (g, null) : (null, "is not a memory size > 0 (GiB)"));
         var noProgress = SimOptions.NoProgress();
         var noPlot = SimOptions.NoPlot("raster.png");
+        var nwb = SimOptions.Flag("--nwb", "also write run.nwb: spikes (units table) and sampled state (TimeSeries) as an NWB 2.x file (docs/output-format.md)");
         var cmd = new SimCommand("run", "Run a network: the file's, or without FILE the built-in CUBA benchmark (1 s). Outputs go to a new folder under --out, printed at the end.", Epilog)
         {
-            file, outDir, duration, seed, batch, threads, engine, save, resume, maxMemory, noProgress, noPlot,
+            file, outDir, duration, seed, batch, threads, engine, save, resume, maxMemory, noProgress, noPlot, nwb,
         };
         SimOptions.Exclusive(cmd, resume, seed);   // the checkpoint carries the seed's streams; another seed would mix two runs
         cmd.Validators.Add(r =>
@@ -103,6 +106,7 @@ public static class RunCommand
             Resume = r.GetValue(resume),
             Progress = !r.GetValue(noProgress),
             Plot = !r.GetValue(noPlot),
+            Nwb = r.GetValue(nwb),
             MaxMemoryBytes = r.GetValue(maxMemory) is { } gb ? (long)(gb * (1L << 30)) : null,
         }, io.Out, io.Err));
     }
@@ -169,13 +173,13 @@ public static class RunCommand
             {
                 status = "failed: " + e.Message;
                 if (args.SaveCheckpoint) engine.SaveCheckpoint().Save(Path.Combine(runDir, "checkpoint.ckpt"));
-                outputs.Finish(status, args.Plot);
+                outputs.Finish(status, args.Plot, args.Nwb);
                 stderr.WriteLine($"sim: the run failed at tick {engine.Tick}: {e.Message}");
                 stderr.WriteLine($"sim: outputs so far are in {runDir} (marked failed)");
                 return ExitCodes.Failure;
             }
             double wallSeconds = wall.Elapsed.TotalSeconds;
-            var summary = outputs.Finish(status, args.Plot);
+            var summary = outputs.Finish(status, args.Plot, args.Nwb);
             if (args.SaveCheckpoint)
             {
                 string ckpt = Path.Combine(runDir, "checkpoint.ckpt");
@@ -192,7 +196,7 @@ public static class RunCommand
             stdout.WriteLine($"spikes       {summary.TotalSpikes:N0}");
             foreach (var (name, rate) in summary.RatesHz) stdout.WriteLine($"rate         {name}: {Hz(rate)}");
             stdout.WriteLine($"mean rate    {Hz(summary.MeanRateHz)}");
-            stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s; then writing run.h5 {summary.WriteSeconds:F3} s, plotting {summary.PlotSeconds:F3} s{(args.Plot ? ", --no-plot skips it" : "")})");
+            stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s; then writing run.h5 {summary.WriteSeconds:F3} s{(summary.NwbWriteSeconds is { } nwb ? $", run.nwb {nwb:F3} s" : "")}, plotting {summary.PlotSeconds:F3} s{(args.Plot ? ", --no-plot skips it" : "")})");
             stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
             stdout.WriteLine($"phases       {engine.Timings}");
             if (MemoryLine(engine, net, baseline, outputs.SpikeChunkBytes, monitorBytes) is { } memory) stdout.WriteLine(memory);

@@ -10,12 +10,12 @@ namespace Sim.Cli;
 
 /// <summary>What a finished run reports: spikes and rates over [StartMs, EndMs) (StartMs &gt; 0 for a resumed run; rates NaN when the interval is empty).</summary>
 public sealed record RunSummary(long TotalSpikes, IReadOnlyList<(string Population, double RateHz)> RatesHz, double MeanRateHz, IReadOnlyList<string> Files,
-    double StartMs = 0, double EndMs = 0, double WriteSeconds = 0, double PlotSeconds = 0);
+    double StartMs = 0, double EndMs = 0, double WriteSeconds = 0, double PlotSeconds = 0, double? NwbWriteSeconds = null);
 
 /// <summary>
 /// The monitors of a run and the files they end in. <c>config.yaml</c> is written before the run starts, spikes stream
 /// to <c>spikes.bin</c> chunk by chunk while it runs, and <c>run.h5</c> (written as <c>.partial</c>, renamed when complete)
-/// and <c>raster.png</c> at the end, also when the run was interrupted or stopped (their status says so). Everything
+/// and <c>raster.png</c> (and <c>run.nwb</c> with <c>--nwb</c>) at the end, also when the run was interrupted or stopped (their status says so). Everything
 /// covers the interval this process ran: from the engine's tick at construction (a resumed run's checkpoint) to the end.
 /// </summary>
 internal sealed class RunOutputs : ISpikeSink, IDisposable
@@ -28,6 +28,7 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
     private readonly int[] _popOf;
     private readonly MonitorSet _monitors;
     private readonly double _startMs;
+    private readonly DateTimeOffset _sessionStart = DateTimeOffset.Now;
 
     public RunOutputs(CompiledNetwork net, ISimulationEngine engine, string dir, NetworkSpec spec)
     {
@@ -57,7 +58,7 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         foreach (int n in neurons) counts[_popOf[n]]++;
     }
 
-    public RunSummary Finish(string status, bool plot)
+    public RunSummary Finish(string status, bool plot, bool nwb = false)
     {
         var files = new List<string> { Path.Combine(_dir, "config.yaml") };
         _monitors.Flush();
@@ -66,6 +67,13 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         var clock = System.Diagnostics.Stopwatch.StartNew();
         files.Add(Hdf5Writer.Write(Path.Combine(_dir, "run.h5"), _net, _monitors, endMs, _config, status: status, engine: _engine.EngineName, startMs: _startMs));
         double writeSeconds = clock.Elapsed.TotalSeconds;
+        double? nwbSeconds = null;
+        if (nwb)
+        {
+            clock.Restart();
+            files.Add(NwbWriter.Write(Path.Combine(_dir, "run.nwb"), _net, _monitors, endMs, _config, status, _engine.EngineName, _startMs, _sessionStart));
+            nwbSeconds = clock.Elapsed.TotalSeconds;
+        }
         clock.Restart();
         if (plot && _monitors.Spikes is not null && endMs > _startMs)
             files.Add(RasterPlot.Save(Path.Combine(_dir, "raster.png"), _monitors.Spikes, 0, endMs, title: $"{_net.Spec.Name} ({status})", startMs: _startMs));
@@ -74,7 +82,7 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         var perPopulation = _net.Populations.Select(p => _counts.Sum(c => c[p.Index])).ToArray();
         var rates = _net.Populations.Select(p => (p.Name, seconds > 0 ? perPopulation[p.Index] / (p.Size * seconds) : double.NaN)).ToList();
         long total = perPopulation.Sum();
-        return new RunSummary(total, rates, seconds > 0 ? total / (_net.NeuronCount * seconds) : double.NaN, files, _startMs, endMs, writeSeconds, plotSeconds);
+        return new RunSummary(total, rates, seconds > 0 ? total / (_net.NeuronCount * seconds) : double.NaN, files, _startMs, endMs, writeSeconds, plotSeconds, nwbSeconds);
     }
 
     public void Dispose() => _monitors.Dispose();
