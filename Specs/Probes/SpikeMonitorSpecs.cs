@@ -139,6 +139,19 @@ public sealed class SpikeMonitorSpecs
             Assert.Equal(m.Ticks, s.Ticks);
             Assert.Equal(m.Neurons, s.Neurons);
             Assert.Equal(memory.GetSpikes(b, "inh").TimesMs, streamed.GetSpikes(b, "inh").TimesMs);
+            // Slices of any size (across and inside the 7-entry chunks) concatenate to the whole population.
+            foreach (var source in new[] { memory, streamed })
+                foreach (string pop in new[] { "exc", "inh" })
+                {
+                    var whole = source.GetSpikes(b, pop);
+                    foreach (int size in new[] { 1, 3, 7, 50, whole.Count, whole.Count + 1 })
+                    {
+                        var slices = source.GetSpikeSlices(b, pop, Math.Max(1, size)).Select(x => (Times: x.TimesMs.ToArray(), Ids: x.NeuronIds.ToArray())).ToList();
+                        Assert.All(slices, x => Assert.InRange(x.Times.Length, 1, Math.Max(1, size)));
+                        Assert.Equal(whole.TimesMs, slices.SelectMany(x => x.Times));
+                        Assert.Equal(whole.NeuronIds, slices.SelectMany(x => x.Ids));
+                    }
+                }
         }
         streamed.Dispose();
 
