@@ -115,22 +115,25 @@ internal static class PreciseRun
 
         double simSeconds = simulatedMs / 1000.0;
         long total = counts.Sum();
-        stdout.WriteLine($"network      {spec.Name}{(args.File is null ? " (built-in default: CUBA benchmark)" : "")}");
-        stdout.WriteLine($"engine       precise (continuous time, one instance at a time)");
-        stdout.WriteLine($"neurons      {net.NeuronCount:N0} in {net.Populations.Length} population(s); batch {batch} (instances {first}..{first + batch - 1}, {instancesRun} run)");
-        stdout.WriteLine($"synapses     {net.Synapses.Count + net.TraceSynapses.Count:N0}");
-        stdout.WriteLine($"simulated    {simulatedMs:F1} ms in all ({duration.ToString(CultureInfo.InvariantCulture)} ms per instance, exact times)");
-        stdout.WriteLine($"spikes       {total:N0}");
-        foreach (var p in net.Populations)
-            stdout.WriteLine($"rate         {p.Name}: {(simSeconds > 0 ? counts[p.Index] / (p.Size * simSeconds) : 0):F3} Hz");
-        stdout.WriteLine($"mean rate    {(simSeconds > 0 ? total / (net.NeuronCount * simSeconds) : 0):F3} Hz");
-        stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s{(nwbSeconds is { } nwb ? $"; then writing run.nwb {nwb:F3} s" : "")})");
-        stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s");
-        stdout.WriteLine($"events       {events:N0} ({(wallSeconds > 0 ? events / wallSeconds : 0):N0} events/s; arrivals, input spikes, threshold crossings)");
-        stdout.WriteLine($"status       {status}");
-        stdout.WriteLine($"outputs      {runDir}");
-        foreach (var f in files) stdout.WriteLine($"             {Path.GetFileName(f)}");
-        if (monitor is null) stdout.WriteLine($"             (no spike monitor in the network: no run.h5{(args.Nwb ? ", run.nwb" : "")} or raster.png)");
+        using (var table = new SummaryTable(stdout))
+        {
+            table.Row("network", $"{spec.Name}{(args.File is null ? " (built-in default: CUBA benchmark)" : "")}");
+            table.Row("engine", $"precise (continuous time, one instance at a time)");
+            table.Row("neurons", $"{net.NeuronCount:N0} in {net.Populations.Length} population(s); batch {batch} (instances {first}..{first + batch - 1}, {instancesRun} run)");
+            table.Row("synapses", $"{net.Synapses.Count + net.TraceSynapses.Count:N0}");
+            table.Row("simulated", $"{simulatedMs:F1} ms in all ({duration.ToString(CultureInfo.InvariantCulture)} ms per instance, exact times)");
+            table.Row("spikes", $"{total:N0}");
+            foreach (var p in net.Populations)
+                table.Row("rate", $"{p.Name}: {(simSeconds > 0 ? counts[p.Index] / (p.Size * simSeconds) : 0):F3} Hz");
+            table.Row("mean rate", $"{(simSeconds > 0 ? total / (net.NeuronCount * simSeconds) : 0):F3} Hz");
+            table.Row("wall time", $"{wallSeconds:F3} s (compile {compileSeconds:F3} s{(nwbSeconds is { } nwb ? $"; then writing run.nwb {nwb:F3} s" : "")})");
+            table.Row("real-time", $"{(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s");
+            table.Row("events", $"{events:N0} ({(wallSeconds > 0 ? events / wallSeconds : 0):N0} events/s; arrivals, input spikes, threshold crossings)");
+            table.Row("status", $"{status}");
+            table.Row("outputs", $"{runDir}");
+            foreach (var f in files) table.Row("", $"{Path.GetFileName(f)}");
+            if (monitor is null) table.Row("", $"(no spike monitor in the network: no run.h5{(args.Nwb ? ", run.nwb" : "")} or raster.png)");
+        }
         return status == "complete" ? ExitCodes.Ok : cts.ExitCode;
     }
 }

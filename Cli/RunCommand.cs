@@ -187,25 +187,28 @@ public static class RunCommand
                 summary = summary with { Files = [.. summary.Files, ckpt] };
             }
             double simSeconds = done * net.DtMs / 1000.0;
-            stdout.WriteLine($"network      {spec.Name}{(args.File is null ? " (built-in default: CUBA benchmark)" : "")}");
-            stdout.WriteLine($"engine       {engine.EngineName}{(resume is not null ? $", resumed at tick {resume.Tick:N0}" : "")}");
-            stdout.WriteLine($"neurons      {net.NeuronCount:N0} in {net.Populations.Length} population(s); batch {engine.BatchSize}");
-            stdout.WriteLine($"synapses     {net.Synapses.Count + net.TraceSynapses.Count:N0}");
-            stdout.WriteLine($"simulated    {done * net.DtMs:F1} ms ({done:N0} ticks of {net.DtMs.ToString(CultureInfo.InvariantCulture)} ms)");
-            if (resume is not null) stdout.WriteLine($"interval     {summary.StartMs:F1} to {summary.EndMs:F1} ms (spikes and rates of this run, from the checkpoint on)");
-            stdout.WriteLine($"spikes       {summary.TotalSpikes:N0}");
-            foreach (var (name, rate) in summary.RatesHz) stdout.WriteLine($"rate         {name}: {Hz(rate)}");
-            stdout.WriteLine($"mean rate    {Hz(summary.MeanRateHz)}");
-            stdout.WriteLine($"wall time    {wallSeconds:F3} s (compile {compileSeconds:F3} s; then writing run.h5 {summary.WriteSeconds:F3} s{(summary.NwbWriteSeconds is { } nwb ? $", run.nwb {nwb:F3} s" : "")}, plotting {summary.PlotSeconds:F3} s{(args.Plot ? ", --no-plot skips it" : "")})");
-            stdout.WriteLine($"real-time    {(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
-            stdout.WriteLine($"phases       {engine.Timings}");
-            if (MemoryLine(engine, net, baseline, outputs.SpikeChunkBytes, monitorBytes) is { } memory) stdout.WriteLine(memory);
-            var (runDigest, stateDigest) = digest.Finish(engine);
-            stdout.WriteLine($"digest       {runDigest} (spikes and final state)");
-            stdout.WriteLine($"state digest {stateDigest} (final state)");
-            stdout.WriteLine($"status       {status}");
-            stdout.WriteLine($"outputs      {runDir}");
-            foreach (var f in summary.Files) stdout.WriteLine($"             {Path.GetFileName(f)}");
+            using (var table = new SummaryTable(stdout))
+            {
+                table.Row("network", $"{spec.Name}{(args.File is null ? " (built-in default: CUBA benchmark)" : "")}");
+                table.Row("engine", $"{engine.EngineName}{(resume is not null ? $", resumed at tick {resume.Tick:N0}" : "")}");
+                table.Row("neurons", $"{net.NeuronCount:N0} in {net.Populations.Length} population(s); batch {engine.BatchSize}");
+                table.Row("synapses", $"{net.Synapses.Count + net.TraceSynapses.Count:N0}");
+                table.Row("simulated", $"{done * net.DtMs:F1} ms ({done:N0} ticks of {net.DtMs.ToString(CultureInfo.InvariantCulture)} ms)");
+                if (resume is not null) table.Row("interval", $"{summary.StartMs:F1} to {summary.EndMs:F1} ms (spikes and rates of this run, from the checkpoint on)");
+                table.Row("spikes", $"{summary.TotalSpikes:N0}");
+                foreach (var (name, rate) in summary.RatesHz) table.Row("rate", $"{name}: {Hz(rate)}");
+                table.Row("mean rate", $"{Hz(summary.MeanRateHz)}");
+                table.Row("wall time", $"{wallSeconds:F3} s (compile {compileSeconds:F3} s; then writing run.h5 {summary.WriteSeconds:F3} s{(summary.NwbWriteSeconds is { } nwb ? $", run.nwb {nwb:F3} s" : "")}, plotting {summary.PlotSeconds:F3} s{(args.Plot ? ", --no-plot skips it" : "")})");
+                table.Row("real-time", $"{(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
+                table.Row("phases", $"{engine.Timings}");
+                if (MemoryLine(engine, net, baseline, outputs.SpikeChunkBytes, monitorBytes) is { } memory) table.Line(memory);
+                var (runDigest, stateDigest) = digest.Finish(engine);
+                table.Row("digest", $"{runDigest} (spikes and final state)");
+                table.Row("state digest", $"{stateDigest} (final state)");
+                table.Row("status", $"{status}");
+                table.Row("outputs", $"{runDir}");
+                foreach (var f in summary.Files) table.Row("", $"{Path.GetFileName(f)}");
+            }
             return status == "complete" ? ExitCodes.Ok : status == "interrupted" ? cts.ExitCode : ExitCodes.GuardStopped;
         }
     }
