@@ -17,8 +17,7 @@ public static class AnalyzeCommand
     {
         var files = new Argument<string[]>("FILE") { Description = "run.h5 files written by sim run (any engine; docs/output-format.md)", Arity = ArgumentArity.OneOrMore };
         var taus = SimOptions.PositiveList("--tau-ms", "time scales (ms) of the distances (default 1,5,20)");
-        var instance = SimOptions.Make<int?>("--instance", "instance compared in every file (default: each file's first instance)", "N",
-            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? (v, null) : (null, "is not a non-negative integer"));
+        var instance = SimOptions.OptionalInt("--instance", "instance compared in every file (default: each file's first instance)", 0, "N");
         var window = SimOptions.Positive("--jitter-window-ms", "largest |Δ| (ms) that counts as a match in the jitter (default 2)", "W", 2, allowZero: true);
         var fano = SimOptions.Positive("--fano-window-ms", FormattableString.Invariant($"Fano factor window (ms, default {SpikeStatistics.DefaultFanoWindowMs})"), "W", SpikeStatistics.DefaultFanoWindowMs);
         var cmd = new SimCommand("analyze", "Spike statistics of run.h5 files: per file and population the spike count, mean rate (Hz), ISI CV and Fano factor (docs/output-format.md, \"Summary definitions\"); with two or more files also the spike-train distances between them, neuron by neuron.", """

@@ -70,8 +70,7 @@ public static class BenchCommand
     {
         var quick = SimOptions.Quick("short runs (50-100 ms simulated, 1 timed repeat): a smoke test for CI");
         var filter = SimOptions.Make<string?>("--filter", "only networks whose name contains NAME (case-insensitive)", "NAME", s => s.Length > 0 ? (s, null) : (null, "is not a network name"));
-        var repeats = SimOptions.Make<int?>("--repeats", "timed repeats after the warm-up (default 3; --quick: 1)", "N",
-            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int r) && r >= 1 ? (r, null) : (null, "is not an integer ≥ 1"));
+        var repeats = SimOptions.OptionalInt("--repeats", "timed repeats after the warm-up (default 3; --quick: 1)", 1, "N");
         var engine = SimOptions.Engine("event: the grid engine; precise: continuous time, event-driven (its cost follows the number of events, not neurons x steps; exact delays); dense: TorchSharp on the CPU. Under precise, store-recall and coba run on the event engine, marked \"(event)\" (no GoalLif neurons, no exact propagator for conductances)",
             "event", "precise", "dense");
         var cmd = new SimCommand("bench", "Macro benchmarks on one engine (single thread, one instance): CUBA, COBA, Brunel, the low-rate family, CUBA-PS, one store-recall epoch; wall s per simulated s, synaptic events/s, memory, bytes per synapse.", Epilog)

@@ -19,8 +19,7 @@ public static class RankEstimationCommand
         var ranks = SimOptions.IntList("--ranks", "true ranks, e.g. 3,10,60 (default 3,5,10,20,40,N); each must lie in [3, N]", 1);
         var ltts = SimOptions.Flag("--ltts", "also the LTTS feedback (D = c I, true rank N)");
         var seeds = SimOptions.Seeds(3);
-        var probes = SimOptions.Make<int?>("--probes", "probed neurons (default N)", "P",
-            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1 ? (v, null) : (null, "is not an integer ≥ 1"));
+        var probes = SimOptions.OptionalInt("--probes", "probed neurons (default N)", 1, "P");
         var noise = SimOptions.PositiveList("--noise", "recording noise, s.d. relative to the r.m.s. probe response (default 0,0.1,1)", allowZero: true);
         var outDir = SimOptions.Out("write DIR/rank-estimation.csv, DIR/summary.txt and DIR/spectra.png");
         var cmd = new SimCommand("rank-estimation", "Estimate the rank R of the feedback that drove learning in store-and-recall networks trained with known R (docs/tasks/rank_estimation.md).", """

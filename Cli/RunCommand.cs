@@ -70,8 +70,7 @@ public static class RunCommand
         var outDir = SimOptions.Out("parent folder of the run folder (default: sim-runs)");
         var duration = SimOptions.DurationMs("override run.duration_ms (ms)");
         var seed = SimOptions.Seed("override run.seed");
-        var batch = SimOptions.Make<int?>("--batch", "override run.batch (independent instances)", "B",
-            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int b) && b >= 1 ? (b, null) : (null, "is not an integer ≥ 1"));
+        var batch = SimOptions.OptionalInt("--batch", "override run.batch (independent instances)", 1, "B");
         var threads = SimOptions.Int("--threads", "worker threads over instances (default: run.threads of the file; 0: one per core)", 0);
         var engine = SimOptions.Engine("event: sparse, CPU; dense: TorchSharp on CPU; dense-cuda; precise: continuous-time spike times (LifDelta/LifExp only, docs/precise-engine.md; a batch runs one instance after another; no checkpoints, no state/rate monitors)",
             "event", "dense", "dense-cuda", "precise");

@@ -30,8 +30,7 @@ public static class SweepCommand
         var taus = SimOptions.PositiveList("--tau-stars", "comma-separated tau*/dt values (default logspace(0, 2, 10))");
         var shard = SimOptions.Shard("cells with index % n == i, i.e. the cells");
         var threads = SimOptions.Threads("cells run in parallel", 1);
-        var maxCells = SimOptions.Make<int?>("--max-cells", "stop after computing K cells in this run (resume later)", "K",
-            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int k) && k >= 1 ? (k, null) : (null, "is not an integer ≥ 1"));
+        var maxCells = SimOptions.OptionalInt("--max-cells", "stop after computing K cells in this run (resume later)", 1, "K");
         var outDir = SimOptions.Out("output folder (default sweep-store-recall)");
         var merge = SimOptions.Merge();
         var noPlot = SimOptions.NoPlot("the figures");

@@ -40,13 +40,12 @@ public static class TaskCommand
     private static Command BuildStoreRecall(CliIO io)
     {
         var common = new StoreRecallOptionSet(epochsDefault: 1000, epochsMin: 0);
-        var rank = SimOptions.Make<int?>("--rank", "feedback rank R, O ≤ R ≤ N (default N)", "R",
-            s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1 ? (v, null) : (null, "is not an integer ≥ 1"));
+        var rank = SimOptions.OptionalInt("--rank", "feedback rank R, O ≤ R ≤ N (default N)", 1, "R");
         var ltts = SimOptions.Flag("--ltts", "LTTS feedback D = mean(diag(B B^T)) I instead of rank R");
         var outputSpace = SimOptions.Flag("--output-space", "output-space form of the rule (Eq. 8)");
         var tauStar = SimOptions.TauStar(4.64);
         var seed = SimOptions.Seed("seed of every random draw (default 1)");
-        var eta = SimOptions.Make<double?>("--eta", "fixed learning rate (default 5/sqrt(N))", "X", s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? (v, null) : (null, "is not a finite number > 0"));
+        var eta = SimOptions.OptionalPositive("--eta", "fixed learning rate (default 5/sqrt(N))", "X");
         var every = SimOptions.Every("E/20");
         var engine = SimOptions.Engine("event (one thread), dense (TorchSharp, cpu) or dense-cuda: the curves are the same bit for bit on every engine; float64: the unquantized comparison run on the event engine (GoalLif without its trace grid, W_rec with the rule's float64 weights; docs/models/goal_lif.md, \"Grids\")",
             "event", "dense", "dense-cuda", "float64");

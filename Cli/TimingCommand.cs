@@ -61,7 +61,7 @@ public static class TimingCommand
         var seed = SimOptions.Seed("seed override");
         var feedforward = SimOptions.Flag("--feedforward", "drop projections between populations (the built-in network has none)");
         var recurrent = SimOptions.Flag("--recurrent", "built-in network: CUBA-PS (LifDelta, recurrent) at --scale instead of the feed-forward one");
-        var scale = SimOptions.Make<double?>("--scale", "CUBA-PS scale (default 0.1: 400 neurons)", "S", s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 && double.IsFinite(v) ? (v, null) : (null, "is not a finite number > 0"));
+        var scale = SimOptions.OptionalPositive("--scale", "CUBA-PS scale (default 0.1: 400 neurons)", "S");
         var quick = SimOptions.Quick("100 ms and dt 0.1, 0.025 (a smoke test)");
         var outDir = SimOptions.Out("parent folder of the timing folder (default sim-runs)");
         var noPlot = SimOptions.NoPlot("timing.png");

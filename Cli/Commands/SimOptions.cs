@@ -51,6 +51,15 @@ internal static class SimOptions
         Make(name, description, helpName, s => int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) && v >= min
             ? (v, null) : (0, $"is not an integer ≥ {min}"), defaultValue ?? 0, defaultValue is not null, aliases);
 
+    /// <summary>An optional integer ≥ <paramref name="min"/> (null when absent: the command's own default applies).</summary>
+    public static Option<int?> OptionalInt(string name, string description, int min, string helpName = "N") =>
+        Make<int?>(name, description, helpName, s => int.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) && v >= min
+            ? (v, null) : (null, $"is not an integer ≥ {min}"));
+
+    /// <summary>An optional finite number &gt; 0 (≥ 0 with <paramref name="allowZero"/>; null when absent).</summary>
+    public static Option<double?> OptionalPositive(string name, string description, string helpName = "X", bool allowZero = false) =>
+        Make<double?>(name, description, helpName, s => ParsePositive(s, allowZero) is (var v, null) ? (v, null) : (null, $"is not a finite number {(allowZero ? "≥" : ">")} 0"));
+
     /// <summary>A finite number &gt; 0 (≥ 0 with <paramref name="allowZero"/>).</summary>
     public static Option<double> Positive(string name, string description, string helpName, double? defaultValue = null, bool allowZero = false) =>
         Make(name, description, helpName, s => ParsePositive(s, allowZero), defaultValue ?? 0, defaultValue is not null);
@@ -137,12 +146,11 @@ internal static class SimOptions
 
     /// <summary><c>--every K</c>: print every K epochs.</summary>
     public static Option<int?> Every(string defaultText) =>
-        Make<int?>("--every", $"print every K epochs (default {defaultText})", "K", s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= 1
-            ? (v, null) : (null, "is not an integer ≥ 1"));
+        OptionalInt("--every", $"print every K epochs (default {defaultText})", 1, "K");
 
     /// <summary><c>--duration-ms T</c>: simulated time override.</summary>
     public static Option<double?> DurationMs(string description, bool allowZero = true) =>
-        Make<double?>("--duration-ms", description, "T", s => ParsePositive(s, allowZero) is (var v, null) ? (v, null) : (null, $"is not a finite number {(allowZero ? "≥" : ">")} 0 (ms)"));
+        OptionalPositive("--duration-ms", description, "T", allowZero);
 
     /// <summary><c>--shard i/n</c>: run only shard i of n.</summary>
     public static Option<(int Index, int Count)> Shard(string what) =>
@@ -179,16 +187,15 @@ internal static class SimOptions
 
     /// <summary>The learning-rate options of the store-and-recall task and its sweep.</summary>
     public static Option<double?> EtaScaled() =>
-        Make<double?>("--eta-scaled", "learning rate X*sqrt(N/R)", "X", s => ParsePositive(s, false) is (var v, null) ? (v, null) : (null, "is not a finite number > 0"));
+        OptionalPositive("--eta-scaled", "learning rate X*sqrt(N/R)");
 
     /// <inheritdoc cref="EtaScaled"/>
     public static Option<double?> EtaPerNorm() =>
-        Make<double?>("--eta-per-norm", "learning rate X/||D||_2: the same largest step for every feedback D", "X", s => ParsePositive(s, false) is (var v, null) ? (v, null) : (null, "is not a finite number > 0"));
+        OptionalPositive("--eta-per-norm", "learning rate X/||D||_2: the same largest step for every feedback D");
 
     /// <summary><c>--initial-rec-sd X</c>.</summary>
     public static Option<double?> InitialRecSd() =>
-        Make<double?>("--initial-rec-sd", "initial W_rec ~ N(0, X^2); the teacher run keeps the self-connections (default 0)", "X",
-            s => ParsePositive(s, true) is (var v, null) ? (v, null) : (null, "is not a finite number ≥ 0"));
+        OptionalPositive("--initial-rec-sd", "initial W_rec ~ N(0, X^2); the teacher run keeps the self-connections (default 0)", allowZero: true);
 
     // ---- relations between options --------------------------------------------------------------------------------
 
