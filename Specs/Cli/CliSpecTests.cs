@@ -38,6 +38,16 @@ public class CliSpecTests
     }
 
     [Fact]
+    public void TheReadmeShowsTheCurrentTopLevelHelp()
+    {
+        var (code, help, _) = CliHarness.Sim("--help");
+        Assert.Equal(ExitCodes.Ok, code);
+        string readme = File.ReadAllText(Path.Combine(Root(), "README.md")).ReplaceLineEndings("\n");
+        Assert.True(readme.Contains("```\n" + help.ReplaceLineEndings("\n").TrimEnd() + "\n```", StringComparison.Ordinal),
+            "README.md's 'The command line' block differs from `sim --help`; paste the current output there");
+    }
+
+    [Fact]
     public void EveryCommandsHelpListsItsOptionsAndExitsZero()
     {
         foreach (var (path, command) in Walk(Tree(), "sim").Where(c => !c.Command.Hidden))
