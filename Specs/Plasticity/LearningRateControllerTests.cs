@@ -42,7 +42,7 @@ public class LearningRateControllerTests
         Assert.Equal(p / (p + omega), last.LearningRate, 12);
     }
 
-    /// <summary>The VKF's update equals the paper's form v += λ[(m − m_pre)² + w + w_pre − 2(1−k)·w_pre − v] (MODELS.md §3.9), step by step.</summary>
+    /// <summary>The VKF's update equals the paper's form v += λ[(m − m_pre)² + w + w_pre − 2(1−k)·w_pre − v] (Piray & Daw 2020), step by step.</summary>
     [Fact]
     public void TheVkfFollowsThePapersVolatilityUpdate()
     {
