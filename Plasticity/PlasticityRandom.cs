@@ -19,6 +19,10 @@ public static class PlasticityRandom
     public const uint ReadoutPurpose = 0x103;
     /// <summary>Purpose of an initial recurrent weight matrix (store-and-recall's <c>InitialRecurrentSd</c>).</summary>
     public const uint InitialRecurrentPurpose = 0x104;
+    /// <summary>The particles of a learning-rate controller (<see cref="Controllers.VolatilityStochasticityFilter"/>).</summary>
+    public const uint ControllerPurpose = 0x120;
+    /// <summary>The outcome sequences of the volatility task (random walk and observation noise).</summary>
+    public const uint VolatilityTaskPurpose = 0x121;
     /// <summary>The generated samples of the rule conformance specs (<see cref="RuleDefinition.Sample"/>).</summary>
     public const uint ConformanceSamplePurpose = 0x110;
 
