@@ -31,7 +31,7 @@ public class CliSpecTests
         string expected = CliReference.Markdown(Tree());
         string file = Path.Combine(Root(), "docs", "cli.md");
         string actual = File.Exists(file) ? File.ReadAllText(file) : "";
-        Assert.True(expected == actual, "docs/cli.md differs from the command definitions; regenerate it: sim cli-reference > docs/cli.md");
+        Assert.True(expected == actual, "docs/cli.md differs from the command definitions; regenerate it: scripts/refresh-cli-docs.sh");
         var (code, printed, _) = CliHarness.Sim("cli-reference");
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Equal(expected, printed);
@@ -44,7 +44,7 @@ public class CliSpecTests
         Assert.Equal(ExitCodes.Ok, code);
         string readme = File.ReadAllText(Path.Combine(Root(), "README.md")).ReplaceLineEndings("\n");
         Assert.True(readme.Contains("```\n" + help.ReplaceLineEndings("\n").TrimEnd() + "\n```", StringComparison.Ordinal),
-            "README.md's 'The command line' block differs from `sim --help`; paste the current output there");
+            "README.md's 'The command line' block differs from `sim --help`; run scripts/refresh-cli-docs.sh");
     }
 
     [Fact]
