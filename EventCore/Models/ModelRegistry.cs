@@ -16,6 +16,8 @@ public static class ModelRegistry
         LifDeltaModel.Instance,
         GoalLifModel.Instance,
         LifCondExpModel.Instance,
+        IzhikevichModel.Instance,
+        ThetaModel.Instance,
     ];
 
     /// <summary>Every registered model, in registration order.</summary>
