@@ -18,6 +18,7 @@ public static class ModelRegistry
         LifCondExpModel.Instance,
         IzhikevichModel.Instance,
         ThetaModel.Instance,
+        LifExp2Model.Instance,
     ];
 
     /// <summary>Every registered model, in registration order.</summary>
