@@ -16,6 +16,9 @@ public static class ModelRegistry
         LifDeltaModel.Instance,
         GoalLifModel.Instance,
         LifCondExpModel.Instance,
+        IzhikevichModel.Instance,
+        ThetaModel.Instance,
+        LifExp2Model.Instance,
     ];
 
     /// <summary>Every registered model, in registration order.</summary>

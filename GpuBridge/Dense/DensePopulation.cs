@@ -225,6 +225,17 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         using Scalar x = s.ToScalar();
         return a.mul(x);
     }
+    public Tensor Add(Tensor a, double s)
+    {
+        using Scalar x = s.ToScalar();
+        return a.add(x, TorchNumerics.One);
+    }
+    public Tensor Where(Tensor mask, Tensor a, Tensor b) => where(mask, a, b);
+    public Tensor ClampRange(Tensor a, double min, double max)
+    {
+        using Scalar lo = min.ToScalar(), hi = max.ToScalar();
+        return a.clamp(lo, hi);
+    }
     public Tensor RoundToGrid(Tensor a, double scale, double unit) => TorchNumerics.RoundToGrid(a, scale, unit);
     public void Set(int variable, Tensor value) => _state[variable].copy_(value);
     public Tensor MaskToDouble(Tensor mask) => mask.to_type(ScalarType.Float64);

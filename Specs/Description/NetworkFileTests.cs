@@ -53,6 +53,9 @@ public class NetworkFileTests
     [Theory]
     [InlineData("cuba.yaml")]
     [InlineData("goal_lif.yaml")]
+    [InlineData("izhikevich.yaml")]
+    [InlineData("theta.yaml")]
+    [InlineData("lif_exp2.yaml")]
     public void Examples_round_trip(string example) => AssertRoundTrip(NetworkFile.Load(Example(example)));
 
     [Fact]

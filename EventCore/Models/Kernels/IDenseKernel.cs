@@ -50,6 +50,12 @@ public interface IDenseKernel<T> where T : class
     T Mul(T a, T b);
     /// <summary>a · s.</summary>
     T Mul(T a, double s);
+    /// <summary>a + s (one IEEE add; a − s is a + (−s), the same bits).</summary>
+    T Add(T a, double s);
+    /// <summary>Where the bool mask is set a, elsewhere b (a selection: no arithmetic, so exact).</summary>
+    T Where(T mask, T a, T b);
+    /// <summary>a clamped into [min, max] (selections only: x &lt; min → min, x &gt; max → max, NaN stays NaN; C#'s <c>Math.Clamp</c>).</summary>
+    T ClampRange(T a, double min, double max);
     /// <summary>round_half_even(a·scale)·unit (onto the grid unit = 1/scale, both powers of two).</summary>
     T RoundToGrid(T a, double scale, double unit);
     /// <summary>Writes <paramref name="value"/> into the persistent state variable <paramref name="variable"/>.</summary>
