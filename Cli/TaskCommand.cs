@@ -19,7 +19,7 @@ public static class TaskCommand
 {
     /// <summary>What <c>sim task store-recall --help</c> prints after the options.</summary>
     private const string Epilog = """
-        With --out: DIR/store-recall.csv (epoch, mse, delta_s), DIR/summary.txt and the figures DIR/curves.png (MSE and
+        With --out: DIR/store-recall.csv (epoch, mse, delta_s, eta), DIR/summary.txt and the figures DIR/curves.png (MSE and
         dS against epoch) and DIR/recall.png.
         Ctrl-C stops after the current epoch; the epochs done so far are printed and written (exit 130; SIGTERM 143,
         SIGHUP 129). A weight write the grid cannot hold exactly (too large a learning rate) stops learning; the epochs
@@ -48,12 +48,20 @@ public static class TaskCommand
         var seed = SimOptions.Seed("seed of every random draw (default 1)");
         var eta = SimOptions.OptionalPositive("--eta", "fixed learning rate (default 5/sqrt(N))", "X");
         var every = SimOptions.Every("E/20");
+        var controller = SimOptions.Make<Sim.Plasticity.Controllers.EtaControllerKind?>("--eta-controller",
+            "vkf or pf: the epoch's eta from a learning-rate controller that observes the epoch's MSE relative to the first (the volatile Kalman filter, or the volatility/stochasticity particle filter; docs/rules/controllers.md), eta_e = 2 eta_0 k_e with eta_0 the rate of --eta/--eta-scaled/--eta-per-norm or 5/sqrt(N); default: a fixed eta",
+            "vkf|pf", s => s switch
+            {
+                "vkf" => (Sim.Plasticity.Controllers.EtaControllerKind.Vkf, null),
+                "pf" => (Sim.Plasticity.Controllers.EtaControllerKind.ParticleFilter, null),
+                _ => (null, "is not one of vkf, pf"),
+            });
         var engine = SimOptions.Engine("event (one thread), dense (TorchSharp, cpu) or dense-cuda: the curves are the same bit for bit on every engine; float64: the unquantized comparison run on the event engine (GoalLif without its trace grid, W_rec with the rule's float64 weights; docs/models/goal_lif.md, \"Grids\")",
             "event", "dense", "dense-cuda", "float64");
         var outDir = SimOptions.Out("also write the CSV, the summary and the figures into DIR");
         var cmd = new SimCommand("store-recall", "One cell of the store-and-recall task (Capone, Muratore & Paolucci 2022, Fig. 2; docs/tasks/store_recall.md): target spikes from a teacher drive, readout training (its MSE is the readout limit), then online rank-R / tau* learning of the recurrent weights. Prints the MSE and spike error dS every few epochs.", Epilog);
         common.AddTo(cmd);
-        foreach (var o in new Option[] { rank, ltts, outputSpace, tauStar, seed, eta, every, engine, outDir }) cmd.Add(o);
+        foreach (var o in new Option[] { rank, ltts, outputSpace, tauStar, seed, eta, every, controller, engine, outDir }) cmd.Add(o);
         SimOptions.Exclusive(cmd, ltts, rank);
         SimOptions.Exclusive(cmd, ltts, outputSpace);
         SimOptions.Exclusive(cmd, eta, common.EtaScaled, common.EtaPerNorm);
@@ -64,6 +72,7 @@ public static class TaskCommand
                 Ltts = r.GetValue(ltts),
                 OutputSpace = r.GetValue(outputSpace),
                 TauStarDt = r.GetValue(tauStar),
+                EtaController = r.GetValue(controller),
             };
             if (r.GetValue(seed) is { } s) o = o with { Seed = s };
             return Execute(o, r.GetValue(rank), r.GetValue(eta), r.GetValue(common.EtaScaled), r.GetValue(common.EtaPerNorm), r.GetValue(every),
@@ -111,6 +120,8 @@ public static class TaskCommand
         summary.AppendLine($"conventions: {o.ConventionsName}");
         summary.AppendLine(FormattableString.Invariant($"feedback: {result.Feedback} (||D||_2 = {result.FeedbackNorm:G4}, tr D = {result.FeedbackTrace:G4})"));
         summary.AppendLine(FormattableString.Invariant($"optimizer: {result.Optimizer}"));
+        if (o.EtaController is not null && result.EtaPerEpoch.Length > 0)
+            summary.AppendLine(FormattableString.Invariant($"eta per epoch: first {result.EtaPerEpoch[0]:G4}, last {result.EtaPerEpoch[^1]:G4}, min {result.EtaPerEpoch.Min():G4}, max {result.EtaPerEpoch.Max():G4}, mean {result.EtaPerEpoch.Average():G4}"));
         summary.AppendLine(o.PerTrial ? "updates: per trial (summed over each epoch, applied at its end)" : "updates: online (every step)");
         summary.AppendLine($"engine: {result.Engine}");
         summary.AppendLine(FormattableString.Invariant($"epochs: {result.Mse.Length}{(interrupted ? " (interrupted)" : result.Failure is not null ? " (failed)" : "")}, {result.SecondsPerEpoch * 1000:F2} ms per epoch"));
@@ -121,8 +132,8 @@ public static class TaskCommand
         if (outDir is not null)
         {
             Directory.CreateDirectory(outDir);
-            var csv = new StringBuilder("epoch,mse,delta_s\n");
-            for (int e = 0; e < result.Mse.Length; e++) csv.Append(CultureInfo.InvariantCulture, $"{e},{result.Mse[e]:R},{result.SpikeError[e]:R}\n");
+            var csv = new StringBuilder("epoch,mse,delta_s,eta\n");
+            for (int e = 0; e < result.Mse.Length; e++) csv.Append(CultureInfo.InvariantCulture, $"{e},{result.Mse[e]:R},{result.SpikeError[e]:R},{result.EtaPerEpoch[e]:R}\n");
             File.WriteAllText(Path.Combine(outDir, "store-recall.csv"), csv.ToString());
             File.WriteAllText(Path.Combine(outDir, "summary.txt"), summary.ToString());
             stdout.WriteLine($"wrote {Path.Combine(outDir, "store-recall.csv")}");

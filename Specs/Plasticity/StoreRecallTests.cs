@@ -35,6 +35,33 @@ public class StoreRecallTests
     }
 
     [Fact]
+    public void AControllerSetsEachEpochsEtaFromTheErrorsSoFar()
+    {
+        foreach (var kind in new[] { global::Sim.Plasticity.Controllers.EtaControllerKind.Vkf, global::Sim.Plasticity.Controllers.EtaControllerKind.ParticleFilter })
+        {
+            var o = Small with { Epochs = 12, EtaController = kind };
+            var a = new StoreRecall(o).Run();
+            var fixedEta = new StoreRecall(Small with { Epochs = 12 }).Run();
+            // Epoch 0 runs at the base eta, so its curve is the fixed-eta run's; later epochs follow the controller.
+            Assert.Equal(fixedEta.Mse[0], a.Mse[0]);
+            Assert.Equal(fixedEta.Rate.Eta, a.EtaPerEpoch[0]);
+            Assert.Equal(12, a.EtaPerEpoch.Length);
+            Assert.True(a.EtaPerEpoch.Distinct().Count() > 5, $"{kind}: eta should move from epoch to epoch");
+            Assert.All(a.EtaPerEpoch, e => Assert.InRange(e, 0, 2 * fixedEta.Rate.Eta));
+            Assert.NotEqual(fixedEta.Mse[^1], a.Mse[^1]);
+            // The same bits again, and the per-epoch eta is exactly the controller's answer to the MSE stream so far.
+            var b = new StoreRecall(o).Run();
+            Assert.Equal(a.Mse, b.Mse);
+            Assert.Equal(a.EtaPerEpoch, b.EtaPerEpoch);
+            var replay = new global::Sim.Plasticity.Controllers.ControlledSgd(
+                global::Sim.Plasticity.Controllers.ControlledSgd.CreateController(kind, o.Seed, o.Cell), fixedEta.Rate);
+            for (int e = 0; e + 1 < a.Mse.Length; e++) Assert.Equal(a.EtaPerEpoch[e + 1], replay.EndTrial(a.Mse[e]));
+            Assert.Contains("controller", a.Optimizer);
+            Assert.Throws<NotSupportedException>(() => replay.Capture());
+        }
+    }
+
+    [Fact]
     public void SameSeedGivesIdenticalCurves()
     {
         var options = Small with { Epochs = 8 };
@@ -151,7 +178,8 @@ public class StoreRecallCommandTests
             Assert.Contains("fixed(0.5)", r.Out);
             Assert.Contains("epoch      4:", r.Out);
             var lines = File.ReadAllLines(Path.Combine(dir, "store-recall.csv"));
-            Assert.Equal("epoch,mse,delta_s", lines[0]);
+            Assert.Equal("epoch,mse,delta_s,eta", lines[0]);
+            Assert.EndsWith(",0.5", lines[1]);   // the fixed eta of every epoch
             Assert.Equal(7, lines.Length);
             Assert.True(File.Exists(Path.Combine(dir, "summary.txt")));
             foreach (string png in new[] { "curves.png", "recall.png" })   // the task writes its figures too

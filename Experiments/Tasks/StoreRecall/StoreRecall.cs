@@ -245,7 +245,10 @@ public sealed class StoreRecall
         {
             var o = Task.Options;
             ErrorFeedback feedback = o.OutputSpace ? new OutputSpaceFeedback(B, o.Neurons, o.Rank) : new NeuronSpaceFeedback(D, o.Neurons, o.Ltts ? "LTTS" : $"rank {o.Rank}");
-            return new RankRCell(feedback, o.TauStarDt, new Sgd(Rate), RuleTarget) { Mode = o.PerTrial ? UpdateMode.PerTrial : UpdateMode.Online };
+            IOptimizer optimizer = o.EtaController is { } kind
+                ? new Plasticity.Controllers.ControlledSgd(Plasticity.Controllers.ControlledSgd.CreateController(kind, o.Seed, o.Cell), Rate)
+                : new Sgd(Rate);
+            return new RankRCell(feedback, o.TauStarDt, optimizer, RuleTarget) { Mode = o.PerTrial ? UpdateMode.PerTrial : UpdateMode.Online };
         }
     }
 
@@ -331,7 +334,12 @@ public sealed class StoreRecall
             protocol.Run(first.Epochs, m =>
             {
                 curves.Add(m);
-                for (int k = 0; k < setups.Length; k++) progress?.Invoke(m.Trial, k, m[StoreRecallTask.MseMetric, k], m[StoreRecallTask.SpikeErrorMetric, k]);
+                for (int k = 0; k < setups.Length; k++)
+                {
+                    // A controlled η sees the epoch's MSE and sets the next epoch's η (before the next trial starts).
+                    if (rule.Instances[k].Core.Optimizer is Plasticity.Controllers.ControlledSgd controlled) controlled.EndTrial(m[StoreRecallTask.MseMetric, k]);
+                    progress?.Invoke(m.Trial, k, m[StoreRecallTask.MseMetric, k], m[StoreRecallTask.SpikeErrorMetric, k]);
+                }
             }, cancellationToken);
         }
         catch (Sim.EventCore.Plasticity.PlasticWeightException e)
@@ -354,6 +362,8 @@ public sealed class StoreRecall
                 Rate = s.Rate, FeedbackNorm = s.FeedbackNorm, FeedbackTrace = s.FeedbackTrace,
                 FinalOutput = complete && curves.Count > 0 ? s.Task.Readout(s.WOut, task.Trace(k)) : [],
                 Failure = failure,
+                EtaPerEpoch = rule.Instances[k].Core.Optimizer is Plasticity.Controllers.ControlledSgd c
+                    ? [.. c.EtaPerTrial.Take(curves.Count)] : [.. Enumerable.Repeat(s.Rate.Eta, curves.Count)],
             };
         }
         return results;

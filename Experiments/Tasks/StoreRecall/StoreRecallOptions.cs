@@ -46,6 +46,11 @@ public sealed record StoreRecallOptions
     /// </summary>
     public double? StepPerFeedbackNorm { get; init; }
     /// <summary>
+    /// When set, the rule's η changes from epoch to epoch as a learning-rate controller answers the epoch's MSE
+    /// (<see cref="Plasticity.Controllers.ControlledSgd"/>: η_e = 2η₀·k_e, η₀ the rate above, k₁ = 0.5); null: a fixed η.
+    /// </summary>
+    public Plasticity.Controllers.EtaControllerKind? EtaController { get; init; }
+    /// <summary>
     /// Per-trial updates (<see cref="UpdateMode.PerTrial"/>): the rule sums its directions over an epoch and applies them
     /// once at its end; false (the paper's protocol): online, every tick.
     /// </summary>
@@ -135,4 +140,6 @@ public sealed record StoreRecallResult(double ReadoutLimit, double[] Mse, double
     /// large a learning rate), or null; <see cref="Mse"/> and <see cref="SpikeError"/> hold the epochs completed before.
     /// </summary>
     public string? Failure { get; init; }
+    /// <summary>η of every completed epoch (constant without <see cref="StoreRecallOptions.EtaController"/>).</summary>
+    public double[] EtaPerEpoch { get; init; } = [];
 }
