@@ -30,7 +30,9 @@ public sealed class BipedalExpert
     }
 
     /// <summary>Hull speed (observation units, vel_x) above which the supporting knee straightens faster and the push ends.</summary>
-    public double Speed { get; init; } = 0.29;
+    public double Speed { get; init; } = 0.26;
+    /// <summary>The push also ends when the hull is faster than this (observation units, vel_x).</summary>
+    public double PushEndSpeed { get; init; } = 0.312;
     /// <summary>Hip target of the swinging leg (rad; the joint limit is 1.1).</summary>
     public double SwingHip { get; init; } = 1.1;
     /// <summary>Knee target of the swinging leg (observation units: knee angle + 1).</summary>
@@ -111,7 +113,7 @@ public sealed class BipedalExpert
         {
             kneeTarget[_moving] = _supportKnee;
             kneeTarget[support] = 1.0;
-            if (s[sb + 2] > PushKnee || s[2] > 1.2 * Speed)
+            if (s[sb + 2] > PushKnee || s[2] > PushEndSpeed)
             {
                 State = Phase.Swing;
                 _moving = support;
