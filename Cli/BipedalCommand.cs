@@ -57,7 +57,7 @@ public static class BipedalCommand
         }
 
         var inv = CultureInfo.InvariantCulture;
-        stdout.WriteLine(string.Create(inv, $"bipedal-expert: BipedalWalker-v3 (normal terrain, Box2D {Box2DLibrary.Version / 10000}.{Box2DLibrary.Version / 100 % 100}.{Box2DLibrary.Version % 100}), {episodes} episodes, seed {seed}, time limit {timeLimit} steps"));
+        stdout.WriteLine(string.Create(inv, $"bipedal-expert: BipedalWalker-v3 (normal terrain; Box2D, b2_version {Box2DLibrary.Version / 10000}.{Box2DLibrary.Version / 100 % 100}.{Box2DLibrary.Version % 100}), {episodes} episodes, seed {seed}, time limit {timeLimit} steps"));
         var table = new System.Text.StringBuilder("episode,return,distance_m,steps,outcome\n");
         foreach (var e in runs)
         {

@@ -30,7 +30,7 @@ public static class TaskCommand
     /// <summary>The definition of <c>sim task</c> and its tasks.</summary>
     internal static Command Build(CliIO io)
     {
-        var task = new SimCommand("task", "Run one task of the seed papers with its learning rule: store-recall, button-food, rank-estimation; bipedal-expert runs the walking controller on BipedalWalker-v3.");
+        var task = new SimCommand("task", "Run one task of the seed papers with its learning rule: store-recall, button-food, rank-estimation, bipedal-expert.");
         task.Add(BuildStoreRecall(io));
         task.Add(ButtonFoodCommand.BuildTask(io));
         task.Add(RankEstimationCommand.Build(io));
