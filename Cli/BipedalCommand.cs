@@ -96,11 +96,8 @@ public static class BipedalCommand
                 Directory.CreateDirectory(frames);
                 double ret = 0;
                 int count = 0;
-                int lastStep = -1;
                 BipedalExpertRun.Run(seed, 0, timeLimit, env =>
                 {
-                    if (env.Steps == lastStep) return;   // not stepped
-                    lastStep = env.Steps;
                     if (env.Steps % RenderEvery != 0 && env.Outcome == BipedalOutcome.Running) return;
                     BipedalPlots.Frame(env, ret, Path.Combine(frames, string.Create(inv, $"step-{env.Steps:D4}.png")));
                     count++;
