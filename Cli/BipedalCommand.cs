@@ -120,8 +120,8 @@ public static class BipedalCloningCommand
     internal static Command Build(CliIO io)
     {
         var d = new BipedalCloningOptions();
-        var rank = SimOptions.Int("--rank", $"R, the feedback's rank, 4..N (default {d.Rank})", 4, d.Rank, "R");
-        var tauStar = SimOptions.Positive("--tau-star", $"tau* in ms, also the readout's tau_ro (default {d.TauStarMs})", "MS", d.TauStarMs);
+        var rank = SimOptions.OptionalInt("--rank", $"feedback rank R, 4 ≤ R ≤ N (default {d.Rank})", 1, "R");
+        var tauStar = SimOptions.TauStar(d.TauStarMs);
         var seed = SimOptions.Seed("seed of every random draw, the expert's episodes and the test terrains (default 1)");
         var iterations = SimOptions.Int("--iterations", $"training iterations, each followed by a closed-loop test (default {d.Iterations})", 0, d.Iterations, "K");
         var neurons = SimOptions.Neurons(d.Neurons);
@@ -139,7 +139,7 @@ public static class BipedalCloningCommand
         {
             var o = d with
             {
-                Rank = r.GetValue(rank), TauStarMs = r.GetValue(tauStar), Seed = r.GetValue(seed) ?? 1, Iterations = r.GetValue(iterations),
+                Rank = r.GetValue(rank) ?? d.Rank, TauStarMs = r.GetValue(tauStar), Seed = r.GetValue(seed) ?? 1, Iterations = r.GetValue(iterations),
                 Neurons = r.GetValue(neurons), TestEpisodes = r.GetValue(episodes), TestSteps = r.GetValue(limit),
             };
             return Execute(o, r.GetValue(demo), r.GetValue(engine)!, r.GetValue(outDir), io.Out, io.Err);
@@ -149,11 +149,6 @@ public static class BipedalCloningCommand
     /// <summary>Runs one cell; returns the exit code.</summary>
     public static int Execute(BipedalCloningOptions o, string? demonstration, string engine, string? outDir, TextWriter stdout, TextWriter stderr)
     {
-        if (Box2DLibrary.UnavailableReason is { } reason)
-        {
-            stderr.WriteLine($"sim: {reason}");
-            return ExitCodes.Failure;
-        }
         try
         {
             if (demonstration is not null) o = o with { Demonstration = DemonstrationFile.Read(demonstration) };
@@ -163,6 +158,11 @@ public static class BipedalCloningCommand
         {
             stderr.WriteLine($"sim: {(e is ArgumentException ? "option --" : "")}{e.Message}");
             return ExitCodes.Usage;
+        }
+        if (Box2DLibrary.UnavailableReason is { } reason)
+        {
+            stderr.WriteLine($"sim: {reason}");
+            return ExitCodes.Failure;
         }
         if (outDir is not null) OutputFolder.EnsureWritable(outDir, "--out");
         var inv = CultureInfo.InvariantCulture;
