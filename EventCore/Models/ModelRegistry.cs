@@ -19,6 +19,7 @@ public static class ModelRegistry
         IzhikevichModel.Instance,
         ThetaModel.Instance,
         LifExp2Model.Instance,
+        GoalLifEulerModel.Instance,
     ];
 
     /// <summary>Every registered model, in registration order.</summary>

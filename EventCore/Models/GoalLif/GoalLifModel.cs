@@ -16,7 +16,7 @@ namespace Sim.EventCore.Models;
 /// It exports hz to trace-coupled projections (W_rec acts through the filtered trace, not through delayed spikes) and
 /// supplies the GOAL pseudo-derivative σ(v)(1 − σ(v)) (<see cref="SigmoidPseudoDerivative"/>).
 /// </summary>
-public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, GoalLifConstants>
+public sealed class GoalLifModel : GoalLifFamily<GoalLifParameters>
 {
     /// <summary>The one instance (registered in <see cref="ModelRegistry"/>).</summary>
     public static readonly GoalLifModel Instance = new();
@@ -30,6 +30,39 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
     public override string Name => "goal_lif";
     /// <inheritdoc/>
     public override string Summary => "the LIF of Capone, Muratore & Paolucci 2022 (trace-coupled recurrence, reset current, no refractoriness)";
+    /// <inheritdoc/>
+    protected override bool ForwardEuler => false;
+}
+
+/// <summary>
+/// GoalLif with a forward-Euler membrane (docs/models/goal_lif.md, "Forward-Euler variant"), as the authors' walker code
+/// integrates it: α_m = 1 − dt/τ_m and 1 − α_m = dt/τ_m instead of e^{−dt/τ_m} and 1 − e^{−dt/τ_m}, in the membrane
+/// update and in the eligibility ej (which is ∂v/∂w, so it follows the membrane's map). The synaptic filter hz keeps
+/// α_s = e^{−dt/τ_s}. Everything else, both engines' kernels included, is GoalLif's: the variant differs only in its
+/// compiled constants. Needs τ_m &gt; dt (at dt/τ_m ≥ 1 the map no longer decays).
+/// </summary>
+public sealed class GoalLifEulerModel : GoalLifFamily<GoalLifEulerParameters>
+{
+    /// <summary>The one instance (registered in <see cref="ModelRegistry"/>).</summary>
+    public static readonly GoalLifEulerModel Instance = new();
+
+    private GoalLifEulerModel() { }
+
+    /// <inheritdoc/>
+    public override string Name => "goal_lif_euler";
+    /// <inheritdoc/>
+    public override string Summary => "GoalLif with a forward-Euler membrane, α_m = 1 − dt/τ_m (the authors' walker code)";
+    /// <inheritdoc/>
+    protected override bool ForwardEuler => true;
+}
+
+/// <summary>The GoalLif kernels, shared by <see cref="GoalLifModel"/> and <see cref="GoalLifEulerModel"/> (they differ only in α_m).</summary>
+public abstract class GoalLifFamily<TParameters> : NeuronModelDefinition<TParameters, GoalLifConstants> where TParameters : GoalLifParameters, new()
+{
+    private const int V = GoalLifModel.V, Z = GoalLifModel.Z, Hz = GoalLifModel.Hz, Ej = GoalLifModel.Ej;
+
+    /// <summary>True: α_m = 1 − dt/τ_m (forward Euler); false: α_m = e^{−dt/τ_m}.</summary>
+    protected abstract bool ForwardEuler { get; }
 
     /// <inheritdoc/>
     public override IReadOnlyList<StateVariable> StateVariables { get; } =
@@ -75,13 +108,13 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
     public override ConformanceHints Hints => new(NoiseDeltaV: 1.0);
 
     /// <inheritdoc/>
-    protected override IEnumerable<(string Key, string Message)> Validate(GoalLifParameters q)
+    protected override IEnumerable<(string Key, string Message)> Validate(TParameters q)
     {
         if (q.TraceFractionBits is not 0 and (< 8 or > 40)) yield return ("trace_fraction_bits", $"must be in [8, 40] (or 0: unquantized), got {q.TraceFractionBits}");
     }
 
     /// <inheritdoc/>
-    protected override GoalLifConstants Compile(GoalLifParameters q, ModelCompileContext ctx)
+    protected override GoalLifConstants Compile(TParameters q, ModelCompileContext ctx)
     {
         int n = ctx.Size;
         double dt = ctx.DtMs;
@@ -93,8 +126,17 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
         var thr = ctx.Draw(q.Threshold, "threshold");
         for (int i = 0; i < n; i++)
         {
-            c.AlphaMem[i] = Math.Exp(-dt / tm[i]);
-            c.OneMinusAlphaMem[i] = 1.0 - c.AlphaMem[i];
+            if (ForwardEuler)
+            {
+                if (!(tm[i] > dt)) throw ctx.Error("tau_mem_ms", $"neuron {i} drew {Value.Fmt(tm[i])} ms; the forward-Euler membrane needs tau_mem_ms > dt = {Value.Fmt(dt)} ms");
+                c.OneMinusAlphaMem[i] = dt / tm[i];
+                c.AlphaMem[i] = 1.0 - c.OneMinusAlphaMem[i];
+            }
+            else
+            {
+                c.AlphaMem[i] = Math.Exp(-dt / tm[i]);
+                c.OneMinusAlphaMem[i] = 1.0 - c.AlphaMem[i];
+            }
             c.AlphaSyn[i] = Math.Exp(-dt / ts[i]);
             c.OneMinusAlphaSyn[i] = 1.0 - c.AlphaSyn[i];
             c.Bias[i] = bias[i];
@@ -105,7 +147,7 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
     }
 
     /// <inheritdoc/>
-    protected override void Initialise(CompiledPopulation p, GoalLifParameters q, GoalLifConstants c, ulong seed, int instance, double[][] state)
+    protected override void Initialise(CompiledPopulation p, TParameters q, GoalLifConstants c, ulong seed, int instance, double[][] state)
     {
         InitialValues(p, seed, instance, q.VInit, "v_init", state[V]);
         Array.Clear(state[Z]);
@@ -182,8 +224,8 @@ public sealed class GoalLifModel : NeuronModelDefinition<GoalLifParameters, Goal
     }
 
     /// <inheritdoc/>
-    protected override GoalLifParameters Sample(Random rng, double dtMs, bool heterogeneous)
-        => new() { TauMemMs = 8 * dtMs, TauSynMs = 2 * dtMs, VInit = Value.Uniform(-6, 1), TraceFractionBits = 12 + rng.Next(10) };
+    protected override TParameters Sample(Random rng, double dtMs, bool heterogeneous)
+        => new() { TauMemMs = (ForwardEuler ? 4 : 8) * dtMs, TauSynMs = 2 * dtMs, VInit = Value.Uniform(-6, 1), TraceFractionBits = 12 + rng.Next(10) };
 }
 
 /// <summary>Per-neuron constants of <see cref="GoalLifParameters"/>.</summary>

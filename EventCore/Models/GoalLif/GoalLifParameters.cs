@@ -15,7 +15,7 @@ namespace Sim.EventCore.Description;
 /// Q rounds to the grid 2^-<see cref="TraceFractionBits"/> (round half to even) so that W_rec·hz' is an exact integer
 /// sum in both engines (numerics contract). No refractoriness, no Dale's law.
 /// </summary>
-public sealed record GoalLifParameters : NeuronParameters
+public record GoalLifParameters : NeuronParameters
 {
     /// <inheritdoc/>
     public override NeuronModelDefinition Model => GoalLifModel.Instance;
@@ -37,4 +37,17 @@ public sealed record GoalLifParameters : NeuronParameters
     /// across engines, so only the event engine runs it (docs/models/goal_lif.md, "Grids").
     /// </summary>
     public int TraceFractionBits { get; init; } = 20;
+}
+
+/// <summary>
+/// The parameters of <see cref="GoalLifEulerModel"/> (<c>goal_lif_euler</c>): GoalLif's, with the forward-Euler membrane
+/// α_m = 1 − dt/τ_m and the authors' walker default τ_m = 4 ms (docs/models/goal_lif.md, "Forward-Euler variant").
+/// </summary>
+public sealed record GoalLifEulerParameters : GoalLifParameters
+{
+    /// <summary>The walker code's τ_m = 4 ms.</summary>
+    public GoalLifEulerParameters() => TauMemMs = 4.0;
+
+    /// <inheritdoc/>
+    public override NeuronModelDefinition Model => GoalLifEulerModel.Instance;
 }

@@ -70,7 +70,7 @@ public sealed class RankRRule : IPlasticityRule
     {
         ArgumentNullException.ThrowIfNull(cellOf);
         var p = network.Population(population);
-        if (p.Model != GoalLifModel.Instance) throw new ArgumentException($"population '{population}' is {p.Model.Name}; the rank-R rule needs goal_lif", nameof(population));
+        if (p.Model != GoalLifModel.Instance && p.Model != GoalLifEulerModel.Instance) throw new ArgumentException($"population '{population}' is {p.Model.Name}; the rank-R rule needs goal_lif or goal_lif_euler", nameof(population));
         _population = population;
         _pop = p.Index; _offset = p.Offset; _n = p.Size;
         _gridBits = p.TraceWeightFractionBits;
