@@ -28,10 +28,10 @@ public static class PerturbationCommand
             return parts.Distinct().Count() == parts.Length ? (parts, null) : (null, "repeats a value");
         }, aliases: "--rules");
         var task = SimOptions.Choice("--task", "the task: analytic (the analytically tractable task)", "analytic", "analytic");
-        var trials = SimOptions.Int("--trials", $"trials per run (default {d.Trials}); the final error averages the last 10 %", 1, d.Trials);
+        var trials = SimOptions.Int("--trials", $"trials per run (default {d.Trials}); the final error averages the last 10 %", 1, d.Trials, "T");
         var sigma = SimOptions.Positive("--sigma", FormattableString.Invariant($"equalised perturbation strength sigma_eff, the s.d. of the output perturbation per output and time bin: NP sigma = sigma_eff, WP sigma_W = sigma_eff/sqrt(alpha^2 N_trial) (default {d.Sigma:G3}: the sigma -> 0 limit)"), "X", d.Sigma);
         var eta = SimOptions.OptionalPositive("--eta", "learning rate of every rule (default: each rule's optimal one, 1/(alpha^2 (D + 2)))", "X", allowZero: true);
-        var duration = SimOptions.Int("--duration", $"task duration T in time bins (default {d.Task.Duration}; at least task-dim + 2)", 1, d.Task.Duration, "T");
+        var duration = SimOptions.Int("--duration", $"task duration T in time bins (default {d.Task.Duration}; at least task-dim + 2)", 1, d.Task.Duration, "BINS");
         var durations = SimOptions.IntList("--durations", "durations T of the duration study (each rule at each T; adds DIR/final-vs-duration.png)", 1);
         var decay = SimOptions.Make("--decay", "multiplicative weight decay lambda, W <- (1 - lambda)(W + dW), in [0, 1) (default 0)", "X",
             s => double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0 && v < 1 ? (v, (string?)null) : (0, "is not a number in [0, 1)"), 0.0, hasDefault: true);

@@ -51,7 +51,7 @@ public static class PerturbationPlots
             p.YLabel("error -R (unperturbed run)");
             p.Title(FormattableString.Invariant($"analytic task, T = {duration}, sigma_eff = {r.Options.Sigma:G3}{(r.Options.WeightDecay > 0 ? $", decay {r.Options.WeightDecay:G3}" : "")}"));
             p.Axes.SetLimitsY(0, r.InitialError * 1.1);
-            p.ShowLegend(Alignment.UpperRight);
+            p.ShowLegend(Edge.Right);
             plots.Add(p);
         }
         return Save(plots, path, 420);
@@ -91,7 +91,7 @@ public static class PerturbationPlots
         p.YLabel(FormattableString.Invariant($"final error (last {r.Options.EndTrials} of {r.Options.Trials} trials)"));
         p.Title(FormattableString.Invariant($"final error against T, sigma_eff = {r.Options.Sigma:G3}, {r.Options.Seeds} seeds"));
         p.Axes.Margins(bottom: 0);
-        p.ShowLegend(Alignment.UpperLeft);
+        p.ShowLegend(Edge.Right);
         return Save([p], path, 450);
     }
 
@@ -100,7 +100,7 @@ public static class PerturbationPlots
         var figure = new Multiplot();
         figure.Reset(plots[0]);
         foreach (var p in plots.Skip(1)) figure.AddPlot(p);
-        figure.SavePng(path, 1000, height * plots.Count);
+        figure.SavePng(path, 1350, height * plots.Count);
         return path;
     }
 }

@@ -73,11 +73,14 @@ public readonly record struct MeanSd(double Mean, double Sd)
 
 /// <summary>
 /// One rule at one duration: the error per trial (mean and s.d. over seeds), the closed-form prediction, the final
-/// error (per seed the mean of the last trials, then mean ± s.d. over seeds) and the largest relative deviation of the
-/// seed-mean curve from the prediction, max_t |mean_t − pred_t|/pred_t.
+/// error (per seed the mean of the last trials, then mean ± s.d. over seeds) and the deviations of the seed-mean curve
+/// from the prediction: the largest relative one max_t |mean_t − pred_t|/pred_t (at trial <c>MaxDeviationTrial</c>),
+/// the largest in standard errors of the mean, max_t |mean_t − pred_t|/(sd_t/√S), and the largest relative one of the
+/// means over windows of <see cref="PerturbationTask.Window"/> trials (which averages out the trial-to-trial noise of
+/// the randomly drawn subtasks).
 /// </summary>
 public sealed record PerturbationCell(PerturbationRule Rule, int Duration, double LearningRate, double Sigma, double[] Mean, double[] Sd, double[] Predicted,
-    MeanSd Final, double PredictedFinal, double PredictedLimit, double MaxRelativeDeviation, int MaxDeviationTrial)
+    MeanSd Final, double PredictedFinal, double PredictedLimit, double MaxRelativeDeviation, int MaxDeviationTrial, double MaxStandardDeviation, double MaxWindowDeviation)
 {
     /// <summary>The rule's name.</summary>
     public string RuleName => PerturbationRules.Name(Rule);
@@ -99,11 +102,12 @@ public sealed record PerturbationResult(PerturbationTaskOptions Options, IReadOn
         var o = Options;
         sb.AppendLine(FormattableString.Invariant(
             $"analytic task: N = {o.Task.Inputs}, M = {o.Task.Outputs}, N_task = {o.Task.TaskDimension}, N_trial = {o.Task.TrialDimension}, E_opt = {IrreducibleError:G4}, initial error {InitialError:G4}; sigma_eff = {o.Sigma:G3}, decay {o.WeightDecay:G3}"));
-        sb.AppendLine(FormattableString.Invariant($"final error: mean of the last {o.EndTrials} of {o.Trials} trials, mean +- s.d. over {o.Seeds} seeds; max dev: largest |mean - predicted|/predicted over trials"));
-        sb.AppendLine("rule       T        eta        sigma   final error            predicted  limit      final/E_opt  max dev (trial)");
+        sb.AppendLine(FormattableString.Invariant($"final error: mean of the last {o.EndTrials} of {o.Trials} trials, mean +- s.d. over {o.Seeds} seeds"));
+        sb.AppendLine(FormattableString.Invariant($"max dev: largest |mean - predicted|/predicted over trials (at trial), in standard errors of the mean, and over means of {PerturbationTask.Window(o.Trials)}-trial windows"));
+        sb.AppendLine("rule       T        eta        sigma   final error            predicted  limit      final/E_opt  max dev (trial)      in s.e.  windows");
         foreach (var c in Cells)
             sb.AppendLine(FormattableString.Invariant(
-                $"{c.RuleName,-7} {c.Duration,4}  {c.LearningRate,10:G4}  {c.Sigma,10:G3}   {c.Final.Mean,9:G5} +- {c.Final.Sd,-9:G3}  {c.PredictedFinal,9:G5}  {c.PredictedLimit,9:G5}  {(IrreducibleError > 0 ? c.Final.Mean / IrreducibleError : double.NaN),8:F3}     {c.MaxRelativeDeviation * 100,6:F2} % ({c.MaxDeviationTrial})"));
+                $"{c.RuleName,-7} {c.Duration,4}  {c.LearningRate,10:G4}  {c.Sigma,10:G3}   {c.Final.Mean,9:G5} +- {c.Final.Sd,-9:G3}  {c.PredictedFinal,9:G5}  {c.PredictedLimit,9:G5}  {(IrreducibleError > 0 ? c.Final.Mean / IrreducibleError : double.NaN),8:F3}     {c.MaxRelativeDeviation * 100,6:F2} % ({c.MaxDeviationTrial,6})  {c.MaxStandardDeviation,6:F2}  {c.MaxWindowDeviation * 100,6:F2} %"));
         return sb.ToString();
     }
 
@@ -120,10 +124,10 @@ public sealed record PerturbationResult(PerturbationTaskOptions Options, IReadOn
     /// <summary>The summary as CSV, one row per rule and duration.</summary>
     public string SummaryCsv()
     {
-        var sb = new StringBuilder("rule,duration,eta,sigma,sigma_eff,decay,trials,seeds,end_trials,final_mean,final_sd,predicted_final,predicted_limit,irreducible_error,max_relative_deviation,max_deviation_trial\n");
+        var sb = new StringBuilder("rule,duration,eta,sigma,sigma_eff,decay,trials,seeds,end_trials,final_mean,final_sd,predicted_final,predicted_limit,irreducible_error,max_relative_deviation,max_deviation_trial,max_deviation_se,max_window_deviation,window\n");
         foreach (var c in Cells)
             sb.Append(CultureInfo.InvariantCulture,
-                $"{c.RuleName},{c.Duration},{c.LearningRate:R},{c.Sigma:R},{Options.Sigma:R},{Options.WeightDecay:R},{Options.Trials},{Options.Seeds},{Options.EndTrials},{c.Final.Mean:R},{c.Final.Sd:R},{c.PredictedFinal:R},{c.PredictedLimit:R},{IrreducibleError:R},{c.MaxRelativeDeviation:R},{c.MaxDeviationTrial}\n");
+                $"{c.RuleName},{c.Duration},{c.LearningRate:R},{c.Sigma:R},{Options.Sigma:R},{Options.WeightDecay:R},{Options.Trials},{Options.Seeds},{Options.EndTrials},{c.Final.Mean:R},{c.Final.Sd:R},{c.PredictedFinal:R},{c.PredictedLimit:R},{IrreducibleError:R},{c.MaxRelativeDeviation:R},{c.MaxDeviationTrial},{c.MaxStandardDeviation:R},{c.MaxWindowDeviation:R},{PerturbationTask.Window(Options.Trials)}\n");
         return sb.ToString();
     }
 }
@@ -137,6 +141,9 @@ public sealed record PerturbationResult(PerturbationTaskOptions Options, IReadOn
 /// </summary>
 public static class PerturbationTask
 {
+    /// <summary>The window of the windowed deviation: 1 % of the trials (at least 1).</summary>
+    public static int Window(int trials) => Math.Max(1, trials / 100);
+
     /// <summary>The learning rate a rule runs with: the given one or the rule's optimal one.</summary>
     public static double LearningRate(PerturbationTaskOptions o, AnalyticPerturbationTask task, PerturbationRule rule) => o.LearningRate ?? task.OptimalLearningRate(rule);
 
@@ -195,15 +202,23 @@ public static class PerturbationTask
                 }
                 for (int s = 0; s < ns; s++) finals[s] = runs[(d * nr + r) * ns + s].AsSpan(n - end).ToArray().Average();
                 var predicted = task.PredictedError(rule, eta, sigma, o.WeightDecay, n);
-                double dev = 0;
-                int at = 0;
+                double dev = 0, devSe = 0, devWindow = 0;
+                int at = 0, w = Window(n);
                 for (int t = 0; t < n; t++)
                 {
                     double rel = Math.Abs(mean[t] - predicted[t]) / predicted[t];
                     if (rel > dev) { dev = rel; at = t; }
+                    double se = sd[t] / Math.Sqrt(ns);
+                    if (se > 1e-9 * predicted[t]) devSe = Math.Max(devSe, Math.Abs(mean[t] - predicted[t]) / se);   // not where every seed has the same error (trial 0)
+                }
+                for (int t0 = 0; t0 + w <= n; t0 += w)
+                {
+                    double sm = 0, sp = 0;
+                    for (int t = t0; t < t0 + w; t++) { sm += mean[t]; sp += predicted[t]; }
+                    devWindow = Math.Max(devWindow, Math.Abs(sm - sp) / sp);
                 }
                 double limit = o.WeightDecay > 0 ? double.NaN : task.PredictedFinalError(rule, eta, sigma);
-                cells.Add(new PerturbationCell(rule, durations[d], eta, sigma, mean, sd, predicted, MeanSd.Of(finals), predicted.AsSpan(n - end).ToArray().Average(), limit, dev, at));
+                cells.Add(new PerturbationCell(rule, durations[d], eta, sigma, mean, sd, predicted, MeanSd.Of(finals), predicted.AsSpan(n - end).ToArray().Average(), limit, dev, at, devSe, devWindow));
             }
         return new PerturbationResult(o, cells, tasks[0].InitialError, clock.Elapsed.TotalSeconds);
     }
