@@ -27,6 +27,8 @@ public static class PlasticityRandom
     public const uint PerturbationPurpose = 0x130;
     /// <summary>The trial inputs of the perturbation tasks (which latent inputs a trial of the analytic task switches on).</summary>
     public const uint PerturbationTaskPurpose = 0x131;
+    /// <summary>The random weights of the perturbation tasks' reservoir.</summary>
+    public const uint ReservoirPurpose = 0x132;
     /// <summary>The generated samples of the rule conformance specs (<see cref="RuleDefinition.Sample"/>).</summary>
     public const uint ConformanceSamplePurpose = 0x110;
 

@@ -18,7 +18,8 @@ public class PerturbationCliTests
         clock.Stop();
         Assert.True(code == ExitCodes.Ok, output + err);
         Assert.True(clock.Elapsed.TotalSeconds < 10, $"took {clock.Elapsed.TotalSeconds:F1} s");
-        Assert.Contains("analytic task: N = 20, M = 2, N_task = 10, N_trial = 4, E_opt = 1", output);
+        Assert.Contains("analytic task: N = 20, M = 2, T = 12, N_task = 10, N_trial = 4, alpha^2 = 5, E_opt = 1", output);
+        Assert.Contains("analytic task: N = 20, M = 2, T = 24, N_task = 10", output);
         Assert.Contains("final error: mean of the last 30 of 300 trials, mean +- s.d. over 5 seeds", output);
         Assert.Contains("wp0       24", output);
         foreach (string f in new[] { "perturbation.csv", "summary.csv", "summary.txt", "curves.png", "final-vs-duration.png" })

@@ -44,7 +44,7 @@ public sealed record AnalyticTaskOptions
 }
 
 /// <summary>The analytic task of <see cref="AnalyticTaskOptions"/>: the trials' inputs and targets, and the closed-form learning curves.</summary>
-public sealed class AnalyticPerturbationTask
+public sealed class AnalyticPerturbationTask : IPerturbationTask
 {
     private readonly double[] _basis;   // (K + 1) × T, row i = b_i
     private readonly double _inputScale, _dScale;
@@ -71,6 +71,11 @@ public sealed class AnalyticPerturbationTask
     public int Outputs => Options.Outputs;
     /// <summary>T.</summary>
     public int Duration => Options.Duration;
+    /// <inheritdoc/>
+    public double IrreducibleError => Options.IrreducibleError;
+    /// <inheritdoc/>
+    public string Description => FormattableString.Invariant(
+        $"analytic task: N = {Inputs}, M = {Outputs}, T = {Duration}, N_task = {Options.TaskDimension}, N_trial = {Options.TrialDimension}, alpha^2 = {InputStrength:G4}, E_opt = {IrreducibleError:G4}, initial error {InitialError:G4}");
 
     /// <summary>
     /// The first <paramref name="count"/> of T orthonormal sinusoids on t = 0..T−1: b_0 ∝ 1, b_{2j−1} ∝ sin(2πjt/T),

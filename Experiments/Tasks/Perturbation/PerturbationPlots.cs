@@ -40,16 +40,21 @@ public static class PerturbationPlots
                 pr.LinePattern = LinePattern.Dashed;
                 pr.LegendText = $"{c.RuleName}: closed form";
             }
+            bool reservoir = r.Options.Kind == PerturbationTaskKind.Reservoir;
             if (r.IrreducibleError > 0)
             {
                 var h1 = p.Add.HorizontalLine(r.IrreducibleError);
-                h1.LinePattern = LinePattern.Dotted; h1.Color = Colors.Gray; h1.LegendText = FormattableString.Invariant($"E_opt = {r.IrreducibleError:G3}");
-                var h2 = p.Add.HorizontalLine(2 * r.IrreducibleError);
-                h2.LinePattern = LinePattern.Dotted; h2.Color = Colors.DarkGray; h2.LegendText = "2 E_opt";
+                h1.LinePattern = LinePattern.Dotted; h1.Color = Colors.Gray;
+                h1.LegendText = FormattableString.Invariant($"{(reservoir ? "least-squares error" : "E_opt")} = {r.IrreducibleError:G3}");
+                if (!reservoir)
+                {
+                    var h2 = p.Add.HorizontalLine(2 * r.IrreducibleError);
+                    h2.LinePattern = LinePattern.Dotted; h2.Color = Colors.DarkGray; h2.LegendText = "2 E_opt";
+                }
             }
             p.XLabel("trial");
             p.YLabel("error -R (unperturbed run)");
-            p.Title(FormattableString.Invariant($"analytic task, T = {duration}, sigma_eff = {r.Options.Sigma:G3}{(r.Options.WeightDecay > 0 ? $", decay {r.Options.WeightDecay:G3}" : "")}"));
+            p.Title(FormattableString.Invariant($"{(reservoir ? "reservoir" : "analytic")} task, T = {duration}, sigma_eff = {r.Options.Sigma:G3}{(r.Options.WeightDecay > 0 ? $", decay {r.Options.WeightDecay:G3}" : "")}"));
             p.Axes.SetLimitsY(0, r.InitialError * 1.1);
             p.ShowLegend(Edge.Right);
             plots.Add(p);

@@ -5,6 +5,15 @@ using Sim.Plasticity.Perturbation;
 
 namespace Sim.Experiments;
 
+/// <summary>The tasks of <c>sim task perturbation</c>.</summary>
+public enum PerturbationTaskKind
+{
+    /// <summary>The analytically tractable task (<see cref="AnalyticPerturbationTask"/>).</summary>
+    Analytic,
+    /// <summary>The reservoir task (<see cref="ReservoirPerturbationTask"/>).</summary>
+    Reservoir,
+}
+
 /// <summary>
 /// The options of the perturbation task (docs/tasks/perturbation.md): rules, the analytic task, trials, the equalised
 /// perturbation strength σ_eff, the learning rate (default: each rule's optimal one), weight decay, seeds and the task
@@ -12,6 +21,10 @@ namespace Sim.Experiments;
 /// </summary>
 public sealed record PerturbationTaskOptions
 {
+    /// <summary>The task: the analytic one (<see cref="Task"/>) or the reservoir (<see cref="Reservoir"/>).</summary>
+    public PerturbationTaskKind Kind { get; init; } = PerturbationTaskKind.Analytic;
+    /// <summary>The reservoir task, for <see cref="PerturbationTaskKind.Reservoir"/>.</summary>
+    public ReservoirTaskOptions Reservoir { get; init; } = new();
     /// <summary>The rules compared (each sees the same trial inputs for a seed).</summary>
     public IReadOnlyList<PerturbationRule> Rules { get; init; } = [PerturbationRule.Wp, PerturbationRule.Np];
     /// <summary>The analytic task (its <see cref="AnalyticTaskOptions.Duration"/> is replaced by each of <see cref="Durations"/> when given).</summary>
@@ -37,7 +50,12 @@ public sealed record PerturbationTaskOptions
     public int EndTrials => Math.Max(1, (int)Math.Round(EndFraction * Trials));
 
     /// <summary>The durations run: <see cref="Durations"/>, or the task's one duration.</summary>
-    public IReadOnlyList<int> DurationsRun => Durations.Count > 0 ? Durations : [Task.Duration];
+    public IReadOnlyList<int> DurationsRun => Kind == PerturbationTaskKind.Reservoir ? [Reservoir.Duration] : Durations.Count > 0 ? Durations : [Task.Duration];
+
+    /// <summary>The tasks run, one per duration.</summary>
+    public IPerturbationTask[] BuildTasks() => Kind == PerturbationTaskKind.Reservoir
+        ? [new ReservoirPerturbationTask(Reservoir)]
+        : [.. DurationsRun.Select(t => new AnalyticPerturbationTask(Task with { Duration = t }))];
 
     /// <summary>Throws an <see cref="ArgumentException"/> whose message starts with the quantity at fault ("sigma: …").</summary>
     public void Validate()
@@ -51,7 +69,13 @@ public sealed record PerturbationTaskOptions
         if (Threads < 1) throw new ArgumentException($"threads: must be at least 1 (got {Threads})");
         if (!(EndFraction > 0 && EndFraction <= 1)) throw new ArgumentException("end-fraction: must lie in (0, 1]");
         if (Durations.Distinct().Count() != Durations.Count) throw new ArgumentException("durations: repeats a value");
-        foreach (int t in DurationsRun) (Task with { Duration = t }).Validate();
+        if (!Enum.IsDefined(Kind)) throw new ArgumentException("task: unknown task");
+        if (Kind == PerturbationTaskKind.Reservoir)
+        {
+            if (Durations.Count > 0) throw new ArgumentException("durations: the duration study runs on the analytic task only");
+            Reservoir.Validate();
+        }
+        else foreach (int t in DurationsRun) (Task with { Duration = t }).Validate();
     }
 }
 
@@ -87,10 +111,8 @@ public sealed record PerturbationCell(PerturbationRule Rule, int Duration, doubl
 }
 
 /// <summary>The result of the perturbation task.</summary>
-public sealed record PerturbationResult(PerturbationTaskOptions Options, IReadOnlyList<PerturbationCell> Cells, double InitialError, double Seconds)
+public sealed record PerturbationResult(PerturbationTaskOptions Options, IReadOnlyList<PerturbationCell> Cells, double InitialError, double IrreducibleError, string Description, double Seconds)
 {
-    /// <summary>E_opt, the irreducible error.</summary>
-    public double IrreducibleError => Options.Task.IrreducibleError;
 
     /// <summary>The cell of a rule and duration.</summary>
     public PerturbationCell Cell(PerturbationRule rule, int duration) => Cells.First(c => c.Rule == rule && c.Duration == duration);
@@ -100,14 +122,14 @@ public sealed record PerturbationResult(PerturbationTaskOptions Options, IReadOn
     {
         var sb = new StringBuilder();
         var o = Options;
-        sb.AppendLine(FormattableString.Invariant(
-            $"analytic task: N = {o.Task.Inputs}, M = {o.Task.Outputs}, N_task = {o.Task.TaskDimension}, N_trial = {o.Task.TrialDimension}, E_opt = {IrreducibleError:G4}, initial error {InitialError:G4}; sigma_eff = {o.Sigma:G3}, decay {o.WeightDecay:G3}"));
+        sb.AppendLine(Description);
+        sb.AppendLine(FormattableString.Invariant($"sigma_eff = {o.Sigma:G3}, decay {o.WeightDecay:G3}"));
         sb.AppendLine(FormattableString.Invariant($"final error: mean of the last {o.EndTrials} of {o.Trials} trials, mean +- s.d. over {o.Seeds} seeds"));
         sb.AppendLine(FormattableString.Invariant($"max dev: largest |mean - predicted|/predicted over trials (at trial), in standard errors of the mean, and over means of {PerturbationTask.Window(o.Trials)}-trial windows"));
         sb.AppendLine("rule       T        eta        sigma   final error            predicted  limit      final/E_opt  max dev (trial)      in s.e.  windows");
         foreach (var c in Cells)
             sb.AppendLine(FormattableString.Invariant(
-                $"{c.RuleName,-7} {c.Duration,4}  {c.LearningRate,10:G4}  {c.Sigma,10:G3}   {c.Final.Mean,9:G5} +- {c.Final.Sd,-9:G3}  {c.PredictedFinal,9:G5}  {c.PredictedLimit,9:G5}  {(IrreducibleError > 0 ? c.Final.Mean / IrreducibleError : double.NaN),8:F3}     {c.MaxRelativeDeviation * 100,6:F2} % ({c.MaxDeviationTrial,6})  {c.MaxStandardDeviation,6:F2}  {c.MaxWindowDeviation * 100,6:F2} %"));
+                $"{c.RuleName,-7} {c.Duration,4}  {c.LearningRate,10:G4}  {c.Sigma,10:G3}   {c.Final.Mean,9:G5} +- {c.Final.Sd,-9:G3}  {c.PredictedFinal,9:G5}  {c.PredictedLimit,9:G5}  {(IrreducibleError > 1e-6 * InitialError ? (c.Final.Mean / IrreducibleError).ToString("F3", CultureInfo.InvariantCulture) : "-"),8}     {c.MaxRelativeDeviation * 100,6:F2} % ({c.MaxDeviationTrial,6})  {c.MaxStandardDeviation,6:F2}  {c.MaxWindowDeviation * 100,6:F2} %"));
         return sb.ToString();
     }
 
@@ -133,9 +155,9 @@ public sealed record PerturbationResult(PerturbationTaskOptions Options, IReadOn
 }
 
 /// <summary>
-/// Runs WP, NP, WP0 and hybrid perturbation on the analytic task (docs/tasks/perturbation.md): per rule, duration and
-/// seed s a readout from W = 0 through the trials, trial k's inputs from (s, <see cref="PlasticityRandom.PerturbationTaskPurpose"/>, k)
-/// (the same for every rule) and its perturbation from (s, <see cref="PlasticityRandom.PerturbationPurpose"/>, k). Each
+/// Runs WP, NP, WP0 and hybrid perturbation on the analytic or the reservoir task (docs/tasks/perturbation.md): per
+/// rule, duration and seed s a readout from W = 0 through the trials, trial k's inputs from (s, <see cref="PlasticityRandom.PerturbationTaskPurpose"/>, k)
+/// on the analytic task (the same for every rule; the reservoir's are the same in every trial) and its perturbation from (s, <see cref="PlasticityRandom.PerturbationPurpose"/>, k). Each
 /// run writes its own curve; the reduction over seeds runs in seed order, so the result is the same bits for any
 /// thread count.
 /// </summary>
@@ -145,10 +167,10 @@ public static class PerturbationTask
     public static int Window(int trials) => Math.Max(1, trials / 100);
 
     /// <summary>The learning rate a rule runs with: the given one or the rule's optimal one.</summary>
-    public static double LearningRate(PerturbationTaskOptions o, AnalyticPerturbationTask task, PerturbationRule rule) => o.LearningRate ?? task.OptimalLearningRate(rule);
+    public static double LearningRate(PerturbationTaskOptions o, IPerturbationTask task, PerturbationRule rule) => o.LearningRate ?? task.OptimalLearningRate(rule);
 
     /// <summary>One run: the unperturbed error of every trial of seed <paramref name="seed"/>.</summary>
-    public static double[] Errors(AnalyticPerturbationTask task, PerturbationRule rule, double eta, double sigma, double decay, ulong seed, int trials, CancellationToken cancellationToken = default)
+    public static double[] Errors(IPerturbationTask task, PerturbationRule rule, double eta, double sigma, double decay, ulong seed, int trials, CancellationToken cancellationToken = default)
     {
         var readout = new LinearPerturbationReadout(rule, task.Outputs, task.Inputs, task.Duration, eta, sigma, decay);
         var x = new double[task.Inputs * task.Duration];
@@ -169,7 +191,7 @@ public static class PerturbationTask
         o.Validate();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var durations = o.DurationsRun;
-        var tasks = durations.Select(t => new AnalyticPerturbationTask(o.Task with { Duration = t })).ToArray();
+        var tasks = o.BuildTasks();
         int nr = o.Rules.Count, nd = durations.Count, ns = o.Seeds;
         var runs = new double[nd * nr * ns][];
         void Work(int item)
@@ -220,6 +242,6 @@ public static class PerturbationTask
                 double limit = o.WeightDecay > 0 ? double.NaN : task.PredictedFinalError(rule, eta, sigma);
                 cells.Add(new PerturbationCell(rule, durations[d], eta, sigma, mean, sd, predicted, MeanSd.Of(finals), predicted.AsSpan(n - end).ToArray().Average(), limit, dev, at, devSe, devWindow));
             }
-        return new PerturbationResult(o, cells, tasks[0].InitialError, clock.Elapsed.TotalSeconds);
+        return new PerturbationResult(o, cells, tasks[0].InitialError, tasks[0].IrreducibleError, string.Join(Environment.NewLine, tasks.Select(t => t.Description).Distinct()), clock.Elapsed.TotalSeconds);
     }
 }
