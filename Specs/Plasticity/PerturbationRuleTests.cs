@@ -23,7 +23,7 @@ public class PerturbationRuleTests
     }
 
     /// <summary>
-    /// The rules as MODELS.md §3.6 states them, written out with full matrices: two runs, R = −Σ(y* − y)²/(2T),
+    /// The rules as the paper states them, written out with full matrices: two runs, R = −Σ(y* − y)²/(2T),
     /// ΔR = R_pert − R_unpert, the update, then the decay. ξ is normal deviate k of the trial's key, times σ.
     /// </summary>
     private static (double Ru, double Rp) Naive(PerturbationRule rule, double[] w, double[] x, double[] target, double eta, double sigma, double decay, ulong key)

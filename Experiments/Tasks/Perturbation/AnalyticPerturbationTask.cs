@@ -4,7 +4,7 @@ using Sim.Plasticity.Perturbation;
 namespace Sim.Experiments;
 
 /// <summary>
-/// The analytically tractable task of Züge, Klos &amp; Memmesheimer (PRX 2023; MODELS.md §4.7, docs/tasks/perturbation.md):
+/// The analytically tractable task of Züge, Klos &amp; Memmesheimer (PRX 2023; docs/tasks/perturbation.md):
 /// a linear readout of N inputs onto M outputs over T time bins. The inputs are K = <see cref="TaskDimension"/> latent
 /// inputs x_i(t) = √(T·α²)·b_i(t) on orthonormal sinusoidal basis functions b_i (Σ_t b_i(t)b_j(t) = δ_ij), of which each
 /// trial switches on n = <see cref="TrialDimension"/> drawn at random (the others, and the inputs K..N−1, are 0);

@@ -22,28 +22,32 @@ public static class PerturbationPlots
         int[] idx = [.. Enumerable.Range(0, (n + stride - 1) / stride).Select(i => i * stride)];
         if (idx[^1] != n - 1) idx = [.. idx, n - 1];
         double[] xs = [.. idx.Select(i => (double)i)];
+        // The reservoir's error falls over orders of magnitude: a log scale there (the band's lower edge kept above 0).
+        bool reservoir = r.Options.Kind == PerturbationTaskKind.Reservoir;
+        double Y(double v) => reservoir ? Math.Log10(Math.Max(v, 1e-300)) : v;
         foreach (int duration in r.Options.DurationsRun)
         {
             var p = new Plot();
             int k = 0;
+            double low = double.PositiveInfinity;
             foreach (var c in r.Cells.Where(c => c.Duration == duration))
             {
                 var color = palette.GetColor(k++);
-                var band = p.Add.FillY(xs, [.. idx.Select(i => c.Mean[i] - c.Sd[i])], [.. idx.Select(i => c.Mean[i] + c.Sd[i])]);
+                foreach (int i in idx) low = Math.Min(low, Math.Min(c.Mean[i], c.Predicted[i]));
+                var band = p.Add.FillY(xs, [.. idx.Select(i => Y(reservoir ? Math.Max(c.Mean[i] - c.Sd[i], 0.1 * c.Mean[i]) : c.Mean[i] - c.Sd[i]))], [.. idx.Select(i => Y(c.Mean[i] + c.Sd[i]))]);
                 band.FillColor = color.WithAlpha(0.25);
                 band.LineColor = Colors.Transparent;
-                var m = p.Add.ScatterLine(xs, [.. idx.Select(i => c.Mean[i])], color);
+                var m = p.Add.ScatterLine(xs, [.. idx.Select(i => Y(c.Mean[i]))], color);
                 m.LineWidth = 2;
                 m.LegendText = FormattableString.Invariant($"{c.RuleName}: measured (mean +- s.d., {r.Options.Seeds} seeds), eta = {c.LearningRate:G3}");
-                var pr = p.Add.ScatterLine(xs, [.. idx.Select(i => c.Predicted[i])], Colors.Black);
+                var pr = p.Add.ScatterLine(xs, [.. idx.Select(i => Y(c.Predicted[i]))], Colors.Black);
                 pr.LineWidth = 1.5f;
                 pr.LinePattern = LinePattern.Dashed;
                 pr.LegendText = $"{c.RuleName}: closed form";
             }
-            bool reservoir = r.Options.Kind == PerturbationTaskKind.Reservoir;
-            if (r.IrreducibleError > 0)
+            if (r.IrreducibleError > 0 && (!reservoir || r.IrreducibleError > 0.5 * low))
             {
-                var h1 = p.Add.HorizontalLine(r.IrreducibleError);
+                var h1 = p.Add.HorizontalLine(Y(r.IrreducibleError));
                 h1.LinePattern = LinePattern.Dotted; h1.Color = Colors.Gray;
                 h1.LegendText = FormattableString.Invariant($"{(reservoir ? "least-squares error" : "E_opt")} = {r.IrreducibleError:G3}");
                 if (!reservoir)
@@ -53,9 +57,19 @@ public static class PerturbationPlots
                 }
             }
             p.XLabel("trial");
-            p.YLabel("error -R (unperturbed run)");
+            p.YLabel(reservoir ? "error -R (unperturbed run, log scale)" : "error -R (unperturbed run)");
             p.Title(FormattableString.Invariant($"{(reservoir ? "reservoir" : "analytic")} task, T = {duration}, sigma_eff = {r.Options.Sigma:G3}{(r.Options.WeightDecay > 0 ? $", decay {r.Options.WeightDecay:G3}" : "")}"));
-            p.Axes.SetLimitsY(0, r.InitialError * 1.1);
+            if (reservoir)
+            {
+                p.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+                {
+                    MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+                    IntegerTicksOnly = true,
+                    LabelFormatter = v => Math.Pow(10, v).ToString("G3", CultureInfo.InvariantCulture),
+                };
+                p.Axes.SetLimitsY(Y(low) - 0.3, Y(r.InitialError) + 0.1);
+            }
+            else p.Axes.SetLimitsY(0, r.InitialError * 1.1);
             p.ShowLegend(Edge.Right);
             plots.Add(p);
         }

@@ -5,7 +5,7 @@ using Sim.Plasticity.Perturbation;
 namespace Sim.Experiments;
 
 /// <summary>
-/// The reservoir task of Züge, Klos &amp; Memmesheimer (PRX 2023; MODELS.md §4.7, docs/tasks/perturbation.md): a fixed
+/// The reservoir task of Züge, Klos &amp; Memmesheimer (PRX 2023; docs/tasks/perturbation.md): a fixed
 /// random network of tanh rate units driven by sinusoidal inputs, whose activity a linear readout maps onto a 2-D
 /// "butterfly" trajectory; the same input and target in every trial.
 /// </summary>
