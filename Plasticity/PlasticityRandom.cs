@@ -23,6 +23,12 @@ public static class PlasticityRandom
     public const uint ControllerPurpose = 0x120;
     /// <summary>The outcome sequences of the volatility task (random walk and observation noise).</summary>
     public const uint VolatilityTaskPurpose = 0x121;
+    /// <summary>The perturbations ξ of the perturbation rules (<see cref="Perturbation.LinearPerturbationReadout"/>), per trial.</summary>
+    public const uint PerturbationPurpose = 0x130;
+    /// <summary>The trial inputs of the perturbation tasks (which latent inputs a trial of the analytic task switches on).</summary>
+    public const uint PerturbationTaskPurpose = 0x131;
+    /// <summary>The random weights of the perturbation tasks' reservoir.</summary>
+    public const uint ReservoirPurpose = 0x132;
     /// <summary>The generated samples of the rule conformance specs (<see cref="RuleDefinition.Sample"/>).</summary>
     public const uint ConformanceSamplePurpose = 0x110;
 
