@@ -79,6 +79,8 @@ public static partial class NetworkSpecValidator
             foreach (var (key, message) in p.Parameters.Model.Validate(p.Parameters)) Err($"{f}.params.{key}", message);
             if (p.Noise is { } n && (!double.IsFinite(n.DeltaV) || n.DeltaV <= 0))
                 Err(f + ".escape_noise.delta_v", $"must be finite and > 0, got {Value.Fmt(n.DeltaV)}");
+            if (p.Noise is not null && p.Parameters is { Model.EmitsSpikes: false })
+                Err(f + ".escape_noise", $"model {p.Parameters.Model.Name} emits no spikes (its output is graded); escape noise does not apply to it");
         }
         if (totalNeurons > int.MaxValue / 2) Err("populations", $"{totalNeurons} neurons: more than the {int.MaxValue / 2} a network may hold");
 
@@ -170,6 +172,11 @@ public static partial class NetworkSpecValidator
                 && dtOk && !(pr.DelayMs.IsConstant && Math.Abs(pr.DelayMs.Min - dt) <= 1e-9 * dt))
                 Err(f + ".delay_ms", $"a projection from {src.Parameters.Model.Name} to {tgt.Parameters.Model.Name} acts through the exported trace " +
                     $"'{src.Parameters.Model.StateVariables[src.Parameters.Model.CouplingTraceVariable].Name}' without delay; its delay must be one tick (dt)");
+            if (tgt is not null && popByName.TryGetValue(pr.Source, out var srcPop) && srcPop.Parameters is { Model.EmitsSpikes: false } sp0
+                && !IsTraceCoupled(srcPop, tgt))
+                Err(f + ".target", $"'{pr.Source}' ({sp0.Model.Name}) emits no spikes: it reaches other populations only through its output " +
+                    $"'{sp0.Model.StateVariables[sp0.Model.CouplingTraceVariable].Name}', so its targets must take trace input " +
+                    $"({string.Join(", ", Models.ModelRegistry.All.Where(m => m.TakesTraceInput).Select(m => m.Name))}), not {tgt.Parameters?.Model.Name}");
             if (pr.WeightFractionBits is { } wb2 && pr.Weight.MaxAbs * Math.ScaleB(1.0, wb2) > Numerics.FixedPoint.MaxAbsQ)
                 Err(f + ".weight_fraction_bits", $"weights up to {Value.Fmt(pr.Weight.MaxAbs)} do not fit the grid 2^-{wb2} with |q| ≤ 2^30");
         }
@@ -210,7 +217,9 @@ public static partial class NetworkSpecValidator
                     if (!double.IsFinite(st.IntervalMs) || (dtOk && st.IntervalMs < dt * (1 - 1e-9))) Err(f + ".interval_ms", "must be finite and at least one tick");
                     break;
                 case RateMonitorSpec rm:
-                    if (!popByName.ContainsKey(rm.Population)) Err(f + ".population", $"'{rm.Population}' is not a population");
+                    if (!popByName.TryGetValue(rm.Population, out var rp)) Err(f + ".population", $"'{rm.Population}' is not a population");
+                    else if (rp.Parameters is { Model.EmitsSpikes: false })
+                        Err(f + ".population", $"'{rm.Population}' ({rp.Parameters.Model.Name}) emits no spikes, so it has no firing rate; record its state with a state monitor");
                     if (!double.IsFinite(rm.BinMs) || (dtOk && rm.BinMs < dt * (1 - 1e-9))) Err(f + ".bin_ms", "must be finite and at least one tick");
                     break;
             }

@@ -20,6 +20,9 @@ public static class ModelRegistry
         ThetaModel.Instance,
         LifExp2Model.Instance,
         GoalLifEulerModel.Instance,
+        AlifModel.Instance,
+        LifEpropModel.Instance,
+        RateTanhModel.Instance,
     ];
 
     /// <summary>Every registered model, in registration order.</summary>

@@ -91,6 +91,14 @@ public abstract class NeuronModelDefinition
     /// </summary>
     public virtual int ClampVariable => -1;
 
+    /// <summary>
+    /// False for a model whose output is graded, not spikes (<c>rate_tanh</c>): it never reports a spike, reaches other
+    /// populations only through its exported trace (<see cref="CouplingTraceVariable"/>, so only targets that
+    /// <see cref="TakesTraceInput"/>), and the validator refuses escape noise on it, rate monitors of it and spike
+    /// projections from it. Default true.
+    /// </summary>
+    public virtual bool EmitsSpikes => true;
+
     /// <summary>The fixed-point grid 2^-G of the exported trace (it must stay on it for the coupling to be exact).</summary>
     public virtual int CouplingTraceBits(NeuronParameters parameters) => 0;
 

@@ -230,6 +230,8 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         using Scalar x = s.ToScalar();
         return a.add(x, TorchNumerics.One);
     }
+    public Tensor Div(Tensor a, Tensor b) => a.div(b);
+    public Tensor Abs(Tensor a) => a.abs();
     public Tensor Where(Tensor mask, Tensor a, Tensor b) => where(mask, a, b);
     public Tensor ClampRange(Tensor a, double min, double max)
     {
@@ -249,6 +251,25 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         Tensor word = TorchNumerics.Word(_keys!, _ids!);
         return TorchNumerics.EscapeNoiseSpikes(z, word, _logit);
     }
+
+    // t − t_last ≥ n_ref, the same comparison as ThresholdWithRefractoriness.
+    public Tensor Active()
+    {
+        if (_last is null) throw new InvalidOperationException($"model {_model.Name} has no refractoriness");
+        using Scalar ts = Tick.ToScalar();
+        return _last.neg().add_(ts, TorchNumerics.One).ge(_nref!);
+    }
+
+    public Tensor FiresWhere(Tensor x, Tensor theta, Tensor active)
+    {
+        if (_last is null) throw new InvalidOperationException($"model {_model.Name} has no refractoriness");
+        Tensor spike = Fires(x, theta).logical_and_(active);
+        using Scalar ts = Tick.ToScalar();
+        _last.masked_fill_(spike, ts);
+        return spike;
+    }
+
+    public Tensor NoSpikes() => zeros(_shapeBatch, dtype: ScalarType.Bool, device: _device);
 
     // t − t_last < n_ref: held; else takes the candidate and thresholds it; a spike resets and sets t_last ← t.
     public Tensor ThresholdWithRefractoriness(Tensor candidate, int variable, Tensor theta, Tensor reset)

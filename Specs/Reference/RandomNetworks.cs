@@ -31,7 +31,8 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
             bool mixed = rng.Next(2) == 0;
             var pars = model.SampleParameters(rng, dtMs, mixed);
             var hints = model.Hints;
-            names.Add(b.NeuronGroup($"p{p}", Sizes[p], pars, Noise && rng.Next(2) == 0 ? new EscapeNoise(hints.NoiseDeltaV) : null));
+            // A model without spikes (rate_tanh) takes no escape noise.
+            names.Add(b.NeuronGroup($"p{p}", Sizes[p], pars, Noise && model.EmitsSpikes && rng.Next(2) == 0 ? new EscapeNoise(hints.NoiseDeltaV) : null));
             if (Current && rng.Next(2) == 0)
                 b.Current(names[p], Value.Uniform(0, hints.CurrentAmplitude), [0, Ticks * dtMs / 3, Ticks * dtMs / 2], [1.0, -0.5, 2.0]);
         }
@@ -54,6 +55,8 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
             string tgt = names[r.Next(names.Count)];
             var tgtModel = ModelRegistry.All[Models[names.IndexOf(tgt)]];
             bool traceCoupled = names.Contains(src) && tgtModel.TakesTraceInput && ModelRegistry.All[Models[names.IndexOf(src)]].CouplingTraceVariable >= 0;
+            // A population without spikes reaches only targets that take its trace; other targets get no projection from it.
+            if (names.Contains(src) && !ModelRegistry.All[Models[names.IndexOf(src)]].EmitsSpikes && !traceCoupled) continue;
             int nPre = names.Contains(src) ? Sizes[names.IndexOf(src)] : inputSizes[sources.IndexOf(src) - names.Count];
             int nPost = Sizes[names.IndexOf(tgt)];
             Connectivity conn = r.Next(5) switch

@@ -52,6 +52,10 @@ public interface IDenseKernel<T> where T : class
     T Mul(T a, double s);
     /// <summary>a + s (one IEEE add; a − s is a + (−s), the same bits).</summary>
     T Add(T a, double s);
+    /// <summary>a / b (one correctly rounded IEEE division, as C#'s <c>/</c> and torch's <c>div</c> on CPU and CUDA).</summary>
+    T Div(T a, T b);
+    /// <summary>|a| (exact: the sign bit cleared).</summary>
+    T Abs(T a);
     /// <summary>Where the bool mask is set a, elsewhere b (a selection: no arithmetic, so exact).</summary>
     T Where(T mask, T a, T b);
     /// <summary>a clamped into [min, max] (selections only: x &lt; min → min, x &gt; max → max, NaN stays NaN; C#'s <c>Math.Clamp</c>).</summary>
@@ -68,6 +72,22 @@ public interface IDenseKernel<T> where T : class
     /// counter-RNG word of (seed, instance, tick, neuron) (numerics contract item 6). A bool mask [B, n].
     /// </summary>
     T Fires(T x, T theta);
+
+    /// <summary>
+    /// The bool mask [B, n] of the neurons past their refractory period at this tick, t − t_last ≥ n_ref (models with
+    /// <see cref="ModelConstants.RefractoryTicks"/>), for models that treat refractoriness themselves (e.g. <c>alif</c>:
+    /// the membrane keeps integrating, only spiking is blocked).
+    /// </summary>
+    T Active();
+
+    /// <summary>
+    /// <see cref="Fires"/>(x, θ) where <paramref name="active"/> is set, false elsewhere; every spike sets t_last ← t.
+    /// Returns the spike mask. Nothing is reset: the model does that itself (e.g. by subtraction in the next tick).
+    /// </summary>
+    T FiresWhere(T x, T theta, T active);
+
+    /// <summary>The all-false spike mask [B, n] of a model that never spikes (<see cref="NeuronModelDefinition.EmitsSpikes"/> false).</summary>
+    T NoSpikes();
 
     /// <summary>
     /// Refractoriness, threshold and reset on the candidate <paramref name="candidate"/> of variable
