@@ -195,8 +195,9 @@ public static class RunCommand
                 table.Row("simulated", $"{done * net.DtMs:F1} ms ({done:N0} ticks of {net.DtMs.ToString(CultureInfo.InvariantCulture)} ms)");
                 if (resume is not null) table.Row("interval", $"{summary.StartMs:F1} to {summary.EndMs:F1} ms (spikes and rates of this run, from the checkpoint on)");
                 table.Row("spikes", $"{summary.TotalSpikes:N0}");
-                foreach (var (name, rate) in summary.RatesHz) table.Row("rate", $"{name}: {Hz(rate)}");
-                table.Row("mean rate", $"{Hz(summary.MeanRateHz)}");
+                foreach (var (name, rate) in summary.RatesHz)
+                    table.Row("rate", $"{name}: {(net.Population(name).Model is { EmitsSpikes: false } m ? $"n/a ({m.Name} emits no spikes)" : Hz(rate))}");
+                table.Row("mean rate", net.Populations.Any(p => p.Model.EmitsSpikes) ? Hz(summary.MeanRateHz) : "n/a (no population emits spikes)");
                 table.Row("wall time", $"{wallSeconds:F3} s (compile {compileSeconds:F3} s; then writing run.h5 {summary.WriteSeconds:F3} s{(summary.NwbWriteSeconds is { } nwb ? $", run.nwb {nwb:F3} s" : "")}, plotting {summary.PlotSeconds:F3} s{(args.Plot ? ", --no-plot skips it" : "")})");
                 table.Row("real-time", $"{(simSeconds > 0 ? wallSeconds / simSeconds : 0):F3} s wall per simulated s (per instance: {(simSeconds > 0 ? wallSeconds / simSeconds / engine.BatchSize : 0):F3})");
                 table.Row("phases", $"{engine.Timings}");

@@ -8,7 +8,10 @@ using Sim.Probes.Writers;
 
 namespace Sim.Cli;
 
-/// <summary>What a finished run reports: spikes and rates over [StartMs, EndMs) (StartMs &gt; 0 for a resumed run; rates NaN when the interval is empty).</summary>
+/// <summary>
+/// What a finished run reports: spikes and rates over [StartMs, EndMs) (StartMs &gt; 0 for a resumed run; rates NaN when
+/// the interval is empty, and for populations that emit no spikes, which the mean rate leaves out).
+/// </summary>
 public sealed record RunSummary(long TotalSpikes, IReadOnlyList<(string Population, double RateHz)> RatesHz, double MeanRateHz, IReadOnlyList<string> Files,
     double StartMs = 0, double EndMs = 0, double WriteSeconds = 0, double PlotSeconds = 0, double? NwbWriteSeconds = null);
 
@@ -80,9 +83,11 @@ internal sealed class RunOutputs : ISpikeSink, IDisposable
         double plotSeconds = clock.Elapsed.TotalSeconds;
         double seconds = (endMs - _startMs) / 1000.0 * _engine.BatchSize;
         var perPopulation = _net.Populations.Select(p => _counts.Sum(c => c[p.Index])).ToArray();
-        var rates = _net.Populations.Select(p => (p.Name, seconds > 0 ? perPopulation[p.Index] / (p.Size * seconds) : double.NaN)).ToList();
+        // A population that emits no spikes (rate_tanh) has no firing rate (NaN) and is left out of the mean.
+        var rates = _net.Populations.Select(p => (p.Name, seconds > 0 && p.Model.EmitsSpikes ? perPopulation[p.Index] / (p.Size * seconds) : double.NaN)).ToList();
         long total = perPopulation.Sum();
-        return new RunSummary(total, rates, seconds > 0 ? total / (_net.NeuronCount * seconds) : double.NaN, files, _startMs, endMs, writeSeconds, plotSeconds, nwbSeconds);
+        int spiking = _net.Populations.Where(p => p.Model.EmitsSpikes).Sum(p => p.Size);
+        return new RunSummary(total, rates, seconds > 0 && spiking > 0 ? total / (spiking * seconds) : double.NaN, files, _startMs, endMs, writeSeconds, plotSeconds, nwbSeconds);
     }
 
     public void Dispose() => _monitors.Dispose();

@@ -4,7 +4,7 @@ using Sim.EventCore.Description;
 namespace Sim.EventCore.Models;
 
 /// <summary>
-/// The adaptive LIF of e-prop, <c>alif</c> (Bellec et al. 2020, Nat. Commun. 11:3625; MODELS.md §1.5; docs/models/alif.md).
+/// The adaptive LIF of e-prop, <c>alif</c> (Bellec et al. 2020, Nat. Commun. 11:3625; docs/models/alif.md).
 /// One tick, per neuron, each line one IEEE operation after another (never fused), z the spike of the previous tick:
 /// <code>
 /// I ← (acc_e + acc_i)·2^-F;  [I ← I + drive]                                     (Deliver)

@@ -36,7 +36,7 @@ public record LifEpropParameters : NeuronParameters
 }
 
 /// <summary>
-/// The adaptive LIF (ALIF) of e-prop (Bellec et al. 2020, Nat. Commun. 11:3625, Methods; MODELS.md §1.5; contract:
+/// The adaptive LIF (ALIF) of e-prop (Bellec et al. 2020, Nat. Commun. 11:3625, Methods; contract:
 /// docs/models/alif.md): <see cref="LifEpropParameters"/>' neuron with a threshold that rises by β with every spike and
 /// relaxes with τ_a:
 /// <code>

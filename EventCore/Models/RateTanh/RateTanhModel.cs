@@ -4,7 +4,7 @@ using Sim.EventCore.Description;
 namespace Sim.EventCore.Models;
 
 /// <summary>
-/// The leaky tanh rate unit <c>rate_tanh</c> of RFLO (Murray 2019, eLife 8:e43299; MODELS.md §3.4; docs/models/rate_tanh.md).
+/// The leaky tanh rate unit <c>rate_tanh</c> of RFLO (Murray 2019, eLife 8:e43299; docs/models/rate_tanh.md).
 /// One tick, per unit, each line one IEEE operation after another, k = dt/τ, Q = round half even onto 2^-G:
 /// <code>
 /// u ← (acc_e + acc_i)·2^-F;  u ← u + rec;  [u ← u + drive]          (Deliver; rec = exact W_rec·h of the last tick)

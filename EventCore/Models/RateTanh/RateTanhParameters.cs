@@ -3,7 +3,7 @@ using Sim.EventCore.Models;
 namespace Sim.EventCore.Description;
 
 /// <summary>
-/// A leaky tanh rate unit, the recurrent unit of RFLO (Murray 2019, eLife 8:e43299; MODELS.md §3.4; contract:
+/// A leaky tanh rate unit, the recurrent unit of RFLO (Murray 2019, eLife 8:e43299; contract:
 /// docs/models/rate_tanh.md). Dimensionless. One tick:
 /// <code>
 /// u[t+1] = W_rec·h[t] + W_in·x[t+1] + I_ext                  W_rec: trace-coupled projections from other rate units
