@@ -27,6 +27,14 @@ public class AllocationTests
         b.Synapses(p, gl, new Connectivity.FixedInDegree(5), 2.0);
         b.Synapses(gl, gl, new Connectivity.AllToAll(Autapses: false), Value.Uniform(-0.5, 0.5), weightFractionBits: 20);
         b.Synapses(gl, gl, new Connectivity.FixedProbability(0.3, Autapses: false), Value.Uniform(-0.5, 0.5), weightFractionBits: 20);
+        // e-prop's neurons (adaptive and not, one with escape noise) and a recurrent rate population (FixedTanh, trace coupling).
+        var al = b.NeuronGroup("alif", 40, new AlifParameters { RefractoryMs = 0.3, BetaMv = 0.05, TauAdaptMs = 50 });
+        var le = b.NeuronGroup("lif_eprop", 40, new LifEpropParameters { RefractoryMs = 0.2 }, new EscapeNoise(0.05));
+        b.Synapses(p, al, new Connectivity.FixedInDegree(10), 0.2);
+        b.Synapses(al, le, new Connectivity.FixedInDegree(10), 0.3);
+        var rt = b.NeuronGroup("rates", 30, new RateTanhParameters { HInit = Value.Uniform(-0.5, 0.5) });
+        b.Synapses(p, rt, new Connectivity.FixedInDegree(5), 0.3);
+        b.Synapses(rt, rt, new Connectivity.AllToAll(Autapses: false), Value.Normal(0, 0.3));
         using var engine = new EventEngine(NetworkCompiler.Compile(b.Build()), new EngineOptions { Threads = 1 });
         engine.Run(2000);   // warm-up: JIT, and the spike-history log reaches its peak size
         long before = GC.GetAllocatedBytesForCurrentThread();
