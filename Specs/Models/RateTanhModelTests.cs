@@ -129,6 +129,24 @@ public class RateTanhModelTests
         Assert.All(ev.Spikes, s => Assert.Empty(s));
     }
 
+    /// <summary>A checkpoint whose h is off its grid or outside [−1, 1] is refused (the exact coupling relies on both).</summary>
+    [Fact]
+    public void ACheckpointWithAnOffGridRateIsRefused()
+    {
+        var b = new NetworkBuilder("ck") { Run = new RunOptions { DtMs = 1, DurationMs = 10 } };
+        b.NeuronGroup("r", 3, new RateTanhParameters { IExt = 0.4, RateFractionBits = 12 });
+        var net = NetworkCompiler.Compile(b.Build());
+        Checkpoint saved;
+        using (var e = new EventEngine(net)) { e.Run(5); saved = e.SaveCheckpoint(); }
+        foreach (double bad in new[] { 0.1 + Math.ScaleB(1.0, -14), 1.5 })
+        {
+            saved.Instances[0].State["r.h"][1] = bad;
+            using var e = new EventEngine(net);
+            var error = Assert.Throws<InvalidDataException>(() => e.Restore(saved));
+            Assert.Contains("rate grid", error.Message);
+        }
+    }
+
     [Fact]
     public void BadParametersAreRefusedNamingTheField()
     {
