@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Sim.EventCore.Compilation;
 using Sim.EventCore.Numerics;
 
@@ -6,8 +8,9 @@ namespace Sim.EventCore.Models;
 
 /// <summary>
 /// The event kernel of <c>alif</c> and <c>lif_eprop</c> (docs/models/alif.md, docs/models/lif_eprop.md): vectorised passes
-/// over the struct-of-arrays state for the adaptation, the threshold A, the membrane and ψ, and one scalar pass in
-/// ascending id for the spike decision (refractoriness, strict v &gt; A or escape noise on v − A). The operations and
+/// over the struct-of-arrays state for the adaptation, the threshold A, the membrane and ψ, and one pass in ascending id
+/// for the spike decision (refractoriness, strict v &gt; A: vectorised with comparisons and selections only, as
+/// <see cref="ThresholdKernel"/>; with escape noise on v − A: scalar). The operations and
 /// their order are <see cref="AlifModel"/>'s (TensorPrimitives' MultiplyAdd is unfused: x·y, then + addend).
 /// </summary>
 internal sealed class AlifState : PopulationState
@@ -55,7 +58,35 @@ internal sealed class AlifState : PopulationState
         double[] v = V, z = Z, thr = _threshold, act = _active;
         long[] last = LastSpike, nref = _c.Refractory;
         double dv = Population.NoiseDeltaV;
-        for (int i = 0; i < v.Length; i++)
+        int n = v.Length, i = 0;
+        if (dv <= 0 && Vector.IsHardwareAccelerated && Vector<double>.Count == Vector<long>.Count)
+        {
+            // Deterministic threshold, vectorised: comparisons and selections only, so the same bits at any width.
+            int w = Vector<double>.Count;
+            var vt = new Vector<long>(t);
+            var one = Vector<double>.One;
+            ref double rv = ref MemoryMarshal.GetArrayDataReference(v);
+            ref double rth = ref MemoryMarshal.GetArrayDataReference(thr);
+            ref double rz = ref MemoryMarshal.GetArrayDataReference(z);
+            ref double ra = ref MemoryMarshal.GetArrayDataReference(act);
+            ref long rl = ref MemoryMarshal.GetArrayDataReference(last);
+            ref long rn = ref MemoryMarshal.GetArrayDataReference(nref);
+            for (; i <= n - w; i += w)
+            {
+                var active = Vector.GreaterThanOrEqual(vt - Vector.LoadUnsafe(ref rl, (nuint)i), Vector.LoadUnsafe(ref rn, (nuint)i));
+                var fire = Vector.GreaterThan(Vector.LoadUnsafe(ref rv, (nuint)i), Vector.LoadUnsafe(ref rth, (nuint)i)) & active;
+                (Vector.AsVectorDouble(active) & one).StoreUnsafe(ref ra, (nuint)i);
+                (Vector.AsVectorDouble(fire) & one).StoreUnsafe(ref rz, (nuint)i);
+                if (fire == Vector<long>.Zero) continue;
+                for (int k = 0; k < w; k++)
+                {
+                    if (fire[k] == 0) continue;
+                    last[i + k] = t;
+                    spikes[spikeCount++] = Offset + i + k;
+                }
+            }
+        }
+        for (; i < n; i++)
         {
             bool active = t - last[i] >= nref[i];
             act[i] = active ? 1.0 : 0.0;
