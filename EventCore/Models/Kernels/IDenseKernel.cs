@@ -52,7 +52,10 @@ public interface IDenseKernel<T> where T : class
     T Mul(T a, double s);
     /// <summary>a + s (one IEEE add; a − s is a + (−s), the same bits).</summary>
     T Add(T a, double s);
-    /// <summary>a / b (one correctly rounded IEEE division, as C#'s <c>/</c> and torch's <c>div</c> on CPU and CUDA).</summary>
+    /// <summary>
+    /// a / b (one correctly rounded IEEE division, as C#'s <c>/</c> and torch's <c>div</c> on CPU and CUDA). The divisor
+    /// is a tensor on purpose: a scalar divisor may become a multiplication by its reciprocal on CUDA.
+    /// </summary>
     T Div(T a, T b);
     /// <summary>|a| (exact: the sign bit cleared).</summary>
     T Abs(T a);
