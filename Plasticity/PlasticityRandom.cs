@@ -29,6 +29,10 @@ public static class PlasticityRandom
     public const uint PerturbationTaskPurpose = 0x131;
     /// <summary>The random weights of the perturbation tasks' reservoir.</summary>
     public const uint ReservoirPurpose = 0x132;
+    /// <summary>RFLO's fixed random feedback B (<see cref="RfloCell.RandomFeedback"/>).</summary>
+    public const uint RfloFeedbackPurpose = 0x150;
+    /// <summary>RFLO's initial readout W_out (<see cref="RfloCell.RandomReadout"/>).</summary>
+    public const uint RfloReadoutPurpose = 0x151;
     /// <summary>The generated samples of the rule conformance specs (<see cref="RuleDefinition.Sample"/>).</summary>
     public const uint ConformanceSamplePurpose = 0x110;
 

@@ -47,6 +47,7 @@ public static class RuleRegistry
     private static readonly RuleDefinition[] Rules =
     [
         RankRRuleDefinition.Instance,
+        RfloRuleDefinition.Instance,
     ];
 
     /// <summary>Every registered rule.</summary>
