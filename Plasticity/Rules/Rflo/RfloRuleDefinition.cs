@@ -17,8 +17,8 @@ public sealed class RfloRuleDefinition : RuleDefinition
 
     /// <summary>
     /// A rate_tanh network of 4–24 units (τ of 1–10 steps, a random initial h, a constant input and a Poisson kick), its
-    /// recurrent projection (all-to-all with or without autapses, or sparse) plastic, W_rec ~ g·N(0, 1)/√N with g in
-    /// [0.5, 1.5]; every instance learns its own random target trace (1–3 outputs), with its own B and W_out and random η.
+    /// recurrent projection (all-to-all with or without autapses, or sparse) plastic, W_rec ~ g·N(0, 1)/√N (cut at
+    /// 3 sd) with g in [0.5, 1.5], grids G + F ≤ 46 bits so that the exact sums W·h keep room for learning; every instance learns its own random target trace (1–3 outputs), with its own B and W_out and random η.
     /// </summary>
     public override RuleSample Sample(int seed, int batch)
     {
@@ -28,13 +28,13 @@ public sealed class RfloRuleDefinition : RuleDefinition
         b.NeuronGroup("rec", n, new RateTanhParameters
         {
             TauMs = r.Next(2) == 0 ? 1 + r.Next(10) : Value.Uniform(1, 10), HInit = Value.Uniform(-0.5, 0.5),
-            IExt = r.Next(2) == 0 ? 0.0 : Value.Uniform(-0.3, 0.3), RateFractionBits = 16 + r.Next(17),
+            IExt = r.Next(2) == 0 ? 0.0 : Value.Uniform(-0.3, 0.3), RateFractionBits = 12 + r.Next(11),
         });
         b.PoissonGroup("kick", 3, 50);
         b.Synapses("kick", "rec", new Connectivity.FixedProbability(0.5), Value.Uniform(-0.5, 0.5));
         double g = 0.5 + r.NextDouble();
         Connectivity conn = r.Next(3) switch { 0 => new Connectivity.AllToAll(Autapses: false), 1 => new Connectivity.AllToAll(Autapses: true), _ => new Connectivity.FixedProbability(0.5) };
-        b.Synapses("rec", "rec", conn, Value.Normal(0, g / Math.Sqrt(n)), projectionName: "w_rec", weightFractionBits: 20 + r.Next(8));
+        b.Synapses("rec", "rec", conn, Value.Normal(0, g / Math.Sqrt(n), -3 * g / Math.Sqrt(n), 3 * g / Math.Sqrt(n)), projectionName: "w_rec", weightFractionBits: 16 + r.Next(9));
         double etaRec = new[] { 0.1, 0.5, 2.0 }[r.Next(3)], etaOut = new[] { 0.05, 0.2, 1.0 }[r.Next(3)];
         RfloCell Cell(int instance)
         {

@@ -76,9 +76,9 @@ public sealed class RfloUpdate
     public ReadOnlySpan<double> Output => _y;
     /// <summary>Ticks of the current trial so far.</summary>
     public int Ticks { get; private set; }
-    /// <summary>Σ_t Σ_o ε_o² of the current trial so far.</summary>
+    /// <summary>Σ_t (Σ_o ε_o²) of the current trial so far (the inner sum per tick, o ascending, then added in tick order).</summary>
     public double SquaredError { get; private set; }
-    /// <summary>The loss of the last finished trial: Σ_t Σ_o ε_o² / (T·N_out) (mean squared error).</summary>
+    /// <summary>The loss of the last finished trial: Σ_t Σ_o ε_o² / (T·N_out) (mean squared error); NaN before the first.</summary>
     public double LastTrialLoss { get; private set; } = double.NaN;
 
     /// <summary>Start of a trial: p = 0, h[t−1] = <paramref name="h0"/> (the initial state), sums cleared.</summary>
@@ -178,7 +178,7 @@ public sealed class RfloUpdate
     {
         ["w_rec"] = (double[])_wRec.Clone(), ["w_out"] = (double[])_wOut.Clone(), ["p"] = (double[])_p.Clone(),
         ["acc_rec"] = (double[])_accRec.Clone(), ["acc_out"] = (double[])_accOut.Clone(), ["h_prev"] = (double[])_hPrev.Clone(),
-        ["scalars"] = [Ticks, SquaredError, LastTrialLoss, Learning ? 1 : 0],
+        ["scalars"] = [Ticks, SquaredError, double.IsNaN(LastTrialLoss) ? 0 : 1, double.IsNaN(LastTrialLoss) ? 0 : LastTrialLoss, Learning ? 1 : 0],
     };
 
     /// <summary>Sets the state from <see cref="Capture"/>.</summary>
@@ -190,8 +190,8 @@ public sealed class RfloUpdate
             v.CopyTo(into, 0);
         }
         Load("w_rec", _wRec); Load("w_out", _wOut); Load("p", _p); Load("acc_rec", _accRec); Load("acc_out", _accOut); Load("h_prev", _hPrev);
-        var s = new double[4];
+        var s = new double[5];
         Load("scalars", s);
-        Ticks = (int)s[0]; SquaredError = s[1]; LastTrialLoss = s[2]; Learning = s[3] != 0;
+        Ticks = (int)s[0]; SquaredError = s[1]; LastTrialLoss = s[2] != 0 ? s[3] : double.NaN; Learning = s[4] != 0;
     }
 }
