@@ -16,8 +16,8 @@ public static class RfloCommand
     internal static Command Build(CliIO io)
     {
         var d = new RfloPeriodicOptions();
-        var iterations = SimOptions.Int("--iterations", $"learning trials, one period each (default {d.Iterations})", 0, d.Iterations);
-        var period = SimOptions.Int("--period", $"target period in units of tau, MODELS.md 20-160 (default {d.PeriodTau})", 1, d.PeriodTau, "P");
+        var iterations = SimOptions.Int("--iterations", $"learning trials, one period each (default {d.Iterations})", 0, d.Iterations, "K");
+        var period = SimOptions.Int("--period", $"target period in units of tau, the paper 20-160 (default {d.PeriodTau})", 1, d.PeriodTau, "P");
         var neurons = SimOptions.Neurons(d.Neurons);
         var seeds = SimOptions.Seeds(3);
         var etaRec = SimOptions.Positive("--eta-rec", FormattableString.Invariant($"learning rate of W_rec, 0 = readout only (default {d.EtaRec})"), "X", d.EtaRec, allowZero: true);

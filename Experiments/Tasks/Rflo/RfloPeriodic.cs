@@ -6,20 +6,20 @@ using Sim.Plasticity;
 
 namespace Sim.Experiments;
 
-/// <summary>Options of RFLO's periodic-output task (docs/tasks/rflo.md; MODELS.md §4.5).</summary>
+/// <summary>Options of RFLO's periodic-output task (docs/tasks/rflo.md; model notes §4.5).</summary>
 public sealed record RfloPeriodicOptions
 {
-    /// <summary>N, recurrent units (MODELS.md: 30–50).</summary>
+    /// <summary>N, recurrent units (model notes: 30–50).</summary>
     public int Neurons { get; init; } = 30;
-    /// <summary>τ in steps of dt = 1 ms (MODELS.md: 10).</summary>
+    /// <summary>τ in steps of dt = 1 ms (model notes: 10).</summary>
     public int TauSteps { get; init; } = 10;
-    /// <summary>The target period in units of τ (MODELS.md: 20τ–160τ); one trial is one period.</summary>
+    /// <summary>The target period in units of τ (model notes: 20τ–160τ); one trial is one period.</summary>
     public int PeriodTau { get; init; } = 20;
     /// <summary>Trials (iterations) of learning.</summary>
     public int Iterations { get; init; } = 1000;
     /// <summary>Seed of every draw (network, B, W_out).</summary>
     public int Seed { get; init; } = 1;
-    /// <summary>g of W_rec ~ g·N(0, 1)/√N (MODELS.md: 1.5).</summary>
+    /// <summary>g of W_rec ~ g·N(0, 1)/√N (model notes: 1.5).</summary>
     public double Gain { get; init; } = 1.5;
     /// <summary>η_rec (the authors' example code: 0.1).</summary>
     public double EtaRec { get; init; } = 0.1;
@@ -53,7 +53,7 @@ public sealed record RfloPeriodicOptions
 public sealed record RfloPeriodicResult(double[] Loss, double[] Alignment, double UntrainedLoss, double[] Output, double[] Target, double Seconds, string? Failure);
 
 /// <summary>
-/// RFLO's periodic-output task (Murray 2019, eLife 8:e43299, Fig. 2; MODELS.md §4.5; docs/tasks/rflo.md): a
+/// RFLO's periodic-output task (Murray 2019, eLife 8:e43299, Fig. 2; model notes §4.5; docs/tasks/rflo.md): a
 /// <c>rate_tanh</c> network of N units with τ = 10 steps and W_rec ~ g·N(0, 1)/√N learns, with the RFLO rule
 /// (<see cref="RfloRule"/>), to produce one period of y*(t) = sin(2πt/T) + 0.5·sin(4πt/T) + 0.25·sin(8πt/T) as its
 /// readout y = W_out·h; each trial is one period from the same initial state, W_rec and W_out change at its end.

@@ -5,11 +5,11 @@ using Sim.EventCore.Plasticity;
 namespace Sim.Plasticity;
 
 /// <summary>One RFLO learner (one per instance): its fixed feedback B, initial readout, targets and learning rates.</summary>
-/// <param name="Feedback">B, N × N_out row-major (<see cref="RfloCell.RandomFeedback"/>: N(0, 1)/√N_out, MODELS.md §3.4).</param>
+/// <param name="Feedback">B, N × N_out row-major (<see cref="RfloCell.RandomFeedback"/>: N(0, 1)/√N_out, model notes §3.4).</param>
 /// <param name="InitialReadout">W_out at the start, N_out × N row-major.</param>
 /// <param name="Target">Row t for tick t of a trial: y*[t] (N_out values).</param>
-/// <param name="EtaRec">η_rec (MODELS.md's η₂).</param>
-/// <param name="EtaOut">η_out (MODELS.md's η₁).</param>
+/// <param name="EtaRec">η_rec (the model notes' η₂).</param>
+/// <param name="EtaOut">η_out (the model notes' η₁).</param>
 public sealed record RfloCell(double[] Feedback, double[] InitialReadout, double[][] Target, double EtaRec, double EtaOut)
 {
     /// <summary>B_io ~ N(0, 1)/√N_out from the counter-based stream (seed, <see cref="PlasticityRandom.RfloFeedbackPurpose"/>, cell).</summary>

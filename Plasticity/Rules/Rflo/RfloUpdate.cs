@@ -15,7 +15,7 @@ namespace Sim.Plasticity;
 /// e_i  = Σ_o B[i, o]·ε_o                             o ascending from +0.0
 /// A_out[o, j] += ε_o·h_j[t];   A_rec[k] += e_i·p_k;   L += Σ_o ε_o²;   T += 1
 /// </code>
-/// and at the end of the trial (<see cref="EndTrial"/>, MODELS.md §3.4: per trial, the mean over the trial's ticks):
+/// and at the end of the trial (<see cref="EndTrial"/>, model notes §3.4: per trial, the mean over the trial's ticks):
 /// <code>
 /// W_out ← W_out + (η_out/T)·A_out;   W_rec,k ← W_rec,k + (η_rec/T)·A_rec,k;   A, T, L cleared
 /// </code>
