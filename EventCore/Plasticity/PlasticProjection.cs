@@ -137,11 +137,28 @@ public enum TraceKind
     Post,
 }
 
-/// <summary>A lazily decayed trace x ← x·α^Δt + count per spike, α = exp(−dt/τ), shared by every rule asking for the same (kind, τ).</summary>
+/// <summary>What a spike does to a trace.</summary>
+public enum TraceUpdate
+{
+    /// <summary>x ← x·α^Δt + c for a spike of multiplicity c: the all-to-all trace (every earlier spike counts).</summary>
+    Accumulate,
+    /// <summary>x ← 1 at a spike (whatever its multiplicity): the nearest-spike trace, α^(t − t_last) of the latest spike.</summary>
+    Nearest,
+}
+
+/// <summary>
+/// A lazily decayed trace, α = exp(−dt/τ), shared by every rule asking for the same (kind, τ, update, delay): between
+/// spikes x decays as x·α^Δt; a spike adds its multiplicity (<see cref="TraceUpdate.Accumulate"/>) or sets x to 1
+/// (<see cref="TraceUpdate.Nearest"/>). A post trace with <paramref name="DelayTicks"/> d ≥ 1 takes the post spikes of
+/// tick t − d at tick t: it is the post trace as seen at a synapse whose dendritic delay is d (NEST's
+/// <c>get_K_value(t − d)</c>; Morrison, Diesmann &amp; Gerstner 2008, Biol. Cybern. 98:459, section 4).
+/// </summary>
 /// <param name="Kind">Pre (sources) or post (neurons).</param>
 /// <param name="TauMs">τ (ms).</param>
 /// <param name="Slot">Index among the engine's traces.</param>
-public sealed record TraceHandle(TraceKind Kind, double TauMs, int Slot);
+/// <param name="Update">What a spike does (accumulate or reset to 1).</param>
+/// <param name="DelayTicks">For post traces: the dendritic delay in ticks after which a spike reaches the trace (0: at once).</param>
+public sealed record TraceHandle(TraceKind Kind, double TauMs, int Slot, TraceUpdate Update = TraceUpdate.Accumulate, int DelayTicks = 0);
 
 /// <summary>A named per-synapse state array of a plastic projection (one per instance), e.g. an eligibility trace.</summary>
 /// <param name="Projection">The projection.</param>
