@@ -47,6 +47,9 @@ public static class RuleRegistry
     private static readonly RuleDefinition[] Rules =
     [
         RankRRuleDefinition.Instance,
+        StdpRuleDefinition.Instance,
+        TripletStdpRuleDefinition.Instance,
+        TsodyksMarkramRuleDefinition.Instance,
     ];
 
     /// <summary>Every registered rule.</summary>
