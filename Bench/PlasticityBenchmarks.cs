@@ -70,3 +70,39 @@ public class StoreRecallEpoch
         return ticks;
     }
 }
+
+/// <summary>
+/// The cost of STDP on the event engine (docs/rules/stdp.md): CUBA (4000 LifExp neurons, 0.2 s) static, and with
+/// multiplicative pair STDP on its exc→exc synapses (<c>sim bench</c>'s cuba-stdp rule), back to back in one run. Each
+/// iteration resets the engine to tick 0 (the STDP weights carry over, as across trials) and runs 2000 ticks.
+/// </summary>
+[MemoryDiagnoser]
+public class CubaPlasticity
+{
+    private ISimulationEngine _engine = null!;
+
+    /// <summary>static or stdp.</summary>
+    [Params("static", "stdp")]
+    public string Mode { get; set; } = "static";
+
+    /// <summary>The compiled network and the engine (with the rule for stdp).</summary>
+    [GlobalSetup]
+    public void Setup()
+    {
+        var net = NetworkCompiler.Compile(Sim.EventCore.Description.BenchmarkNetworks.Cuba(200, 1) with { Monitors = [] });
+        _engine = EngineFactory.CreateGrid("event", net, new EngineSettings { Batch = 1, Threads = 1 });
+        if (Mode == "stdp") _engine.AddPlasticityRule(StdpProtocols.CubaStdp());
+    }
+
+    /// <summary>Disposes the engine.</summary>
+    [GlobalCleanup]
+    public void Cleanup() => _engine.Dispose();
+
+    /// <summary>Reset, then 0.2 s of CUBA.</summary>
+    [Benchmark]
+    public long Run()
+    {
+        _engine.ResetState();
+        return _engine.Run(2000).TicksRun;
+    }
+}

@@ -122,6 +122,9 @@ public sealed class PlasticProjection
     public ReadOnlySpan<int> Outgoing(int source) => _outIds.AsSpan(_outStart[source], _outStart[source + 1] - _outStart[source]);
     /// <summary>Local ids of the synapses into neuron <paramref name="target"/> (ascending): the reverse index.</summary>
     public ReadOnlySpan<int> Incoming(int target) => _inIds.AsSpan(_inStart[target], _inStart[target + 1] - _inStart[target]);
+    /// <summary>Bytes of this view's indices (pre, post, delay, table position, receptor, the outgoing and incoming indices), held once per engine.</summary>
+    public long IndexBytes => 4L * (_pre.Length + _post.Length + _delay.Length + _tablePosition.Length + _outIds.Length + _inIds.Length) + _receptor.Length
+                              + 4L * (_outStart.Length + _inStart.Length + _wholeTraceRow.Length);
     /// <summary>Position of each local synapse in its compiled table (synapse table or trace-coupling table).</summary>
     internal ReadOnlySpan<int> TablePosition => _tablePosition;
     /// <summary>Trace-table start of <paramref name="target"/>'s row when <see cref="Incoming"/> of it is that whole row in order, else −1.</summary>

@@ -50,9 +50,10 @@ public sealed class StdpRuleDefinition : RuleDefinition
     }
 
     /// <summary>
-    /// The spike-timing rules' sample network: a recurrent lif_exp population "exc" (8–30 neurons, dt 0.5 ms) driven by a
-    /// Poisson input "drive", weights in [0, w_max], delays 1–5 ticks; the plastic projection is exc_exc, or in a third
-    /// of the samples drive_exc (input sources, several spikes per tick).
+    /// The spike-timing rules' sample network: a recurrent lif_exp population "exc" (8–30 neurons, dt 0.5 ms) kept firing
+    /// by a static Poisson input "kick", with a second Poisson input "drive"; drive_exc and exc_exc have weights in
+    /// [0, w_max] and delays 1–3 and 1–5 ticks; the plastic projection is exc_exc, or in a third of the samples drive_exc
+    /// (input sources, several spikes per tick).
     /// </summary>
     internal static (NetworkSpec Spec, long Steps, string Projection, int N) SpikeSample(Random r, int seed, int batch, double wMax, string name)
     {
@@ -61,9 +62,11 @@ public sealed class StdpRuleDefinition : RuleDefinition
         const double Dt = 0.5;
         var b = new NetworkBuilder($"{name}-{seed}") { Run = new RunOptions { DtMs = Dt, DurationMs = steps * Dt, Seed = (ulong)seed + 1, Batch = batch } };
         b.NeuronGroup("exc", n, new LifExpParameters { VInitMv = Value.Uniform(-60, -50), RefractoryMs = 1 + r.Next(3), TauExcMs = 2 });
-        b.PoissonGroup("drive", 6, 200 + r.Next(600));
+        b.PoissonGroup("kick", 6, 1500 + r.Next(1500));
+        b.Synapses("kick", "exc", new Connectivity.FixedProbability(0.5), Value.Uniform(2, 6), projectionName: "kick_exc", weightFractionBits: 20);
+        b.PoissonGroup("drive", 4, 200 + r.Next(600));
         bool inputPlastic = r.Next(3) == 0;
-        b.Synapses("drive", "exc", new Connectivity.FixedProbability(0.5), Value.Uniform(0, inputPlastic ? wMax : 6), Value.Uniform(Dt, 3.4 * Dt),
+        b.Synapses("drive", "exc", new Connectivity.FixedProbability(0.5), Value.Uniform(0, wMax), Value.Uniform(Dt, 3.4 * Dt),
             projectionName: "drive_exc", weightFractionBits: 20);
         b.Synapses("exc", "exc", new Connectivity.FixedProbability(0.3, Autapses: false), Value.Uniform(0, wMax), Value.Uniform(Dt, 5.4 * Dt),
             projectionName: "exc_exc", weightFractionBits: 20);
