@@ -15,6 +15,29 @@ public sealed class StdpRuleDefinition : RuleDefinition
     /// <inheritdoc/>
     public override string Summary => "pair STDP, NEST stdp_synapse semantics: all-to-all or nearest pairing, additive/multiplicative/power-law weight dependence, dendritic delays";
 
+    /// <inheritdoc/>
+    public override IReadOnlyCollection<string> FileKeys => ["tau_plus_ms", "tau_minus_ms", "lambda", "alpha", "mu_plus", "mu_minus", "w_max", "pairing"];
+
+    /// <inheritdoc/>
+    public override Sim.EventCore.Plasticity.IPlasticityRule? FromFile(string projection, FileParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var d = new StdpParameters();
+        var p = new StdpParameters
+        {
+            TauPlusMs = parameters.Number("tau_plus_ms", d.TauPlusMs),
+            TauMinusMs = parameters.Number("tau_minus_ms", d.TauMinusMs),
+            Lambda = parameters.Number("lambda", d.Lambda),
+            Alpha = parameters.Number("alpha", d.Alpha),
+            MuPlus = parameters.Number("mu_plus", d.MuPlus),
+            MuMinus = parameters.Number("mu_minus", d.MuMinus),
+            WMax = parameters.Number("w_max", d.WMax),
+            Pairing = parameters.Choice("pairing", d.Pairing, ("all_to_all", StdpPairing.AllToAll), ("nearest", StdpPairing.Nearest)),
+        };
+        parameters.Report(p.Problems());
+        return parameters.Valid ? new StdpRule(projection, p) : null;
+    }
+
     /// <summary>
     /// A recurrent lif_exp network of 8–30 neurons driven by Poisson inputs, its excitatory recurrent projection plastic
     /// with delays of 1–5 ticks, and random STDP options: pairing, μ₊ and μ₋ (0, 1 or in between), τ₊, τ₋, λ, α; some

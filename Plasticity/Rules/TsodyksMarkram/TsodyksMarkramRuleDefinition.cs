@@ -13,6 +13,24 @@ public sealed class TsodyksMarkramRuleDefinition : RuleDefinition
     /// <inheritdoc/>
     public override string Summary => "Tsodyks-Markram short-term depression and facilitation (NEST tsodyks2_synapse): the efficacy w*u*x computed at the spike is the one delivered";
 
+    /// <inheritdoc/>
+    public override IReadOnlyCollection<string> FileKeys => ["u", "tau_rec_ms", "tau_fac_ms"];
+
+    /// <inheritdoc/>
+    public override Sim.EventCore.Plasticity.IPlasticityRule? FromFile(string projection, FileParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var d = new TsodyksMarkramParameters();
+        var p = new TsodyksMarkramParameters
+        {
+            U = parameters.Number("u", d.U),
+            TauRecMs = parameters.Number("tau_rec_ms", d.TauRecMs),
+            TauFacMs = parameters.Number("tau_fac_ms", d.TauFacMs),
+        };
+        parameters.Report(p.Problems());
+        return parameters.Valid ? new TsodyksMarkramRule(projection, p) : null;
+    }
+
     /// <summary>The spike-timing rules' sample network with random U, τ_rec (depressing) and τ_fac (0 or facilitating).</summary>
     public override RuleSample Sample(int seed, int batch)
     {
