@@ -93,8 +93,8 @@ public static partial class NetworkFile
             Line(4, "weight: " + Val(p.Weight));
             Line(4, "delay_ms: " + Val(p.DelayMs));
             Line(4, "weight_fraction_bits: " + (p.WeightFractionBits is { } b ? Int(b) : "null"));
-            if (p.Plasticity is { } pl)
-                Line(4, "plasticity: {" + string.Join(", ", new[] { "rule: " + Str(pl.Rule) }.Concat(pl.Parameters.Select(kv => $"{kv.Key}: {Str(kv.Value)}"))) + "}");
+            if (p.Plasticity is { } rule)
+                Line(4, "plasticity: {" + string.Join(", ", new[] { "rule: " + Str(rule.Rule) }.Concat(rule.Parameters.Select(kv => $"{kv.Key}: {Str(kv.Value)}"))) + "}");
         });
 
         Section("currents", spec.Currents, c =>
