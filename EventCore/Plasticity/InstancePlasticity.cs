@@ -322,6 +322,8 @@ public sealed class InstancePlasticity : IPlasticityContext
 
     public double Trace(TraceHandle trace, int id) => _banks[trace.Slot].Read(id, Tick);
 
+    public TraceReader Traces(TraceHandle trace) => _banks[trace.Slot].Reader(Tick);
+
     public Span<double> SynapseState(SynapseStateHandle state) => _synapseState[state.Slot];
 
     // IStateReader (absolute units, reported names).

@@ -168,7 +168,7 @@ public sealed class InstanceWeights
     /// </summary>
     internal void SetSpike(PlasticProjection p, int k, double weight)
     {
-        double y = weight * Math.ScaleB(1.0, p.FractionBits);
+        double y = weight * p.Scale;
         if (!(Math.Abs(y) < FixedPoint.MaxQuantizedMagnitude)) throw OutOfGrid(p, k, weight);
         long q = (long)Math.Round(y, MidpointRounding.ToEven);   // = QuantizeRow's magic-number rounding (exact below 2^51)
         if (Math.Abs(q) > FixedPoint.MaxAbsQ)

@@ -129,6 +129,12 @@ public interface IPlasticityContext : IStateReader
     /// <summary>Trace <paramref name="trace"/> of neuron or source <paramref name="id"/>, decayed to this tick (before this tick's spikes in the hooks).</summary>
     double Trace(TraceHandle trace, int id);
 
+    /// <summary>
+    /// A reader of trace <paramref name="trace"/> at this tick (the same values as <see cref="Trace"/>), for loops over
+    /// many synapses: no interface call per read. Valid during the call only.
+    /// </summary>
+    TraceReader Traces(TraceHandle trace);
+
     /// <summary>The per-synapse state array of this instance (projection-local order), writable.</summary>
     Span<double> SynapseState(SynapseStateHandle state);
 }

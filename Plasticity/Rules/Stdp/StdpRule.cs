@@ -32,6 +32,7 @@ public sealed class StdpRule : IPlasticityRule
     private TraceHandle _kPlus = null!;
     private TraceHandle[] _kMinusByDelay = [];
     private SynapseStateHandle _weights = null!;
+    private int _singleDelay;   // the projection's delay when all its synapses share one, else −1
 
     /// <summary>STDP on the projection named <paramref name="projection"/> (validated here: every bad field is named).</summary>
     public StdpRule(string projection, StdpParameters parameters)
@@ -65,6 +66,7 @@ public sealed class StdpRule : IPlasticityRule
             binding.PostArrivals(d);
         }
         _weights = binding.SynapseState(_projection, WeightState);
+        _singleDelay = _projection.DelayTicks.ToArray().Distinct().Count() == 1 ? _projection.DelayTicks[0] : -1;
     }
 
     /// <inheritdoc/>
@@ -111,12 +113,19 @@ public sealed class StdpRule : IPlasticityRule
         {
             var p = rule._projection;
             var w = context.SynapseState(rule._weights);
-            var pre = p.Pre;
             var delay = p.DelayTicks;
+            var kPlus = context.Traces(rule._kPlus);
+            bool all = rule._singleDelay == delayTicks;   // one delay: every incoming synapse has it
             foreach (int i in neurons)
-                foreach (int k in p.Incoming(i))
-                    if (delay[k] == delayTicks)
-                        w[k] = Facilitate(w[k], context.Trace(rule._kPlus, pre[k]), _lambda, _muPlus, _wMax);
+            {
+                var incoming = p.Incoming(i);
+                var sources = p.IncomingSources(i);
+                for (int j = 0; j < incoming.Length; j++)
+                {
+                    int k = incoming[j];
+                    if (all || delay[k] == delayTicks) w[k] = Facilitate(w[k], kPlus[sources[j]], _lambda, _muPlus, _wMax);
+                }
+            }
         }
 
         public void OnPreSpikes(IPlasticityContext context, ReadOnlySpan<int> sources, ReadOnlySpan<int> counts)
@@ -127,13 +136,15 @@ public sealed class StdpRule : IPlasticityRule
             var delay = p.DelayTicks;
             var kMinus = rule._kMinusByDelay;
             long tick = context.Tick;
+            int single = rule._singleDelay;
+            var kSingle = single > 0 ? context.Traces(kMinus[single]) : default;
             for (int j = 0; j < sources.Length; j++)
             {
                 var outgoing = p.Outgoing(sources[j]);
                 int c = counts[j];
                 foreach (int k in outgoing)
                 {
-                    double km = context.Trace(kMinus[delay[k]], post[k]);
+                    double km = single > 0 ? kSingle[post[k]] : context.Trace(kMinus[delay[k]], post[k]);
                     double x = w[k];
                     for (int r = 0; r < c; r++) x = Depress(x, km, _alphaLambda, _muMinus, _wMax);
                     w[k] = x;

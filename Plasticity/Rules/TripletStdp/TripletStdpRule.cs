@@ -131,6 +131,7 @@ public sealed class TripletStdpRule : IPlasticityRule
             var pre = proj.Pre;
             var delay = proj.DelayTicks;
             var o2 = rule._o2[delayTicks];
+            var r1 = context.Traces(rule._r1);
             foreach (int i in neurons)
             {
                 double y = context.Trace(o2, i);
@@ -139,7 +140,7 @@ public sealed class TripletStdpRule : IPlasticityRule
                 {
                     if (delay[k] != delayTicks) continue;
                     // NEST facilitate_: |w| + r₁·(A₂⁺ + A₃⁺·o₂), bounded by |W_max|, with W_max's sign.
-                    double a = Math.Abs(w[k]) + context.Trace(rule._r1, pre[k]) * gain;
+                    double a = Math.Abs(w[k]) + r1[pre[k]] * gain;
                     w[k] = Math.CopySign(a < _wMaxAbs ? a : _wMaxAbs, _p.WMax);
                 }
             }
