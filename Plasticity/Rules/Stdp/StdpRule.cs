@@ -103,6 +103,15 @@ public sealed class StdpRule : IPlasticityRule
     // pow(x, 1) = x); other μ call the platform's pow, in C# for every engine (docs/rules/stdp.md, numerics).
     private static double Power(double x, double mu) => mu == 0 ? 1.0 : mu == 1 ? x : Math.Pow(x, mu);
 
+    private const int PrefetchAhead = 8;
+
+    // A cache hint only (no effect on any value).
+    private static unsafe void Prefetch(Span<double> w, int k)
+    {
+        if (System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            fixed (double* p = w) System.Runtime.Intrinsics.X86.Sse.Prefetch0(p + k);
+    }
+
     private sealed class Instance(StdpRule rule) : ICheckpointableRuleInstance
     {
         private readonly TransmittedWeights _sent = new(rule._projection);
@@ -122,6 +131,8 @@ public sealed class StdpRule : IPlasticityRule
                 var sources = p.IncomingSources(i);
                 for (int j = 0; j < incoming.Length; j++)
                 {
+                    // The reverse index visits the weights out of their (source-major) order: fetch a few ahead.
+                    if (j + PrefetchAhead < incoming.Length) Prefetch(w, incoming[j + PrefetchAhead]);
                     int k = incoming[j];
                     if (all || delay[k] == delayTicks) w[k] = Facilitate(w[k], kPlus[sources[j]], _lambda, _muPlus, _wMax);
                 }
