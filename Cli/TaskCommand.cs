@@ -30,12 +30,13 @@ public static class TaskCommand
     /// <summary>The definition of <c>sim task</c> and its tasks.</summary>
     internal static Command Build(CliIO io)
     {
-        var task = new SimCommand("task", "Run one task of the seed papers with its learning rule: store-recall, button-food, rank-estimation, volatility, perturbation, bipedal-expert, bipedal.");
+        var task = new SimCommand("task", "Run one task of the seed papers with its learning rule: store-recall, button-food, rank-estimation, volatility, perturbation, stdp, bipedal-expert, bipedal.");
         task.Add(BuildStoreRecall(io));
         task.Add(ButtonFoodCommand.BuildTask(io));
         task.Add(RankEstimationCommand.Build(io));
         task.Add(VolatilityCommand.Build(io));
         task.Add(PerturbationCommand.Build(io));
+        task.Add(StdpCommand.Build(io));
         task.Add(BipedalCommand.Build(io));
         task.Add(BipedalCloningCommand.Build(io));
         return task;
