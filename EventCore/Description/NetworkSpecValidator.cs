@@ -79,6 +79,8 @@ public static partial class NetworkSpecValidator
             foreach (var (key, message) in p.Parameters.Model.Validate(p.Parameters)) Err($"{f}.params.{key}", message);
             if (p.Noise is { } n && (!double.IsFinite(n.DeltaV) || n.DeltaV <= 0))
                 Err(f + ".escape_noise.delta_v", $"must be finite and > 0, got {Value.Fmt(n.DeltaV)}");
+            if (p.Noise is not null && !p.Parameters.Model.SupportsEscapeNoise)
+                Err(f + ".escape_noise", $"model {p.Parameters.Model.Name} takes no escape noise: its threshold is the greedy resolution of its fast coupling (docs/models/{p.Parameters.Model.Name}.md)");
         }
         if (totalNeurons > int.MaxValue / 2) Err("populations", $"{totalNeurons} neurons: more than the {int.MaxValue / 2} a network may hold");
 

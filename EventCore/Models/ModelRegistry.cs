@@ -20,6 +20,7 @@ public static class ModelRegistry
         ThetaModel.Instance,
         LifExp2Model.Instance,
         GoalLifEulerModel.Instance,
+        EbnModel.Instance,
     ];
 
     /// <summary>Every registered model, in registration order.</summary>

@@ -31,7 +31,8 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
             bool mixed = rng.Next(2) == 0;
             var pars = model.SampleParameters(rng, dtMs, mixed);
             var hints = model.Hints;
-            names.Add(b.NeuronGroup($"p{p}", Sizes[p], pars, Noise && rng.Next(2) == 0 ? new EscapeNoise(hints.NoiseDeltaV) : null));
+            bool noisy = Noise && rng.Next(2) == 0 && model.SupportsEscapeNoise;
+            names.Add(b.NeuronGroup($"p{p}", Sizes[p], pars, noisy ? new EscapeNoise(hints.NoiseDeltaV) : null));
             if (Current && rng.Next(2) == 0)
                 b.Current(names[p], Value.Uniform(0, hints.CurrentAmplitude), [0, Ticks * dtMs / 3, Ticks * dtMs / 2], [1.0, -0.5, 2.0]);
         }
