@@ -20,7 +20,7 @@ public static class EbnCommand
         var system = SimOptions.Choice("--system", "teacher: linear (the damped oscillator of Alemi et al., slow weights D^T(A + lambda_d I)D computed analytically), van_der_pol or lorenz (these need --error-gain: their slow weights are not learned yet)", d.System, "linear", "van_der_pol", "lorenz");
         var neurons = SimOptions.Neurons(d.Neurons);
         var duration = SimOptions.Positive("--duration-s", FormattableString.Invariant($"simulated seconds per run, the first {d.WarmupS} s not scored (default {d.DurationS})"), "S", d.DurationS);
-        var dt = SimOptions.Positive("--dt-ms", FormattableString.Invariant($"time step in ms (default {d.DtMs})"), "X", d.DtMs);
+        var dt = SimOptions.Positive("--tick-ms", FormattableString.Invariant($"length dt of one grid tick in ms (default {d.DtMs})"), "X", d.DtMs);
         var seed = SimOptions.Seed("seed of the decoder, the input, the noise and the silenced neurons (default 1)");
         var engine = SimOptions.Engine("grid engine: event, dense (TorchSharp, cpu) or dense-cuda; the same spikes bit for bit", "event", "dense", "dense-cuda");
         var gain = SimOptions.Positive("--error-gain", "error feedback gain k (1/s): the drive gets k D^T(x - x_hat) (default 0: the network runs on its own slow weights)", "K", 0, allowZero: true);

@@ -41,7 +41,7 @@ public sealed class LinearSystem : IDynamicalSystem
         Name = name;
     }
 
-    /// <summary>The damped oscillator of MODELS.md §1.6: A = [[−4.8, −22.4], [40, 0]] s⁻¹ (eigenvalues −2.4 ± 29.8i: 4.7 Hz, decay 0.42 s).</summary>
+    /// <summary>The damped oscillator of Alemi et al. (2018): A = [[−4.8, −22.4], [40, 0]] s⁻¹ (eigenvalues −2.4 ± 29.8i: 4.7 Hz, decay 0.42 s).</summary>
     public static LinearSystem DampedOscillator() => new(new[,] { { -4.8, -22.4 }, { 40.0, 0.0 } }, "linear");
 
     /// <summary>A (s⁻¹).</summary>
@@ -85,7 +85,7 @@ public sealed class LinearSystem : IDynamicalSystem
 }
 
 /// <summary>
-/// The Van der Pol oscillator, a nonlinear teacher (MODELS.md §4.6): with time scale ω (s⁻¹),
+/// The Van der Pol oscillator, a nonlinear teacher: with time scale ω (s⁻¹),
 /// ẋ₀ = ω·x₁ + c₀,  ẋ₁ = ω·(μ·(1 − x₀²)·x₁ − x₀) + c₁. Its limit cycle has |x₀| ≈ 2; <see cref="StateScale"/> s
 /// shrinks it: the system integrated is y = x/s (so the cycle has |y₀| ≈ 2/s), convenient for decoders of norm 0.03.
 /// </summary>

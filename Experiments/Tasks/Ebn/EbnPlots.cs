@@ -88,14 +88,14 @@ public static class EbnPlots
     /// <summary>Normalised MSE against the fraction of neurons silenced.</summary>
     public static string Silencing(EbnResult r, string path)
         => Curve([.. r.Silencing.Select(c => c.SilencedFraction * 100)], [.. r.Silencing.Select(c => c.Nmse)], "neurons silenced (%)",
-            FormattableString.Invariant($"tracking error after silencing (sigma_V = {r.Options.NoiseSigma:G3})"), path, log: false);
+            FormattableString.Invariant($"tracking error after silencing (sigma_V = {r.Options.NoiseSigma:G3})"), path);
 
     /// <summary>Normalised MSE against the membrane noise σ_V.</summary>
     public static string Noise(EbnResult r, string path)
         => Curve([.. r.Noise.Select(c => c.NoiseSigma)], [.. r.Noise.Select(c => c.Nmse)], "membrane noise sigma_V (V-units / sqrt(s))",
-            "tracking error against noise (no neuron silenced)", path, log: false);
+            "tracking error against noise (no neuron silenced)", path);
 
-    private static string Curve(double[] xs, double[] ys, string xLabel, string title, string path, bool log)
+    private static string Curve(double[] xs, double[] ys, string xLabel, string title, string path)
     {
         var p = new Plot();
         var s = p.Add.Scatter(xs, ys, Colors.Navy);
@@ -104,7 +104,8 @@ public static class EbnPlots
         p.XLabel(xLabel);
         p.YLabel("normalised MSE");
         p.Title(title);
-        p.Axes.Margins(bottom: 0);
+        double top = ys.Where(double.IsFinite).DefaultIfEmpty(1).Max();
+        p.Axes.SetLimitsY(0, top > 0 ? top * 1.15 : 1);
         p.SavePng(path, 700, 450);
         return path;
     }

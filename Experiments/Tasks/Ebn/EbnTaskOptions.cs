@@ -4,7 +4,7 @@ namespace Sim.Experiments;
 
 /// <summary>
 /// Options of the EBN tracking task (docs/tasks/ebn.md; Alemi, Machens, Denève &amp; Slotine 2018; Boerlin, Machens &amp;
-/// Denève 2013). Baseline constants of MODELS.md §1.6: λ_d = 10 s⁻¹, λ_V = 20 s⁻¹, μ = 1e-6, ν = 0, σ_V = 1e-3,
+/// Denève 2013). Baseline constants (issue 15): λ_d = 10 s⁻¹, λ_V = 20 s⁻¹, μ = 1e-6, ν = 0, σ_V = 1e-3,
 /// dt = 0.1 ms, N = 40, the damped oscillator A = [[−4.8, −22.4], [40, 0]], decoder columns of norm 0.03.
 /// </summary>
 public sealed record EbnTaskOptions
