@@ -28,6 +28,7 @@ public static class EbnCommand
         var silenced = SimOptions.PositiveList("--silenced", "fractions of neurons silenced, each a run, in [0, 1) (default 0,0.25,0.5)", allowZero: true);
         var noise = SimOptions.PositiveList("--noise-levels", "membrane noise levels sigma_V, each a run with nobody silenced (default 0,0.001,0.003,0.01)", allowZero: true);
         var inputSd = SimOptions.Positive("--input-sd", FormattableString.Invariant($"standard deviation of each input component c_k (units of x per second), a new value every {d.InputHoldMs} ms (default {d.InputSd})"), "X", d.InputSd, allowZero: true);
+        var continuous = SimOptions.PositiveList("--vs-continuous", "instead of the conditions: the deterministic network (no noise, no feedback) in continuous time against the grid at these steps dt (ms), e.g. 0.4,0.2,0.1,0.05");
         var noProgress = SimOptions.NoProgress();
         var noPlot = SimOptions.NoPlot("the figures");
         var outDir = SimOptions.Out("write DIR/summary.txt, DIR/conditions.csv, DIR/trace.csv and the figures DIR/tracking.png, phase-plane.png, raster.png, isi-cv.png, silencing.png, noise.png, rates.png");
@@ -37,7 +38,7 @@ public static class EbnCommand
             guard, with the reason in the table.
             Exit codes: 0 ok, 1 a run was stopped by its guard, 2 bad arguments, 130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
             """)
-        { system, neurons, duration, dt, seed, engine, gain, sigma, inputSd, silenced, noise, noProgress, noPlot, outDir };
+        { system, neurons, duration, dt, seed, engine, gain, sigma, inputSd, silenced, noise, continuous, noProgress, noPlot, outDir };
         return cmd.Does(r =>
         {
             var o = d with
@@ -54,6 +55,7 @@ public static class EbnCommand
                 SilencedFractions = r.GivenValue(silenced) ?? d.SilencedFractions,
                 NoiseLevels = r.GivenValue(noise) ?? d.NoiseLevels,
             };
+            if (r.GivenValue(continuous) is { } dts) return ExecuteConvergence(o, dts, !r.GetValue(noProgress), r.GetValue(outDir), io.Out, io.Err);
             return Execute(o, !r.GetValue(noProgress), r.GetValue(noPlot), r.GetValue(outDir), io.Out, io.Err);
         });
     }
@@ -86,6 +88,36 @@ public static class EbnCommand
         {
             stderr.WriteLine($"sim: a run was stopped: {stopped.Stop}");
             return ExitCodes.Failure;
+        }
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Runs the comparison with continuous time (<see cref="EbnTask.Convergence"/>); returns the exit code.</summary>
+    public static int ExecuteConvergence(EbnTaskOptions o, double[] dtsMs, bool progress, string? outDir, TextWriter stdout, TextWriter stderr)
+    {
+        try { (o with { NoiseSigma = 0, ErrorGain = 0 }).Validate(); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
+        if (o.System != "linear") throw new UsageException("--vs-continuous needs --system linear (the deterministic network without error feedback)");
+        if (outDir is not null) OutputFolder.EnsureWritable(outDir, "--out");
+        stdout.WriteLine(FormattableString.Invariant($"ebn vs continuous time: {o.System}, N = {o.Neurons}, {o.DurationS} s, no noise, no feedback, seed {o.Seed}, engine {o.Engine}"));
+        using var cts = new Interruption();
+        (IReadOnlyList<EbnConvergenceRow> Rows, double Rate, double Nmse) result;
+        try { result = ProgressDisplay.Run(stderr, progress, "ebn", report => EbnTask.Convergence(o, dtsMs, (f, detail) => report(f, detail), cts.Token)); }
+        catch (OperationCanceledException) { stderr.WriteLine("sim: interrupted"); return cts.ExitCode; }
+        var s = new StringBuilder();
+        s.AppendLine(FormattableString.Invariant($"continuous time: normalised MSE {result.Nmse:G4}, {result.Rate:F2} spikes per neuron per second"));
+        s.AppendLine("   dt (ms)  x_hat distance  first 100 ms  first spikes agreeing  their time error (ms)  spikes/n/s  norm. MSE");
+        foreach (var row in result.Rows)
+            s.AppendLine(FormattableString.Invariant($"{row.DtMs,10:G4} {row.ReadoutDistance,15:G4} {row.EarlyReadoutDistance,13:G4} {row.MatchingSpikes,22} {row.MeanSpikeTimeErrorMs,22:G4} {row.SpikesPerNeuronPerS,11:F2} {row.Nmse,10:G4}"));
+        stdout.Write(s.ToString());
+        if (outDir is not null)
+        {
+            Directory.CreateDirectory(outDir);
+            File.WriteAllText(Path.Combine(outDir, "continuous.txt"), s.ToString());
+            var csv = new StringBuilder("dt_ms,xhat_distance,xhat_distance_first_100ms,matching_spikes,spike_time_error_ms,spikes_per_neuron_per_s,nmse\n");
+            foreach (var row in result.Rows) csv.Append(CultureInfo.InvariantCulture, $"{row.DtMs:R},{row.ReadoutDistance:R},{row.EarlyReadoutDistance:R},{row.MatchingSpikes},{row.MeanSpikeTimeErrorMs:R},{row.SpikesPerNeuronPerS:R},{row.Nmse:R}\n");
+            File.WriteAllText(Path.Combine(outDir, "continuous.csv"), csv.ToString());
+            stdout.WriteLine($"wrote {Path.Combine(outDir, "continuous.txt")}, {Path.Combine(outDir, "continuous.csv")}");
         }
         return ExitCodes.Ok;
     }

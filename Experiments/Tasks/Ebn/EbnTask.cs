@@ -19,6 +19,13 @@ namespace Sim.Experiments;
 public sealed record EbnCondition(double SilencedFraction, double NoiseSigma, double Nmse, double SpikesPerNeuronPerS, double MeanIsiCv, double MedianIsiCv,
     int NeuronsWithIsi, double MeanCv2, string? Stop);
 
+/// <summary>One grid step of the convergence to continuous time (<see cref="EbnTask.Convergence"/>).</summary>
+/// <param name="ReadoutDistance">RMS of x̂_grid − x̂_continuous over RMS of x̂_continuous (scored time, every ms).</param>
+/// <param name="EarlyReadoutDistance">The same over the first 100 ms (warm-up included), before the spike trains part.</param>
+/// <param name="MatchingSpikes">How many of the first spikes agree in neuron and order (by tick, then id).</param>
+/// <param name="MeanSpikeTimeErrorMs">Mean |t_grid − t_continuous| over those (ms).</param>
+public sealed record EbnConvergenceRow(double DtMs, double ReadoutDistance, double EarlyReadoutDistance, int MatchingSpikes, double MeanSpikeTimeErrorMs, double SpikesPerNeuronPerS, double Nmse);
+
 /// <summary>The EBN task's result: the main run's traces and spikes and every condition's metrics.</summary>
 public sealed record EbnResult(EbnTaskOptions Options, EbnCondition Main, IReadOnlyList<EbnCondition> Silencing, IReadOnlyList<EbnCondition> Noise,
     double[] TimesS, double[][] X, double[][] XHat, IReadOnlyList<(double TimeS, int Neuron)> Spikes, double[] IsiCvs, double[] RatesHz, string Engine, double Seconds);
@@ -129,6 +136,114 @@ public static class EbnTask
                 if (w[i, j] != 0) { pre.Add(j); post.Add(i); weight.Add(w[i, j]); }
         if (pre.Count > 0) b.Synapses(Population, Population, new Connectivity.PairList([.. pre], [.. post]), Value.PerElement([.. weight]), projectionName: "slow");
         return b.Build();
+    }
+
+    /// <summary>
+    /// The grid against continuous time (docs/tasks/ebn.md, "Continuous time"): the deterministic network (σ_V = 0, k = 0,
+    /// nobody silenced) simulated by <see cref="EbnContinuousTime"/> and on the grid engine at each dt, with the same
+    /// decoder and input. Per dt: the RMS distance of x̂ to the continuous x̂ (sampled every ms after the warm-up) relative
+    /// to the RMS of the continuous x̂; how many of the first spikes agree in neuron and order; their mean time error (the
+    /// grid's spike of tick t is placed at (t + 1)·dt, the end of the step that crossed); the rate; the normalised MSE.
+    /// </summary>
+    public static (IReadOnlyList<EbnConvergenceRow> Rows, double ContinuousSpikesPerNeuronPerS, double ContinuousNmse) Convergence(EbnTaskOptions o, IReadOnlyList<double> dtsMs,
+        Progress? progress = null, CancellationToken cancel = default)
+    {
+        var baseOptions = o with { NoiseSigma = 0, ErrorGain = 0, SilencedFractions = [0], NoiseLevels = [0] };
+        baseOptions.Validate();
+        var system = Teacher.Named(o.System);
+        var decoder = Decoder(o, system.Dimension);
+        var alive = Enumerable.Repeat(true, o.Neurons).ToArray();
+        var compiled = NetworkCompiler.Compile(Network(baseOptions, system, decoder, alive));
+        var sim = new EbnContinuousTime(decoder, (EbnConstants)compiled.Populations[0].Constants, SlowWeights(system, decoder, o.LambdaDecoderPerS));
+        var teacher = new Teacher(system, 1e-3);
+        var times = new List<double>();
+        var xhat = new List<double[]>();
+        var x = new List<double[]>();
+        int dims = system.Dimension;
+        var c = new double[dims];
+        long samples = (long)Math.Round(o.DurationS * 1000);
+        for (long m = 1; m <= samples; m++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            // c of the hold interval containing (m − 1, m] ms, the grid's CounterRng draw for that interval.
+            long hold = (long)Math.Floor((m - 1) / o.InputHoldMs + 1e-9);
+            InputAt(o, system, hold, c);
+            sim.Run(m / 1000.0, c);
+            teacher.Step(c);
+            times.Add(m / 1000.0);
+            xhat.Add(sim.Readout());
+            x.Add((double[])teacher.State.Clone());
+        }
+        progress?.Invoke(1.0 / (dtsMs.Count + 1), "continuous time done");
+        double contRate = sim.Spikes.Count(s => s.TimeS >= o.WarmupS) / (o.DurationS - o.WarmupS) / o.Neurons;
+        double contNmse = Nmse(x, xhat, times, o.WarmupS);
+        var rows = new List<EbnConvergenceRow>();
+        for (int k = 0; k < dtsMs.Count; k++)
+        {
+            var grid = baseOptions with { DtMs = dtsMs[k] };
+            var rec = RunCondition(grid, system, decoder, 0, 0, record: true, (_, _) => { }, cancel, out _);
+            double num = 0, den = 0;
+            var gridAt = new Dictionary<long, int>();
+            for (int t = 0; t < rec.Times.Count; t++) gridAt[(long)Math.Round(rec.Times[t] * 1000)] = t;
+            for (int t = 0; t < times.Count; t++)
+            {
+                if (times[t] < o.WarmupS || !gridAt.TryGetValue((long)Math.Round(times[t] * 1000), out int g)) continue;
+                for (int d = 0; d < dims; d++)
+                {
+                    double e = rec.XHat[d][g] - xhat[t][d];
+                    num += e * e;
+                    den += xhat[t][d] * xhat[t][d];
+                }
+            }
+            // Spikes compared in the grid's order: by tick, then ascending id (the grid reports a tick's spikes by id); a
+            // continuous spike at t belongs to the tick whose end is the first ≥ t.
+            double dtS = grid.DtMs / 1000;
+            var gridSpikes = rec.Spikes.Select(s => (Tick: (long)Math.Round(s.Item1 / dtS), Neuron: s.Item2)).ToList();
+            var contSpikes = sim.Spikes.Select(s => (Tick: (long)Math.Ceiling(s.TimeS / dtS - 1e-9) - 1, s.Neuron, s.TimeS)).OrderBy(s => s.Item1).ThenBy(s => s.Neuron).ToList();
+            int prefix = 0;
+            double timeError = 0;
+            while (prefix < Math.Min(gridSpikes.Count, contSpikes.Count) && gridSpikes[prefix].Neuron == contSpikes[prefix].Neuron)
+            {
+                timeError += Math.Abs((gridSpikes[prefix].Tick + 1) * dtS - contSpikes[prefix].TimeS);
+                prefix++;
+            }
+            // The early read-out (first 100 ms, before the spike trains part): x̂ against the continuous one.
+            double earlyNum = 0, earlyDen = 0;
+            for (int t = 0; t < times.Count && times[t] <= 0.1 + 1e-12; t++)
+            {
+                if (!gridAt.TryGetValue((long)Math.Round(times[t] * 1000), out int g)) continue;
+                for (int d = 0; d < dims; d++) { double e = rec.XHat[d][g] - xhat[t][d]; earlyNum += e * e; earlyDen += xhat[t][d] * xhat[t][d]; }
+            }
+            rows.Add(new EbnConvergenceRow(dtsMs[k], Math.Sqrt(num / den), Math.Sqrt(earlyNum / earlyDen), prefix, prefix > 0 ? timeError / prefix * 1000 : double.NaN,
+                rec.Condition.SpikesPerNeuronPerS, rec.Condition.Nmse));
+            progress?.Invoke((k + 2.0) / (dtsMs.Count + 1), FormattableString.Invariant($"dt = {dtsMs[k]} ms done"));
+        }
+        return (rows, contRate, contNmse);
+    }
+
+    private static double Nmse(List<double[]> x, List<double[]> xhat, List<double> times, double warmupS)
+    {
+        int dims = x[0].Length;
+        double err = 0, n = 0;
+        var sum = new double[dims];
+        var sum2 = new double[dims];
+        for (int t = 0; t < x.Count; t++)
+        {
+            if (times[t] < warmupS) continue;
+            n++;
+            for (int d = 0; d < dims; d++) { double e = x[t][d] - xhat[t][d]; err += e * e; sum[d] += x[t][d]; sum2[d] += x[t][d] * x[t][d]; }
+        }
+        double variance = 0;
+        for (int d = 0; d < dims; d++) variance += sum2[d] - sum[d] * sum[d] / n;
+        return err / variance;
+    }
+
+    /// <summary>c of hold interval <paramref name="hold"/>: a Gaussian per component for the linear teacher, 0 for the others.</summary>
+    internal static void InputAt(EbnTaskOptions o, IDynamicalSystem system, long hold, Span<double> c)
+    {
+        ulong key = CounterRng.Key(o.Seed, StreamInput, 0, (ulong)hold);
+        for (int k = 0; k < c.Length; k++)
+            c[k] = system is LinearSystem ? o.InputSd * CounterRng.Normal(CounterRng.Word(key, (ulong)(2 * k)), CounterRng.Word(key, (ulong)(2 * k + 1))) : 0.0;
     }
 
     /// <summary>The name of the population.</summary>
@@ -298,9 +413,7 @@ public static class EbnTask
         {
             if (_stop is not null) return;
             // c(t): a Gaussian value per component, held for hold ticks (the linear teacher's input; the nonlinear ones run free).
-            ulong key = CounterRng.Key(_o.Seed, StreamInput, 0, (ulong)(tick / _holdTicks));
-            for (int k = 0; k < _dims; k++)
-                _c[k] = _teacher.System is LinearSystem ? _o.InputSd * CounterRng.Normal(CounterRng.Word(key, (ulong)(2 * k)), CounterRng.Word(key, (ulong)(2 * k + 1))) : 0.0;
+            InputAt(_o, _teacher.System, tick / _holdTicks, _c);
             var x = _teacher.State;
             var drive = inputs.Current(0);
             ulong noiseKey = CounterRng.Key(_o.Seed, StreamNoise, (ulong)instance, (ulong)tick);
