@@ -193,6 +193,35 @@ public class EbnModelTests
         Assert.NotNull(EbnModel.Instance.CheckStoredValues(c, EbnModel.R, [r + Math.ScaleB(1.0, -14)]));
     }
 
+    [Fact]
+    public void TheGreedyResolutionAllocatesNothingPerTick()
+    {
+        var b = new NetworkBuilder("alloc") { Run = new RunOptions { DtMs = 0.1, Seed = 9 } };
+        var rng = new Random(9);
+        double[] Row() => [.. Enumerable.Range(0, 60).Select(_ => 0.1 * (2 * rng.NextDouble() - 1))];
+        b.NeuronGroup("e", 60, new EbnParameters { Dimensions = 2, Decoder0 = Value.PerElement(Row()), Decoder1 = Value.PerElement(Row()) });
+        b.Synapses("e", "e", new Connectivity.AllToAll(), Value.Uniform(-0.5, 0.5));
+        b.Current("e", Value.Uniform(-5, 40), [0, 100], [1.0, -1.0]);
+        b.PoissonGroup("kick", 5, 300.0);
+        b.Synapses("kick", "e", new Connectivity.FixedProbability(0.3), 0.002);
+        using var engine = new EventEngine(NetworkCompiler.Compile(b.Build()), new EngineOptions { Threads = 1 });
+        var count = new CountingSink();
+        engine.AddSpikeSink(count);
+        engine.Run(3000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long spikes = count.Spikes;
+        engine.Run(1000);
+        engine.Run(1000);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(count.Spikes - spikes > 100, $"{count.Spikes - spikes} spikes");
+    }
+
+    private sealed class CountingSink : ISpikeSink
+    {
+        public long Spikes;
+        public void OnSpikes(int instance, long tick, ReadOnlySpan<int> neurons) => Spikes += neurons.Length;
+    }
+
     private static string Yaml(string pars, string extra = "")
         => $"name: bad\nrun: {{dt_ms: 0.1, duration_ms: 1}}\npopulations:\n  - name: e\n    size: 2\n    model: ebn\n    params: {{{pars}}}\n{extra}";
 

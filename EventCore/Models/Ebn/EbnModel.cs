@@ -143,7 +143,7 @@ public sealed class EbnModel : NeuronModelDefinition<EbnParameters, EbnConstants
                 for (int k = 0; k < dims; k++) dot += decoder[k][i] * decoder[k][j];
                 if (i == j) dot += mu[j] * lambdaD[j] * lambdaD[j];
                 omega[j * n + i] = -dot;
-                maxAbs = Math.Max(maxAbs, dot);
+                maxAbs = Math.Max(maxAbs, Math.Abs(dot));
             }
         int bits = FastFractionBits(maxAbs);
         var qf = new long[n * n];
