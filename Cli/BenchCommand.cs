@@ -29,6 +29,8 @@ public static class BenchCommand
     private const string Epilog = """
         Runs the macro benchmark set on one engine (single thread, one instance) and prints a table:
           cuba            CUBA, 4000 LifExp neurons (docs/benchmarks.md), 1 s
+          cuba-stdp       CUBA with multiplicative pair STDP on its exc->exc synapses (docs/rules/stdp.md), 1 s; also
+                          prints the bytes per plastic synapse
           coba            COBA, 4000 conductance-based LIF neurons (Brette et al. 2007, benchmark 1), 1 s
           brunel-A, -D    Brunel 2000 at scale 0.2 (2500 LifDelta neurons, C_E 200, C_I 50), regimes A and D, 0.5 s
           lowrate-10Hz, -1Hz, -0.1Hz
@@ -47,11 +49,14 @@ public static class BenchCommand
         """;
 
     /// <summary>One network of the set, buildable at a given duration (null: the store-and-recall epoch, measured by <see cref="MeasureStoreRecall"/>).</summary>
-    private sealed record Case(string Name, double DurationMs, double QuickDurationMs, Func<double, NetworkSpec>? Build);
+    private sealed record Case(string Name, double DurationMs, double QuickDurationMs, Func<double, NetworkSpec>? Build,
+        Func<CompiledNetwork, Sim.EventCore.Plasticity.IPlasticityRule>? Rule = null);
+
 
     private static readonly Case[] Cases =
     [
         new("cuba", 1000, 100, d => BenchmarkNetworks.Cuba(d, 1)),
+        new("cuba-stdp", 1000, 100, d => BenchmarkNetworks.Cuba(d, 1), _ => StdpProtocols.CubaStdp()),
         new("coba", 1000, 100, d => BenchmarkNetworks.Coba(d, 1)),
         new("brunel-A", 500, 50, d => BenchmarkNetworks.Brunel(BrunelRegime.A, 0.2, d, 1)),
         new("brunel-D", 500, 50, d => BenchmarkNetworks.Brunel(BrunelRegime.D, 0.2, d, 1)),
@@ -91,6 +96,7 @@ public static class BenchCommand
         string engineLabel = engineName switch { "precise" => "PreciseEngine", "dense" => "DenseEngine (cpu)", _ => "EventEngine" };
         stdout.WriteLine($"sim bench: {engineLabel}, 1 thread, 1 instance; {Environment.ProcessorCount} logical CPU(s), " +
                          $"{RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription}; warm-up + {timed} timed run(s), median");
+        var notes = new List<string>();
         var table = new Table(["network", "neurons", "synapses", "sim s", "rate Hz", "wall s/sim s", "syn events/s", "peak WS MiB", "heap MiB", "B/syn"]);
         foreach (var c in selected)
         {
@@ -110,12 +116,20 @@ public static class BenchCommand
                     // engine, labelled so.
                     bool fallback = engineName == "precise" && EngineFactory.Check("precise", spec).Count > 0;
                     if (fallback) name += " (event)";
+                    if (c.Rule is not null && engineName == "precise")
+                        throw new UsageException($"{c.Name} needs plasticity, which the precise engine does not run (use --engine event or dense, or --filter)");
+                    Func<CompiledNetwork, ISimulationEngine>? factory = engineName == "dense" ? EngineFactory.GridFactory("dense") : null;
+                    if (c.Rule is { } rule)
+                    {
+                        var inner = factory ?? (n => EngineFactory.CreateGrid("event", n, new EngineSettings { Batch = 1, Threads = 1 }));
+                        factory = n => { var e = inner(n); e.AddPlasticityRule(rule(n)); return e; };
+                    }
                     m = (fallback ? "event" : engineName) switch
                     {
                         "precise" => MeasurePrecise(spec, timed),
-                        "dense" => Measure(spec, timed, EngineFactory.GridFactory("dense")),
-                        _ => Measure(spec, timed),
+                        _ => Measure(spec, timed, factory),
                     };
+                    if (c.Rule is { } r2) notes.Add($"{c.Name}: {PlasticBytes(NetworkCompiler.Compile(spec), r2)}");
                 }
                 table.Add([
                     name, m.Neurons.ToString("N0", CultureInfo.InvariantCulture), m.Synapses.ToString("N0", CultureInfo.InvariantCulture),
@@ -130,7 +144,24 @@ public static class BenchCommand
             }
         }
         table.Write(stdout);
+        foreach (var note in notes) stdout.WriteLine(note);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The memory a rule adds per plastic synapse: per instance the copy of the spike table's weights (4 B per synapse
+    /// of the whole table) and its per-target row sums (8 B per neuron), the rule's declared state (per-synapse state,
+    /// traces, the post-spike ring); per engine the plastic projections' indices.
+    /// </summary>
+    public static string PlasticBytes(CompiledNetwork net, Func<CompiledNetwork, Sim.EventCore.Plasticity.IPlasticityRule> rule)
+    {
+        var binding = new Sim.EventCore.Plasticity.PlasticityBinding(net);
+        rule(net).Bind(binding);
+        long plastic = binding.Projections.Sum(p => (long)p.Count);
+        long copy = 4L * net.Synapses.Target.Length + 8L * net.NeuronCount, state = binding.StateBytesPerInstance;
+        long index = binding.Projections.Sum(p => p.IndexBytes);
+        return FormattableString.Invariant(
+            $"{plastic:N0} plastic synapses; bytes per plastic synapse {(double)(copy + state + index) / plastic:F2} = weight copy {(double)copy / plastic:F2} + rule state {(double)state / plastic:F2} (per instance) + indices {(double)index / plastic:F2} (per engine)");
     }
 
     /// <summary>What one network measured.</summary>

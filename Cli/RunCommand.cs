@@ -116,7 +116,12 @@ public static class RunCommand
         NetworkSpec spec = args.File is null ? BenchmarkNetworks.Cuba() : LoadFile(args.File);
         spec = args.Apply(spec);
         spec.EnsureValid();
-        if (args.Engine == "precise") return PreciseRun.Execute(args, spec, stdout, stderr);
+        var rules = Sim.Plasticity.RuleFiles.Rules(spec);   // the file's plasticity entries, checked before anything runs
+        if (args.Engine == "precise")
+        {
+            if (rules.Count > 0) throw new UsageException($"'{spec.Name}' has plasticity rules, which the precise engine does not run; use --engine event or dense");
+            return PreciseRun.Execute(args, spec, stdout, stderr);
+        }
 
         var compileClock = Stopwatch.StartNew();
         long baseline = Environment.WorkingSet;
@@ -132,6 +137,7 @@ public static class RunCommand
         }
         // May refuse a batch too large for memory, or a missing CUDA: before any output exists.
         using var engine = EngineFactory.CreateGrid(args.Engine, net, new EngineSettings { MemoryBudgetBytes = args.MaxMemoryBytes });
+        foreach (var rule in rules) engine.AddPlasticityRule(rule);   // before a restore: a checkpoint's plastic state needs its rules
         if (resume is not null)
         {
             try { engine.Restore(resume); }

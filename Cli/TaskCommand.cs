@@ -30,14 +30,16 @@ public static class TaskCommand
     /// <summary>The definition of <c>sim task</c> and its tasks.</summary>
     internal static Command Build(CliIO io)
     {
-        var task = new SimCommand("task", "Run one task of the seed papers with its learning rule: store-recall, button-food, rank-estimation, volatility, perturbation, bipedal-expert, bipedal, rflo.");
+        var task = new SimCommand("task", "Run one task of the seed papers with its learning rule: store-recall, button-food, rank-estimation, volatility, perturbation, stdp, bipedal-expert, bipedal, ebn, rflo.");
         task.Add(BuildStoreRecall(io));
         task.Add(ButtonFoodCommand.BuildTask(io));
         task.Add(RankEstimationCommand.Build(io));
         task.Add(VolatilityCommand.Build(io));
         task.Add(PerturbationCommand.Build(io));
+        task.Add(StdpCommand.Build(io));
         task.Add(BipedalCommand.Build(io));
         task.Add(BipedalCloningCommand.Build(io));
+        task.Add(EbnCommand.Build(io));
         task.Add(RfloCommand.Build(io));
         return task;
     }

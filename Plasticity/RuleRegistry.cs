@@ -25,6 +25,20 @@ public abstract class RuleDefinition
     /// </summary>
     public abstract RuleSample Sample(int seed, int batch);
 
+    /// <summary>The parameter keys a network file may give this rule (<c>plasticity: {rule: NAME, …}</c>); empty: C# only.</summary>
+    public virtual IReadOnlyCollection<string> FileKeys => [];
+
+    /// <summary>
+    /// The rule on projection <paramref name="projection"/> from a network file's parameters, or null after reporting the
+    /// problems through <paramref name="parameters"/>. By default a rule is attached from C# only.
+    /// </summary>
+    public virtual IPlasticityRule? FromFile(string projection, FileParameters parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        parameters.Error("rule", $"rule {Name} is attached from C# only (docs/rules/{Name}.md), not from a network file");
+        return null;
+    }
+
     /// <inheritdoc/>
     public override string ToString() => Name;
 }
@@ -47,6 +61,9 @@ public static class RuleRegistry
     private static readonly RuleDefinition[] Rules =
     [
         RankRRuleDefinition.Instance,
+        StdpRuleDefinition.Instance,
+        TripletStdpRuleDefinition.Instance,
+        TsodyksMarkramRuleDefinition.Instance,
         RfloRuleDefinition.Instance,
     ];
 

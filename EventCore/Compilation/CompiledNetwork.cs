@@ -51,7 +51,8 @@ public sealed class CompiledNetwork
         => Populations.FirstOrDefault(p => p.Name == name) ?? throw new ArgumentException($"no population named '{name}'", nameof(name));
 
     /// <summary>The largest Σ_j |q_j| a trace row into <paramref name="population"/> may reach: 2^(53 − G_in).</summary>
-    public static double TraceRowLimit(CompiledPopulation population) => Math.ScaleB(FixedPoint.ExactLimit, -population.TraceInputFractionBits);
+    /// <remarks>Divided by the bound on the traces read (<see cref="CompiledPopulation.TraceInputBound"/>; 1 for GoalLif's hz).</remarks>
+    public static double TraceRowLimit(CompiledPopulation population) => Math.ScaleB(FixedPoint.ExactLimit, -population.TraceInputFractionBits) / population.TraceInputBound;
 }
 
 /// <summary>Conversions between ms and ticks: one rounding rule, used everywhere.</summary>
@@ -120,6 +121,11 @@ public sealed class CompiledPopulation
     /// float64 values (<see cref="TraceCouplingTable.QValue"/> holds w, not q) summed in source order.
     /// </summary>
     public bool ExactTraceInput { get; init; } = true;
+    /// <summary>
+    /// The largest value of the traces this population reads (<see cref="NeuronModelDefinition.CouplingTraceBound"/> of
+    /// its trace sources, its own exported trace included): 1 for GoalLif's hz, (1 + 2^-(G+1))/(1 − α_d) for Ebn's r.
+    /// </summary>
+    public double TraceInputBound { get; init; } = 1.0;
     /// <summary>The model's compiled per-neuron constants (e.g. <see cref="LifExpConstants"/>).</summary>
     public required ModelConstants Constants { get; init; }
     /// <summary>The source description.</summary>

@@ -71,26 +71,33 @@ public static class NetworkCompiler
         var traceBits = new int[spec.Populations.Count];
         var traceInputBits = new int[spec.Populations.Count];
         var exactTrace = new bool[spec.Populations.Count];
+        var traceBound = new double[spec.Populations.Count];
+        double dtMs = spec.Run.DtMs;
         for (int p = 0; p < spec.Populations.Count; p++)
         {
-            // G_in: the finest grid among the traces read by this population (its own exported trace included, as before).
+            // G_in: the finest grid among the traces read by this population (its own exported trace included, as before);
+            // the bound: the largest value any of those traces can reach (1 for GoalLif's hz).
             var own = spec.Populations[p].Parameters;
-            traceInputBits[p] = own.Model.TakesTraceInput && own.Model.CouplingTraceVariable >= 0 ? own.Model.CouplingTraceBits(own) : 0;
+            bool ownTrace = own.Model.TakesTraceInput && own.Model.CouplingTraceVariable >= 0;
+            traceInputBits[p] = ownTrace ? own.Model.CouplingTraceBits(own) : 0;
+            traceBound[p] = ownTrace ? own.Model.CouplingTraceBound(own, dtMs) : 1.0;
             exactTrace[p] = true;
             foreach (var pr in spec.Projections)
                 if (popIndex[pr.Target] == p && popIndex.TryGetValue(pr.Source, out int sp) && NetworkSpecValidator.IsTraceCoupled(spec.Populations[sp], spec.Populations[p]))
                 {
-                    int bits = spec.Populations[sp].Parameters.Model.CouplingTraceBits(spec.Populations[sp].Parameters);
+                    var src = spec.Populations[sp].Parameters;
+                    int bits = src.Model.CouplingTraceBits(src);
                     traceInputBits[p] = Math.Max(traceInputBits[p], bits);
+                    traceBound[p] = Math.Max(traceBound[p], src.Model.CouplingTraceBound(src, dtMs));
                     exactTrace[p] &= bits > 0;
                 }
-            popBits[p] = GridBits(spec, popIndex, p, spikeSyn, offsets, trace: false, 0);
-            traceBits[p] = GridBits(spec, popIndex, p, traceSyn, offsets, trace: true, traceInputBits[p]);
+            popBits[p] = GridBits(spec, popIndex, p, spikeSyn, offsets, trace: false, 0, 1.0);
+            traceBits[p] = GridBits(spec, popIndex, p, traceSyn, offsets, trace: true, traceInputBits[p], traceBound[p]);
         }
 
         var populations = new CompiledPopulation[spec.Populations.Count];
         for (int p = 0; p < populations.Length; p++)
-            populations[p] = CompilePopulation(spec, p, offsets[p], popBits[p], traceBits[p], traceInputBits[p], exactTrace[p]);
+            populations[p] = CompilePopulation(spec, p, offsets[p], popBits[p], traceBits[p], traceInputBits[p], exactTrace[p], traceBound[p]);
 
         var inputs = new CompiledInput[spec.Inputs.Count];
         for (int i = 0; i < inputs.Length; i++) inputs[i] = CompileInput(spec, i, inputOffsets[i]);
@@ -170,7 +177,7 @@ public static class NetworkCompiler
         _ => double.PositiveInfinity,
     };
 
-    private static int GridBits(NetworkSpec spec, Dictionary<string, int> popIndex, int p, SynapseTableBuilder.SynapseBuffer buf, int[] offsets, bool trace, int traceInputBits)
+    private static int GridBits(NetworkSpec spec, Dictionary<string, int> popIndex, int p, SynapseTableBuilder.SynapseBuffer buf, int[] offsets, bool trace, int traceInputBits, double traceBound)
     {
         var pop = spec.Populations[p];
         int lo = offsets[p], hi = lo + pop.Size;
@@ -199,7 +206,7 @@ public static class NetworkCompiler
         // Exactness bound on one tick's input: Σ|q| per target (times 2^G for trace coupling) must stay below 2^53.
         // Spike inputs keep a factor 2^7 of headroom for several spikes of one source in one tick.
         double limit = trace ? FixedPoint.ExactLimit : Math.ScaleB(1.0, 46);
-        double gScale = trace ? Math.ScaleB(1.0, traceInputBits) : 1.0;
+        double gScale = trace ? Math.ScaleB(1.0, traceInputBits) * traceBound : 1.0;
         var rowSum = new double[pop.Size];
         while (true)
         {
@@ -220,7 +227,7 @@ public static class NetworkCompiler
         }
     }
 
-    private static CompiledPopulation CompilePopulation(NetworkSpec spec, int p, int offset, int weightBits, int traceBits, int traceInputBits, bool exactTrace)
+    private static CompiledPopulation CompilePopulation(NetworkSpec spec, int p, int offset, int weightBits, int traceBits, int traceInputBits, bool exactTrace, double traceBound)
     {
         var ps = spec.Populations[p];
         int n = ps.Size;
@@ -251,7 +258,7 @@ public static class NetworkCompiler
         return new CompiledPopulation
         {
             Index = p, Name = ps.Name, Model = ps.Parameters.Model, Offset = offset, Size = n,
-            NoiseDeltaV = ps.Noise?.DeltaV ?? 0, WeightFractionBits = weightBits, TraceWeightFractionBits = traceBits, TraceInputFractionBits = traceInputBits, ExactTraceInput = exactTrace,
+            NoiseDeltaV = ps.Noise?.DeltaV ?? 0, WeightFractionBits = weightBits, TraceWeightFractionBits = traceBits, TraceInputFractionBits = traceInputBits, ExactTraceInput = exactTrace, TraceInputBound = traceBound,
             Constants = constants, Spec = ps, Currents = [.. currents], HasDrive = hasDrive, ConstantDrive = constantDrive,
         };
     }

@@ -93,6 +93,8 @@ public static partial class NetworkFile
             Line(4, "weight: " + Val(p.Weight));
             Line(4, "delay_ms: " + Val(p.DelayMs));
             Line(4, "weight_fraction_bits: " + (p.WeightFractionBits is { } b ? Int(b) : "null"));
+            if (p.Plasticity is { } rule)
+                Line(4, "plasticity: {" + string.Join(", ", new[] { "rule: " + Str(rule.Rule) }.Concat(rule.Parameters.Select(kv => $"{kv.Key}: {(IsNumber(kv.Value) ? kv.Value : Str(kv.Value))}"))) + "}");
         });
 
         Section("currents", spec.Currents, c =>
@@ -148,6 +150,12 @@ public static partial class NetworkFile
     };
 
     /// <summary>A string as a plain scalar when it reads back as the same text, else double-quoted.</summary>
+    // A plasticity parameter written as a number in the file is written back unquoted.
+    private static bool IsNumber(string s) => PlainNumber().IsMatch(s);
+
+    [GeneratedRegex("^[-+]?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$")]
+    private static partial Regex PlainNumber();
+
     private static string Str(string s)
         => PlainText().IsMatch(s) && !Reserved().IsMatch(s) ? s
          : "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\t", "\\t") + "\"";

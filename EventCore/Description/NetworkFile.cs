@@ -72,7 +72,7 @@ public static partial class NetworkFile
         ["spike_times"] = ["name", "kind", "size", "times_ms", "indices"],
         ["clock"] = ["name", "kind", "channels", "span_ms", "period_ms"],
     };
-    private static readonly string[] ProjectionKeys = ["name", "source", "target", "connectivity", "weight", "delay_ms", "weight_fraction_bits"];
+    private static readonly string[] ProjectionKeys = ["name", "source", "target", "connectivity", "weight", "delay_ms", "weight_fraction_bits", "plasticity"];
     private static readonly Dictionary<string, string[]> RuleKeys = new()
     {
         ["all_to_all"] = ["rule", "autapses"],
@@ -302,7 +302,31 @@ public static partial class NetworkFile
             {
                 Name = Opt(m, "name", OrNullRef<string>(Text), null),
                 WeightFractionBits = Opt(m, "weight_fraction_bits", OrNull<int>(Integer), null),
+                Plasticity = m["plasticity"] is { } pn && !IsNull(pn) ? ReadPlasticity(pn, m.Field("plasticity")) : null,
             };
+        }
+
+        // plasticity: {rule: NAME, key: scalar, …}. The keys and values are the rule's to check (Sim.Plasticity's registry);
+        // here only the shape: a mapping of plain keys to scalars with a text 'rule'.
+        private PlasticitySpec? ReadPlasticity(YamlNode node, string path)
+        {
+            if (node is not YamlMappingNode map) { Err(path, node, $"expected a plasticity rule (a mapping {{rule: stdp, …}}), got {Describe(node)}"); return null; }
+            string? rule = null;
+            var parameters = new List<KeyValuePair<string, string>>();
+            var locations = new Dictionary<string, SourceLocation> { [""] = Loc(node) };
+            foreach (var (k, v) in map.Children)
+            {
+                if (k is not YamlScalarNode { Value: { } key }) { Err(path, k, "keys must be plain text"); continue; }
+                string field = Join(path, key);
+                if (locations.ContainsKey(key)) { Err(field, k, $"key '{key}' appears twice"); continue; }
+                locations[key] = Loc(k);
+                _locations[field] = Loc(k);
+                if (v is not YamlScalarNode { Value: { } value } || IsNull(v)) { Err(field, v, $"expected a number or a word, got {Describe(v)}"); continue; }
+                if (key == "rule") rule = value;
+                else parameters.Add(new(key, value));
+            }
+            if (rule is null) { Err(Join(path, "rule"), node, "missing required key 'rule' (a plasticity rule's name, e.g. stdp)"); return null; }
+            return new PlasticitySpec(rule, parameters) { Field = path, Locations = locations };
         }
 
         private bool ReadConnectivity(YamlNode node, string path, out Connectivity connectivity)

@@ -71,6 +71,23 @@ public sealed record ProjectionSpec(string Source, string Target, Connectivity C
     public int? WeightFractionBits { get; init; }
     /// <summary>The name used in messages.</summary>
     public string DisplayName => Name ?? $"{Source}->{Target}";
+    /// <summary>A plasticity rule on these synapses, as written in a network file (null: static); Sim.Plasticity reads it.</summary>
+    public PlasticitySpec? Plasticity { get; init; }
+}
+
+/// <summary>
+/// A plasticity rule attached to a projection in a network file (<c>plasticity: {rule: stdp, tau_plus_ms: 20, …}</c>):
+/// the rule's name and its parameters as written. EventCore names no rule (dependency direction): the rule registry of
+/// Sim.Plasticity checks the name and the parameters and reports errors with the file, line and field kept here.
+/// </summary>
+/// <param name="Rule">The rule's registry name, e.g. <c>stdp</c>.</param>
+/// <param name="Parameters">Parameter name → the scalar as written, in file order.</param>
+public sealed record PlasticitySpec(string Rule, IReadOnlyList<KeyValuePair<string, string>> Parameters)
+{
+    /// <summary>The field path of the mapping, e.g. <c>projections[2].plasticity</c>.</summary>
+    public string Field { get; init; } = "plasticity";
+    /// <summary>Where the mapping and each key stand in the file (key "" for the mapping), when read from a file.</summary>
+    public IReadOnlyDictionary<string, SourceLocation> Locations { get; init; } = new Dictionary<string, SourceLocation>();
 }
 
 /// <summary>What to record; consumed by Probes.</summary>

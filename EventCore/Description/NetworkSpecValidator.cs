@@ -81,6 +81,8 @@ public static partial class NetworkSpecValidator
                 Err(f + ".escape_noise.delta_v", $"must be finite and > 0, got {Value.Fmt(n.DeltaV)}");
             if (p.Noise is not null && p.Parameters is { Model.EmitsSpikes: false })
                 Err(f + ".escape_noise", $"model {p.Parameters.Model.Name} emits no spikes (its output is graded); escape noise does not apply to it");
+            else if (p.Noise is not null && !p.Parameters.Model.SupportsEscapeNoise)
+                Err(f + ".escape_noise", $"model {p.Parameters.Model.Name} takes no escape noise: its threshold is the greedy resolution of its fast coupling (docs/models/{p.Parameters.Model.Name}.md)");
         }
         if (totalNeurons > int.MaxValue / 2) Err("populations", $"{totalNeurons} neurons: more than the {int.MaxValue / 2} a network may hold");
 

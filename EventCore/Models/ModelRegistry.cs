@@ -23,6 +23,7 @@ public static class ModelRegistry
         AlifModel.Instance,
         LifEpropModel.Instance,
         RateTanhModel.Instance,
+        EbnModel.Instance,
     ];
 
     /// <summary>Every registered model, in registration order.</summary>

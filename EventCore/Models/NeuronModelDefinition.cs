@@ -106,6 +106,28 @@ public abstract class NeuronModelDefinition
     public virtual bool TakesTraceInput => false;
 
     /// <summary>
+    /// The largest value the exported coupling trace can take for these parameters at time step
+    /// <paramref name="dtMs"/> (GoalLif's hz: 1, the default). The compiler sizes the trace-coupling weight grid so that
+    /// Σ|q|·2^G_in·bound stays below 2^53, which keeps W·trace an exact sum for every reachable trace.
+    /// </summary>
+    public virtual double CouplingTraceBound(NeuronParameters parameters, double dtMs) => 1.0;
+
+    /// <summary>
+    /// The population's instantaneous recurrent coupling, resolved one spike at a time inside a tick
+    /// (<see cref="Models.FastCoupling"/>: docs/architecture.md, "Fast coupling"), or null for models whose neurons
+    /// threshold independently. A model that returns one runs <see cref="Models.FastCoupling.Resolve"/> as its event
+    /// Threshold step and <see cref="IDenseKernel{T}.ResolveFastCoupling"/> in its dense step; its reference step only
+    /// integrates (returns false), and the reference loop applies the greedy resolution after it.
+    /// </summary>
+    public virtual FastCoupling? FastCouplingOf(ModelConstants constants) => null;
+
+    /// <summary>
+    /// False for models that cannot take escape noise (a model with a fast coupling, whose threshold is the greedy
+    /// resolution): the validator refuses <c>noise</c> on such a population and the conformance generator draws none.
+    /// </summary>
+    public virtual bool SupportsEscapeNoise => true;
+
+    /// <summary>
     /// Model-specific checks of a parameter record beyond the [Positive]/[NonNegative] attributes (which the validator
     /// applies to every model): each problem as (parameter key, message).
     /// </summary>
@@ -345,4 +367,7 @@ public sealed class ModelCompileContext
 
 /// <summary>The instance-wide arrays an event-engine population state may share with the engine.</summary>
 /// <param name="TraceInput">Per global neuron id: the trace-coupled input W·trace of this tick (length N).</param>
-internal sealed record EventStateContext(double[] TraceInput);
+/// <param name="HasTraceInput">True when the population receives <paramref name="TraceInput"/> this run (its model takes
+/// trace input and the network has trace-coupled projections): the same condition under which the dense engine hands
+/// the model a non-null <see cref="IDenseKernel{T}.TraceInput"/>.</param>
+internal sealed record EventStateContext(double[] TraceInput, bool HasTraceInput);

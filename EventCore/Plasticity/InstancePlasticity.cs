@@ -28,6 +28,12 @@ public sealed class InstancePlasticity : IPlasticityContext
     public const int MaxPlasticProjections = 64;
     private int[] _spikes = [];
     private int _spikeCount;
+    // The post spikes of the last D ticks (D = the binding's longest dendritic delay): slot t mod (D + 1) holds tick t's
+    // spikes when _ringTick[slot] == t. Allocated once when a rule asks for post arrivals or delayed post traces.
+    private int[][] _ring = [];
+    private int[] _ringLength = [];
+    private long[] _ringTick = [];
+    private int[] _arrivalDelays = [];
     private double[][][]? _stateRefs;   // per population: its stored variables' arrays, refilled per call (no allocation per tick)
 
     /// <summary>The plasticity of instance <paramref name="instance"/>, reading its state through <paramref name="state"/>.</summary>
@@ -70,6 +76,34 @@ public sealed class InstancePlasticity : IPlasticityContext
             _banks.Add(new TraceBank(h, h.Kind == TraceKind.Pre ? Network.SourceCount : Network.NeuronCount, Network.DtMs));
         }
         for (int s = _synapseState.Count; s < _binding.SynapseStates.Count; s++) _synapseState.Add(new double[_binding.SynapseStates[s].Projection.Count]);
+        _arrivalDelays = [.. _binding.PostArrivalDelays];
+        int slots = _binding.MaxPostDelayTicks == 0 ? 0 : _binding.MaxPostDelayTicks + 1;
+        if (slots > _ring.Length)
+        {
+            // Grown only while rules are added (never during a run); a bigger ring keeps what the smaller one held.
+            var ring = new int[slots][];
+            var length = new int[slots];
+            var ticks = new long[slots];
+            Array.Fill(ticks, -1);
+            for (int k = 0; k < slots; k++) ring[k] = new int[Network.NeuronCount];
+            for (int k = 0; k < _ring.Length; k++)
+                if (_ringTick[k] >= 0)
+                {
+                    int to = (int)(_ringTick[k] % slots);
+                    _ring[k].AsSpan(0, _ringLength[k]).CopyTo(ring[to]);
+                    length[to] = _ringLength[k];
+                    ticks[to] = _ringTick[k];
+                }
+            (_ring, _ringLength, _ringTick) = (ring, length, ticks);
+        }
+    }
+
+    /// <summary>The post spikes of tick <paramref name="tick"/> if still remembered (empty otherwise).</summary>
+    private ReadOnlySpan<int> PostSpikesOf(long tick)
+    {
+        if (tick < 0 || _ring.Length == 0) return default;
+        int slot = (int)(tick % _ring.Length);
+        return _ringTick[slot] == tick ? _ring[slot].AsSpan(0, _ringLength[slot]) : default;
     }
 
     /// <summary>Bytes this instance holds for plasticity (weights copies, traces, synapse state; not the rules' own state).</summary>
@@ -87,6 +121,13 @@ public sealed class InstancePlasticity : IPlasticityContext
         _spikeCount = spikes.Length;
         if (_binding.WantsSpikeHooks)
         {
+            // Post spikes reaching their synapses of dendritic delay d (emitted at tick − d) come first: at one moment at
+            // the synapse a post arrival is paired with the pre spikes before it, a pre spike with the arrivals before it.
+            foreach (int d in _arrivalDelays)
+            {
+                var arrivals = PostSpikesOf(tick - d);
+                if (arrivals.Length > 0) foreach (var r in _rules) r.OnPostArrivals(this, arrivals, d);
+            }
             foreach (var r in _rules) r.OnPreSpikes(this, preSources, preCounts);
             foreach (var r in _rules) r.OnPostSpikes(this, spikes);
             foreach (var bank in _banks)
@@ -94,7 +135,14 @@ public sealed class InstancePlasticity : IPlasticityContext
                 if (bank.Handle.Kind == TraceKind.Pre)
                     for (int k = 0; k < preSources.Length; k++) bank.Add(preSources[k], tick, preCounts[k]);
                 else
-                    foreach (int i in spikes) bank.Add(i, tick, 1);
+                    foreach (int i in bank.Handle.DelayTicks == 0 ? spikes : PostSpikesOf(tick - bank.Handle.DelayTicks)) bank.Add(i, tick, 1);
+            }
+            if (_ring.Length > 0)
+            {
+                int slot = (int)(tick % _ring.Length);
+                spikes.CopyTo(_ring[slot]);
+                _ringLength[slot] = spikes.Length;
+                _ringTick[slot] = tick;
             }
         }
         foreach (var r in _rules) r.OnStep(this);
@@ -106,6 +154,7 @@ public sealed class InstancePlasticity : IPlasticityContext
         Tick = 0;
         _spikeCount = 0;
         foreach (var bank in _banks) bank.Reset();
+        Array.Fill(_ringTick, -1);
         foreach (var r in _rules) r.OnTrialStart(this);
     }
 
@@ -140,6 +189,15 @@ public sealed class InstancePlasticity : IPlasticityContext
             longs[TraceKey(bank) + "/last"] = last;
         }
         for (int s = 0; s < _synapseState.Count; s++) doubles[SynapseKey(s)] = (double[])_synapseState[s].Clone();
+        if (_ring.Length > 0)
+        {
+            // The remembered post spikes: per slot its tick (−1: empty) and length, then the spikes slot after slot.
+            var spikes = new List<long>();
+            for (int k = 0; k < _ring.Length; k++) for (int j = 0; j < _ringLength[k]; j++) spikes.Add(_ring[k][j]);
+            longs[RingKey + "/tick"] = (long[])_ringTick.Clone();
+            longs[RingKey + "/length"] = [.. _ringLength.Select(x => (long)x)];
+            longs[RingKey + "/spikes"] = [.. spikes];
+        }
         for (int r = 0; r < _rules.Count; r++)
             if (_rules[r] is ICheckpointableRuleInstance c)
                 foreach (var (name, values) in c.Capture()) doubles[$"rule/{r}/{name}"] = (double[])values.Clone();
@@ -156,7 +214,8 @@ public sealed class InstancePlasticity : IPlasticityContext
         // checked by each rule's Restore; a rule index beyond this engine's rules is refused here.
         var engineKeys = _binding.Projections.Select(WeightKey)
             .Concat(_banks.SelectMany(b => new[] { TraceKey(b) + "/value", TraceKey(b) + "/last" }))
-            .Concat(Enumerable.Range(0, _synapseState.Count).Select(SynapseKey)).ToHashSet();
+            .Concat(Enumerable.Range(0, _synapseState.Count).Select(SynapseKey))
+            .Concat(_ring.Length > 0 ? new[] { RingKey + "/tick", RingKey + "/length", RingKey + "/spikes" } : Array.Empty<string>()).ToHashSet();
         foreach (var key in saved.Longs.Keys.Concat(saved.Doubles.Keys).Where(k => !engineKeys.Contains(k)))
             if (!key.StartsWith("rule/", StringComparison.Ordinal) || !(int.TryParse(key.Split('/')[1], out int r) && r < _rules.Count))
                 throw new InvalidDataException($"the checkpoint holds plastic state '{key}' that this engine's rules do not have (add the same rules, in the same order, before restoring)");
@@ -182,6 +241,7 @@ public sealed class InstancePlasticity : IPlasticityContext
                 throw new InvalidDataException($"checkpoint lacks the synapse state '{h.Name}' of '{h.Projection.Name}'");
             x.CopyTo(_synapseState[s], 0);
         }
+        if (_ring.Length > 0) RestoreRing(saved);
         for (int r = 0; r < _rules.Count; r++)
         {
             if (_rules[r] is not ICheckpointableRuleInstance c) continue;
@@ -190,9 +250,27 @@ public sealed class InstancePlasticity : IPlasticityContext
         }
     }
 
-    // The checkpoint keys of the engine-owned plastic state (rule state is "rule/<index>/<name>").
+    private void RestoreRing(PlasticCheckpoint saved)
+    {
+        if (!saved.Longs.TryGetValue(RingKey + "/tick", out var ticks) || !saved.Longs.TryGetValue(RingKey + "/length", out var lengths)
+            || !saved.Longs.TryGetValue(RingKey + "/spikes", out var spikes) || ticks.Length != _ring.Length || lengths.Length != _ring.Length
+            || lengths.Any(l => l < 0 || l > Network.NeuronCount) || lengths.Sum() != spikes.Length || spikes.Any(i => i < 0 || i >= Network.NeuronCount))
+            throw new InvalidDataException($"checkpoint lacks the post spikes of the last {_ring.Length - 1} ticks (the rules' dendritic delays), or they do not fit this network");
+        int at = 0;
+        for (int k = 0; k < _ring.Length; k++)
+        {
+            _ringTick[k] = ticks[k];
+            _ringLength[k] = (int)lengths[k];
+            for (int j = 0; j < _ringLength[k]; j++) _ring[k][j] = (int)spikes[at++];
+        }
+    }
+
+    // The checkpoint keys of the engine-owned plastic state (rule state is "rule/<index>/<name>"). A trace's key names
+    // its update and delay only when they are not the defaults, so checkpoints of earlier versions still load.
     private static string WeightKey(PlasticProjection p) => $"weights/{p.Name}";
-    private static string TraceKey(TraceBank bank) => $"trace/{bank.Handle.Kind}/{bank.Handle.TauMs:R}";
+    private const string RingKey = "post-spikes";
+    private static string TraceKey(TraceBank bank) => $"trace/{bank.Handle.Kind}/{bank.Handle.TauMs:R}"
+        + (bank.Handle.Update == TraceUpdate.Nearest ? "/nearest" : "") + (bank.Handle.DelayTicks > 0 ? $"/delay{bank.Handle.DelayTicks}" : "");
     private string SynapseKey(int s) => $"synapse/{_binding.SynapseStates[s].Projection.Name}/{_binding.SynapseStates[s].Name}";
 
     // IPlasticityContext.
@@ -232,6 +310,7 @@ public sealed class InstancePlasticity : IPlasticityContext
 
     public void SetWeight(PlasticProjection projection, int k, double weight)
     {
+        if (projection.Exact && !projection.IsTraceCoupled) { Weights.SetSpike(projection, k, weight); return; }
         Span<int> id = [k];
         Weights.Set(projection, id, all: false, [weight]);
     }
@@ -242,6 +321,8 @@ public sealed class InstancePlasticity : IPlasticityContext
         => Weights.SetIncoming(projection, target, weights);
 
     public double Trace(TraceHandle trace, int id) => _banks[trace.Slot].Read(id, Tick);
+
+    public TraceReader Traces(TraceHandle trace) => _banks[trace.Slot].Reader(Tick);
 
     public Span<double> SynapseState(SynapseStateHandle state) => _synapseState[state.Slot];
 

@@ -162,6 +162,28 @@ public sealed class InstanceWeights
     }
 
     /// <summary>
+    /// Writes one synapse of an exact spike projection: the same rounding and checks as <see cref="Set"/> with one id
+    /// (range, receptor sign, the target's Σ|q| below 2^46, all before the write), without renting buffers: the write of
+    /// spike-timing rules, one per synapse a spike crosses.
+    /// </summary>
+    internal void SetSpike(PlasticProjection p, int k, double weight)
+    {
+        double y = weight * p.Scale;
+        if (!(Math.Abs(y) < FixedPoint.MaxQuantizedMagnitude)) throw OutOfGrid(p, k, weight);
+        long q = (long)Math.Round(y, MidpointRounding.ToEven);   // = QuantizeRow's magic-number rounding (exact below 2^51)
+        if (Math.Abs(q) > FixedPoint.MaxAbsQ)
+            throw new PlasticWeightException($"plastic weight {k} of '{p.Name}' is {q * p.Unit:G6}: beyond the grid's range |q| ≤ 2^30 (2^-{p.FractionBits})");
+        if (q != 0 && (q < 0) != (p.Receptor[k] == 1) && _net.Populations[p.TargetPopulation].Model.DistinguishesReceptors)
+            CheckSpikeRanges(p, [k], all: false, [q]);   // throws the sign error with its explanation
+        int at = p.TablePosition[k], target = p.Post[k];
+        ulong sum = _spikeRowAbs![target] - Abs(SpikeQ[at]) + Abs(q);
+        CheckSpikeRow(p, target, sum);
+        _spikeRowAbs[target] = sum;
+        SpikeQ[at] = (int)q;
+        _versions[p.Slot]++;
+    }
+
+    /// <summary>
     /// Writes the incoming weights of one target (<see cref="PlasticProjection.Incoming"/> order), checked first, with
     /// the results of <see cref="Set"/> with those ids. The rules' common write, a whole trace row (e.g. a row of W_rec per
     /// tick), takes one pass: the quantizer's exact sum is the row's new Σ|q| and the row is copied in; any other row

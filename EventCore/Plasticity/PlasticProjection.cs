@@ -13,7 +13,7 @@ public sealed class PlasticProjection
 {
     private readonly int[] _pre, _post, _delay, _tablePosition;
     private readonly byte[] _receptor;
-    private readonly int[] _outStart, _outIds, _inStart, _inIds;
+    private readonly int[] _outStart, _outIds, _inStart, _inIds, _inPre;
     private readonly int[] _wholeTraceRow;
 
     internal PlasticProjection(CompiledNetwork net, int projection, int slot)
@@ -46,8 +46,11 @@ public sealed class PlasticProjection
         FractionBits = IsTraceCoupled ? target.TraceWeightFractionBits : target.WeightFractionBits;
         Exact = !IsTraceCoupled || target.ExactTraceInput;
         Unit = Math.ScaleB(1.0, -FractionBits);
+        Scale = Math.ScaleB(1.0, FractionBits);
         (_outStart, _outIds) = GroupBy(_pre, net.SourceCount);
         (_inStart, _inIds) = GroupBy(_post, net.NeuronCount);
+        _inPre = new int[_inIds.Length];
+        for (int j = 0; j < _inIds.Length; j++) _inPre[j] = _pre[_inIds[j]];
         _wholeTraceRow = IsTraceCoupled ? WholeRows(net.TraceSynapses) : [];
     }
 
@@ -110,6 +113,8 @@ public sealed class PlasticProjection
     public int FractionBits { get; }
     /// <summary>2^-F.</summary>
     public double Unit { get; }
+    /// <summary>2^F.</summary>
+    public double Scale { get; }
     /// <summary>Presynaptic source id (neurons, then input sources) of each synapse.</summary>
     public ReadOnlySpan<int> Pre => _pre;
     /// <summary>Postsynaptic neuron id (global) of each synapse.</summary>
@@ -122,6 +127,11 @@ public sealed class PlasticProjection
     public ReadOnlySpan<int> Outgoing(int source) => _outIds.AsSpan(_outStart[source], _outStart[source + 1] - _outStart[source]);
     /// <summary>Local ids of the synapses into neuron <paramref name="target"/> (ascending): the reverse index.</summary>
     public ReadOnlySpan<int> Incoming(int target) => _inIds.AsSpan(_inStart[target], _inStart[target + 1] - _inStart[target]);
+    /// <summary>The presynaptic sources of <see cref="Incoming"/>(<paramref name="target"/>), in its order (saves a random read of <see cref="Pre"/> per synapse).</summary>
+    public ReadOnlySpan<int> IncomingSources(int target) => _inPre.AsSpan(_inStart[target], _inStart[target + 1] - _inStart[target]);
+    /// <summary>Bytes of this view's indices (pre, post, delay, table position, receptor, the outgoing and incoming indices), held once per engine.</summary>
+    public long IndexBytes => 4L * (_pre.Length + _post.Length + _delay.Length + _tablePosition.Length + _outIds.Length + _inIds.Length + _inPre.Length) + _receptor.Length
+                              + 4L * (_outStart.Length + _inStart.Length + _wholeTraceRow.Length);
     /// <summary>Position of each local synapse in its compiled table (synapse table or trace-coupling table).</summary>
     internal ReadOnlySpan<int> TablePosition => _tablePosition;
     /// <summary>Trace-table start of <paramref name="target"/>'s row when <see cref="Incoming"/> of it is that whole row in order, else −1.</summary>
@@ -137,11 +147,28 @@ public enum TraceKind
     Post,
 }
 
-/// <summary>A lazily decayed trace x ← x·α^Δt + count per spike, α = exp(−dt/τ), shared by every rule asking for the same (kind, τ).</summary>
+/// <summary>What a spike does to a trace.</summary>
+public enum TraceUpdate
+{
+    /// <summary>x ← x·α^Δt + c for a spike of multiplicity c: the all-to-all trace (every earlier spike counts).</summary>
+    Accumulate,
+    /// <summary>x ← 1 at a spike (whatever its multiplicity): the nearest-spike trace, α^(t − t_last) of the latest spike.</summary>
+    Nearest,
+}
+
+/// <summary>
+/// A lazily decayed trace, α = exp(−dt/τ), shared by every rule asking for the same (kind, τ, update, delay): between
+/// spikes x decays as x·α^Δt; a spike adds its multiplicity (<see cref="TraceUpdate.Accumulate"/>) or sets x to 1
+/// (<see cref="TraceUpdate.Nearest"/>). A post trace with <paramref name="DelayTicks"/> d ≥ 1 takes the post spikes of
+/// tick t − d at tick t: it is the post trace as seen at a synapse whose dendritic delay is d (NEST's
+/// <c>get_K_value(t − d)</c>; Morrison, Diesmann &amp; Gerstner 2008, Biol. Cybern. 98:459, section 4).
+/// </summary>
 /// <param name="Kind">Pre (sources) or post (neurons).</param>
 /// <param name="TauMs">τ (ms).</param>
 /// <param name="Slot">Index among the engine's traces.</param>
-public sealed record TraceHandle(TraceKind Kind, double TauMs, int Slot);
+/// <param name="Update">What a spike does (accumulate or reset to 1).</param>
+/// <param name="DelayTicks">For post traces: the dendritic delay in ticks after which a spike reaches the trace (0: at once).</param>
+public sealed record TraceHandle(TraceKind Kind, double TauMs, int Slot, TraceUpdate Update = TraceUpdate.Accumulate, int DelayTicks = 0);
 
 /// <summary>A named per-synapse state array of a plastic projection (one per instance), e.g. an eligibility trace.</summary>
 /// <param name="Projection">The projection.</param>

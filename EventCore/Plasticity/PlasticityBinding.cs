@@ -56,20 +56,53 @@ public sealed class PlasticityBinding
     }
 
     /// <summary>A trace of every source (neurons and inputs) with time constant <paramref name="tauMs"/>.</summary>
-    public TraceHandle PreTrace(double tauMs) => Trace(TraceKind.Pre, tauMs);
+    public TraceHandle PreTrace(double tauMs, TraceUpdate update = TraceUpdate.Accumulate) => Trace(TraceKind.Pre, tauMs, update, 0);
 
-    /// <summary>A trace of every neuron with time constant <paramref name="tauMs"/>.</summary>
-    public TraceHandle PostTrace(double tauMs) => Trace(TraceKind.Post, tauMs);
+    /// <summary>
+    /// A trace of every neuron with time constant <paramref name="tauMs"/>; with <paramref name="delayTicks"/> d ≥ 1 it
+    /// takes each post spike d ticks late (the trace at a synapse of dendritic delay d), which also keeps the engine's
+    /// record of the last d ticks' post spikes (<see cref="PostArrivals"/>).
+    /// </summary>
+    public TraceHandle PostTrace(double tauMs, TraceUpdate update = TraceUpdate.Accumulate, int delayTicks = 0)
+    {
+        if (delayTicks < 0) throw new ArgumentOutOfRangeException(nameof(delayTicks), $"a dendritic delay is ≥ 0 ticks, got {delayTicks}");
+        if (delayTicks > 0) NotePostDelay(delayTicks);
+        return Trace(TraceKind.Post, tauMs, update, delayTicks);
+    }
 
-    private TraceHandle Trace(TraceKind kind, double tauMs)
+    private TraceHandle Trace(TraceKind kind, double tauMs, TraceUpdate update, int delayTicks)
     {
         if (!(tauMs > 0) || !double.IsFinite(tauMs)) throw new ArgumentOutOfRangeException(nameof(tauMs), $"a trace needs a finite τ > 0 ms, got {tauMs}");
-        foreach (var t in _traces) if (t.Kind == kind && t.TauMs.Equals(tauMs)) return t;
-        var made = new TraceHandle(kind, tauMs, _traces.Count);
+        foreach (var t in _traces) if (t.Kind == kind && t.TauMs.Equals(tauMs) && t.Update == update && t.DelayTicks == delayTicks) return t;
+        var made = new TraceHandle(kind, tauMs, _traces.Count, update, delayTicks);
         _traces.Add(made);
         WantsSpikeHooks = true;   // traces are fed by the same spike lists
         return made;
     }
+
+    private readonly SortedSet<int> _postArrivalDelays = [];
+    private readonly SortedSet<int> _postDelays = [];
+
+    /// <summary>
+    /// Asks for <see cref="IRuleInstance.OnPostArrivals"/> with delay <paramref name="delayTicks"/> d ≥ 1: in every tick t
+    /// the post spikes of tick t − d, i.e. the moment a post spike back-propagates to its synapses of dendritic delay d
+    /// (NEST's <c>stdp_synapse</c>, where the whole delay is dendritic). Called before the pre-spike hook of the tick.
+    /// </summary>
+    public void PostArrivals(int delayTicks)
+    {
+        if (delayTicks < 1) throw new ArgumentOutOfRangeException(nameof(delayTicks), $"post arrivals need a dendritic delay ≥ 1 tick, got {delayTicks}");
+        _postArrivalDelays.Add(delayTicks);
+        NotePostDelay(delayTicks);
+        WantsSpikeHooks = true;
+    }
+
+    private void NotePostDelay(int d) => _postDelays.Add(d);
+
+    /// <summary>The delays of <see cref="PostArrivals"/> asked for, ascending.</summary>
+    public IReadOnlyCollection<int> PostArrivalDelays => _postArrivalDelays;
+
+    /// <summary>The longest delay a post spike must be remembered for (post arrivals and delayed post traces), 0 if none.</summary>
+    public int MaxPostDelayTicks => _postDelays.Count == 0 ? 0 : _postDelays.Max;
 
     /// <summary>A per-synapse float64 state array named <paramref name="name"/> on <paramref name="projection"/> (zero initially).</summary>
     public SynapseStateHandle SynapseState(PlasticProjection projection, string name)
@@ -98,5 +131,6 @@ public sealed class PlasticityBinding
     /// <summary>Bytes one instance holds for the declarations (synapse state, traces), beyond the weights.</summary>
     public long StateBytesPerInstance
         => _synapseState.Sum(s => 8L * s.Projection.Count)
-           + _traces.Sum(t => 16L * (t.Kind == TraceKind.Pre ? Network.SourceCount : Network.NeuronCount));
+           + _traces.Sum(t => 16L * (t.Kind == TraceKind.Pre ? Network.SourceCount : Network.NeuronCount))
+           + (MaxPostDelayTicks == 0 ? 0 : 4L * (MaxPostDelayTicks + 1) * (Network.NeuronCount + 3));
 }

@@ -22,8 +22,9 @@ public interface IPlasticityRule
 
 /// <summary>
 /// The rule's state in one instance and its update points. The engine calls, in the Plasticity phase of every tick
-/// (after Threshold and Emit, before Record; weights written act from the next tick): the spike hooks for the tick's
-/// spikes, with the traces as they were before this tick's spikes (x(t⁻)), then the traces take the spikes, then
+/// (after Threshold and Emit, before Record; weights written act from the next tick): the delayed post arrivals, then the
+/// spike hooks for the tick's spikes, with the traces as they were before this tick's spikes (x(t⁻)), then the traces
+/// take the spikes (and the delayed post traces the arrivals), then
 /// <see cref="OnStep"/>. Trial and phase ends are called by the protocol through the engine
 /// (<see cref="ISimulationEngine.EndTrial"/>, <see cref="ISimulationEngine.EndPhase"/>), the trial start by
 /// <see cref="ISimulationEngine.ResetState"/>. Every method has an empty default.
@@ -35,6 +36,14 @@ public interface IRuleInstance
     /// synapses they cross are <see cref="PlasticProjection.Outgoing"/>. Called only if the rule asked for spike hooks.
     /// </summary>
     void OnPreSpikes(IPlasticityContext context, ReadOnlySpan<int> sources, ReadOnlySpan<int> counts) { }
+
+    /// <summary>
+    /// Post spikes of tick t − <paramref name="delayTicks"/> reaching, in this tick t, their synapses of that dendritic delay
+    /// (neurons, ascending id; asked for with <see cref="PlasticityBinding.PostArrivals"/>). Called first in the tick, for
+    /// each asked delay in ascending order, with the traces at t⁻ (pre spikes of ticks before t; delayed post traces with
+    /// the arrivals before t). A trial's post spikes in its last d ticks do not arrive (the next trial starts afresh).
+    /// </summary>
+    void OnPostArrivals(IPlasticityContext context, ReadOnlySpan<int> neurons, int delayTicks) { }
 
     /// <summary>Postsynaptic spikes of the tick (neurons, ascending id); their synapses are <see cref="PlasticProjection.Incoming"/>.</summary>
     void OnPostSpikes(IPlasticityContext context, ReadOnlySpan<int> neurons) { }
@@ -119,6 +128,12 @@ public interface IPlasticityContext : IStateReader
 
     /// <summary>Trace <paramref name="trace"/> of neuron or source <paramref name="id"/>, decayed to this tick (before this tick's spikes in the hooks).</summary>
     double Trace(TraceHandle trace, int id);
+
+    /// <summary>
+    /// A reader of trace <paramref name="trace"/> at this tick (the same values as <see cref="Trace"/>), for loops over
+    /// many synapses: no interface call per read. Valid during the call only.
+    /// </summary>
+    TraceReader Traces(TraceHandle trace);
 
     /// <summary>The per-synapse state array of this instance (projection-local order), writable.</summary>
     Span<double> SynapseState(SynapseStateHandle state);

@@ -24,6 +24,10 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
     private readonly List<Tensor> _owned = [];
     private readonly Tensor[] _state, _initial, _constants;
     private readonly Tensor? _last, _nref, _noiseDv, _ids;
+    // The fast coupling (null without): W_f as [source j, target i], θ [n], local indices 0..n−1.
+    private readonly FastCoupling? _fast;
+    private readonly Tensor? _fastWeight, _fastTheta, _localIds;
+    private static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar(), Zero = 0.0.ToScalar();
     private readonly Scalar _scale;
     // Drive (C#, the same host formula as the event engine) and its device copy: [n], or [B, n] with a per-tick input.
     private readonly double[] _drive, _lastScale;
@@ -79,6 +83,13 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
             using Tensor cpu = tensor(host[v], dtype: ScalarType.Float64).reshape(batch, n);
             _state[v] = Own(cpu.to(device).clone());
             _initial[v] = Own(_state[v].clone());
+        }
+        if (_model.FastCouplingOf(p.Constants) is { } fast)
+        {
+            _fast = fast;
+            using (Tensor w = tensor(fast.Weight, dtype: ScalarType.Float64).reshape(n, n)) _fastWeight = Own(w.to(device).clone());
+            _fastTheta = Const(fast.Threshold);
+            _localIds = Own(arange(0, n, dtype: ScalarType.Int64, device: device));
         }
         if (p.Constants.RefractoryTicks is { } nref)
         {
@@ -284,6 +295,41 @@ internal sealed class DensePopulation : IDenseKernel<Tensor>, IDisposable
         state.copy_(u);
         _last.masked_fill_(spike, ts);
         return spike;
+    }
+
+    // The greedy resolution (FastCoupling): per batch element the unfired neuron with the largest v − θ > 0 fires (lowest
+    // index on ties: the smallest index among those equal to the maximum, as the C# scan's strict > keeps the first),
+    // v ← v + W_f[j] where an element fired, r_j ← r_j + jump; repeated while any element has a neuron above threshold.
+    // One small group of tensor ops and one host sync per round: rounds = the most spikes of any element in this tick + 1.
+    public Tensor ResolveFastCoupling()
+    {
+        var fast = _fast ?? throw new InvalidOperationException($"model {_model.Name} declares no fast coupling");
+        int n = Pop.Size;
+        Tensor v = _state[fast.Variable];
+        Tensor? jump = fast.JumpVariable >= 0 ? _state[fast.JumpVariable] : null;
+        Tensor fired = zeros(_shapeBatch, dtype: ScalarType.Bool, device: _device);
+        using Scalar jumpSize = fast.Jump.ToScalar();
+        using Scalar none = ((long)n).ToScalar();
+        while (true)
+        {
+            using var round = NewDisposeScope();
+            Tensor over = v.sub(_fastTheta!);
+            Tensor candidate = over.gt(Zero).logical_and_(fired.logical_not());
+            Tensor active = candidate.any(1);
+            if (!active.any().item<bool>()) break;
+            Tensor masked = over.masked_fill(candidate.logical_not(), NegativeInfinity);
+            Tensor top = masked.amax([1], keepdim: true);
+            Tensor isTop = candidate.logical_and(masked.eq(top));
+            Tensor j = _localIds!.expand(_batch, n).masked_fill(isTop.logical_not(), none).amin([1]);
+            Tensor jc = j.clamp_max(n - 1);
+            Tensor hit = _localIds!.unsqueeze(0).eq(jc.unsqueeze(1)).logical_and_(active.unsqueeze(1));
+            Tensor activeColumn = active.unsqueeze(1);
+            v.copy_(where(activeColumn, v.add(_fastWeight!.index_select(0, jc), TorchNumerics.One), v));
+            if (jump is not null) jump.copy_(where(hit, jump.add(jumpSize, TorchNumerics.One), jump));
+            fired.logical_or_(hit);
+        }
+        _state[fast.SpikeVariable].copy_(fired.to_type(ScalarType.Float64));
+        return fired;
     }
 
     /// <summary>Copies stored variable <paramref name="variable"/> (model frame) of every batch element into <paramref name="destination"/> [B·n].</summary>

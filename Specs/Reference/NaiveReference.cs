@@ -163,12 +163,19 @@ public static class NaiveReference
                     double drive = p.ConstantDrive[j];
                     foreach (var cur in p.Currents) drive = cur.Amplitude[j] * cur.ScaleAt(t) + drive;
                     double dv = p.NoiseDeltaV;
-                    var input = new ReferenceInput(t, accE[i], accI[i], scale, p.HasDrive, drive, recIn[i], x => Fires(x, dv, noiseKey, i));
+                    var input = new ReferenceInput(t, accE[i], accI[i], scale, p.HasDrive, drive, recIn[i], x => Fires(x, dv, noiseKey, i),
+                        HasTraceInput: p.Model.TakesTraceInput && net.TraceSynapses.Count > 0);
                     var s = Gather(p.Index, j);
                     bool spike = p.Model.ReferenceStep(p.Constants, j, input, s, ref last[i]);
                     Scatter(p.Index, j);
                     if (spike) { spiked[t, i] = true; spikes.Add((t, i)); }
                 }
+                if (p.Model.FastCouplingOf(p.Constants) is { } fast)
+                    foreach (int j in GreedyResolution(fast, state[p.Index]))
+                    {
+                        spiked[t, p.Offset + j] = true;
+                        spikes.Add((t, p.Offset + j));
+                    }
             }
             plasticity?.Invoke(t, state, wRec);
         }
@@ -181,6 +188,33 @@ public static class NaiveReference
                 final[$"{p.Name}.{p.Model.StateVariables[v].Reported}"] = [.. state[p.Index][v].Select((x, j) => offset.Length == 0 ? x : x + offset[j])];
             }
         return new Result(spikes, final);
+    }
+
+    /// <summary>
+    /// The greedy in-tick resolution of a fast coupling, transcribed from docs/models/ebn.md and docs/architecture.md
+    /// ("Fast coupling") without the engine's kernel: all overshoots v − θ of unfired neurons, the largest positive one
+    /// fires (the first index holding the maximum), every v takes w = q·2^-F of the firing neuron, its jump variable
+    /// grows; until no unfired neuron is above threshold. Returns the neurons that fired, ascending.
+    /// </summary>
+    public static IEnumerable<int> GreedyResolution(FastCoupling fast, double[][] state)
+    {
+        int n = fast.Size;
+        double[] v = state[fast.Variable], z = state[fast.SpikeVariable];
+        double unit = Math.Pow(2, -fast.FractionBits);
+        for (int i = 0; i < n; i++) z[i] = 0;
+        while (true)
+        {
+            var over = new double[n];
+            for (int i = 0; i < n; i++) over[i] = z[i] == 0 ? v[i] - fast.Threshold[i] : double.NaN;
+            double max = double.NegativeInfinity;
+            foreach (double o in over) if (o > max) max = o;
+            if (!(max > 0)) break;
+            int j = Array.IndexOf(over, max);
+            z[j] = 1;
+            if (fast.JumpVariable >= 0) state[fast.JumpVariable][j] += fast.Jump;
+            for (int i = 0; i < n; i++) v[i] += fast.Q[(long)j * n + i] * unit;
+        }
+        return [.. Enumerable.Range(0, n).Where(i => z[i] != 0)];
     }
 
     private static bool Fires(double vMinusTheta, double deltaV, ulong noiseKey, int id)

@@ -31,8 +31,9 @@ public sealed record NetCase(int Seed, int[] Models, int[] Sizes, int[] Projecti
             bool mixed = rng.Next(2) == 0;
             var pars = model.SampleParameters(rng, dtMs, mixed);
             var hints = model.Hints;
-            // A model without spikes (rate_tanh) takes no escape noise.
-            names.Add(b.NeuronGroup($"p{p}", Sizes[p], pars, Noise && model.EmitsSpikes && rng.Next(2) == 0 ? new EscapeNoise(hints.NoiseDeltaV) : null));
+            // Models without spikes (rate_tanh) or with a greedy fast coupling (ebn) take no escape noise.
+            bool noisy = Noise && rng.Next(2) == 0 && model.EmitsSpikes && model.SupportsEscapeNoise;
+            names.Add(b.NeuronGroup($"p{p}", Sizes[p], pars, noisy ? new EscapeNoise(hints.NoiseDeltaV) : null));
             if (Current && rng.Next(2) == 0)
                 b.Current(names[p], Value.Uniform(0, hints.CurrentAmplitude), [0, Ticks * dtMs / 3, Ticks * dtMs / 2], [1.0, -0.5, 2.0]);
         }

@@ -46,7 +46,7 @@ internal sealed class InstanceState : IStateReader, ISourceEmitter, IPlasticStat
         TraceInput = new double[n];
         _hasTrace = net.TraceSynapses.Count > 0;
         _traceQValue = net.TraceSynapses.QValueArray;
-        var context = new EventStateContext(TraceInput);
+        var context = new EventStateContext(TraceInput, _hasTrace);
         Populations = [.. net.Populations.Select(p => p.Model.CreateEventState(p, context))];
         _couplingSources = [.. Populations.Where(p => p.Model.CouplingTraceVariable >= 0)];
         Ring = new DeliveryRing(net);

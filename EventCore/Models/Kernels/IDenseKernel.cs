@@ -98,6 +98,15 @@ public interface IDenseKernel<T> where T : class
     /// and fires where <see cref="Fires"/>, which sets it to <paramref name="reset"/> and t_last ← t. Returns the spike mask.
     /// </summary>
     T ThresholdWithRefractoriness(T candidate, int variable, T theta, T reset);
+
+    /// <summary>
+    /// The greedy in-tick resolution of the model's fast coupling (<see cref="NeuronModelDefinition.FastCouplingOf"/>,
+    /// <see cref="FastCoupling"/>), on the current state: clears the spike variable, then, per batch element, fires the
+    /// not-yet-fired neuron with the largest overshoot v − θ &gt; 0 (lowest index on ties), adds its column of fast
+    /// weights to every v and its jump to the jump variable, and repeats until none is above threshold. The same
+    /// sequence of IEEE operations as <see cref="FastCoupling.Resolve"/>. Returns the spike mask [B, n].
+    /// </summary>
+    T ResolveFastCoupling();
 }
 
 /// <summary>The inputs of one neuron's reference step (<see cref="NeuronModelDefinition.ReferenceStep"/>) in one tick.</summary>
@@ -109,5 +118,7 @@ public interface IDenseKernel<T> where T : class
 /// <param name="Drive">The drive of the neuron.</param>
 /// <param name="TraceInput">The trace-coupled input (0 without).</param>
 /// <param name="Fires">The threshold decision on v − θ (deterministic or escape noise), supplied by the reference loop.</param>
+/// <param name="HasTraceInput">True when the population receives trace-coupled input this run (see
+/// <see cref="IDenseKernel{T}.TraceInput"/>: non-null exactly then).</param>
 public readonly record struct ReferenceInput(long Tick, double Exc, double Inh, double WeightScale, bool HasDrive, double Drive, double TraceInput,
-    Func<double, bool> Fires);
+    Func<double, bool> Fires, bool HasTraceInput = false);
