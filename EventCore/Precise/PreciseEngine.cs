@@ -13,6 +13,14 @@ public interface IPreciseSpikeSink
     void OnSpike(int instance, double timeMs, int neuron);
 }
 
+/// <summary>
+/// Thrown by <see cref="PreciseEngine.RunMs"/> when the mean spike rate since time 0 exceeds
+/// <see cref="PreciseEngine.RunawayRateHz"/> (docs/precise-engine.md, "Runaway activity"): in continuous time a network
+/// of delta synapses with little or no refractoriness can branch into ever more distinct spike times (finitely many in
+/// a finite time, but exponentially many), which no grid engine can do (at most one spike per neuron and tick).
+/// </summary>
+public sealed class PreciseRunawayException(string message) : InvalidOperationException(message);
+
 /// <summary>Records (time, neuron) pairs in emission order (time ascending, then neuron id).</summary>
 public sealed class PreciseSpikeRecorder : IPreciseSpikeSink
 {
@@ -52,6 +60,9 @@ public sealed class PreciseSpikeRecorder : IPreciseSpikeSink
 /// reference mode with one queue, one event per synapse and eager root searches, bit for bit.</para>
 /// <para><b>Runs.</b> <see cref="RunMs"/> processes every event with time &lt; TimeMs + duration; the stored state is
 /// only changed at events, so RunMs(a); RunMs(b) gives the same spikes as RunMs(a + b) (when a + b is exact).</para>
+/// <para><b>Runaway guard.</b> Delta synapses with little refractoriness can branch into exponentially many distinct
+/// spike times in a finite time; <see cref="RunMs"/> throws a <see cref="PreciseRunawayException"/> once the spikes so
+/// far exceed <see cref="RunawayRateHz"/> × neurons × (t + 1 ms), instead of running out of memory.</para>
 /// <para><b>Accuracy.</b> Spike times agree with closed forms to a few ulps (tests: ≤ 1e-15 relative). For LifExp with
 /// τ_x ≠ τ_m but nearly equal (|τ_x − τ_m| ≲ 1e-6·τ_m) the coefficients τ_x/(τ_x − τ_m) used to locate the critical
 /// points cancel badly; the membrane itself is evaluated in a cancellation-free form, but grazing crossings may then be
@@ -59,7 +70,7 @@ public sealed class PreciseSpikeRecorder : IPreciseSpikeSink
 /// <para><b>Not supported</b> (rejected with a <see cref="SpecException"/> naming the field, <see cref="Unsupported"/>):
 /// models without an exact propagator (GoalLif, LifCondExp), escape noise, clock inputs, currents with time-varying
 /// scales. One instance per engine (no batch).</para>
-/// <para>About 550 lines: the scheduling loop (<see cref="RunMs"/>) and the event handlers it interleaves (crossings,
+/// <para>About 580 lines: the scheduling loop (<see cref="RunMs"/>) and the event handlers it interleaves (crossings,
 /// arrival runs, input spikes, bound resolution) share the queues, the touched list and the per-neuron flags, and are one
 /// algorithm whose order of operations is the engine's contract; the model dynamics are outside, in the propagators.</para>
 /// </summary>
@@ -212,7 +223,7 @@ public sealed class PreciseEngine
             if (spec.Inputs[i] is ClockInput)
                 errors.Add(new SpecError($"inputs[{i}]", $"input '{spec.Inputs[i].Name}': clock inputs are not supported by the precise engine"));
         if (spec.Run.MaxRateHz is not null)
-            errors.Add(new SpecError("run.max_rate_hz", "the precise engine has no run guards (a rate limit would be ignored); remove max_rate_hz or use a grid engine"));
+            errors.Add(new SpecError("run.max_rate_hz", "the precise engine has no windowed rate guard (only its fixed runaway guard, PreciseEngine.RunawayRateHz); remove max_rate_hz or use a grid engine"));
         return [.. errors.Select(e => e with { Location = NetworkSpecValidator.Locate(spec, e.Field) })];
     }
 
@@ -226,6 +237,14 @@ public sealed class PreciseEngine
     public long EventsProcessed { get; private set; }
     /// <summary>Spikes emitted so far.</summary>
     public long SpikeCount { get; private set; }
+    /// <summary>
+    /// The runaway guard (default 100 kHz, ten spikes per neuron and 0.1 ms): <see cref="RunMs"/> throws a
+    /// <see cref="PreciseRunawayException"/> once the spikes so far exceed RunawayRateHz × neurons × (t + 1 ms) after
+    /// the events of a time t; +∞ disables it. Checked after each time's events, which give at most one spike per neuron.
+    /// </summary>
+    public double RunawayRateHz { get; set; } = 100_000;
+    /// <summary>Why the runaway guard stopped the engine (null while it has not); the engine then refuses to continue.</summary>
+    public string? Stopped { get; private set; }
     /// <summary>Root searches for a crossing run so far (diagnostic: most LifExp predictions end at a closed-form bound).</summary>
     public long CrossingSearches => _pops.Sum(p => p.CrossingSearches);
 
@@ -264,6 +283,7 @@ public sealed class PreciseEngine
     public void RunMs(double durationMs)
     {
         if (!(durationMs >= 0) || !double.IsFinite(durationMs)) throw new ArgumentOutOfRangeException(nameof(durationMs), "duration must be finite and ≥ 0");
+        if (Stopped is not null) throw new PreciseRunawayException($"the run was stopped by the runaway guard ({Stopped}); create a new engine");
         double end = TimeMs + durationMs;
         var syn = _net.Synapses;
         while (true)
@@ -320,9 +340,19 @@ public sealed class PreciseEngine
                 foreach (int i in _spikesNow)
                     foreach (var s in _sinks) s.OnSpike(Instance, t, i);
                 _spikesNow.Clear();
+                if (SpikeCount > RunawayRateHz * 1e-3 * _n * (t + 1.0)) Runaway(t);
             }
         }
         TimeMs = end;
+    }
+
+    /// <summary>Stops the engine at t (its state is that after the events of t): the mean rate since 0 is above the guard.</summary>
+    private void Runaway(double t)
+    {
+        Stopped = $"runaway activity: {SpikeCount} spikes of {_n} neurons by t = {t:R} ms, a mean rate above RunawayRateHz = {RunawayRateHz:G4} Hz " +
+            "(with delta synapses and little refractoriness the spike times branch without bound in continuous time)";
+        TimeMs = t;
+        throw new PreciseRunawayException(Stopped);
     }
 
     /// <summary>

@@ -137,7 +137,7 @@ public class PreciseNetworkTests(ITestOutputHelper output)
         b4.Synapses(clk, c, new Connectivity.AllToAll(), 1.0);
         Assert.Contains(Reject(b4.Build()).Errors, e => e.Field == "inputs[0]");
 
-        // A rate guard would be ignored (the precise engine has no run guards): refused rather than silently skipped.
+        // A windowed rate guard would be ignored (the precise engine has only its fixed runaway guard): refused rather than silently skipped.
         var b6 = new NetworkBuilder("guard") { Run = new RunOptions { MaxRateHz = 50 } };
         b6.NeuronGroup("a", 2, new LifDeltaParameters());
         Assert.Contains(Reject(b6.Build()).Errors, e => e.Field == "run.max_rate_hz");
