@@ -16,13 +16,3 @@ public sealed class Box2DFactAttribute : FactAttribute
         if (Box2DLibrary.UnavailableReason is { } reason) Skip = reason;
     }
 }
-
-/// <summary>The opposite: specs of the behaviour without the shim (skipped where it loads).</summary>
-public sealed class NoBox2DFactAttribute : FactAttribute
-{
-    /// <summary>Sets <see cref="FactAttribute.Skip"/> when the shim loads.</summary>
-    public NoBox2DFactAttribute()
-    {
-        if (Box2DLibrary.Available) Skip = "the Box2D shim is present (this checks the behaviour without it)";
-    }
-}

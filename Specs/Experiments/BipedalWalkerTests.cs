@@ -186,14 +186,22 @@ public class BipedalWalkerTests
         else Assert.StartsWith("Box2D shim not available: install libbox2d-dev and g++ (apt-get install libbox2d-dev g++) and rebuild", Box2DLibrary.UnavailableReason);
     }
 
-    [NoBox2DFact]
-    public void WithoutTheShimTheEnvironmentAndTheCommandSaySo()
+    /// <summary>
+    /// Without a usable shim the probe names the cause and the fix (runs on every machine: the probe is fed a missing
+    /// library, a missing entry point and a wrong Box2D version instead of depending on what is installed here).
+    /// </summary>
+    [Fact]
+    public void WithoutAUsableShimTheProbeSaysWhyAndHowToFixIt()
     {
-        var e = Assert.Throws<InvalidOperationException>(() => new BipedalWalker());
-        Assert.StartsWith("Box2D shim not available: install libbox2d-dev and g++", e.Message);
-        var (code, _, err) = CliHarness.Sim("task", "bipedal-expert", "--episodes", "1");
-        Assert.Equal(1, code);
-        Assert.Contains("Box2D shim not available", err);
+        var missing = Box2DLibrary.Diagnose(() => throw new DllNotFoundException("Unable to load shared library 'sim_box2d_shim'\nmore"));
+        Assert.Equal(0, missing.Version);
+        Assert.Equal("Box2D shim not available: install libbox2d-dev and g++ (apt-get install libbox2d-dev g++) and rebuild " +
+            "(DllNotFoundException: Unable to load shared library 'sim_box2d_shim')", missing.Reason);
+        Assert.Contains("EntryPointNotFoundException", Box2DLibrary.Diagnose(() => throw new EntryPointNotFoundException("sb2_version")).Reason);
+        var old = Box2DLibrary.Diagnose(() => 20301);
+        Assert.Equal((20301, "Box2D shim not available: it was built against Box2D 2.3.1, not 2.4.x; " + Box2DLibrary.InstallHint), old);
+        Assert.Equal((20401, (string?)null), Box2DLibrary.Diagnose(() => 20401));
+        Assert.Throws<InvalidOperationException>(() => Box2DLibrary.Diagnose(() => throw new InvalidOperationException("not a loading failure")));
     }
 
     [Box2DFact]

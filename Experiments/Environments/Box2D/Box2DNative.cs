@@ -12,18 +12,26 @@ public static class Box2DLibrary
     /// <summary>What to do when the shim is missing.</summary>
     public const string InstallHint = "install libbox2d-dev and g++ (apt-get install libbox2d-dev g++) and rebuild";
 
-    private static readonly Lazy<(int Version, string? Reason)> Probe = new(() =>
+    private static readonly Lazy<(int Version, string? Reason)> Probe = new(() => Diagnose(() => Box2DNative.sb2_version()));
+
+    /// <summary>
+    /// The probe behind <see cref="Available"/>: calls <paramref name="version"/> (the shim's <c>sb2_version</c>) and
+    /// returns its version and null, or the reason the shim cannot be used (missing library or entry point, wrong
+    /// architecture, a Box2D other than 2.4.x), with <see cref="InstallHint"/>.
+    /// </summary>
+    public static (int Version, string? Reason) Diagnose(Func<int> version)
     {
+        ArgumentNullException.ThrowIfNull(version);
         try
         {
-            int v = Box2DNative.sb2_version();
+            int v = version();
             return v / 100 == 204 ? (v, null) : (v, $"Box2D shim not available: it was built against Box2D {v / 10000}.{v / 100 % 100}.{v % 100}, not 2.4.x; {InstallHint}");
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
         {
             return (0, $"Box2D shim not available: {InstallHint} ({e.GetType().Name}: {FirstLine(e.Message)})");
         }
-    });
+    }
 
     private static string FirstLine(string s) => s.Split('\n')[0].Trim();
 
