@@ -52,19 +52,10 @@ public sealed class StdpRule : IPlasticityRule
     /// <inheritdoc/>
     public void Bind(PlasticityBinding binding)
     {
-        _projection = binding.Projection(_projectionName);
-        if (_projection.IsTraceCoupled)
-            throw new ArgumentException($"stdp: projection '{_projection.Name}' is trace-coupled; spike-timing rules need a spike projection");
+        _projection = SpikeTimingBinding.SpikeProjection(binding, "stdp", _projectionName);
         var update = Parameters.Pairing == StdpPairing.Nearest ? TraceUpdate.Nearest : TraceUpdate.Accumulate;
         _kPlus = binding.PreTrace(Parameters.TauPlusMs, update);
-        int maxDelay = 0;
-        foreach (int d in _projection.DelayTicks) maxDelay = Math.Max(maxDelay, d);
-        _kMinusByDelay = new TraceHandle[maxDelay + 1];
-        foreach (int d in _projection.DelayTicks.ToArray().Distinct())
-        {
-            _kMinusByDelay[d] = binding.PostTrace(Parameters.TauMinusMs, update, d);
-            binding.PostArrivals(d);
-        }
+        _kMinusByDelay = SpikeTimingBinding.DelayedPostTraces(binding, _projection, Parameters.TauMinusMs, update);
         _weights = binding.SynapseState(_projection, WeightState);
         _singleDelay = _projection.DelayTicks.ToArray().Distinct().Count() == 1 ? _projection.DelayTicks[0] : -1;
     }

@@ -87,21 +87,11 @@ public sealed class TripletStdpRule : IPlasticityRule
     /// <inheritdoc/>
     public void Bind(PlasticityBinding binding)
     {
-        _projection = binding.Projection(_projectionName);
-        if (_projection.IsTraceCoupled)
-            throw new ArgumentException($"triplet_stdp: projection '{_projection.Name}' is trace-coupled; spike-timing rules need a spike projection");
+        _projection = SpikeTimingBinding.SpikeProjection(binding, "triplet_stdp", _projectionName);
         _r1 = binding.PreTrace(Parameters.TauPlusMs);
         _r2 = binding.PreTrace(Parameters.TauXMs);
-        int maxDelay = 0;
-        foreach (int d in _projection.DelayTicks) maxDelay = Math.Max(maxDelay, d);
-        _o1 = new TraceHandle[maxDelay + 1];
-        _o2 = new TraceHandle[maxDelay + 1];
-        foreach (int d in _projection.DelayTicks.ToArray().Distinct())
-        {
-            _o1[d] = binding.PostTrace(Parameters.TauMinusMs, TraceUpdate.Accumulate, d);
-            _o2[d] = binding.PostTrace(Parameters.TauYMs, TraceUpdate.Accumulate, d);
-            binding.PostArrivals(d);
-        }
+        _o1 = SpikeTimingBinding.DelayedPostTraces(binding, _projection, Parameters.TauMinusMs, TraceUpdate.Accumulate);
+        _o2 = SpikeTimingBinding.DelayedPostTraces(binding, _projection, Parameters.TauYMs, TraceUpdate.Accumulate);
         _weights = binding.SynapseState(_projection, WeightState);
     }
 

@@ -70,9 +70,7 @@ public sealed class TsodyksMarkramRule : IPlasticityRule
     /// <inheritdoc/>
     public void Bind(PlasticityBinding binding)
     {
-        _projection = binding.Projection(_projectionName);
-        if (_projection.IsTraceCoupled)
-            throw new ArgumentException($"tsodyks_markram: projection '{_projection.Name}' is trace-coupled; short-term plasticity needs a spike projection");
+        _projection = SpikeTimingBinding.SpikeProjection(binding, "tsodyks_markram", _projectionName, "short-term plasticity needs a spike projection");
         _base = PlasticityBinding.CompiledWeights(binding.Network, _projection.Name);
         _rec = DecayPowers.ForTau(Parameters.TauRecMs, binding.Network.DtMs);
         _fac = Parameters.TauFacMs > 0 ? DecayPowers.ForTau(Parameters.TauFacMs, binding.Network.DtMs) : null;
