@@ -45,6 +45,23 @@ public sealed class PlasticityBinding
         return Projection(index);
     }
 
+    /// <summary>
+    /// Makes the trace-coupled projection of <paramref name="population"/> onto itself plastic (the last such projection
+    /// in the description when there are several): the recurrent weights of the rules that learn through filtered
+    /// spikes or rates (rank_r, rflo).
+    /// </summary>
+    /// <exception cref="ArgumentException">The population has no projection onto itself, or it is not trace-coupled.</exception>
+    public PlasticProjection RecurrentTraceProjection(string population)
+    {
+        var specs = Network.Spec.Projections;
+        int index = -1;
+        for (int i = 0; i < specs.Count; i++) if (specs[i].Source == population && specs[i].Target == population) index = i;
+        if (index < 0) throw new ArgumentException($"population '{population}' has no projection onto itself");
+        var projection = Projection(index);
+        if (!projection.IsTraceCoupled) throw new ArgumentException($"the projection '{projection.Name}' onto '{population}' is not trace-coupled");
+        return projection;
+    }
+
     /// <summary>Makes projection <paramref name="index"/> (in the description's order) plastic.</summary>
     public PlasticProjection Projection(int index)
     {

@@ -70,12 +70,7 @@ public sealed class RfloRule : IPlasticityRule
     /// <inheritdoc/>
     public void Bind(PlasticityBinding binding)
     {
-        var specs = binding.Network.Spec.Projections;
-        int index = -1;
-        for (int i = 0; i < specs.Count; i++) if (specs[i].Source == _population && specs[i].Target == _population) index = i;
-        if (index < 0) throw new ArgumentException($"population '{_population}' has no projection onto itself");
-        _projection = binding.Projection(index);
-        if (!_projection.IsTraceCoupled) throw new ArgumentException($"the projection '{_projection.Name}' onto '{_population}' is not trace-coupled");
+        _projection = binding.RecurrentTraceProjection(_population);
     }
 
     /// <inheritdoc/>
